@@ -1,0 +1,57 @@
+# 健康中心通 (chc): `make run` serves the app with demo data; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Debian packages: WeasyPrint's Pango and HarfBuzz subsetting (fast CJK PDFs), gettext for the
+# Chinese catalogue, Chromium and poppler for the browser and PDF tests.
+VENV_DEB := $(shell $(PYTHON) -c "import ensurepip" 2>/dev/null || echo python3-venv)
+RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext $(VENV_DEB)
+TEST_DEBS := $(RUN_DEBS) chromium poppler-utils
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test sysdeps-run sysdeps-test lint messages smoke clean
+
+run: sysdeps-run $(VENV)/.installed-run
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV) -v0; fi
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py load_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: sysdeps-test $(VENV)/.installed-dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	@! ls */migrations/*_auto_*.py 2>/dev/null | grep . || (echo "Name your migrations (makemigrations --name ...)"; exit 1)
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV) -v0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Refresh the Chinese catalogue after adding strings: fill every empty msgstr, then `make test`.
+messages: $(VENV)/.installed-dev
+	$(PY) manage.py makemessages -l zh_Hans --no-location --ignore=$(VENV) --ignore=staticfiles
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV)
+
+# The app runs without these today (the committed catalogue is compiled), so only warn.
+sysdeps-run:
+	@bash scripts/sysdeps.sh $(RUN_DEBS) || echo "Continuing; PDF output needs the packages above."
+
+sysdeps-test:
+	@bash scripts/sysdeps.sh $(TEST_DEBS)
+
+$(VENV)/bin/python:
+	@$(PYTHON) -m venv $(VENV) || { echo "Cannot create a virtualenv. As root run: apt-get install -y python3-venv"; exit 1; }
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,136 @@
+"""The one gate every centre- or authority-scoped view goes through.
+
+A place outside the user's reach is a 404 (we do not reveal that it exists);
+a place in reach without the needed capability is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django_htmx.middleware import HtmxDetails
+from django_scopes import scope
+
+from .models import Authority, Centre
+from .permissions import REVIEWER, capabilities_of
+from .selectors import (
+    Places,
+    authority_ancestor_ids,
+    authority_parent_map,
+    user_places,
+)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the current user may do at one centre or authority, and why."""
+
+    roles: frozenset[str]
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return capabilities_of(self.roles)
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+
+class CentreRequest(HttpRequest):
+    """A request that passed centre_view: it knows its centre and the user's access."""
+
+    htmx: HtmxDetails
+    centre: Centre
+    access: Access
+    places: Places
+
+
+class AuthorityRequest(HttpRequest):
+    """A request that passed authority_view."""
+
+    htmx: HtmxDetails
+    authority: Authority
+    access: Access
+    places: Places
+
+
+def request_places(request: HttpRequest) -> Places:
+    """The user's memberships, loaded once per request."""
+    if not hasattr(request, "_chc_places"):
+        request._chc_places = user_places(request.user)  # type: ignore[attr-defined]
+    return request._chc_places  # type: ignore[attr-defined]
+
+
+def centre_access(places: Places, centre: Centre) -> Access | None:
+    """The user's access to a centre, or None when it is outside their reach."""
+    roles = set(places.centre_roles(centre.pk))
+    if places.authority_memberships:
+        above = authority_ancestor_ids(centre.sponsor_id, authority_parent_map())
+        if any(m.authority_id in above for m in places.authority_memberships):
+            roles.add(REVIEWER)
+    return Access(frozenset(roles)) if roles else None
+
+
+def authority_access(places: Places, authority: Authority) -> Access | None:
+    """A reviewer reaches an authority they review for and every authority below it."""
+    if not places.authority_memberships:
+        return None
+    above = authority_ancestor_ids(authority.pk, authority_parent_map())
+    if any(m.authority_id in above for m in places.authority_memberships):
+        return Access(frozenset({REVIEWER}))
+    return None
+
+
+def centre_view(capability: str) -> Callable:
+    """Decorate a view under centres/<centre_slug>/: login, reach (404), capability (403)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, centre_slug: str, *args, **kwargs) -> HttpResponse:
+            centre = Centre.objects.select_related("sponsor").filter(slug=centre_slug).first()
+            places = request_places(request)
+            access = centre_access(places, centre) if centre else None
+            if access is None:
+                raise Http404("centre not found")
+            if not access.can(capability):
+                raise PermissionDenied
+            request.centre = centre  # type: ignore[attr-defined]
+            request.access = access  # type: ignore[attr-defined]
+            request.places = places  # type: ignore[attr-defined]
+            with scope(centre=centre):
+                return view(request, *args, **kwargs)
+
+        wrapped.required_capability = capability  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def authority_view(capability: str) -> Callable:
+    """Decorate a view under authorities/<authority_slug>/, with the same 404/403 rules."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, authority_slug: str, *args, **kwargs) -> HttpResponse:
+            authority = Authority.objects.filter(slug=authority_slug).first()
+            places = request_places(request)
+            access = authority_access(places, authority) if authority else None
+            if access is None:
+                raise Http404("authority not found")
+            if not access.can(capability):
+                raise PermissionDenied
+            request.authority = authority  # type: ignore[attr-defined]
+            request.access = access  # type: ignore[attr-defined]
+            request.places = places  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        wrapped.required_capability = capability  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator

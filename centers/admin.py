@@ -1,0 +1,103 @@
+"""System administrators manage authorities, centres and memberships here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import AuditedAdminMixin
+from core.audit import audit
+
+from .models import Authority, AuthorityMembership, Centre, CentreMembership
+from .selectors import authority_subtree_ids
+
+
+class AuthorityForm(forms.ModelForm):
+    class Meta:
+        model = Authority
+        fields = ("name", "slug", "parent")
+
+    def clean_parent(self):
+        """An authority cannot sit below itself or below one of its own sub-authorities."""
+        parent = self.cleaned_data.get("parent")
+        if parent and self.instance.pk and parent.pk in authority_subtree_ids([self.instance.pk]):
+            raise forms.ValidationError(
+                _("The parent cannot be this authority or one of its sub-authorities.")
+            )
+        return parent
+
+
+class CentreMembershipInline(admin.TabularInline):
+    model = CentreMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+class AuthorityMembershipInline(admin.TabularInline):
+    model = AuthorityMembership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+class MembershipFormsetAuditMixin:
+    """Write an audit row for each membership added, re-roled or deleted in an inline."""
+
+    def save_formset(self, request, form, formset, change):
+        with transaction.atomic():
+            old_roles = {f.instance.pk: f.initial.get("role") for f in formset.initial_forms}
+            for f in formset.deleted_forms:
+                if f.instance.pk:  # audit before the row (and its pk) is gone
+                    _audit_membership(request, f.instance, "deleted", [f.instance.role, None])
+            super().save_formset(request, form, formset, change)
+            for obj in formset.new_objects:
+                _audit_membership(request, obj, "created", [None, obj.role])
+            for obj, changed in formset.changed_objects:
+                if "role" in changed:
+                    _audit_membership(request, obj, "changed", [old_roles.get(obj.pk), obj.role])
+
+
+def _audit_membership(request, obj, verb: str, role: list) -> None:
+    audit(
+        actor=request.user,
+        action=f"admin.membership.{verb}",
+        target=obj,
+        changes={"user": str(obj.user), "role": role},
+        centre=getattr(obj, "centre", None),
+    )
+
+
+@admin.register(Authority)
+class AuthorityAdmin(MembershipFormsetAuditMixin, AuditedAdminMixin, admin.ModelAdmin):
+    form = AuthorityForm
+    list_display = ("name", "slug", "parent")
+    search_fields = ("name", "slug")
+    list_select_related = ("parent",)
+    inlines = [AuthorityMembershipInline]
+    audit_prefix = "admin.authority"
+
+
+@admin.register(Centre)
+class CentreAdmin(MembershipFormsetAuditMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "slug", "sponsor", "legal_representative")
+    list_filter = ("sponsor",)
+    search_fields = ("name", "slug", "address")
+    list_select_related = ("sponsor",)
+    autocomplete_fields = ("sponsor",)
+    inlines = [CentreMembershipInline]
+    audit_prefix = "admin.centre"
+
+    def audit_centre(self, obj):
+        return obj
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ChcUserAdmin(MembershipFormsetAuditMixin, UserAdmin):
+    inlines = [CentreMembershipInline, AuthorityMembershipInline]

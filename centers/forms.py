@@ -1,0 +1,53 @@
+"""Forms for membership management; messages are shown beside their field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
+
+from .models import CentreMembership
+
+
+class MembershipAddForm(forms.Form):
+    """Add a person to a centre: an existing account by username, or a new one."""
+
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("An existing account, or a new one to create."),
+    )
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=CentreMembership.Role.choices, initial=CentreMembership.Role.CLERK
+    )
+    password = forms.CharField(
+        label=_("Initial password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+        help_text=_("Only for a new account; the person changes it after logging in."),
+    )
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip()
+
+
+class MembershipRoleForm(forms.Form):
+    """Change a member's role."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=CentreMembership.Role.choices)
+
+
+class CentreFilterForm(forms.Form):
+    """Search and filter on a reviewer's centre list; bad values are ignored, never a 500."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    sponsor = forms.TypedChoiceField(
+        label=_("Sponsoring authority"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, sponsors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sponsor"].choices = [("", _("All"))] + [(a.pk, a.name) for a in sponsors]

@@ -1,0 +1,29 @@
+"""Which role may do what. Code checks capabilities, never role names."""
+
+from __future__ import annotations
+
+from .models import AuthorityMembership, CentreMembership
+
+VIEW_CENTRE = "view_centre"
+EDIT_RECORDS = "edit_records"
+MANAGE_MEMBERS = "manage_members"
+SUBMIT_FILINGS = "submit_filings"
+REVIEW_FILINGS = "review_filings"
+VIEW_AUTHORITY = "view_authority"
+
+CLERK = CentreMembership.Role.CLERK
+MANAGER = CentreMembership.Role.MANAGER
+REVIEWER = AuthorityMembership.Role.REVIEWER
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    CLERK: frozenset({VIEW_CENTRE, EDIT_RECORDS}),
+    MANAGER: frozenset({VIEW_CENTRE, EDIT_RECORDS, MANAGE_MEMBERS, SUBMIT_FILINGS}),
+    REVIEWER: frozenset({VIEW_CENTRE, REVIEW_FILINGS, VIEW_AUTHORITY}),
+}
+
+ALL_CAPABILITIES = frozenset().union(*ROLE_CAPABILITIES.values())
+
+
+def capabilities_of(roles: set[str] | frozenset[str]) -> frozenset[str]:
+    """The union of what the given roles allow."""
+    return frozenset().union(*(ROLE_CAPABILITIES[r] for r in roles))

@@ -1,0 +1,100 @@
+"""Shared fixtures: a city → district tree, two centres and one user per kind of place.
+
+city (市卫健委)
+ ├─ district (区卫健委) ── centre          manager, clerk; reviewer works here
+ └─ other_district     ── other_centre    other_member (a manager there)
+city_reviewer works at the city level; outsider belongs nowhere.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from centers.models import CentreMembership
+from centers.tests.factories import (
+    AuthorityFactory,
+    AuthorityMembershipFactory,
+    CentreFactory,
+    CentreMembershipFactory,
+    UserFactory,
+)
+
+PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture
+def city(db):
+    return AuthorityFactory(name="重庆市卫生健康委员会", slug="city")
+
+
+@pytest.fixture
+def district(city):
+    return AuthorityFactory(name="重庆市沙坪坝区卫生健康委员会", slug="district", parent=city)
+
+
+@pytest.fixture
+def other_district(city):
+    return AuthorityFactory(name="重庆市九龙坡区卫生健康委员会", slug="other-district", parent=city)
+
+
+@pytest.fixture
+def centre(district):
+    return CentreFactory(name="磁器口社区卫生服务中心", slug="ciqikou", sponsor=district)
+
+
+@pytest.fixture
+def other_centre(other_district):
+    return CentreFactory(name="杨家坪社区卫生服务中心", slug="yangjiaping", sponsor=other_district)
+
+
+@pytest.fixture
+def manager(centre):
+    user = UserFactory(username="manager", first_name="彭娅")
+    CentreMembershipFactory(user=user, centre=centre, role=CentreMembership.Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def clerk(centre):
+    user = UserFactory(username="clerk", first_name="李录入")
+    CentreMembershipFactory(user=user, centre=centre, role=CentreMembership.Role.CLERK)
+    return user
+
+
+@pytest.fixture
+def reviewer(district):
+    user = UserFactory(username="reviewer", first_name="区审核员")
+    AuthorityMembershipFactory(user=user, authority=district)
+    return user
+
+
+@pytest.fixture
+def city_reviewer(city):
+    user = UserFactory(username="cityreviewer", first_name="市审核员")
+    AuthorityMembershipFactory(user=user, authority=city)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider", first_name="路人")
+
+
+@pytest.fixture
+def other_member(other_centre):
+    user = UserFactory(username="othermanager", first_name="他中心管理员")
+    CentreMembershipFactory(user=user, centre=other_centre, role=CentreMembership.Role.MANAGER)
+    return user
+
+
+@pytest.fixture
+def users(manager, clerk, reviewer, city_reviewer, outsider, other_member):
+    """Every role at once, keyed by name, for matrix tests."""
+    return {
+        "manager": manager,
+        "clerk": clerk,
+        "reviewer": reviewer,
+        "city_reviewer": city_reviewer,
+        "outsider": outsider,
+        "other_member": other_member,
+    }

@@ -1,0 +1,135 @@
+"""Every URL against every role: anonymous → login, out of reach → 404, no capability → 403.
+
+A URL that is added to the project without a row here fails test_matrix_covers_every_url.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from centers.models import CentreMembership
+
+ROLES = ["anonymous", "outsider", "other_member", "clerk", "manager", "reviewer", "city_reviewer"]
+# Who can reach the fixture centre (sponsored by `district`) and the `district` authority at all.
+CENTRE_REACH = {"clerk", "manager", "reviewer", "city_reviewer"}
+AUTHORITY_REACH = {"reviewer", "city_reviewer"}
+ANY_USER = set(ROLES) - {"anonymous"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    scope: str  # "centre", "authority", "login" (any signed-in user) or "public"
+    allowed: frozenset[str] = frozenset()
+    kwargs: Callable[[dict], dict] = field(default=lambda ctx: {})
+
+
+def _clerk_membership(ctx: dict) -> dict:
+    return {"pk": CentreMembership.objects.get(user=ctx["clerk"]).pk}
+
+
+def centre_route(name: str, method: str, allowed: set[str], kwargs=None) -> Route:
+    def build(ctx: dict) -> dict:
+        extra = kwargs(ctx) if kwargs else {}
+        return {"centre_slug": ctx["centre"].slug, **extra}
+
+    return Route(name, method, "centre", frozenset(allowed), build)
+
+
+MATRIX = [
+    Route("home", "GET", "login", frozenset(ANY_USER)),
+    Route("login", "GET", "public", frozenset(ROLES)),
+    Route("logout", "POST", "public", frozenset(ROLES)),
+    Route("password_change", "GET", "login", frozenset(ANY_USER)),
+    Route("password_change_done", "GET", "login", frozenset(ANY_USER)),
+    Route("healthz", "GET", "public", frozenset(ROLES)),
+    centre_route("centers:centre-detail", "GET", CENTRE_REACH),
+    centre_route("centers:member-list", "GET", {"manager"}),
+    centre_route("centers:member-add", "POST", {"manager"}),
+    centre_route("centers:member-role", "POST", {"manager"}, _clerk_membership),
+    centre_route("centers:member-remove", "POST", {"manager"}, _clerk_membership),
+    Route(
+        "centers:authority-centre-list",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug},
+    ),
+]
+
+
+FORM_PAGES = {"login", "password_change"}
+
+
+def expected_status(route: Route, role: str) -> str:
+    """What a role should get: 'login', '404', '403' or 'ok'."""
+    if route.scope == "public":
+        return "ok"
+    if role == "anonymous":
+        return "login"
+    if route.scope == "login":
+        return "ok"
+    reach = CENTRE_REACH if route.scope == "centre" else AUTHORITY_REACH
+    if role not in reach:
+        return "404"
+    return "ok" if role in route.allowed else "403"
+
+
+def _call(client, route: Route, url: str):
+    return client.get(url) if route.method == "GET" else client.post(url, {})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", MATRIX, ids=lambda r: r.name)
+def test_permission_matrix(client, route, role, users, centre, district):
+    ctx = {**users, "centre": centre, "district": district}
+    url = reverse(route.name, kwargs=route.kwargs(ctx))
+    if role != "anonymous":
+        client.force_login(users[role])
+    response = _call(client, route, url)
+    expected = expected_status(route, role)
+    if expected == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif expected == "ok":
+        assert 200 <= response.status_code < 400, response.status_code
+        if route.scope != "public" and response.status_code in (301, 302):
+            assert not response["Location"].startswith(reverse("login"))
+    else:
+        assert response.status_code == int(expected)
+
+
+@pytest.mark.parametrize("route", MATRIX, ids=lambda r: r.name)
+def test_wrong_method_is_405(client, route, users, centre, district):
+    ctx = {**users, "centre": centre, "district": district}
+    url = reverse(route.name, kwargs=route.kwargs(ctx))
+    allowed = sorted(route.allowed - {"anonymous"})
+    if allowed:
+        client.force_login(users[allowed[0]])
+    wrong = client.post(url) if route.method == "GET" else client.get(url)
+    if route.name in FORM_PAGES:  # a form page shows on GET and submits on POST
+        return
+    assert wrong.status_code == 405
+
+
+def _named_patterns(patterns, prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if p.namespace == "admin":
+                continue  # Django's admin: system administrators only, guarded by Django
+            ns = f"{prefix}{p.namespace}:" if p.namespace else prefix
+            names |= _named_patterns(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(prefix + p.name)
+    return names
+
+
+def test_matrix_covers_every_url():
+    declared = {r.name for r in MATRIX}
+    assert _named_patterns(get_resolver().url_patterns) == declared

@@ -98,3 +98,53 @@ def users(manager, clerk, reviewer, city_reviewer, outsider, other_member):
         "outsider": outsider,
         "other_member": other_member,
     }
+
+
+# --- Browser tests ------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright; never a downloaded browser."""
+    import os
+    from pathlib import Path
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does this)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # test itself are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context per test, so cookies never leak between tests."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def browser_login(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real form, as a person would."""
+    page.goto("/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()

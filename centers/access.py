@@ -22,6 +22,7 @@ from .selectors import (
     Places,
     authority_ancestor_ids,
     authority_parent_map,
+    authority_subtree_ids,
     user_places,
 )
 
@@ -54,6 +55,7 @@ class AuthorityRequest(HttpRequest):
 
     htmx: HtmxDetails
     authority: Authority
+    authority_subtree: set[int]
     access: Access
     places: Places
 
@@ -75,11 +77,14 @@ def centre_access(places: Places, centre: Centre) -> Access | None:
     return Access(frozenset(roles)) if roles else None
 
 
-def authority_access(places: Places, authority: Authority) -> Access | None:
+def authority_access(
+    places: Places, authority: Authority, parents: dict[int, int | None] | None = None
+) -> Access | None:
     """A reviewer reaches an authority they review for and every authority below it."""
     if not places.authority_memberships:
         return None
-    above = authority_ancestor_ids(authority.pk, authority_parent_map())
+    parents = authority_parent_map() if parents is None else parents
+    above = authority_ancestor_ids(authority.pk, parents)
     if any(m.authority_id in above for m in places.authority_memberships):
         return Access(frozenset({REVIEWER}))
     return None
@@ -120,12 +125,14 @@ def authority_view(capability: str) -> Callable:
         def wrapped(request: HttpRequest, authority_slug: str, *args, **kwargs) -> HttpResponse:
             authority = Authority.objects.filter(slug=authority_slug).first()
             places = request_places(request)
-            access = authority_access(places, authority) if authority else None
+            parents = authority_parent_map()
+            access = authority_access(places, authority, parents) if authority else None
             if access is None:
                 raise Http404("authority not found")
             if not access.can(capability):
                 raise PermissionDenied
             request.authority = authority  # type: ignore[attr-defined]
+            request.authority_subtree = authority_subtree_ids([authority.pk], parents)  # type: ignore[attr-defined]
             request.access = access  # type: ignore[attr-defined]
             request.places = places  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)

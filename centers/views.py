@@ -147,10 +147,11 @@ def _after_member_change(request: CentreRequest, error: str, success: str) -> Ht
 @authority_view(VIEW_AUTHORITY)
 def authority_centre_list(request: AuthorityRequest) -> HttpResponse:
     """Every centre the authority or its sub-authorities sponsor, searchable and paged."""
-    subtree = selectors.authority_subtree_ids([request.authority.pk])
+    subtree = request.authority_subtree
     sponsors = selectors.authority_options(subtree)
     form = CentreFilterForm(request.GET, sponsors=sponsors)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()  # an invalid filter is ignored; the valid ones still apply
+    filters = form.cleaned_data
     centres = selectors.centre_list(
         authority_ids=subtree,
         search=filters.get("q") or "",

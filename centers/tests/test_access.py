@@ -1,0 +1,95 @@
+"""The access gate: reach through the authority tree at any depth, capabilities by role."""
+
+from __future__ import annotations
+
+import pytest
+
+from centers.access import authority_access, centre_access
+from centers.permissions import (
+    EDIT_RECORDS,
+    MANAGE_MEMBERS,
+    REVIEW_FILINGS,
+    SUBMIT_FILINGS,
+    VIEW_CENTRE,
+)
+from centers.selectors import authority_subtree_ids, user_places
+from centers.tests.factories import (
+    AuthorityFactory,
+    AuthorityMembershipFactory,
+    CentreFactory,
+    CentreMembershipFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_city_reviewer_reaches_a_centre_two_levels_down(city_reviewer, centre):
+    access = centre_access(user_places(city_reviewer), centre)
+    assert access is not None
+    assert access.can(VIEW_CENTRE) and access.can(REVIEW_FILINGS)
+    assert not access.can(EDIT_RECORDS)
+
+
+def test_district_reviewer_does_not_reach_another_district(reviewer, other_centre):
+    assert centre_access(user_places(reviewer), other_centre) is None
+
+
+def test_reviewer_does_not_reach_the_authority_above(reviewer, city, district):
+    places = user_places(reviewer)
+    assert authority_access(places, district) is not None
+    assert authority_access(places, city) is None
+
+
+def test_reach_works_at_any_depth(db):
+    levels = [AuthorityFactory()]
+    for _ in range(5):
+        levels.append(AuthorityFactory(parent=levels[-1]))
+    deep_centre = CentreFactory(sponsor=levels[-1])
+    top = AuthorityMembershipFactory(authority=levels[0]).user
+    middle = AuthorityMembershipFactory(authority=levels[3]).user
+    side = AuthorityMembershipFactory(authority=AuthorityFactory(parent=levels[1])).user
+    assert centre_access(user_places(top), deep_centre) is not None
+    assert centre_access(user_places(middle), deep_centre) is not None
+    assert centre_access(user_places(side), deep_centre) is None
+    assert authority_subtree_ids([levels[2].pk]) == {a.pk for a in levels[2:]}
+
+
+def test_roles_map_to_capabilities(manager, clerk, centre):
+    manager_access = centre_access(user_places(manager), centre)
+    clerk_access = centre_access(user_places(clerk), centre)
+    assert manager_access.can(MANAGE_MEMBERS) and manager_access.can(SUBMIT_FILINGS)
+    assert clerk_access.can(EDIT_RECORDS)
+    assert not clerk_access.can(MANAGE_MEMBERS) and not clerk_access.can(SUBMIT_FILINGS)
+    assert not manager_access.can(REVIEW_FILINGS)
+
+
+def test_member_of_one_centre_does_not_reach_another(manager, other_centre):
+    assert centre_access(user_places(manager), other_centre) is None
+
+
+def test_a_centre_member_who_also_reviews_gets_both_sets(centre, district):
+    membership = CentreMembershipFactory(centre=centre)
+    AuthorityMembershipFactory(user=membership.user, authority=district)
+    access = centre_access(user_places(membership.user), centre)
+    assert access.can(EDIT_RECORDS) and access.can(REVIEW_FILINGS)
+
+
+def test_centre_page_for_an_unknown_slug_is_404(client, manager):
+    client.force_login(manager)
+    assert client.get("/centres/no-such-centre/").status_code == 404
+
+
+def test_404_page_is_chinese_and_does_not_name_the_centre(client, manager, other_centre):
+    client.force_login(manager)
+    response = client.get(f"/centres/{other_centre.slug}/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "页面不存在" in body
+    assert other_centre.name not in body
+
+
+def test_403_page_is_chinese(client, clerk, centre):
+    client.force_login(clerk)
+    response = client.get(f"/centres/{centre.slug}/members/")
+    assert response.status_code == 403
+    assert "无权操作" in response.content.decode()

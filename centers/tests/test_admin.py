@@ -1,0 +1,67 @@
+"""The Django admin: Chinese, guarded against tree cycles, and audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from centers.tests.factories import UserFactory
+from core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_admin_speaks_chinese(admin_client):
+    body = admin_client.get(reverse("admin:index")).content.decode()
+    assert "健康中心通 系统管理" in body and "社区卫生服务中心" in body
+
+
+def test_admin_lists_load(admin_client, centre, manager, reviewer):
+    for name in ("centers_centre", "centers_authority", "auth_user", "core_auditentry"):
+        assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+    assert (
+        admin_client.get(reverse("admin:centers_centre_change", args=[centre.pk])).status_code
+        == 200
+    )
+
+
+def test_authority_cannot_move_below_its_own_descendant(admin_client, city, district):
+    response = admin_client.post(
+        reverse("admin:centers_authority_change", args=[city.pk]),
+        {
+            "name": city.name,
+            "slug": city.slug,
+            "parent": district.pk,
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "上级部门不能是本部门或其下级部门" in response.content.decode()
+    city.refresh_from_db()
+    assert city.parent is None
+
+
+def test_admin_change_to_a_centre_is_audited(admin_client, centre):
+    response = admin_client.post(
+        reverse("admin:centers_centre_change", args=[centre.pk]),
+        {
+            "name": centre.name,
+            "slug": centre.slug,
+            "sponsor": centre.sponsor_id,
+            "address": "重庆市沙坪坝区新地址1号",
+            "legal_representative": centre.legal_representative,
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.centre.changed")
+    assert entry.centre == centre
+    assert entry.changes == {"address": ["重庆市沙坪坝区某路1号", "重庆市沙坪坝区新地址1号"]}

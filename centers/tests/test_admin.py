@@ -17,6 +17,13 @@ def admin_client(client, db):
     return client
 
 
+def _change(client, obj, **fields):
+    """Post the admin change form with no inline rows, as the browser would."""
+    inline = {"memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+    url = reverse(f"admin:centers_{obj._meta.model_name}_change", args=[obj.pk])
+    return client.post(url, {**fields, **inline})
+
+
 def test_admin_speaks_chinese(admin_client):
     body = admin_client.get(reverse("admin:index")).content.decode()
     assert "健康中心通 系统管理" in body and "社区卫生服务中心" in body
@@ -32,16 +39,7 @@ def test_admin_lists_load(admin_client, centre, manager, reviewer):
 
 
 def test_authority_cannot_move_below_its_own_descendant(admin_client, city, district):
-    response = admin_client.post(
-        reverse("admin:centers_authority_change", args=[city.pk]),
-        {
-            "name": city.name,
-            "slug": city.slug,
-            "parent": district.pk,
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
-        },
-    )
+    response = _change(admin_client, city, name=city.name, slug=city.slug, parent=district.pk)
     assert response.status_code == 200
     assert "上级部门不能是本部门或其下级部门" in response.content.decode()
     city.refresh_from_db()
@@ -49,17 +47,14 @@ def test_authority_cannot_move_below_its_own_descendant(admin_client, city, dist
 
 
 def test_admin_change_to_a_centre_is_audited(admin_client, centre):
-    response = admin_client.post(
-        reverse("admin:centers_centre_change", args=[centre.pk]),
-        {
-            "name": centre.name,
-            "slug": centre.slug,
-            "sponsor": centre.sponsor_id,
-            "address": "重庆市沙坪坝区新地址1号",
-            "legal_representative": centre.legal_representative,
-            "memberships-TOTAL_FORMS": "0",
-            "memberships-INITIAL_FORMS": "0",
-        },
+    response = _change(
+        admin_client,
+        centre,
+        name=centre.name,
+        slug=centre.slug,
+        sponsor=centre.sponsor_id,
+        address="重庆市沙坪坝区新地址1号",
+        legal_representative=centre.legal_representative,
     )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="admin.centre.changed")

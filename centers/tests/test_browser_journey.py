@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from conftest import browser_login
 
@@ -41,3 +44,13 @@ def test_manager_adds_a_clerk_with_htmx_without_a_page_reload(page, live_server,
     page.locator("#member-table").get_by_text("wangxin").wait_for()
     assert page.get_by_text("已添加 wangxin").is_visible()
     assert page.evaluate("window.__marker") == 1
+
+
+def test_a_printed_demo_login_works_in_the_browser(page, live_server):
+    call_command("load_demo", stdout=io.StringIO())
+    browser_login(page, "reviewer", "chc-demo")
+    page.wait_for_url("**/authorities/shapingba/centres/")
+    assert page.get_by_text("共 3 个中心").is_visible()
+    page.get_by_label("搜索").fill("双碑")
+    page.get_by_text("共 1 个中心").wait_for()  # htmx live search, no submit
+    assert "q=" in page.url

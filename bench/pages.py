@@ -16,9 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
-import warnings  # noqa: E402
+import warnings
 
-import django  # noqa: E402
+import django
 
 warnings.filterwarnings("ignore", "No directory at")
 

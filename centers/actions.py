@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit
 from core.errors import DomainError
@@ -14,15 +15,37 @@ from core.errors import DomainError
 from .models import Centre, CentreMembership
 
 User = get_user_model()
+USERNAME_TAKEN = gettext_lazy(
+    "This username is taken. To add an existing account to the centre, ask the system "
+    "administrator."
+)
 
 
 def _lock_managers(centre: Centre) -> list[int]:
-    """Lock the centre's manager rows so two managers cannot demote each other at once."""
+    """Lock the centre's manager rows so two managers cannot demote each other at once.
+
+    Only the membership rows are locked (of=self), in pk order, so that logins of the same
+    users and the centre row are never blocked and two lockers cannot deadlock.
+    """
     return list(
-        CentreMembership.objects.select_for_update()
+        CentreMembership.objects.select_for_update(of=("self",))
         .filter(centre=centre, role=CentreMembership.Role.MANAGER)
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def _locked(membership: CentreMembership) -> CentreMembership:
+    """Re-read a membership under lock; someone may have changed or removed it meanwhile."""
+    fresh = (
+        CentreMembership.objects.select_for_update(of=("self",))
+        .select_related("user", "centre")
+        .filter(pk=membership.pk, centre_id=membership.centre_id)
+        .first()
+    )
+    if fresh is None:
+        raise DomainError(_("This member has been removed in the meantime."))
+    return fresh
 
 
 def _new_user(*, username: str, full_name: str, password: str):
@@ -49,19 +72,26 @@ def membership_grant(
     full_name: str = "",
     password: str = "",
 ) -> CentreMembership:
-    """Give a user (new or existing) a role at a centre; a user holds one role per centre."""
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        user = _new_user(username=username, full_name=full_name, password=password)
-    elif CentreMembership.objects.filter(user=user, centre=centre).exists():
-        raise DomainError(_("This user is already a member of the centre."))
-    membership = CentreMembership.objects.create(user=user, centre=centre, role=role)
+    """Create an account for a new member of the centre.
+
+    Managers only create accounts: attaching an existing one would let a manager pull in
+    (and learn about) people of other centres or administrators, so that stays with the
+    system administrators.
+    """
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError(USERNAME_TAKEN)
+    try:
+        with transaction.atomic():
+            user = _new_user(username=username, full_name=full_name, password=password)
+            membership = CentreMembership.objects.create(user=user, centre=centre, role=role)
+    except IntegrityError as exc:  # the same username created by someone else just now
+        raise DomainError(USERNAME_TAKEN) from exc
     audit(
         actor=actor,
         action="centers.membership.granted",
         target=membership,
         centre=centre,
-        changes={"user": [None, user.username], "role": [None, role]},
+        changes={"user": [None, user.username], "role": [None, role], "account": "created"},
     )
     return membership
 
@@ -70,7 +100,7 @@ def membership_grant(
 def membership_change_role(*, membership: CentreMembership, role: str, actor) -> CentreMembership:
     """Change a member's role; a centre always keeps at least one manager."""
     managers = _lock_managers(membership.centre)
-    membership.refresh_from_db()
+    membership = _locked(membership)
     old = membership.role
     if old == role:
         return membership
@@ -92,6 +122,7 @@ def membership_change_role(*, membership: CentreMembership, role: str, actor) ->
 def membership_revoke(*, membership: CentreMembership, actor) -> None:
     """Remove a member from a centre; the last manager cannot be removed."""
     managers = _lock_managers(membership.centre)
+    membership = _locked(membership)
     if membership.role == CentreMembership.Role.MANAGER and managers == [membership.pk]:
         raise DomainError(_("A centre must keep at least one manager."))
     audit(

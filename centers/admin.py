@@ -1,4 +1,4 @@
-"""System administrators manage authorities, centres and memberships here."""
+"""System administrators manage authorities, centres, accounts and memberships here."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedAdminMixin
-from core.audit import audit
+from core.audit import audit, diff, snapshot
 
 from .models import Authority, AuthorityMembership, Centre, CentreMembership
 from .selectors import authority_subtree_ids
@@ -43,29 +43,43 @@ class AuthorityMembershipInline(admin.TabularInline):
     autocomplete_fields = ("user",)
 
 
+MEMBERSHIP_FIELDS = ("user", "role", "centre", "authority")
+
+
+def _membership_snapshot(obj) -> dict:
+    return snapshot(obj, [f for f in MEMBERSHIP_FIELDS if hasattr(obj, f)])
+
+
 class MembershipFormsetAuditMixin:
-    """Write an audit row for each membership added, re-roled or deleted in an inline."""
+    """Write an audit row for each membership added, changed or deleted in an inline."""
 
     def save_formset(self, request, form, formset, change):
         with transaction.atomic():
-            old_roles = {f.instance.pk: f.initial.get("role") for f in formset.initial_forms}
+            before = {}
+            for f in formset.initial_forms:
+                if f.instance.pk and (f.has_changed() or f in formset.deleted_forms):
+                    old = type(f.instance)._default_manager.get(pk=f.instance.pk)
+                    before[f.instance.pk] = _membership_snapshot(old)
             for f in formset.deleted_forms:
                 if f.instance.pk:  # audit before the row (and its pk) is gone
-                    _audit_membership(request, f.instance, "deleted", [f.instance.role, None])
+                    _audit_membership(
+                        request, f.instance, "deleted", diff(before[f.instance.pk], {})
+                    )
             super().save_formset(request, form, formset, change)
             for obj in formset.new_objects:
-                _audit_membership(request, obj, "created", [None, obj.role])
-            for obj, changed in formset.changed_objects:
-                if "role" in changed:
-                    _audit_membership(request, obj, "changed", [old_roles.get(obj.pk), obj.role])
+                _audit_membership(request, obj, "created", diff({}, _membership_snapshot(obj)))
+            for obj, _fields in formset.changed_objects:
+                changes = diff(before.get(obj.pk, {}), _membership_snapshot(obj))
+                if changes:
+                    _audit_membership(request, obj, "changed", changes)
 
 
-def _audit_membership(request, obj, verb: str, role: list) -> None:
+def _audit_membership(request, obj, verb: str, changes: dict) -> None:
     audit(
         actor=request.user,
         action=f"admin.membership.{verb}",
         target=obj,
-        changes={"user": str(obj.user), "role": role},
+        changes=changes,
         centre=getattr(obj, "centre", None),
     )
 
@@ -99,5 +113,20 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class ChcUserAdmin(MembershipFormsetAuditMixin, UserAdmin):
+class ChcUserAdmin(MembershipFormsetAuditMixin, AuditedAdminMixin, UserAdmin):
+    """Accounts: every change, including a password reset, leaves an audit row."""
+
     inlines = [CentreMembershipInline, AuthorityMembershipInline]
+    audit_prefix = "admin.user"
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            audit(
+                actor=request.user,
+                action="admin.user.password_changed",
+                target=user,
+                changes={"password": ["******", "******"]},
+            )
+        return response

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
 
+from .actions import USERNAME_TAKEN
 from .models import CentreMembership
 
 
 class MembershipAddForm(forms.Form):
-    """Add a person to a centre: an existing account by username, or a new one."""
+    """Add a person to a centre by creating their account."""
 
     username = forms.CharField(
         label=_("Username"),
         max_length=150,
         validators=[UnicodeUsernameValidator()],
-        help_text=_("An existing account, or a new one to create."),
+        help_text=_("The new account's login name."),
     )
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
     role = forms.ChoiceField(
@@ -24,14 +26,16 @@ class MembershipAddForm(forms.Form):
     )
     password = forms.CharField(
         label=_("Initial password"),
-        required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
-        help_text=_("Only for a new account; the person changes it after logging in."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Tell it to the person; they change it after logging in."),
     )
 
     def clean_username(self) -> str:
-        return self.cleaned_data["username"].strip()
+        username = self.cleaned_data["username"].strip()
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(USERNAME_TAKEN)
+        return username
 
 
 class MembershipRoleForm(forms.Form):

@@ -98,7 +98,7 @@ def member_role(request: CentreRequest, pk: int) -> HttpResponse:
         error = _("Choose a valid role.")
     else:
         try:
-            actions.membership_change_role(
+            membership = actions.membership_change_role(
                 membership=membership, role=form.cleaned_data["role"], actor=request.user
             )
         except DomainError as exc:

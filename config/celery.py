@@ -4,7 +4,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# A worker is a production process, like the WSGI server; say config.settings.local to develop.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("chc")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,21 +1,21 @@
-"""The audit log in the admin: readable and searchable, never editable."""
+"""The audit log in the admin (read-only), and auditing of what administrators change there."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.db import transaction
 
-from .audit import audit
+from .audit import audit, diff, snapshot
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "actor", "centre", "action", "target_repr")
+    list_display = ("created_at", "actor_name", "centre", "action", "target_repr")
     list_filter = ("action", "centre")
-    search_fields = ("target_repr", "action", "actor__username")
+    search_fields = ("target_repr", "action", "actor_name")
     date_hierarchy = "created_at"
-    list_select_related = ("actor", "centre")
+    list_select_related = ("centre",)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -27,12 +27,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
-def _plain(value):
-    return str(value) if value is not None and not isinstance(value, (int, bool)) else value
-
-
 class AuditedAdminMixin:
-    """Audit what system administrators change in the admin: who, when, old and new."""
+    """Audit what system administrators add, change and delete: who, when, old and new."""
 
     audit_prefix = "admin"
 
@@ -42,29 +38,32 @@ class AuditedAdminMixin:
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
+            before = {}
+            if change:
+                before = snapshot(type(obj)._default_manager.get(pk=obj.pk))
             super().save_model(request, obj, form, change)
-            changes = {
-                name: [
-                    _plain(form.initial.get(name)) if change else None,
-                    _plain(getattr(obj, name)),
-                ]
-                for name in form.changed_data
-            }
-            verb = "changed" if change else "created"
-            audit(
-                actor=request.user,
-                action=f"{self.audit_prefix}.{verb}",
-                target=obj,
-                changes=changes,
-                centre=self.audit_centre(obj),
-            )
+            changes = diff(before, snapshot(obj))
+            if changes:
+                verb = "changed" if change else "created"
+                self._audit(request, obj, verb, changes)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit(
-                actor=request.user,
-                action=f"{self.audit_prefix}.deleted",
-                target=obj,
-                centre=self.audit_centre(obj),
-            )
+            self._audit(request, obj, "deleted", diff(snapshot(obj), {}))
             super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        """The changelist's bulk delete: one audit row per object, before it goes."""
+        with transaction.atomic():
+            for obj in queryset:
+                self._audit(request, obj, "deleted", diff(snapshot(obj), {}))
+            super().delete_queryset(request, queryset)
+
+    def _audit(self, request, obj, verb: str, changes: dict) -> None:
+        audit(
+            actor=request.user,
+            action=f"{self.audit_prefix}.{verb}",
+            target=obj,
+            changes=changes,
+            centre=self.audit_centre(obj),
+        )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
 
 from .models import AuditEntry
+
+SECRET_FIELDS = frozenset({"password"})
 
 
 def _plain(value: Any) -> Any:
@@ -21,14 +24,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
-    """Read the given fields of an instance as plain values, for an old/new comparison."""
-    return {name: _plain(getattr(instance, name)) for name in fields}
+def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """Read fields of an instance as plain values (all concrete ones by default).
+
+    Foreign keys read as the related object's name, and secrets only as a fingerprint
+    that shows they changed.
+    """
+    if fields is None:
+        fields = [
+            f.name for f in instance._meta.concrete_fields if f.name not in {"id", "updated_at"}
+        ]
+    values = {}
+    for name in fields:
+        value = getattr(instance, name)
+        if name in SECRET_FIELDS:
+            value = "******" + hashlib.sha256(value.encode()).hexdigest()[:6] if value else ""
+        values[name] = _plain(value)
+    return values
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
-    """Keep only the fields whose value changed, as {field: [old, new]}."""
-    return {k: [old.get(k), new[k]] for k in new if old.get(k) != new[k]}
+    """Keep only the fields whose value changed, as {field: [old, new]}; gone fields go to None."""
+    keys = list(new) + [k for k in old if k not in new]
+    return {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
 
 
 def audit(
@@ -40,8 +58,10 @@ def audit(
     centre=None,
 ) -> AuditEntry:
     """Record one change to official data; call inside the transaction that made it."""
+    known = getattr(actor, "pk", None) is not None
     return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if known else None,
+        actor_name=actor.get_username() if known else "",
         centre=centre,
         action=action,
         target_type=target._meta.label_lower,

@@ -20,7 +20,9 @@ class TimeStampedModel(models.Model):
 class AuditEntry(models.Model):
     """One change to official data: who, when, what, and the old and new values.
 
-    Rows are written inside the same transaction as the change and never edited.
+    Rows are written inside the same transaction as the change and never edited. The actor's
+    username is copied so that the row still says who it was if the account goes; a centre
+    with audit rows cannot be deleted (legal entities are deregistered, not erased).
     """
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
@@ -32,12 +34,13 @@ class AuditEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    actor_name = models.CharField(_("actor's username"), max_length=150, blank=True)
     centre = models.ForeignKey(
         "centers.Centre",
         verbose_name=_("centre"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="audit_entries",
     )
     action = models.CharField(_("action"), max_length=100, db_index=True)

@@ -58,5 +58,68 @@ def test_admin_change_to_a_centre_is_audited(admin_client, centre):
     )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="admin.centre.changed")
-    assert entry.centre == centre
+    assert entry.centre == centre and entry.actor_name == "root"
     assert entry.changes == {"address": ["重庆市沙坪坝区某路1号", "重庆市沙坪坝区新地址1号"]}
+
+
+def test_moving_a_centre_to_another_sponsor_is_audited_by_name(
+    admin_client, centre, other_district
+):
+    old_sponsor = centre.sponsor.name
+    _change(
+        admin_client,
+        centre,
+        name=centre.name,
+        slug=centre.slug,
+        sponsor=other_district.pk,
+        address=centre.address,
+        legal_representative=centre.legal_representative,
+    )
+    entry = AuditEntry.objects.get(action="admin.centre.changed")
+    assert entry.changes == {"sponsor": [old_sponsor, other_district.name]}
+
+
+def test_saving_without_a_change_writes_no_audit_row(admin_client, centre):
+    fields = ("name", "slug", "address", "legal_representative")
+    _change(
+        admin_client, centre, sponsor=centre.sponsor_id, **{f: getattr(centre, f) for f in fields}
+    )
+    assert not AuditEntry.objects.filter(action="admin.centre.changed").exists()
+
+
+def test_making_someone_superuser_is_audited(admin_client, clerk):
+    url = reverse("admin:auth_user_change", args=[clerk.pk])
+    data = {
+        "username": "clerk",
+        "first_name": clerk.first_name,
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "centre_memberships-TOTAL_FORMS": "0",
+        "centre_memberships-INITIAL_FORMS": "0",
+        "authority_memberships-TOTAL_FORMS": "0",
+        "authority_memberships-INITIAL_FORMS": "0",
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = AuditEntry.objects.get(action="admin.user.changed")
+    assert entry.changes["is_superuser"] == [False, True]
+    assert entry.changes["is_staff"] == [False, True]
+
+
+def test_bulk_delete_in_the_admin_is_audited(admin_client, city):
+    from centers.tests.factories import AuthorityFactory
+
+    spare = AuthorityFactory(name="待撤销部门", parent=city)
+    response = admin_client.post(
+        reverse("admin:centers_authority_changelist"),
+        {"action": "delete_selected", "_selected_action": [spare.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.authority.deleted")
+    assert entry.target_repr == "待撤销部门"
+    assert entry.changes["name"] == ["待撤销部门", None]

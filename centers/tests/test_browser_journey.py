@@ -47,7 +47,7 @@ def test_manager_adds_a_clerk_with_htmx_without_a_page_reload(page, live_server,
 
 
 def test_a_printed_demo_login_works_in_the_browser(page, live_server):
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", force=True, stdout=io.StringIO())
     browser_login(page, "reviewer", "chc-demo")
     page.wait_for_url("**/authorities/shapingba/centres/")
     assert page.get_by_text("共 3 个中心").is_visible()

@@ -17,7 +17,7 @@ def _counts() -> dict[str, int]:
 
 
 def test_load_demo_builds_the_tree_and_logins(capsys):
-    call_command("load_demo")
+    call_command("load_demo", force=True)
     ciqikou = Centre.objects.get(slug="ciqikou")
     assert ciqikou.name == "重庆市沙坪坝区磁器口社区卫生服务中心"
     assert ciqikou.address == "重庆市沙坪坝区金磁路4号附1-23号"
@@ -40,13 +40,21 @@ def test_load_demo_builds_the_tree_and_logins(capsys):
 
 
 def test_load_demo_twice_changes_nothing():
-    call_command("load_demo")
+    call_command("load_demo", force=True)
     before = _counts()
     passwords = dict(get_user_model().objects.values_list("username", "password"))
-    call_command("load_demo")
+    call_command("load_demo", force=True)
     assert _counts() == before
     assert dict(get_user_model().objects.values_list("username", "password")) == passwords
 
 
 def test_no_demo_logins_without_demo_data():
+    assert not get_user_model().objects.exists()
+
+
+def test_load_demo_refuses_without_debug_unless_forced():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("load_demo")
     assert not get_user_model().objects.exists()

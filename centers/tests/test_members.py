@@ -39,19 +39,39 @@ def test_manager_adds_a_new_account(client, manager, centre):
     assert membership.role == "CLERK"
     entry = AuditEntry.objects.get(action="centers.membership.granted")
     assert entry.actor == manager and entry.centre == centre
-    assert entry.changes == {"user": [None, "newclerk"], "role": [None, "CLERK"]}
+    assert entry.changes == {
+        "user": [None, "newclerk"],
+        "role": [None, "CLERK"],
+        "account": "created",
+    }
+    assert entry.actor_name == "manager"
 
 
-def test_manager_adds_an_existing_account_without_touching_its_password(client, manager, centre):
-    existing = UserFactory(username="existing")
+@pytest.mark.parametrize("username", ["othermanager", "OtherManager", "cityreviewer", "root"])
+def test_manager_cannot_pull_in_an_existing_account(client, manager, centre, users, username):
+    UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(manager)
-    client.post(
+    response = client.post(
         _url("member-add", centre),
-        {"username": "existing", "role": "MANAGER", "password": "ignored-1234"},
+        {"username": username, "role": "MANAGER", "password": "Sturdy-pass-42"},
     )
-    existing.refresh_from_db()
-    assert existing.check_password("pw-for-tests-1")
-    assert CentreMembership.objects.get(user=existing).role == "MANAGER"
+    assert response.status_code == 200
+    assert "该用户名已被占用" in response.content.decode()
+    assert not CentreMembership.objects.filter(
+        centre=centre, user__username__iexact=username
+    ).exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_grant_refuses_a_taken_username_even_past_the_form(manager, centre, other_member):
+    with pytest.raises(DomainError):
+        actions.membership_grant(
+            centre=centre,
+            username="othermanager",
+            role="MANAGER",
+            actor=manager,
+            password="Sturdy-pass-42",
+        )
 
 
 def test_add_errors_come_back_beside_the_field_with_the_values(client, manager, centre):
@@ -73,8 +93,17 @@ def test_new_account_without_password_is_refused_in_chinese(client, manager, cen
     client.force_login(manager)
     response = client.post(_url("member-add", centre), {"username": "nopass", "role": "CLERK"})
     assert response.status_code == 200
-    assert "新账号需要设置初始密码" in response.content.decode()
+    assert "这个字段是必填项" in response.content.decode()
     assert not User.objects.filter(username="nopass").exists()
+
+
+def test_password_is_never_sent_back_in_the_page(client, manager, centre):
+    client.force_login(manager)
+    response = client.post(
+        _url("member-add", centre),
+        {"username": "bad name!", "role": "CLERK", "password": "Secret-42-x"},
+    )
+    assert "Secret-42-x" not in response.content.decode()
 
 
 def test_weak_password_is_refused_and_nothing_is_written(client, manager, centre):
@@ -89,9 +118,22 @@ def test_weak_password_is_refused_and_nothing_is_written(client, manager, centre
 
 def test_adding_a_member_twice_says_so(client, manager, clerk, centre):
     client.force_login(manager)
-    response = client.post(_url("member-add", centre), {"username": "clerk", "role": "MANAGER"})
-    assert "该用户已经是本中心成员" in response.content.decode()
+    response = client.post(
+        _url("member-add", centre),
+        {"username": "clerk", "role": "MANAGER", "password": "Sturdy-pass-42"},
+    )
+    assert "该用户名已被占用" in response.content.decode()
     assert CentreMembership.objects.get(user=clerk).role == "CLERK"
+
+
+def test_acting_on_a_membership_removed_meanwhile_is_a_message_not_a_500(manager, clerk, centre):
+    membership = CentreMembership.objects.get(user=clerk)
+    stale = CentreMembership.objects.get(pk=membership.pk)
+    membership.delete()
+    with pytest.raises(DomainError):
+        actions.membership_change_role(membership=stale, role="MANAGER", actor=manager)
+    with pytest.raises(DomainError):
+        actions.membership_revoke(membership=stale, actor=manager)
 
 
 def test_invalid_role_value_is_an_error_not_a_500(client, manager, clerk, centre):

@@ -124,3 +124,34 @@ def test_password_change_works(client, manager):
     assert "密码已修改" in response.content.decode()
     manager.refresh_from_db()
     assert manager.check_password("Longer-pass-42")
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_client_address_comes_from_our_proxy_not_from_the_client():
+    from django.test import RequestFactory
+
+    from core.http import client_ip
+
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7"
+    )
+    assert client_ip(request) == "203.0.113.7"  # what our proxy saw; 6.6.6.6 may be forged
+    assert client_ip(RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
+
+
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=2, TRUSTED_PROXY_COUNT=1)
+def test_behind_a_proxy_one_address_cannot_lock_out_another(client, manager):
+    for _ in range(2):
+        client.post(
+            reverse("login"),
+            {"username": "manager", "password": "bad"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="198.51.100.9",
+        )
+    response = client.post(
+        reverse("login"),
+        {"username": "manager", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.7",
+    )
+    assert response.status_code == 302

@@ -9,6 +9,7 @@ city_reviewer works at the city level; outsider belongs nowhere.
 from __future__ import annotations
 
 import pytest
+from django_scopes import scopes_disabled
 
 from centers.models import CentreMembership
 from centers.tests.factories import (
@@ -20,6 +21,13 @@ from centers.tests.factories import (
 )
 
 PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture(autouse=True)
+def _scopes_off_outside_views():
+    """Tests build and inspect data across centres; views still enter their centre's scope."""
+    with scopes_disabled():
+        yield
 
 
 @pytest.fixture

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.audit import audit
+from core.audit import audit, diff, snapshot
 from core.errors import DomainError
 
-from .models import Centre, CentreMembership
+from .models import Centre, CentreMembership, FundingSource, RegistrationChange
 
 User = get_user_model()
 USERNAME_TAKEN = gettext_lazy(
@@ -133,3 +137,215 @@ def membership_revoke(*, membership: CentreMembership, actor) -> None:
         changes={"user": [membership.user.username, None], "role": [membership.role, None]},
     )
     membership.delete()
+
+
+# --- Centre record ---------------------------------------------------------------------
+
+INFO_FIELDS = (
+    "credit_code",
+    "name",
+    "purpose",
+    "address",
+    "legal_representative",
+    "capital",
+    "funding_source",
+    "certificate_valid_from",
+    "certificate_valid_to",
+    "online_name",
+    "founded_on",
+)
+STALE_EDIT = gettext_lazy(
+    "Someone else saved this record while you were editing it. What you typed is still in the "
+    "form: reload the page to see their version, then enter your changes again."
+)
+
+
+def centre_update_info(*, centre: Centre, data: dict, version: int, actor) -> Centre:
+    """Save the certificate data, refusing a stale form instead of overwriting a newer save."""
+    with transaction.atomic():
+        before = snapshot(Centre.objects.get(pk=centre.pk), INFO_FIELDS)
+        updated = Centre.objects.filter(pk=centre.pk, version=version).update(
+            **data, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if not updated:  # the conditional UPDATE is what makes this safe on SQLite too
+            raise DomainError(STALE_EDIT)
+        fresh = Centre.objects.select_related("sponsor", "funding_source").get(pk=centre.pk)
+        changes = diff(before, snapshot(fresh, INFO_FIELDS))
+        if changes:
+            audit(
+                actor=actor,
+                action="centers.centre.updated",
+                target=fresh,
+                centre=fresh,
+                changes=changes,
+            )
+    return fresh
+
+
+def registered_item_value(centre: Centre, item: str) -> str:
+    """A registered item's current value in the text form that change records keep."""
+    Item = RegistrationChange.Item
+    if item == Item.CAPITAL:
+        return "" if centre.capital is None else f"{centre.capital:.2f}"
+    if item == Item.FUNDING_SOURCE:
+        return centre.funding_source.name if centre.funding_source_id else ""
+    if item == Item.SPONSOR:
+        return centre.sponsor.name
+    return getattr(centre, item)
+
+
+def _set_item(centre: Centre, item: str, value: str) -> bool:
+    """Put a registered item's value on the centre; False when it cannot apply here.
+
+    The sponsor decides who reviews the centre, so moving a centre to another authority stays
+    with the system administrators; the change is recorded all the same.
+    """
+    Item = RegistrationChange.Item
+    if item == Item.SPONSOR:
+        return False
+    if item == Item.CAPITAL:
+        centre.capital = Decimal(value)
+    elif item == Item.FUNDING_SOURCE:
+        source = FundingSource.objects.filter(name=value).first()
+        if source is None:
+            return False
+        centre.funding_source = source
+    else:
+        setattr(centre, item, value)
+    return True
+
+
+def _apply_latest(*, centre_id: int, item: str, actor, fallback: str | None = None) -> None:
+    """Make the centre's item equal the newest change of it (or the fallback if none is left)."""
+    centre = (
+        Centre.objects.select_for_update(of=("self",))
+        .select_related("funding_source", "sponsor")
+        .get(pk=centre_id)
+    )
+    latest = (
+        RegistrationChange.objects.filter(centre_id=centre_id, item=item)
+        .order_by("-effective_on", "-registered_on", "-id")
+        .first()
+    )
+    value = latest.new_value if latest else fallback
+    old = registered_item_value(centre, item)
+    if value is None or value == old or not _set_item(centre, item, value):
+        return
+    centre.version += 1
+    centre.save()
+    audit(
+        actor=actor,
+        action="centers.centre.registered_item_changed",
+        target=centre,
+        centre=centre,
+        changes={item: [old, value]},
+    )
+
+
+CHANGE_FIELDS = ("item", "old_value", "new_value", "effective_on", "registered_on", "note")
+
+
+@transaction.atomic
+def registration_change_record(*, centre: Centre, data: dict, actor) -> RegistrationChange:
+    """Record a change registration and bring the centre's registered item up to date."""
+    change = RegistrationChange.objects.create(centre=centre, **data)
+    audit(
+        actor=actor,
+        action="centers.registrationchange.created",
+        target=change,
+        centre=centre,
+        changes=diff({}, snapshot(change, CHANGE_FIELDS)),
+    )
+    _apply_latest(centre_id=centre.pk, item=change.item, actor=actor)
+    return change
+
+
+@transaction.atomic
+def registration_change_update(
+    *, change: RegistrationChange, data: dict, actor
+) -> RegistrationChange:
+    """Correct a recorded change; the item itself cannot change (delete and record anew)."""
+    before = snapshot(RegistrationChange.objects.get(pk=change.pk), CHANGE_FIELDS)
+    for name, value in data.items():
+        if name != "item":
+            setattr(change, name, value)
+    change.save()
+    changes = diff(before, snapshot(change, CHANGE_FIELDS))
+    if changes:
+        audit(
+            actor=actor,
+            action="centers.registrationchange.updated",
+            target=change,
+            centre=change.centre,
+            changes=changes,
+        )
+    _apply_latest(centre_id=change.centre_id, item=change.item, actor=actor)
+    return change
+
+
+@transaction.atomic
+def registration_change_delete(*, change: RegistrationChange, actor) -> None:
+    """Delete a recorded change; the item falls back to the previous change or its old value."""
+    audit(
+        actor=actor,
+        action="centers.registrationchange.deleted",
+        target=change,
+        centre=change.centre,
+        changes=diff(snapshot(change, CHANGE_FIELDS), {}),
+    )
+    centre_id, item, fallback = change.centre_id, change.item, change.old_value
+    change.delete()
+    _apply_latest(centre_id=centre_id, item=item, actor=actor, fallback=fallback)
+
+
+def _record_fields(model) -> list[str]:
+    skip = {"id", "centre", "created_at", "updated_at"}
+    return [f.name for f in model._meta.concrete_fields if f.name not in skip]
+
+
+@transaction.atomic
+def record_create(*, centre: Centre, model, data: dict, actor):
+    """Add a record (licence, donation, department …) to a centre, audited."""
+    record = model.objects.create(centre=centre, **data)
+    audit(
+        actor=actor,
+        action=f"centers.{model._meta.model_name}.created",
+        target=record,
+        centre=centre,
+        changes=diff({}, snapshot(record, _record_fields(model))),
+    )
+    return record
+
+
+@transaction.atomic
+def record_update(*, record, data: dict, actor):
+    """Change a record, auditing old → new for each field that moved."""
+    fields = _record_fields(type(record))
+    # Re-read: a bound ModelForm has already written the new values onto the instance.
+    before = snapshot(type(record).objects.get(pk=record.pk), fields)
+    for name, value in data.items():
+        setattr(record, name, value)
+    record.save()
+    changes = diff(before, snapshot(record, fields))
+    if changes:
+        audit(
+            actor=actor,
+            action=f"centers.{record._meta.model_name}.updated",
+            target=record,
+            centre=record.centre,
+            changes=changes,
+        )
+    return record
+
+
+@transaction.atomic
+def record_delete(*, record, actor) -> None:
+    """Delete a record; the audit row keeps every value it had."""
+    audit(
+        actor=actor,
+        action=f"centers.{record._meta.model_name}.deleted",
+        target=record,
+        centre=record.centre,
+        changes=diff(snapshot(record, _record_fields(type(record))), {}),
+    )
+    record.delete()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import AuditedAdminMixin
 from core.audit import audit, diff, snapshot
 
-from .models import Authority, AuthorityMembership, Centre, CentreMembership
+from .models import Authority, AuthorityMembership, Centre, CentreMembership, FundingSource
 from .selectors import authority_subtree_ids
 
 
@@ -130,3 +130,10 @@ class ChcUserAdmin(MembershipFormsetAuditMixin, AuditedAdminMixin, UserAdmin):
                 changes={"password": ["******", "******"]},
             )
         return response
+
+
+@admin.register(FundingSource)
+class FundingSourceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "position", "is_active")
+    list_editable = ("position", "is_active")
+    audit_prefix = "admin.fundingsource"

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django_scopes import scopes_disabled
 
-from .models import Authority, AuthorityMembership, Centre, CentreMembership
+from .models import (
+    Authority,
+    AuthorityMembership,
+    Centre,
+    CentreMembership,
+    CentreYear,
+    Department,
+    FundingSource,
+    Licence,
+    PerformanceRecord,
+    RegistrationChange,
+)
 
 DEMO_PASSWORD = "chc-demo"
 
@@ -100,11 +114,128 @@ def _login(login: DemoLogin, authorities, centres):
     return user
 
 
+# --- 磁器口: the record of seed 000 (its 2024 annual report) --------------------------------
+# Seed 000 gives no credit code, certificate dates, founding date or yearly figures other than
+# net assets: those below are invented (the code passes the GB 32100 check).
+CIQIKOU_RECORD = {
+    "credit_code": "12500106450412352T",
+    "purpose": (
+        "为人民健康提供基本医疗卫生服务。承担社区预防、社区保健、社区医疗、社区康复、"
+        "社区健康教育、社区计划生育等工作。"
+    ),
+    "capital": Decimal("233.88"),
+    "certificate_valid_from": dt.date(2021, 12, 20),
+    "certificate_valid_to": dt.date(2026, 12, 19),
+    "online_name": "无",
+    "founded_on": dt.date(2019, 6, 18),
+}
+CIQIKOU_FUNDING = "财政补助(全额拨款)"
+CIQIKOU_2024 = {
+    "service_area_km2": Decimal("2.60"),
+    "resident_population": 52000,
+    "served_population": 48000,
+    "floor_area_m2": Decimal("3200.00"),
+    "beds": 20,
+    "net_assets_begin": Decimal("244.64"),
+    "net_assets_end": Decimal("233.88"),
+}
+# (item, old, new, date): seed 000 gives one date per change, used as both dates.
+CIQIKOU_CHANGES = [
+    ("legal_representative", "李洁", "彭娅", dt.date(2022, 2, 7)),
+    ("address", "沙坪坝区磁器口正街48号", "重庆市沙坪坝区金磁路4号附1-23号", dt.date(2022, 3, 23)),
+    ("capital", "96.70", "233.88", dt.date(2024, 4, 9)),
+]
+CIQIKOU_LICENCE = {
+    "name": "中华人民共和国医疗机构执业许可证",
+    "number": "45041235050010617D2152",
+    "issuer": "重庆市沙坪坝区卫生健康委员会",
+    "valid_from": dt.date(2024, 9, 5),
+    "valid_to": dt.date(2026, 7, 4),
+}
+CIQIKOU_HONOURS = [
+    (
+        dt.date(2024, 7, 1),
+        "中共重庆市沙坪坝区卫生健康工作委员会",
+        "中心党支部获评“沙坪坝区卫生系统先进基层党组织”",
+    ),
+    (
+        dt.date(2024, 12, 27),
+        "重庆市沙坪坝区卫生健康委员会",
+        "中心获评“沙坪坝区卫生健康工作2024年度考核优秀单位”",
+    ),
+]
+# Departments named in seeds 000 and 001: (name, kind, opened on, counts as).
+CIQIKOU_DEPARTMENTS = [
+    ("全科门诊", "clinical", dt.date(2019, 6, 18), "gp"),
+    ("中医康复科", "clinical", dt.date(2022, 5, 16), ""),
+    ("口腔科", "clinical", dt.date(2022, 5, 16), ""),
+    ("抢救室", "clinical", dt.date(2022, 5, 16), ""),
+    ("预检分诊台", "clinical", dt.date(2022, 5, 16), ""),
+    ("儿科门诊", "clinical", dt.date(2024, 3, 1), ""),
+    ("两病门诊", "clinical", dt.date(2024, 3, 1), ""),
+    ("耳鼻咽喉科", "clinical", dt.date(2024, 5, 6), ""),
+    ("皮肤科", "clinical", dt.date(2024, 5, 6), ""),
+    ("泌尿外科", "clinical", dt.date(2024, 6, 3), ""),
+    ("营养门诊", "clinical", dt.date(2024, 6, 3), ""),
+    ("检验科", "technical", dt.date(2022, 5, 16), ""),
+    ("放射科", "technical", dt.date(2022, 5, 16), ""),
+    ("B超室", "technical", dt.date(2022, 5, 16), ""),
+    ("心电图室", "technical", dt.date(2022, 5, 16), ""),
+    ("药房", "technical", dt.date(2019, 6, 18), ""),
+    ("药学门诊", "technical", dt.date(2024, 6, 3), ""),
+    ("治疗室", "technical", dt.date(2019, 6, 18), ""),
+    ("处置室", "technical", dt.date(2022, 5, 16), ""),
+    ("观察室", "technical", dt.date(2022, 5, 16), ""),
+    ("消毒供应室", "technical", dt.date(2022, 5, 16), ""),
+    ("预防接种门诊", "preventive", dt.date(2019, 6, 18), ""),
+    ("妇女儿童保健科", "preventive", dt.date(2022, 5, 16), ""),
+    ("健康教育室", "preventive", dt.date(2019, 6, 18), ""),
+    ("公共卫生科", "preventive", dt.date(2019, 6, 18), ""),
+    ("综合办公室", "administrative", dt.date(2019, 6, 18), ""),
+    ("医务科", "administrative", dt.date(2022, 5, 16), ""),
+    ("护理部", "administrative", dt.date(2022, 5, 16), ""),
+    ("财务科", "administrative", dt.date(2019, 6, 18), ""),
+    ("信息科", "administrative", dt.date(2022, 5, 16), "health_info"),
+]
+
+
+def _ciqikou_record(centre: Centre) -> None:
+    """Fill 磁器口's certificate data and records once; a second run finds them and stops."""
+    if not centre.credit_code:
+        for name, value in CIQIKOU_RECORD.items():
+            setattr(centre, name, value)
+        centre.funding_source, _ = FundingSource.objects.get_or_create(name=CIQIKOU_FUNDING)
+        centre.save()
+    CentreYear.objects.get_or_create(centre=centre, year=2024, defaults=CIQIKOU_2024)
+    for item, old, new, day in CIQIKOU_CHANGES:
+        RegistrationChange.objects.get_or_create(
+            centre=centre,
+            item=item,
+            registered_on=day,
+            defaults={"old_value": old, "new_value": new, "effective_on": day},
+        )
+    Licence.objects.get_or_create(
+        centre=centre, name=CIQIKOU_LICENCE["name"], defaults=CIQIKOU_LICENCE
+    )
+    for day, issuer, text in CIQIKOU_HONOURS:
+        PerformanceRecord.objects.get_or_create(
+            centre=centre, date=day, text=text, defaults={"kind": "honour", "issuer": issuer}
+        )
+    for name, kind, opened, standard in CIQIKOU_DEPARTMENTS:
+        Department.objects.get_or_create(
+            centre=centre,
+            name=name,
+            defaults={"kind": kind, "opened_on": opened, "standard_item": standard},
+        )
+
+
 @transaction.atomic
 def load_demo() -> list[DemoLogin]:
-    """Create the demo authority tree, centres and one login per role, if missing."""
-    authorities = _authorities()
-    centres = _centres(authorities)
-    for login in LOGINS:
-        _login(login, authorities, centres)
+    """Create the demo authority tree, centres, records and one login per role, if missing."""
+    with scopes_disabled():  # demo data spans every centre
+        authorities = _authorities()
+        centres = _centres(authorities)
+        _ciqikou_record(centres["ciqikou"])
+        for login in LOGINS:
+            _login(login, authorities, centres)
     return LOGINS

@@ -5,10 +5,34 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .actions import USERNAME_TAKEN
-from .models import CentreMembership
+from .models import (
+    Authority,
+    Centre,
+    CentreMembership,
+    CentreYear,
+    Department,
+    Donation,
+    FundingSource,
+    Licence,
+    PerformanceRecord,
+    RegistrationChange,
+)
+from .validators import normalise_credit_code, validate_credit_code
+
+TEXT_LIMIT = 5000
+# Registered items (登载事项): once filled in, they change only by change registration.
+REGISTERED_FIELDS = (
+    "name",
+    "purpose",
+    "address",
+    "legal_representative",
+    "capital",
+    "funding_source",
+)
 
 
 class MembershipAddForm(forms.Form):
@@ -55,3 +79,260 @@ class CentreFilterForm(forms.Form):
     def __init__(self, *args, sponsors=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sponsor"].choices = [("", _("All"))] + [(a.pk, a.name) for a in sponsors]
+
+
+# --- Centre record ---------------------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    """A native date picker; the server still checks what arrives."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class RecordForm(forms.ModelForm):
+    """A ModelForm with date pickers and short text areas, for the inline record lists."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.DateField):
+                field.widget = DateInput()
+            elif isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.update({"rows": 3})
+
+
+def _period_in_order(form: forms.Form, start: str, end: str, message) -> None:
+    """Put the message beside the end date when a period ends before it starts."""
+    first, last = form.cleaned_data.get(start), form.cleaned_data.get(end)
+    if first and last and last < first:
+        form.add_error(end, message)
+
+
+class LicenceForm(RecordForm):
+    class Meta:
+        model = Licence
+        fields = ("name", "number", "issuer", "valid_from", "valid_to")
+
+    def clean(self):
+        cleaned = super().clean()
+        _period_in_order(self, "valid_from", "valid_to", _("The validity ends before it starts."))
+        return cleaned
+
+
+class PerformanceRecordForm(RecordForm):
+    class Meta:
+        model = PerformanceRecord
+        fields = ("date", "kind", "issuer", "text")
+
+    text = forms.CharField(label=_("content"), max_length=TEXT_LIMIT, widget=forms.Textarea)
+
+
+class DonationForm(RecordForm):
+    class Meta:
+        model = Donation
+        fields = ("date", "donor", "amount", "purpose", "usage")
+
+    usage = forms.CharField(
+        label=_("how it was used"), max_length=TEXT_LIMIT, required=False, widget=forms.Textarea
+    )
+
+
+class DepartmentForm(RecordForm):
+    class Meta:
+        model = Department
+        fields = ("name", "kind", "opened_on", "closed_on", "standard_item")
+
+    def clean(self):
+        cleaned = super().clean()
+        _period_in_order(
+            self, "opened_on", "closed_on", _("A department cannot close before it opens.")
+        )
+        return cleaned
+
+
+class CentreYearForm(RecordForm):
+    class Meta:
+        model = CentreYear
+        fields = (
+            "year",
+            "service_area_km2",
+            "resident_population",
+            "served_population",
+            "floor_area_m2",
+            "beds",
+            "net_assets_begin",
+            "net_assets_end",
+        )
+
+    def __init__(self, *args, centre=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.centre = centre
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        taken = CentreYear.objects.filter(centre=self.centre, year=year)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(
+                _("Figures for this year exist already; edit them instead.")
+            )
+        return year
+
+
+class CentreInfoForm(RecordForm):
+    """The centre's certificate data; registered items are editable here only while empty."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    # Longer than 18 so that a code typed with spaces reaches the check and gets a precise message.
+    credit_code = forms.CharField(
+        label=_("unified social credit code"), max_length=40, required=False
+    )
+
+    class Meta:
+        model = Centre
+        fields = (
+            "credit_code",
+            "name",
+            "purpose",
+            "address",
+            "legal_representative",
+            "capital",
+            "funding_source",
+            "certificate_valid_from",
+            "certificate_valid_to",
+            "online_name",
+            "founded_on",
+        )
+
+    purpose = forms.CharField(
+        label=_("purpose and scope of business"),
+        max_length=TEXT_LIMIT,
+        required=False,
+        widget=forms.Textarea,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["funding_source"].queryset = FundingSource.objects.filter(is_active=True)
+        self.fields["version"].initial = self.instance.version
+        for name in REGISTERED_FIELDS:
+            if name in self.fields and self._is_registered(name):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Change it with a change registration.")
+
+    def _is_registered(self, name: str) -> bool:
+        value = getattr(self.instance, name if name != "funding_source" else "funding_source_id")
+        return value not in (None, "")
+
+    def clean_credit_code(self):
+        code = normalise_credit_code(self.cleaned_data.get("credit_code", ""))
+        if code:
+            validate_credit_code(code)
+            if Centre.objects.filter(credit_code=code).exclude(pk=self.instance.pk).exists():
+                raise forms.ValidationError(_("Another centre is registered with this code."))
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        _period_in_order(
+            self,
+            "certificate_valid_from",
+            "certificate_valid_to",
+            _("The validity ends before it starts."),
+        )
+        return cleaned
+
+
+# Longest text each registered item may hold, as on the Centre model.
+ITEM_LIMITS = {"name": 100, "purpose": TEXT_LIMIT, "address": 200, "legal_representative": 50}
+
+
+class RegistrationChangeForm(forms.Form):
+    """Record a change registration; the new value is checked as the item requires."""
+
+    item = forms.ChoiceField(label=_("registered item"), choices=RegistrationChange.Item.choices)
+    old_value = forms.CharField(label=_("old value"), max_length=TEXT_LIMIT, widget=forms.Textarea)
+    new_value = forms.CharField(label=_("new value"), max_length=TEXT_LIMIT, widget=forms.Textarea)
+    effective_on = forms.DateField(label=_("date of the change"), widget=DateInput)
+    registered_on = forms.DateField(label=_("date registered"), widget=DateInput)
+    note = forms.CharField(label=_("note"), max_length=200, required=False)
+
+    def __init__(self, *args, centre: Centre, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.centre = centre
+        for name in ("old_value", "new_value"):
+            self.fields[name].widget.attrs.update({"rows": 2})
+
+    def clean_registered_on(self):
+        day = self.cleaned_data["registered_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("The registration date cannot be in the future."))
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        item = cleaned.get("item")
+        for name in ("old_value", "new_value"):
+            if item and name in cleaned:
+                cleaned[name] = self._clean_value(item, name, cleaned[name])
+        old, new = cleaned.get("old_value"), cleaned.get("new_value")
+        if old is not None and new is not None and old == new:
+            self.add_error("new_value", _("The new value is the same as the old one."))
+        self._check_dates(item, cleaned.get("effective_on"), cleaned.get("registered_on"))
+        return cleaned
+
+    def _check_dates(self, item, effective_on, registered_on) -> None:
+        # 住所 must be registered before moving in, so only there may registration come first.
+        early = effective_on and registered_on and registered_on < effective_on
+        if early and item != RegistrationChange.Item.ADDRESS:
+            self.add_error(
+                "registered_on",
+                _("The registration date cannot be before the date of the change."),
+            )
+
+    def _clean_value(self, item: str, name: str, value: str):
+        value = value.strip()
+        try:
+            return clean_item_value(item, value)
+        except forms.ValidationError as exc:
+            self.add_error(name, exc)
+            return None
+
+
+def clean_item_value(item: str, value: str) -> str:
+    """Check one value of a registered item and return it in its stored form."""
+    Item = RegistrationChange.Item
+    if item == Item.CAPITAL:
+        field = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+        return f"{field.clean(value):.2f}"
+    if item == Item.FUNDING_SOURCE and not FundingSource.objects.filter(name=value).exists():
+        raise forms.ValidationError(_("Choose one of the listed sources of funds."))
+    if item == Item.SPONSOR and not Authority.objects.filter(name=value).exists():
+        raise forms.ValidationError(_("Choose one of the listed health authorities."))
+    limit = ITEM_LIMITS.get(item)
+    if limit and len(value) > limit:
+        raise forms.ValidationError(
+            _("At most %(limit)s characters (it has %(n)s)."),
+            params={"limit": limit, "n": len(value)},
+        )
+    return value
+
+
+class StatementForm(forms.Form):
+    """Which year the 变更登记 statement covers, and whether earlier years are included."""
+
+    year = forms.IntegerField(label=_("report year"), min_value=1949, max_value=2100)
+    scope = forms.ChoiceField(
+        label=_("changes"),
+        choices=[
+            ("year", _("registered in that year")),
+            ("since", _("since the certificate was issued")),
+        ],
+        initial="year",
+        widget=forms.RadioSelect,
+    )

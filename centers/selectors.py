@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .models import Authority, AuthorityMembership, Centre, CentreMembership
+from core.calendar import calendar_exceptions, working_days_after
+from core.models import AuditEntry
+
+from .models import (
+    Authority,
+    AuthorityMembership,
+    Centre,
+    CentreMembership,
+    CentreYear,
+    Department,
+    Licence,
+    RegistrationChange,
+)
+from .standards import ROOMS, STANDARDS, Room, Standard
 
 
 def authority_parent_map() -> dict[int, int | None]:
@@ -103,3 +123,320 @@ def centre_member_list(*, centre: Centre) -> QuerySet[CentreMembership]:
         .select_related("user")
         .order_by("-role", "user__username")
     )
+
+
+# --- Centre record ---------------------------------------------------------------------
+
+LATE_REGISTRATION_WORKDAYS = 30  # 实施细则 第四十五条
+CAPITAL_CHANGE_THRESHOLD = Decimal("0.20")
+
+
+def format_amount(value: Decimal | str | None) -> str:
+    """Money as the registers print it: 233.88, 96.7, 100 (no trailing zeros)."""
+    if value in (None, ""):
+        return ""
+    text = f"{Decimal(value):.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def item_value_display(item: str, value: str) -> str:
+    """A registered item's stored value as it reads in a sentence (开办资金 with 万元)."""
+    if item == RegistrationChange.Item.CAPITAL:
+        return _("%(amount)s ten-thousand yuan") % {"amount": format_amount(value)}
+    return value
+
+
+@dataclass
+class ChangeRow:
+    """A change registration with what the rules say about it."""
+
+    change: RegistrationChange
+    warnings: list[str]
+
+
+def _change_warnings(change, previous, exceptions) -> list[str]:
+    item = RegistrationChange.Item
+    notes = []
+    if change.item == item.ADDRESS:
+        if change.registered_on > change.effective_on:
+            days = (change.registered_on - change.effective_on).days
+            notes.append(
+                _("A new domicile must be registered before moving in; this was %(n)s days after.")
+                % {"n": days}
+            )
+    else:
+        late = working_days_after(change.effective_on, change.registered_on, exceptions)
+        if late > LATE_REGISTRATION_WORKDAYS:
+            notes.append(
+                _("Registered %(n)s working days after the change; the limit is 30.") % {"n": late}
+            )
+    if change.item == item.CAPITAL:
+        old, new = Decimal(change.old_value), Decimal(change.new_value)
+        if old and abs(new - old) / old > CAPITAL_CHANGE_THRESHOLD:
+            pct = format_amount((new - old) / old * 100)
+            notes.append(
+                _(
+                    "Start-up capital moved by %(pct)s%%, more than 20%%: a change registration "
+                    "with a capital verification is required."
+                )
+                % {"pct": pct}
+            )
+    if previous is not None and previous.new_value != change.old_value:
+        notes.append(
+            _("The old value differs from the value after the previous change (%(prev)s).")
+            % {"prev": item_value_display(change.item, previous.new_value)}
+        )
+    return notes
+
+
+def registration_change_rows(*, centre: Centre) -> list[ChangeRow]:
+    """All change registrations of a centre, oldest first, each with its warnings (2 queries)."""
+    changes = list(RegistrationChange.objects.filter(centre=centre).order_by(*CHANGE_ORDER))
+    if not changes:
+        return []
+    exceptions = calendar_exceptions(
+        min(c.effective_on for c in changes), max(c.registered_on for c in changes)
+    )
+    rows, last_by_item = [], {}
+    for change in changes:
+        rows.append(
+            ChangeRow(change, _change_warnings(change, last_by_item.get(change.item), exceptions))
+        )
+        last_by_item[change.item] = change
+    return rows
+
+
+CHANGE_ORDER = ("effective_on", "registered_on", "id")
+
+
+def change_sentence(change: RegistrationChange) -> str:
+    """One sentence of 变更登记执行情况, in the style of the filed reports."""
+    return _("%(date)s registered a change: %(item)s changed from %(old)s to %(new)s.") % {
+        "date": date_format(change.registered_on, "DATE_FORMAT"),
+        "item": change.get_item_display(),
+        "old": item_value_display(change.item, change.old_value),
+        "new": item_value_display(change.item, change.new_value),
+    }
+
+
+def registration_statement(*, centre: Centre, year: int, since_certificate: bool = False) -> str:
+    """对《条例》和实施细则有关变更登记规定的执行情况 for a report year; 无 when nothing changed.
+
+    Either the changes registered in that year, or every change registered since the certificate
+    was issued up to the end of that year (filed reports often cite earlier changes).
+    """
+    qs = RegistrationChange.objects.filter(centre=centre, registered_on__year__lte=year)
+    if since_certificate and centre.certificate_valid_from:
+        qs = qs.filter(registered_on__gte=centre.certificate_valid_from)
+    elif not since_certificate:
+        qs = qs.filter(registered_on__year=year)
+    sentences = [change_sentence(c) for c in qs.order_by("registered_on", "effective_on", "id")]
+    return "".join(sentences) or _("None")
+
+
+def capital_at(
+    *, centre: Centre, day: dt.date, changes: list[RegistrationChange]
+) -> Decimal | None:
+    """The 开办资金 in force on a day, from the change history (else the current value)."""
+    capital_changes = [c for c in changes if c.item == RegistrationChange.Item.CAPITAL]
+    before = [c for c in capital_changes if c.effective_on <= day]
+    if before:
+        return Decimal(before[-1].new_value)
+    if capital_changes:
+        return Decimal(capital_changes[0].old_value)
+    return centre.capital
+
+
+@dataclass
+class YearRow:
+    """One year's figures with the checks that concern it."""
+
+    figures: CentreYear
+    warnings: list[str]
+
+
+def _year_warnings(row: CentreYear, previous: CentreYear | None, capital) -> list[str]:
+    notes = []
+    follows = previous and previous.year == row.year - 1 and previous.net_assets_end is not None
+    begin = row.net_assets_begin
+    if follows and begin is not None and begin != previous.net_assets_end:
+        notes.append(
+            _("Net assets at start of year differ from last year's end (%(prev)s).")
+            % {"prev": format_amount(previous.net_assets_end)}
+        )
+    end = row.net_assets_end
+    if end is not None and capital:
+        gap = abs(end - capital) / capital
+        if gap > CAPITAL_CHANGE_THRESHOLD:
+            notes.append(
+                _(
+                    "Year-end net assets differ from the start-up capital (%(cap)s) by %(pct)s%%; "
+                    "above 20%% the capital must be registered anew."
+                )
+                % {"cap": format_amount(capital), "pct": format_amount(gap * 100)}
+            )
+    return notes
+
+
+def centre_year_rows(*, centre: Centre) -> list[YearRow]:
+    """Every year's figures, newest first, with their checks (2 queries)."""
+    years = list(CentreYear.objects.filter(centre=centre).order_by("year"))
+    changes = list(RegistrationChange.objects.filter(centre=centre).order_by(*CHANGE_ORDER))
+    rows, previous = [], None
+    for row in years:
+        capital = capital_at(centre=centre, day=dt.date(row.year, 12, 31), changes=changes)
+        rows.append(YearRow(row, _year_warnings(row, previous, capital)))
+        previous = row
+    return rows[::-1]
+
+
+def next_year_defaults(*, centre: Centre) -> dict:
+    """A new year's row starts from the latest one: the next year, its 年末数 as 年初数."""
+    latest = CentreYear.objects.filter(centre=centre).order_by("-year").first()
+    if latest is None:
+        return {"year": timezone.localdate().year - 1}
+    carried = (
+        "service_area_km2",
+        "resident_population",
+        "served_population",
+        "floor_area_m2",
+        "beds",
+    )
+    initial = {name: getattr(latest, name) for name in carried}
+    return {**initial, "year": latest.year + 1, "net_assets_begin": latest.net_assets_end}
+
+
+def latest_year(*, centre: Centre) -> CentreYear | None:
+    """The most recent year's figures, for the overview."""
+    return CentreYear.objects.filter(centre=centre).order_by("-year").first()
+
+
+def licence_list(*, centre: Centre) -> list[Licence]:
+    """A centre's licences with their status as of today, soonest expiry first."""
+    today = timezone.localdate()
+    licences = list(Licence.objects.filter(centre=centre))
+    for licence in licences:
+        licence.current_status = licence.status(today)
+    return sorted(licences, key=lambda x: (x.valid_to is None, x.valid_to or dt.date.max, x.name))
+
+
+@dataclass
+class ChecklistLine:
+    room: Room
+    departments: list[Department]
+
+
+@dataclass
+class StandardCheck:
+    """One standard held against the centre: rooms present and missing, beds and floor space."""
+
+    standard: Standard
+    groups: list[tuple[str, list[ChecklistLine]]]
+    figures: CentreYear | None
+
+    @property
+    def missing(self) -> list[Room]:
+        return [line.room for _, lines in self.groups for line in lines if not line.departments]
+
+    @property
+    def beds_ok(self) -> bool | None:
+        if self.figures is None or self.figures.beds is None:
+            return None
+        s = self.standard
+        return self.figures.beds >= s.min_beds and (
+            s.max_beds is None or self.figures.beds <= s.max_beds
+        )
+
+    @property
+    def min_floor_area(self) -> int | None:
+        s = self.standard
+        if s.min_floor_area is None:
+            return None
+        beds = self.figures.beds if self.figures and self.figures.beds else 0
+        return s.min_floor_area + (s.floor_area_per_bed or 0) * beds
+
+    @property
+    def floor_area_ok(self) -> bool | None:
+        if (
+            self.min_floor_area is None
+            or self.figures is None
+            or self.figures.floor_area_m2 is None
+        ):
+            return None
+        return self.figures.floor_area_m2 >= self.min_floor_area
+
+
+def department_checklist(*, centre: Centre, on: dt.date) -> list[StandardCheck]:
+    """The departments open on a day held against each national standard (2 queries)."""
+    open_departments = [
+        d for d in Department.objects.filter(centre=centre, opened_on__lte=on) if d.is_open(on)
+    ]
+    figures = CentreYear.objects.filter(centre=centre, year__lte=on.year).order_by("-year").first()
+    checks = []
+    for standard in STANDARDS:
+        groups = []
+        for label, codes in standard.groups:
+            lines = []
+            for code in codes:
+                room = ROOMS[code]
+                found = [
+                    d for d in open_departments if d.standard_item == code or room.matches(d.name)
+                ]
+                lines.append(ChecklistLine(room, found))
+            groups.append((label, lines))
+        checks.append(StandardCheck(standard, groups, figures))
+    return checks
+
+
+VERBS = {
+    "created": gettext_lazy("added"),
+    "granted": gettext_lazy("added"),
+    "updated": gettext_lazy("changed"),
+    "changed": gettext_lazy("changed"),
+    "role_changed": gettext_lazy("role changed"),
+    "registered_item_changed": gettext_lazy("registered item changed"),
+    "deleted": gettext_lazy("deleted"),
+    "revoked": gettext_lazy("removed"),
+    "password_changed": gettext_lazy("password changed"),
+}
+
+
+@dataclass
+class HistoryRow:
+    """An audit entry as people read it: field labels, old → new."""
+
+    entry: AuditEntry
+    what: str
+    verb: str
+    changes: list[tuple[str, object, object]]
+
+
+def _field_label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:  # a key that is not a field, e.g. "account"
+        return name
+
+
+def _history_row(entry: AuditEntry) -> HistoryRow:
+    try:
+        model = apps.get_model(entry.target_type)
+    except LookupError:
+        model = None
+    verb = entry.action.rsplit(".", 1)[-1]
+    changes = []
+    for name, value in entry.changes.items():
+        old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
+        changes.append((_field_label(model, name) if model else name, old, new))
+    what = str(model._meta.verbose_name) if model else entry.target_type
+    return HistoryRow(entry, what, str(VERBS.get(verb, verb)), changes)
+
+
+def centre_history(
+    *, centre: Centre, target_type: str = "", target_id: str = "", limit: int = 50
+) -> list[HistoryRow]:
+    """The newest audit entries about a centre's records, optionally for one record (1 query)."""
+    qs = AuditEntry.objects.filter(centre=centre)
+    if target_type:
+        qs = qs.filter(target_type=target_type, target_id=target_id)
+    return [_history_row(e) for e in qs.order_by("-created_at", "-id")[:limit]]

@@ -40,9 +40,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @centre_view(VIEW_CENTRE)
 def centre_detail(request: CentreRequest) -> HttpResponse:
-    """A centre's overview: its registered items and its team."""
-    members = selectors.centre_member_list(centre=request.centre)
-    return render(request, "centers/centre_detail.html", {"members": members})
+    """A centre's overview: registered items, licence alerts, latest figures and the team."""
+    context = {
+        "members": selectors.centre_member_list(centre=request.centre),
+        "licences": selectors.licence_list(centre=request.centre),
+        "figures": selectors.latest_year(centre=request.centre),
+    }
+    return render(request, "centers/centre_detail.html", context)
 
 
 def _members_context(request: CentreRequest, form=None) -> dict:

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from .audit import audit, diff, snapshot
-from .models import AuditEntry
+from .models import AuditEntry, CalendarDay
 
 
 @admin.register(AuditEntry)
@@ -67,3 +67,10 @@ class AuditedAdminMixin:
             changes=changes,
             centre=self.audit_centre(obj),
         )
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_workday", "name")
+    list_filter = ("is_workday",)
+    date_hierarchy = "date"

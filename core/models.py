@@ -60,3 +60,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday week: a public holiday, or a weekend made a workday (调休).
+
+    Deadlines counted in working days (实施细则 第四十五条) read this table.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(
+        _("is a working day"), help_text=_("Tick for a weekend day worked in exchange (调休).")
+    )
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar exception")
+        verbose_name_plural = _("calendar exceptions")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"

@@ -5,19 +5,31 @@ A URL that is added to the project without a row here fails test_matrix_covers_e
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from centers.models import CentreMembership
+from centers.models import (
+    CentreMembership,
+    CentreYear,
+    Department,
+    Donation,
+    Licence,
+    PerformanceRecord,
+    RegistrationChange,
+)
+from centers.records import RECORD_KINDS
 
 ROLES = ["anonymous", "outsider", "other_member", "clerk", "manager", "reviewer", "city_reviewer"]
 # Who can reach the fixture centre (sponsored by `district`) and the `district` authority at all.
 CENTRE_REACH = {"clerk", "manager", "reviewer", "city_reviewer"}
 AUTHORITY_REACH = {"reviewer", "city_reviewer"}
 ANY_USER = set(ROLES) - {"anonymous"}
+EDITORS = {"clerk", "manager"}
 
 
 @dataclass(frozen=True)
@@ -27,25 +39,43 @@ class Route:
     scope: str  # "centre", "authority", "login" (any signed-in user) or "public"
     allowed: frozenset[str] = frozenset()
     kwargs: Callable[[dict], dict] = field(default=lambda ctx: {})
+    form_page: bool = False  # shows a form on GET and saves on POST
 
 
 def _clerk_membership(ctx: dict) -> dict:
     return {"pk": CentreMembership.objects.get(user=ctx["clerk"]).pk}
 
 
-def centre_route(name: str, method: str, allowed: set[str], kwargs=None) -> Route:
+def centre_route(name: str, method: str, allowed: set[str], kwargs=None, form_page=False) -> Route:
     def build(ctx: dict) -> dict:
         extra = kwargs(ctx) if kwargs else {}
         return {"centre_slug": ctx["centre"].slug, **extra}
 
-    return Route(name, method, "centre", frozenset(allowed), build)
+    return Route(name, method, "centre", frozenset(allowed), build, form_page)
+
+
+def _record(key: str):
+    return lambda ctx: {"pk": ctx["records"][key].pk}
+
+
+def record_routes() -> list[Route]:
+    """The four pages every simple record kind has."""
+    routes = []
+    for kind in RECORD_KINDS:
+        routes += [
+            centre_route(kind.list_url, "GET", CENTRE_REACH),
+            centre_route(kind.add_url, "POST", EDITORS, form_page=True),
+            centre_route(kind.edit_url, "POST", EDITORS, _record(kind.key), form_page=True),
+            centre_route(kind.delete_url, "POST", EDITORS, _record(kind.key)),
+        ]
+    return routes
 
 
 MATRIX = [
     Route("home", "GET", "login", frozenset(ANY_USER)),
-    Route("login", "GET", "public", frozenset(ROLES)),
+    Route("login", "GET", "public", frozenset(ROLES), form_page=True),
     Route("logout", "POST", "public", frozenset(ROLES)),
-    Route("password_change", "GET", "login", frozenset(ANY_USER)),
+    Route("password_change", "GET", "login", frozenset(ANY_USER), form_page=True),
     Route("password_change_done", "GET", "login", frozenset(ANY_USER)),
     Route("healthz", "GET", "public", frozenset(ROLES)),
     centre_route("centers:centre-detail", "GET", CENTRE_REACH),
@@ -60,10 +90,43 @@ MATRIX = [
         frozenset(AUTHORITY_REACH),
         lambda ctx: {"authority_slug": ctx["district"].slug},
     ),
+    centre_route("centers:registration", "GET", CENTRE_REACH),
+    centre_route("centers:registration-edit", "POST", EDITORS, form_page=True),
+    centre_route("centers:registration-statement", "GET", CENTRE_REACH),
+    centre_route("centers:change-add", "POST", EDITORS, form_page=True),
+    centre_route("centers:change-edit", "POST", EDITORS, _record("change"), form_page=True),
+    centre_route("centers:change-delete", "POST", EDITORS, _record("change")),
+    centre_route("centers:department-checklist", "GET", CENTRE_REACH),
+    centre_route("centers:history", "GET", CENTRE_REACH),
+    *record_routes(),
 ]
 
 
-FORM_PAGES = {"login", "password_change"}
+@pytest.fixture
+def records(centre):
+    """One record of every kind at the fixture centre, for the URLs that name one."""
+    day = dt.date(2024, 4, 9)
+    return {
+        "year": CentreYear.objects.create(centre=centre, year=2024, beds=10),
+        "licence": Licence.objects.create(centre=centre, name="医疗机构执业许可证", valid_from=day),
+        "performance": PerformanceRecord.objects.create(
+            centre=centre, date=day, kind="honour", text="先进单位"
+        ),
+        "donation": Donation.objects.create(
+            centre=centre, date=day, donor="某基金会", amount=Decimal("1.50")
+        ),
+        "department": Department.objects.create(
+            centre=centre, name="全科门诊", kind="clinical", opened_on=day
+        ),
+        "change": RegistrationChange.objects.create(
+            centre=centre,
+            item="legal_representative",
+            old_value="李洁",
+            new_value="彭娅",
+            effective_on=day,
+            registered_on=day,
+        ),
+    }
 
 
 def expected_status(route: Route, role: str) -> str:
@@ -86,8 +149,8 @@ def _call(client, route: Route, url: str):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("route", MATRIX, ids=lambda r: r.name)
-def test_permission_matrix(client, route, role, users, centre, district):
-    ctx = {**users, "centre": centre, "district": district}
+def test_permission_matrix(client, route, role, users, centre, district, records):
+    ctx = {**users, "centre": centre, "district": district, "records": records}
     url = reverse(route.name, kwargs=route.kwargs(ctx))
     if role != "anonymous":
         client.force_login(users[role])
@@ -105,14 +168,14 @@ def test_permission_matrix(client, route, role, users, centre, district):
 
 
 @pytest.mark.parametrize("route", MATRIX, ids=lambda r: r.name)
-def test_wrong_method_is_405(client, route, users, centre, district):
-    ctx = {**users, "centre": centre, "district": district}
+def test_wrong_method_is_405(client, route, users, centre, district, records):
+    ctx = {**users, "centre": centre, "district": district, "records": records}
     url = reverse(route.name, kwargs=route.kwargs(ctx))
     allowed = sorted(route.allowed - {"anonymous"})
     if allowed:
         client.force_login(users[allowed[0]])
     wrong = client.post(url) if route.method == "GET" else client.get(url)
-    if route.name in FORM_PAGES:  # a form page shows on GET and submits on POST
+    if route.form_page:  # a form page shows on GET and submits on POST
         return
     assert wrong.status_code == 405
 

@@ -1,0 +1,111 @@
+"""List, add, edit and delete for each simple record kind (centers/records.py), with htmx.
+
+Every mutation answers with the refreshed #record-section; invalid input comes back in the form
+with what was typed and the message beside the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import actions
+from .access import CentreRequest, centre_view
+from .permissions import EDIT_RECORDS, VIEW_CENTRE
+from .records import RecordKind
+
+TEMPLATE = "centers/record_list.html"
+
+
+def _form(kind: RecordKind, request: CentreRequest, **kwargs):
+    return kind.form(**kwargs, **kind.form_kwargs(request.centre))
+
+
+def _section(request: CentreRequest, kind: RecordKind, form=None, editing=None) -> HttpResponse:
+    """The whole list page, or only its section for htmx."""
+    can_edit = request.access.can(EDIT_RECORDS)
+    if form is None and can_edit:
+        form = _form(kind, request, initial=kind.initial(request.centre))
+    context = {
+        "kind": kind,
+        "rows": kind.rows(centre=request.centre),
+        "form": form,
+        "editing": editing,
+        "can_edit": can_edit,
+    }
+    template = TEMPLATE + "#record-section" if request.htmx else TEMPLATE
+    return render(request, template, context)
+
+
+def _saved(request: CentreRequest, kind: RecordKind, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if not request.htmx:
+        return redirect(f"centers:{kind.key}-list", request.centre.slug)
+    return _section(request, kind)
+
+
+def list_view(kind: RecordKind) -> Callable:
+    @require_GET
+    @centre_view(VIEW_CENTRE)
+    def view(request: CentreRequest) -> HttpResponse:
+        return _section(request, kind)
+
+    view.__name__ = f"{kind.key}_list"
+    return view
+
+
+def add_view(kind: RecordKind) -> Callable:
+    @require_http_methods(["GET", "POST"])
+    @centre_view(EDIT_RECORDS)
+    def view(request: CentreRequest) -> HttpResponse:
+        if request.method == "GET":  # a fresh form, e.g. after cancelling an edit
+            form = _form(kind, request, initial=kind.initial(request.centre))
+            return render(request, TEMPLATE + "#record-form", {"kind": kind, "form": form})
+        form = _form(kind, request, data=request.POST)
+        if not form.is_valid():
+            return _section(request, kind, form=form)
+        actions.record_create(
+            centre=request.centre, model=kind.model, data=form.cleaned_data, actor=request.user
+        )
+        return _saved(request, kind, _("Saved."))
+
+    view.__name__ = f"{kind.key}_add"
+    return view
+
+
+def edit_view(kind: RecordKind) -> Callable:
+    @require_http_methods(["GET", "POST"])
+    @centre_view(EDIT_RECORDS)
+    def view(request: CentreRequest, pk: int) -> HttpResponse:
+        record = get_object_or_404(kind.model, centre=request.centre, pk=pk)
+        if request.method == "GET":
+            form = _form(kind, request, instance=record)
+            context = {"kind": kind, "form": form, "editing": record}
+            if request.htmx:
+                return render(request, TEMPLATE + "#record-form", context)
+            return _section(request, kind, form=form, editing=record)
+        form = _form(kind, request, data=request.POST, instance=record)
+        if not form.is_valid():
+            return _section(request, kind, form=form, editing=record)
+        actions.record_update(record=record, data=form.cleaned_data, actor=request.user)
+        return _saved(request, kind, _("Saved."))
+
+    view.__name__ = f"{kind.key}_edit"
+    return view
+
+
+def delete_view(kind: RecordKind) -> Callable:
+    @require_POST
+    @centre_view(EDIT_RECORDS)
+    def view(request: CentreRequest, pk: int) -> HttpResponse:
+        record = get_object_or_404(kind.model, centre=request.centre, pk=pk)
+        actions.record_delete(record=record, actor=request.user)
+        return _saved(request, kind, _("Deleted."))
+
+    view.__name__ = f"{kind.key}_delete"
+    return view

@@ -1,0 +1,205 @@
+"""The certificate page (登载事项, 变更登记), the department checklist and the history."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.errors import DomainError
+
+from . import actions, selectors
+from .access import CentreRequest, centre_view
+from .forms import CentreInfoForm, RegistrationChangeForm, StatementForm
+from .models import RegistrationChange
+from .permissions import EDIT_RECORDS, VIEW_CENTRE
+from .records import KINDS_BY_KEY
+
+TEMPLATE = "centers/registration.html"
+HISTORY_PAGE = 50
+
+
+def _statement_context(request: CentreRequest, params) -> dict:
+    default_year = timezone.localdate().year - 1  # reports are filed for the previous year
+    form = StatementForm(params or None, initial={"year": default_year, "scope": "year"})
+    if form.is_valid():
+        year, since = form.cleaned_data["year"], form.cleaned_data["scope"] == "since"
+    else:
+        year, since = default_year, False
+    text = selectors.registration_statement(
+        centre=request.centre, year=year, since_certificate=since
+    )
+    return {"statement_form": form, "statement": text, "statement_year": year}
+
+
+def _page(request: CentreRequest, *, info_form=None, change_form=None, editing=None, part=""):
+    can_edit = request.access.can(EDIT_RECORDS)
+    context = {
+        "info_form": info_form,
+        "change_form": change_form
+        or (RegistrationChangeForm(centre=request.centre) if can_edit else None),
+        "editing": editing,
+        "rows": selectors.registration_change_rows(centre=request.centre),
+        "can_edit": can_edit,
+        **_statement_context(request, {}),
+    }
+    template = TEMPLATE + (f"#{part}" if part and request.htmx else "")
+    return render(request, template, context)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def registration_detail(request: CentreRequest) -> HttpResponse:
+    """The certificate data, its change registrations and the generated statement."""
+    return _page(request)
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def registration_edit(request: CentreRequest) -> HttpResponse:
+    """Edit the certificate data; registered items already filled in stay read-only here."""
+    if request.method == "GET":
+        return _page(request, info_form=CentreInfoForm(instance=request.centre), part="centre-info")
+    form = CentreInfoForm(request.POST, instance=request.centre)
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            request.centre = actions.centre_update_info(
+                centre=request.centre,
+                data=data,
+                version=form.cleaned_data["version"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            if not request.htmx:
+                return redirect("centers:registration", request.centre.slug)
+            return _page(request, part="centre-info")
+    return _page(request, info_form=form, part="centre-info")
+
+
+def _change_form_for_get(request: CentreRequest, change=None) -> RegistrationChangeForm:
+    """A blank form that follows the chosen item: its old value is the centre's current one."""
+    if change is not None:
+        initial = {f: getattr(change, f) for f in actions.CHANGE_FIELDS}
+        return RegistrationChangeForm(centre=request.centre, initial=initial)
+    item = request.GET.get("item", "")
+    if item not in RegistrationChange.Item.values:
+        return RegistrationChangeForm(centre=request.centre)
+    current = actions.registered_item_value(request.centre, item)
+    return RegistrationChangeForm(
+        centre=request.centre, initial={"item": item, "old_value": current}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def change_add(request: CentreRequest) -> HttpResponse:
+    """Record a change registration; GET re-renders the form for the chosen item."""
+    if request.method == "GET":
+        return _page(request, change_form=_change_form_for_get(request), part="change-form")
+    form = RegistrationChangeForm(request.POST, centre=request.centre)
+    if not form.is_valid():
+        return _page(request, change_form=form, part="changes")
+    change = actions.registration_change_record(
+        centre=request.centre, data=form.cleaned_data, actor=request.user
+    )
+    return _after_change(request, change)
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
+    """Correct a recorded change (its dates, values or note)."""
+    change = get_object_or_404(RegistrationChange, centre=request.centre, pk=pk)
+    if request.method == "GET":
+        form = _change_form_for_get(request, change)
+        return _page(request, change_form=form, editing=change, part="change-form")
+    form = RegistrationChangeForm(request.POST, centre=request.centre)
+    form.fields["item"].disabled = True
+    form.initial["item"] = change.item
+    if not form.is_valid():
+        return _page(request, change_form=form, editing=change, part="changes")
+    change = actions.registration_change_update(
+        change=change, data=form.cleaned_data, actor=request.user
+    )
+    return _after_change(request, change)
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def change_delete(request: CentreRequest, pk: int) -> HttpResponse:
+    """Delete a recorded change; the item returns to the value before it."""
+    change = get_object_or_404(RegistrationChange, centre=request.centre, pk=pk)
+    actions.registration_change_delete(change=change, actor=request.user)
+    messages.success(request, _("Deleted."))
+    return _refreshed(request)
+
+
+def _after_change(request: CentreRequest, change: RegistrationChange) -> HttpResponse:
+    messages.success(request, _("Saved."))
+    if change.item == RegistrationChange.Item.SPONSOR:
+        messages.warning(
+            request,
+            _(
+                "The change of sponsoring authority is recorded. Moving the centre to the new "
+                "authority in the system is done by a system administrator."
+            ),
+        )
+    return _refreshed(request)
+
+
+def _refreshed(request: CentreRequest) -> HttpResponse:
+    """After a change the whole page moves (record, list, statement): refresh it all."""
+    if not request.htmx:
+        return redirect("centers:registration", request.centre.slug)
+    request.centre.refresh_from_db()
+    return _page(request, part="registration-body")
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def registration_statement(request: CentreRequest) -> HttpResponse:
+    """The generated 变更登记执行情况 for a year, optionally since the certificate was issued."""
+    if not request.htmx:
+        return _page(request)
+    return render(request, TEMPLATE + "#statement", _statement_context(request, request.GET))
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def department_checklist(request: CentreRequest) -> HttpResponse:
+    """Open departments against the national standards: present, missing, beds, floor space."""
+    today = timezone.localdate()
+    checks = selectors.department_checklist(centre=request.centre, on=today)
+    return render(request, "centers/department_checklist.html", {"checks": checks, "on": today})
+
+
+HISTORY_TARGETS = {k.label for k in KINDS_BY_KEY.values()} | {
+    "centers.centre",
+    "centers.registrationchange",
+    "centers.centremembership",
+}
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def history(request: CentreRequest) -> HttpResponse:
+    """Who changed what and when, old → new; for the whole centre or one record."""
+    target_type = request.GET.get("type", "")
+    target_id = request.GET.get("id", "")
+    if target_type not in HISTORY_TARGETS or not (target_id.isascii() and target_id.isdigit()):
+        target_type = target_id = ""
+    entries = selectors.centre_history(
+        centre=request.centre, target_type=target_type, target_id=target_id, limit=HISTORY_PAGE
+    )
+    context = {"entries": entries, "one_record": bool(target_type), "limit": HISTORY_PAGE}
+    template = "centers/history.html"
+    if request.htmx:
+        template += "#history-list"
+    return render(request, template, context)

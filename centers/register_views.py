@@ -105,7 +105,7 @@ def change_add(request: CentreRequest) -> HttpResponse:
         return _page(request, change_form=_change_form_for_get(request), part="change-form")
     form = RegistrationChangeForm(request.POST, centre=request.centre)
     if not form.is_valid():
-        return _page(request, change_form=form, part="changes")
+        return _page(request, change_form=form, part="registration-body")
     change = actions.registration_change_record(
         centre=request.centre, data=form.cleaned_data, actor=request.user
     )
@@ -124,7 +124,7 @@ def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
     form.fields["item"].disabled = True
     form.initial["item"] = change.item
     if not form.is_valid():
-        return _page(request, change_form=form, editing=change, part="changes")
+        return _page(request, change_form=form, editing=change, part="registration-body")
     change = actions.registration_change_update(
         change=change, data=form.cleaned_data, actor=request.user
     )

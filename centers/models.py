@@ -18,6 +18,9 @@ from .validators import validate_credit_code
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 EXPIRY_WARNING_DAYS = 90
+# Upper bounds that catch a slipped finger (an extra digit or two), not real limits.
+MAX_PEOPLE = 10_000_000
+MAX_BEDS = 5_000
 
 
 class Authority(TimeStampedModel):
@@ -256,9 +259,11 @@ class CentreYear(TimeStampedModel):
         validators=[MinValueValidator(0)],
     )
     resident_population = models.PositiveIntegerField(
-        _("resident population"), null=True, blank=True
+        _("resident population"), null=True, blank=True, validators=[MaxValueValidator(MAX_PEOPLE)]
     )
-    served_population = models.PositiveIntegerField(_("population served"), null=True, blank=True)
+    served_population = models.PositiveIntegerField(
+        _("population served"), null=True, blank=True, validators=[MaxValueValidator(MAX_PEOPLE)]
+    )
     floor_area_m2 = models.DecimalField(
         _("floor area for services (m²)"),
         max_digits=10,
@@ -267,7 +272,9 @@ class CentreYear(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    beds = models.PositiveIntegerField(_("beds"), null=True, blank=True)
+    beds = models.PositiveIntegerField(
+        _("beds"), null=True, blank=True, validators=[MaxValueValidator(MAX_BEDS)]
+    )
     net_assets_begin = models.DecimalField(
         _("net assets at start of year (10k yuan)"), null=True, blank=True, **MONEY
     )

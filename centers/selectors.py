@@ -153,6 +153,14 @@ class ChangeRow:
     change: RegistrationChange
     warnings: list[str]
 
+    @property
+    def old_display(self) -> str:
+        return item_value_display(self.change.item, self.change.old_value)
+
+    @property
+    def new_display(self) -> str:
+        return item_value_display(self.change.item, self.change.new_value)
+
 
 def _change_warnings(change, previous, exceptions) -> list[str]:
     item = RegistrationChange.Item

@@ -1,4 +1,4 @@
-"""The certificate data: GB 32100 codes, bad input kept with a Chinese message, stale forms refused."""
+"""Certificate data: GB 32100 codes, bad input kept with a Chinese message, stale forms refused."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def test_valid_codes_pass(code):
 
 
 def test_check_character_worked_by_hand():
-    # 9 1 3 5 0 1 0 0 M(21) 0 0 0 1 0 0 Y(30) 4 with weights 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28:
+    # 9 1 3 5 0 1 0 0 M(21) 0 0 0 1 0 0 Y(30) 4
+    # weights 1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28:
     # 9 + 3 + 27 + 135 + 0 + 26 + 0 + 0 + 420 + 0 + 0 + 0 + 8 + 0 + 0 + 900 + 112 = 1640;
     # 1640 mod 31 = 28; 31 - 28 = 3 → "3".
     assert credit_code_check_char("91350100M000100Y4") == "3"

@@ -237,27 +237,25 @@ def test_checklist_page_shows_what_is_missing(client, reviewer, centre):
 # --- bounds, scoping --------------------------------------------------------------------------
 
 
+def _make(kind: str, centre, i: int):
+    day = dt.date(2024, 1, 1)
+    if kind == "year":
+        return CentreYear.objects.create(centre=centre, year=1980 + i, net_assets_end=i)
+    if kind == "licence":
+        return Licence.objects.create(centre=centre, name=f"证{i}", valid_from=day)
+    if kind == "performance":
+        return PerformanceRecord.objects.create(centre=centre, date=day, kind="honour", text=f"{i}")
+    if kind == "donation":
+        return Donation.objects.create(centre=centre, date=day, donor=f"捐{i}", amount=i)
+    return Department.objects.create(centre=centre, name=f"科{i}", kind="clinical", opened_on=day)
+
+
 @pytest.mark.parametrize("kind", ["year", "licence", "performance", "donation", "department"])
 def test_record_lists_run_a_bounded_number_of_queries(
     client, clerk, centre, kind, django_assert_max_num_queries
 ):
-    day = dt.date(2024, 1, 1)
     for i in range(40):
-        {
-            "year": lambda: CentreYear.objects.create(
-                centre=centre, year=1980 + i, net_assets_end=i
-            ),
-            "licence": lambda: Licence.objects.create(centre=centre, name=f"证{i}", valid_from=day),
-            "performance": lambda: PerformanceRecord.objects.create(
-                centre=centre, date=day, kind="honour", text=f"{i}"
-            ),
-            "donation": lambda: Donation.objects.create(
-                centre=centre, date=day, donor=f"捐{i}", amount=i
-            ),
-            "department": lambda: Department.objects.create(
-                centre=centre, name=f"科{i}", kind="clinical", opened_on=day
-            ),
-        }[kind]()
+        _make(kind, centre, i)
     client.force_login(clerk)
     with django_assert_max_num_queries(10):
         response = client.get(_url(centre, f"{kind}-list"))

@@ -58,3 +58,50 @@ def test_load_demo_refuses_without_debug_unless_forced():
     with pytest.raises(CommandError):
         call_command("load_demo")
     assert not get_user_model().objects.exists()
+
+
+def test_demo_centre_carries_the_seed_record():
+    import datetime as dt
+    from decimal import Decimal
+
+    from centers.models import CentreYear, Department, Donation, Licence, PerformanceRecord
+    from centers.validators import validate_credit_code
+
+    call_command("load_demo", force=True)
+    c = Centre.objects.get(slug="ciqikou")
+    validate_credit_code(c.credit_code)
+    assert c.capital == Decimal("233.88")
+    assert c.funding_source.name == "财政补助(全额拨款)"
+    assert c.purpose.startswith("为人民健康提供基本医疗卫生服务。")
+    year = CentreYear.objects.get(centre=c, year=2024)
+    assert (year.net_assets_begin, year.net_assets_end) == (Decimal("244.64"), Decimal("233.88"))
+    changes = list(
+        c.registration_changes.order_by("registered_on").values_list(
+            "item", "old_value", "new_value", "registered_on"
+        )
+    )
+    assert changes == [
+        ("legal_representative", "李洁", "彭娅", dt.date(2022, 2, 7)),
+        (
+            "address",
+            "沙坪坝区磁器口正街48号",
+            "重庆市沙坪坝区金磁路4号附1-23号",
+            dt.date(2022, 3, 23),
+        ),
+        ("capital", "96.70", "233.88", dt.date(2024, 4, 9)),
+    ]
+    licence = Licence.objects.get(centre=c)
+    assert (licence.valid_from, licence.valid_to) == (dt.date(2024, 9, 5), dt.date(2026, 7, 4))
+    honours = PerformanceRecord.objects.filter(centre=c, date__year=2024, kind="honour")
+    assert honours.count() == 2
+    assert not Donation.objects.filter(centre=c).exists()
+    names = set(Department.objects.filter(centre=c).values_list("name", flat=True))
+    assert {
+        "全科门诊",
+        "儿科门诊",
+        "中医康复科",
+        "口腔科",
+        "检验科",
+        "B超室",
+        "预防接种门诊",
+    } <= names

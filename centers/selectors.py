@@ -314,6 +314,15 @@ def next_year_defaults(*, centre: Centre) -> dict:
     return {**initial, "year": latest.year + 1, "net_assets_begin": latest.net_assets_end}
 
 
+def certificate_status(*, centre: Centre) -> str:
+    """The 法人证书's validity as of today, by the same rule as licences (90 days' warning)."""
+    probe = Licence(
+        valid_from=centre.certificate_valid_from or dt.date.min,
+        valid_to=centre.certificate_valid_to,
+    )
+    return probe.status(timezone.localdate()) if centre.certificate_valid_to else ""
+
+
 def latest_year(*, centre: Centre) -> CentreYear | None:
     """The most recent year's figures, for the overview."""
     return CentreYear.objects.filter(centre=centre).order_by("-year").first()

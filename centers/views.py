@@ -45,6 +45,7 @@ def centre_detail(request: CentreRequest) -> HttpResponse:
         "members": selectors.centre_member_list(centre=request.centre),
         "licences": selectors.licence_list(centre=request.centre),
         "figures": selectors.latest_year(centre=request.centre),
+        "certificate_status": selectors.certificate_status(centre=request.centre),
     }
     return render(request, "centers/centre_detail.html", context)
 

@@ -287,3 +287,13 @@ def test_scoped_models_refuse_unscoped_queries_and_filter_inside_a_scope(centre,
         assert [lic.name for lic in Licence.objects.all()] == ["本中心证"]
     with scope(), pytest.raises(ScopeError):
         list(Licence.objects.all())
+
+
+@time_machine.travel(dt.datetime(2026, 11, 22, 9, 0))
+def test_overview_warns_when_the_certificate_is_about_to_expire(client, clerk, centre):
+    centre.certificate_valid_from = dt.date(2021, 12, 20)
+    centre.certificate_valid_to = dt.date(2026, 12, 19)  # 27 days ahead
+    centre.save()
+    client.force_login(clerk)
+    body = client.get(_url(centre, "centre-detail")).content.decode()
+    assert "《事业单位法人证书》将于2026年12月19日到期" in body

@@ -1,0 +1,259 @@
+"""The 花名册 as an XLSX file: the layout export writes is the layout import reads.
+
+Cell texts are the official Chinese terms, fixed here rather than taken from the UI language, so
+that a file round-trips whatever language the page is shown in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils.exceptions import InvalidFileException
+
+from .models import (
+    Category,
+    ContractKind,
+    Degree,
+    Education,
+    Establishment,
+    Gender,
+    LeaveReason,
+    Position,
+    PracticeType,
+    Spell,
+    Title,
+)
+from .validators import mask_id_number
+
+HEADERS = [
+    "姓名", "性别", "出生日期", "身份证号", "人员类别", "执业类别", "全科", "职称", "学历",
+    "编制情况", "职务", "科室", "党员", "入职日期", "离职日期", "离职原因",
+]  # fmt: skip
+REQUIRED = ["姓名", "性别", "出生日期", "人员类别", "职称", "编制情况", "职务", "入职日期"]
+
+GENDERS = {Gender.MALE: "男", Gender.FEMALE: "女"}
+CATEGORIES = {
+    Category.PHYSICIAN: "执业医师",
+    Category.ASSISTANT_PHYSICIAN: "执业助理医师",
+    Category.NURSE: "注册护士",
+    Category.PHARMACIST: "药师(士)",
+    Category.TECHNICIAN: "技师(士)",
+    Category.OTHER_HEALTH: "其他卫生技术人员",
+    Category.OTHER_TECHNICAL: "其他技术人员",
+    Category.MANAGEMENT: "管理人员",
+    Category.SUPPORT: "工勤技能人员",
+}
+PRACTICE_TYPES = {
+    PracticeType.CLINICAL: "临床",
+    PracticeType.TCM: "中医",
+    PracticeType.DENTAL: "口腔",
+    PracticeType.PUBLIC_HEALTH: "公共卫生",
+}
+TITLES = {
+    Title.SENIOR: "正高",
+    Title.ASSOCIATE_SENIOR: "副高",
+    Title.INTERMEDIATE: "中级",
+    Title.JUNIOR: "师级/助理",
+    Title.ASSISTANT: "士级",
+    Title.NONE: "待聘/无",
+}
+EDUCATION = {
+    Education.POSTGRADUATE: "研究生",
+    Education.BACHELOR: "本科",
+    Education.COLLEGE: "大专",
+    Education.SECONDARY: "中专及以下",
+}
+DEGREES = {Degree.DOCTOR: "博士", Degree.MASTER: "硕士"}
+CONTRACT_KINDS = {
+    ContractKind.CONTRACT: "合同制",
+    ContractKind.DISPATCHED: "劳务派遣",
+    ContractKind.REHIRED: "返聘",
+}
+POSITIONS = {Position.LEADER: "中心领导", Position.MIDDLE: "中层干部", Position.STAFF: "职工"}
+REASONS = {
+    LeaveReason.RESIGNED: "辞职",
+    LeaveReason.TRANSFERRED: "调出",
+    LeaveReason.RETIRED: "退休",
+    LeaveReason.DISMISSED: "解聘",
+    LeaveReason.DIED: "死亡",
+    LeaveReason.OTHER: "其他",
+}
+YES, NO = "是", "否"
+
+# Extra spellings people type, read as the canonical value.
+ALIASES = {
+    "药师": "药师(士)", "药士": "药师(士)", "技师": "技师(士)", "技士": "技师(士)",
+    "师级": "师级/助理", "初级": "师级/助理", "无": "待聘/无", "待聘": "待聘/无",
+    "中专": "中专及以下", "高中": "中专及以下", "男性": "男", "女性": "女",
+}  # fmt: skip
+
+
+def _reverse(mapping: dict) -> dict[str, str]:
+    return {label: code for code, label in mapping.items()}
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def _education_cell(person) -> str:
+    label = EDUCATION.get(person.education, "")
+    return f"{label}-{DEGREES[person.degree]}" if person.degree else label
+
+
+def _establishment_cell(spell: Spell) -> str:
+    if spell.establishment == Establishment.ON:
+        return "在编"
+    kind = CONTRACT_KINDS.get(spell.contract_kind)
+    return f"编外-{kind}" if kind else "编外"
+
+
+def spell_row(spell: Spell, *, show_id: bool) -> list:
+    """One spell as a row of the 花名册."""
+    person = spell.person
+    physician = spell.practice_type or spell.general_practice
+    return [
+        person.name,
+        GENDERS[person.gender],
+        person.birth_date,
+        (person.id_number if show_id else mask_id_number(person.id_number)) or "",
+        CATEGORIES[spell.category],
+        PRACTICE_TYPES.get(spell.practice_type, ""),
+        (YES if spell.general_practice else NO) if physician else "",
+        TITLES[spell.title],
+        _education_cell(person),
+        _establishment_cell(spell),
+        POSITIONS[spell.position],
+        spell.department.name if spell.department_id else "",
+        YES if person.party_member else NO,
+        spell.hired_on,
+        spell.left_on,
+        REASONS.get(spell.leave_reason, ""),
+    ]
+
+
+def write_roster(spells: Iterable[Spell], *, show_id: bool) -> bytes:
+    """An XLSX file of the given spells, streamed row by row (constant memory)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("花名册")
+    header = []
+    for title in HEADERS:
+        cell = _styled(sheet, title)
+        header.append(cell)
+    sheet.append(header)
+    for spell in spells:
+        sheet.append(spell_row(spell, show_id=show_id))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _styled(sheet, value):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = Font(bold=True)
+    return cell
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+class UnreadableFile(Exception):
+    """The upload is not an XLSX workbook we can read."""
+
+
+@dataclass
+class ParsedRow:
+    """One data row: its values as the models store them, and what is wrong with it."""
+
+    number: int
+    values: dict = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
+    """Header names and (row number, {header: cell}) for every non-empty row of the first sheet."""
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UnreadableFile from exc
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    data = []
+    for number, cells in enumerate(rows, start=2):
+        if all(c in (None, "") for c in cells):
+            continue
+        data.append((number, dict(zip(header, cells, strict=False))))
+    book.close()
+    return header, data
+
+
+def text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_date(value) -> dt.date | None:
+    """A cell as a date: Excel dates, 2024-01-05, 2024/1/5, 2024.1.5 or 20240105."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raw = text(value)
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(raw)
+
+
+def choice(value, mapping: dict) -> str:
+    """The code for a Chinese label (or a known alias); ValueError when it is not one of them."""
+    raw = text(value)
+    raw = ALIASES.get(raw, raw)
+    codes = _reverse(mapping)
+    if raw not in codes:
+        raise ValueError(raw)
+    return codes[raw]
+
+
+def yes_no(value) -> bool:
+    raw = text(value).upper()
+    if raw in ("是", "Y", "YES", "TRUE", "1", "√"):
+        return True
+    if raw in ("否", "N", "NO", "FALSE", "0", ""):
+        return False
+    raise ValueError(raw)
+
+
+def education(value) -> tuple[str, str]:
+    """研究生-硕士 → (postgraduate, master); 本科 → (bachelor, "")."""
+    raw = text(value)
+    if not raw:
+        return "", ""
+    label, _, degree = raw.replace("（", "-").replace("(", "-").rstrip("）)").partition("-")
+    return choice(label, EDUCATION), choice(degree, DEGREES) if degree else ""
+
+
+def establishment(value) -> tuple[str, str]:
+    """在编 → (on, ""); 编外-合同制, 编外（合同制） or 合同制 → (off, contract)."""
+    raw = text(value).replace("（", "-").replace("(", "-").rstrip("）)")
+    if raw == "在编":
+        return Establishment.ON, ""
+    kind = raw.removeprefix("编外").lstrip("-")
+    if not kind:
+        if raw == "编外":
+            return Establishment.OFF, ""
+        raise ValueError(raw)
+    return Establishment.OFF, choice(kind, CONTRACT_KINDS)

@@ -1,0 +1,246 @@
+"""Roster forms: one form for a person and their post, plus departure, rehire and import."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from centers.forms import DateInput
+from centers.models import Centre, Department
+
+from .actions import PERSON_FIELDS, SPELL_FIELDS
+from .models import (
+    PHYSICIANS,
+    Category,
+    Education,
+    Establishment,
+    LeaveReason,
+    Person,
+    Spell,
+    Title,
+)
+from .validators import id_birth_date, normalise_id_number, validate_id_number
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+def _date_widgets(form: forms.Form) -> None:
+    for field in form.fields.values():
+        if isinstance(field, forms.DateField):
+            field.widget = DateInput()
+
+
+class JobFields(forms.Form):
+    """The post held during a spell; shared by the staff form and the rehire form."""
+
+    def __init__(self, *args, centre: Centre, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.centre = centre
+        if "department" in self.fields:
+            self.fields["department"].queryset = Department.objects.filter(centre=centre)
+        _date_widgets(self)
+
+    def clean_job(self, cleaned: dict) -> None:
+        """Rules between the post's fields, each message put beside the field concerned."""
+        category = cleaned.get("category")
+        if category not in PHYSICIANS:
+            if cleaned.get("practice_type"):
+                self.add_error("practice_type", _("Only physicians have a practice type."))
+            if cleaned.get("general_practice"):
+                self.add_error(
+                    "general_practice", _("Only physicians register in general practice.")
+                )
+        establishment = cleaned.get("establishment")
+        if establishment == Establishment.OFF and not cleaned.get("contract_kind"):
+            self.add_error("contract_kind", _("Say which kind of off-establishment post it is."))
+        if establishment == Establishment.ON and cleaned.get("contract_kind"):
+            self.add_error("contract_kind", _("A post on the establishment has no such kind."))
+        hired, left = cleaned.get("hired_on"), cleaned.get("left_on")
+        if hired and left and left < hired:
+            self.add_error("left_on", _("The date left cannot be before the date hired."))
+        if left and not cleaned.get("leave_reason"):
+            self.add_error("leave_reason", _("Give the reason for leaving."))
+        if cleaned.get("leave_reason") and not left:
+            self.add_error("left_on", _("Give the date left, or clear the reason."))
+
+
+SPELL_FORM_FIELDS = forms.fields_for_model(Spell, fields=SPELL_FIELDS)
+PERSON_FORM_FIELDS = forms.fields_for_model(Person, fields=PERSON_FIELDS)
+
+
+class StaffForm(JobFields):
+    """A person and one of their spells, edited together."""
+
+    def __init__(self, *args, person: Person | None = None, **kwargs):
+        self.person = person
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter the name."))
+        return name
+
+    def clean_birth_date(self) -> dt.date:
+        born = self.cleaned_data["birth_date"]
+        if born > timezone.localdate():
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        return born
+
+    def clean_id_number(self) -> str:
+        number = normalise_id_number(self.cleaned_data.get("id_number", ""))
+        if not number:
+            return ""
+        validate_id_number(number)
+        others = Person.objects.filter(centre=self.centre, id_number=number)
+        if self.person is not None:
+            others = others.exclude(pk=self.person.pk)
+        if others.exists():
+            raise forms.ValidationError(_("Someone on this roster already has this number."))
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        number, born = cleaned.get("id_number"), cleaned.get("birth_date")
+        if number and born and id_birth_date(number) != born:
+            self.add_error(
+                "id_number", _("The birth date inside the number differs from the date of birth.")
+            )
+        if cleaned.get("degree") and cleaned.get("education") != Education.POSTGRADUATE:
+            self.add_error("degree", _("A degree is recorded only with postgraduate education."))
+        self.clean_job(cleaned)
+        return cleaned
+
+    def person_data(self) -> dict:
+        return {k: self.cleaned_data[k] for k in PERSON_FIELDS}
+
+    def spell_data(self) -> dict:
+        return {k: self.cleaned_data[k] for k in SPELL_FIELDS}
+
+
+for _name, _field in {**PERSON_FORM_FIELDS, **SPELL_FORM_FIELDS}.items():
+    StaffForm.base_fields[_name] = _field
+StaffForm.base_fields["id_number"] = forms.CharField(
+    label=_("identity card number"), max_length=30, required=False
+)
+StaffForm.base_fields["name"].max_length = 50
+
+
+class RehireForm(JobFields):
+    """A returning person's new post; their earlier spells stay untouched."""
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_job(cleaned)
+        return cleaned
+
+
+REHIRE_FIELDS = [f for f in SPELL_FIELDS if f not in ("left_on", "leave_reason")]
+for _name in REHIRE_FIELDS:
+    RehireForm.base_fields[_name] = forms.fields_for_model(Spell, fields=[_name])[_name]
+
+
+class DepartureForm(forms.Form):
+    left_on = forms.DateField(label=_("date left"), widget=DateInput)
+    leave_reason = forms.ChoiceField(label=_("reason for leaving"), choices=LeaveReason.choices)
+
+
+class RosterFilterForm(forms.Form):
+    """Roster filters; an invalid value is ignored rather than refused."""
+
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=50)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("active", _("in service")), ("left", _("left")), ("all", _("All"))],
+    )
+    on = forms.DateField(label=_("on"), required=False, widget=DateInput)
+    department = forms.TypedChoiceField(
+        label=_("department"), required=False, coerce=int, empty_value=None
+    )
+    category = forms.ChoiceField(label=_("staff category"), required=False)
+    title = forms.ChoiceField(label=_("professional title"), required=False)
+    establishment = forms.ChoiceField(label=_("establishment"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("name", _("name")),
+            ("-hired_on", _("latest hired first")),
+            ("hired_on", _("earliest hired first")),
+            ("department", _("department")),
+            ("title", _("professional title")),
+        ],
+    )
+
+    def __init__(self, *args, centre: Centre, **kwargs):
+        super().__init__(*args, **kwargs)
+        all_ = [("", _("All"))]
+        departments = Department.objects.filter(centre=centre).order_by("name")
+        self.fields["department"].choices = all_ + [(d.pk, d.name) for d in departments]
+        self.fields["category"].choices = all_ + list(Category.choices)
+        self.fields["title"].choices = all_ + list(Title.choices)
+        self.fields["establishment"].choices = all_ + list(Establishment.choices)
+        _date_widgets(self)
+
+    def filters(self) -> dict:
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "status": data.get("status") or "active",
+            "on": data.get("on") or timezone.localdate(),
+            "search": data.get("q") or "",
+            "department_id": data.get("department"),
+            "category": data.get("category") or "",
+            "title": data.get("title") or "",
+            "establishment": data.get("establishment") or "",
+            "sort": data.get("sort") or "name",
+        }
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Roster file (.xlsx)"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s MB; the limit is 5 MB."),
+                params={"size": f"{upload.size / 1024 / 1024:.1f}"},
+            )
+        return upload
+
+
+class PeriodForm(forms.Form):
+    """A year, one of its halves, or any date range."""
+
+    year = forms.IntegerField(label=_("year"), min_value=1949, max_value=2100, required=False)
+    part = forms.ChoiceField(
+        label=_("period"),
+        required=False,
+        choices=[
+            ("year", _("whole year")),
+            ("h1", _("first half")),
+            ("h2", _("second half")),
+            ("range", _("date range")),
+        ],
+    )
+    start = forms.DateField(label=_("from"), required=False, widget=DateInput)
+    end = forms.DateField(label=_("to"), required=False, widget=DateInput)
+
+    def period(self, default_year: int) -> tuple[dt.date, dt.date]:
+        """The chosen period; anything invalid falls back to the default year."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        year, part = data.get("year") or default_year, data.get("part") or "year"
+        start, end = data.get("start"), data.get("end")
+        if part == "range" and start and end and start <= end:
+            return start, end
+        if part == "h1":
+            return dt.date(year, 1, 1), dt.date(year, 6, 30)
+        if part == "h2":
+            return dt.date(year, 7, 1), dt.date(year, 12, 31)
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)

@@ -164,9 +164,13 @@ def centre_update_info(*, centre: Centre, data: dict, version: int, actor) -> Ce
     """Save the certificate data, refusing a stale form instead of overwriting a newer save."""
     with transaction.atomic():
         before = snapshot(Centre.objects.get(pk=centre.pk), INFO_FIELDS)
-        updated = Centre.objects.filter(pk=centre.pk, version=version).update(
-            **data, version=F("version") + 1, updated_at=timezone.now()
-        )
+        try:
+            with transaction.atomic():
+                updated = Centre.objects.filter(pk=centre.pk, version=version).update(
+                    **data, version=F("version") + 1, updated_at=timezone.now()
+                )
+        except IntegrityError as exc:  # a credit code another centre saved just now
+            raise DomainError(_("Another centre is registered with this code.")) from exc
         if not updated:  # the conditional UPDATE is what makes this safe on SQLite too
             raise DomainError(STALE_EDIT)
         fresh = Centre.objects.select_related("sponsor", "funding_source").get(pk=centre.pk)
@@ -215,13 +219,15 @@ def _set_item(centre: Centre, item: str, value: str) -> bool:
     return True
 
 
+ITEM_COLUMNS = {"funding_source": "funding_source_id"}
+
+
 def _apply_latest(*, centre_id: int, item: str, actor, fallback: str | None = None) -> None:
-    """Make the centre's item equal the newest change of it (or the fallback if none is left)."""
-    centre = (
-        Centre.objects.select_for_update(of=("self",))
-        .select_related("funding_source", "sponsor")
-        .get(pk=centre_id)
-    )
+    """Make the centre's item equal the newest change of it (or the fallback if none is left).
+
+    Only that column and the version are written, so a concurrent edit of other fields stands.
+    """
+    centre = Centre.objects.select_related("funding_source", "sponsor").get(pk=centre_id)
     latest = (
         RegistrationChange.objects.filter(centre_id=centre_id, item=item)
         .order_by("-effective_on", "-registered_on", "-id")
@@ -231,8 +237,18 @@ def _apply_latest(*, centre_id: int, item: str, actor, fallback: str | None = No
     old = registered_item_value(centre, item)
     if value is None or value == old or not _set_item(centre, item, value):
         return
-    centre.version += 1
-    centre.save()
+    column = ITEM_COLUMNS.get(item, item)
+    try:
+        with transaction.atomic():
+            Centre.objects.filter(pk=centre_id).update(
+                **{column: getattr(centre, column)},
+                version=F("version") + 1,
+                updated_at=timezone.now(),
+            )
+    except IntegrityError as exc:  # e.g. a name another centre took in the meantime
+        raise DomainError(
+            _("The register cannot take this value: %(value)s is in use.") % {"value": value}
+        ) from exc
     audit(
         actor=actor,
         action="centers.centre.registered_item_changed",

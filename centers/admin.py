@@ -107,6 +107,11 @@ class CentreAdmin(MembershipFormsetAuditMixin, AuditedAdminMixin, admin.ModelAdm
     def audit_centre(self, obj):
         return obj
 
+    def save_model(self, request, obj, form, change):
+        # A form opened in the app before this admin edit must not overwrite it.
+        obj.version += 1
+        super().save_model(request, obj, form, change)
+
 
 User = get_user_model()
 admin.site.unregister(User)

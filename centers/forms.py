@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .actions import USERNAME_TAKEN
+from .actions import registered_item_value as current_item_value
 from .models import (
     Authority,
     Centre,
@@ -24,6 +28,9 @@ from .models import (
 from .validators import normalise_credit_code, validate_credit_code
 
 TEXT_LIMIT = 5000
+EARLIEST = dt.date(1949, 10, 1)  # nothing in these records predates the People's Republic
+LATEST = dt.date(2100, 12, 31)
+MAX_MOVE_IN_DAYS = 366
 # Registered items (登载事项): once filled in, they change only by change registration.
 REGISTERED_FIELDS = (
     "name",
@@ -84,6 +91,14 @@ class CentreFilterForm(forms.Form):
 # --- Centre record ---------------------------------------------------------------------
 
 
+def plausible_date(value: dt.date) -> None:
+    """Refuse years that can only be typing slips (0001, 9999), which would skew every count."""
+    if not EARLIEST <= value <= LATEST:
+        raise forms.ValidationError(
+            _("Enter a date between %(a)s and %(b)s."), params={"a": EARLIEST, "b": LATEST}
+        )
+
+
 class DateInput(forms.DateInput):
     """A native date picker; the server still checks what arrives."""
 
@@ -101,6 +116,7 @@ class RecordForm(forms.ModelForm):
         for field in self.fields.values():
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
+                field.validators.append(plausible_date)
             elif isinstance(field.widget, forms.Textarea):
                 field.widget.attrs.update({"rows": 3})
 
@@ -218,7 +234,10 @@ class CentreInfoForm(RecordForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["funding_source"].queryset = FundingSource.objects.filter(is_active=True)
+        # A source since withdrawn from the list stays valid for the centre that has it.
+        self.fields["funding_source"].queryset = FundingSource.objects.filter(
+            Q(is_active=True) | Q(pk=self.instance.funding_source_id)
+        )
         self.fields["version"].initial = self.instance.version
         for name in REGISTERED_FIELDS:
             if name in self.fields and self._is_registered(name):
@@ -258,13 +277,18 @@ class RegistrationChangeForm(forms.Form):
     item = forms.ChoiceField(label=_("registered item"), choices=RegistrationChange.Item.choices)
     old_value = forms.CharField(label=_("old value"), max_length=TEXT_LIMIT, widget=forms.Textarea)
     new_value = forms.CharField(label=_("new value"), max_length=TEXT_LIMIT, widget=forms.Textarea)
-    effective_on = forms.DateField(label=_("date of the change"), widget=DateInput)
-    registered_on = forms.DateField(label=_("date registered"), widget=DateInput)
+    effective_on = forms.DateField(
+        label=_("date of the change"), widget=DateInput, validators=[plausible_date]
+    )
+    registered_on = forms.DateField(
+        label=_("date registered"), widget=DateInput, validators=[plausible_date]
+    )
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
-    def __init__(self, *args, centre: Centre, **kwargs):
+    def __init__(self, *args, centre: Centre, editing_pk: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.centre = centre
+        self.editing_pk = editing_pk
         for name in ("old_value", "new_value"):
             self.fields[name].widget.attrs.update({"rows": 2})
 
@@ -273,6 +297,34 @@ class RegistrationChangeForm(forms.Form):
         if day > timezone.localdate():
             raise forms.ValidationError(_("The registration date cannot be in the future."))
         return day
+
+    def _check_against_record(self, cleaned: dict) -> None:
+        """A change newer than every recorded one starts from the value registered now."""
+        item, old, new = cleaned.get("item"), cleaned.get("old_value"), cleaned.get("new_value")
+        effective = cleaned.get("effective_on")
+        if not item or old is None or effective is None:
+            return
+        latest = (
+            RegistrationChange.objects.filter(centre=self.centre, item=item)
+            .exclude(pk=self.editing_pk)
+            .order_by("-effective_on", "-registered_on", "-id")
+            .first()
+        )
+        if latest is not None and effective >= latest.effective_on:
+            current = latest.new_value
+        elif latest is None and self.editing_pk is None:
+            current = current_item_value(self.centre, item)
+        else:  # an older change, or correcting the only one: nothing to hold it against
+            current = ""
+        if current and old != current:
+            self.add_error(
+                "old_value",
+                _("The old value must be the value registered now (%(current)s).")
+                % {"current": current},
+            )
+        taken = Centre.objects.filter(name=new).exclude(pk=self.centre.pk)
+        if item == RegistrationChange.Item.NAME and new and taken.exists():
+            self.add_error("new_value", _("Another centre is registered under this name."))
 
     def clean(self):
         cleaned = super().clean()
@@ -284,15 +336,24 @@ class RegistrationChangeForm(forms.Form):
         if old is not None and new is not None and old == new:
             self.add_error("new_value", _("The new value is the same as the old one."))
         self._check_dates(item, cleaned.get("effective_on"), cleaned.get("registered_on"))
+        if not self.errors:
+            self._check_against_record(cleaned)
         return cleaned
 
     def _check_dates(self, item, effective_on, registered_on) -> None:
-        # 住所 must be registered before moving in, so only there may registration come first.
-        early = effective_on and registered_on and registered_on < effective_on
-        if early and item != RegistrationChange.Item.ADDRESS:
+        if not (effective_on and registered_on):
+            return
+        # 住所 must be registered before moving in, so only there may registration come first,
+        # and by no more than a year.
+        if item != RegistrationChange.Item.ADDRESS and registered_on < effective_on:
             self.add_error(
                 "registered_on",
                 _("The registration date cannot be before the date of the change."),
+            )
+        elif (effective_on - registered_on).days > MAX_MOVE_IN_DAYS:
+            self.add_error(
+                "effective_on",
+                _("Moving in more than a year after registering is not plausible."),
             )
 
     def _clean_value(self, item: str, name: str, value: str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -69,9 +70,13 @@ def add_view(kind: RecordKind) -> Callable:
         form = _form(kind, request, data=request.POST)
         if not form.is_valid():
             return _section(request, kind, form=form)
-        actions.record_create(
-            centre=request.centre, model=kind.model, data=form.cleaned_data, actor=request.user
-        )
+        try:
+            actions.record_create(
+                centre=request.centre, model=kind.model, data=form.cleaned_data, actor=request.user
+            )
+        except IntegrityError:  # the same unique row saved by someone else a moment ago
+            form.add_error(None, _("This record was just saved by someone else; reload the page."))
+            return _section(request, kind, form=form)
         return _saved(request, kind, _("Saved."))
 
     view.__name__ = f"{kind.key}_add"
@@ -92,7 +97,11 @@ def edit_view(kind: RecordKind) -> Callable:
         form = _form(kind, request, data=request.POST, instance=record)
         if not form.is_valid():
             return _section(request, kind, form=form, editing=record)
-        actions.record_update(record=record, data=form.cleaned_data, actor=request.user)
+        try:
+            actions.record_update(record=record, data=form.cleaned_data, actor=request.user)
+        except IntegrityError:
+            form.add_error(None, _("This record was just saved by someone else; reload the page."))
+            return _section(request, kind, form=form, editing=record)
         return _saved(request, kind, _("Saved."))
 
     view.__name__ = f"{kind.key}_edit"

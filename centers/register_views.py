@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,13 +40,14 @@ def _statement_context(request: CentreRequest, params) -> dict:
 def _page(request: CentreRequest, *, info_form=None, change_form=None, editing=None, part=""):
     can_edit = request.access.can(EDIT_RECORDS)
     context = {
+        "part": part,
         "info_form": info_form,
         "change_form": change_form
         or (RegistrationChangeForm(centre=request.centre) if can_edit else None),
         "editing": editing,
         "rows": selectors.registration_change_rows(centre=request.centre),
         "can_edit": can_edit,
-        **_statement_context(request, {}),
+        **_statement_context(request, request.GET),
     }
     template = TEMPLATE + (f"#{part}" if part and request.htmx else "")
     return render(request, template, context)
@@ -106,9 +109,13 @@ def change_add(request: CentreRequest) -> HttpResponse:
     form = RegistrationChangeForm(request.POST, centre=request.centre)
     if not form.is_valid():
         return _page(request, change_form=form, part="registration-body")
-    change = actions.registration_change_record(
-        centre=request.centre, data=form.cleaned_data, actor=request.user
-    )
+    try:
+        change = actions.registration_change_record(
+            centre=request.centre, data=form.cleaned_data, actor=request.user
+        )
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return _page(request, change_form=form, part="registration-body")
     return _after_change(request, change)
 
 
@@ -120,14 +127,18 @@ def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         form = _change_form_for_get(request, change)
         return _page(request, change_form=form, editing=change, part="change-form")
-    form = RegistrationChangeForm(request.POST, centre=request.centre)
+    form = RegistrationChangeForm(request.POST, centre=request.centre, editing_pk=change.pk)
     form.fields["item"].disabled = True
     form.initial["item"] = change.item
     if not form.is_valid():
         return _page(request, change_form=form, editing=change, part="registration-body")
-    change = actions.registration_change_update(
-        change=change, data=form.cleaned_data, actor=request.user
-    )
+    try:
+        change = actions.registration_change_update(
+            change=change, data=form.cleaned_data, actor=request.user
+        )
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return _page(request, change_form=form, editing=change, part="registration-body")
     return _after_change(request, change)
 
 
@@ -136,8 +147,12 @@ def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
 def change_delete(request: CentreRequest, pk: int) -> HttpResponse:
     """Delete a recorded change; the item returns to the value before it."""
     change = get_object_or_404(RegistrationChange, centre=request.centre, pk=pk)
-    actions.registration_change_delete(change=change, actor=request.user)
-    messages.success(request, _("Deleted."))
+    try:
+        actions.registration_change_delete(change=change, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Deleted."))
     return _refreshed(request)
 
 
@@ -195,10 +210,26 @@ def history(request: CentreRequest) -> HttpResponse:
     target_id = request.GET.get("id", "")
     if target_type not in HISTORY_TARGETS or not (target_id.isascii() and target_id.isdigit()):
         target_type = target_id = ""
+    before = request.GET.get("before", "")
+    before_id = int(before) if before.isascii() and before.isdigit() else None
     entries = selectors.centre_history(
-        centre=request.centre, target_type=target_type, target_id=target_id, limit=HISTORY_PAGE
+        centre=request.centre,
+        target_type=target_type,
+        target_id=target_id,
+        before_id=before_id,
+        limit=HISTORY_PAGE + 1,
     )
-    context = {"entries": entries, "one_record": bool(target_type), "limit": HISTORY_PAGE}
+    more = len(entries) > HISTORY_PAGE
+    entries = entries[:HISTORY_PAGE]
+    query = {"type": target_type, "id": target_id} if target_type else {}
+    if more:
+        query["before"] = entries[-1].entry.pk
+    context = {
+        "entries": entries,
+        "one_record": bool(target_type),
+        "limit": HISTORY_PAGE,
+        "older_query": urlencode(query) if more else "",
+    }
     template = "centers/history.html"
     if request.htmx:
         template += "#history-list"

@@ -180,8 +180,9 @@ def _change_warnings(change, previous, exceptions) -> list[str]:
             )
     if change.item == item.CAPITAL:
         old, new = Decimal(change.old_value), Decimal(change.new_value)
-        if old and abs(new - old) / old > CAPITAL_CHANGE_THRESHOLD:
-            pct = format_amount((new - old) / old * 100)
+        moved = (new != old) if not old else abs(new - old) / old > CAPITAL_CHANGE_THRESHOLD
+        if moved:
+            pct = format_amount((new - old) / old * 100) if old else "∞"
             notes.append(
                 _(
                     "Start-up capital moved by %(pct)s%%, more than 20%%: a change registration "
@@ -450,10 +451,20 @@ def _history_row(entry: AuditEntry) -> HistoryRow:
 
 
 def centre_history(
-    *, centre: Centre, target_type: str = "", target_id: str = "", limit: int = 50
+    *,
+    centre: Centre,
+    target_type: str = "",
+    target_id: str = "",
+    before_id: int | None = None,
+    limit: int = 50,
 ) -> list[HistoryRow]:
-    """The newest audit entries about a centre's records, optionally for one record (1 query)."""
+    """Audit entries about a centre's records, newest first, a page at a time (1 query).
+
+    Paging goes by id (entries are written in order), so a long history costs the same per page.
+    """
     qs = AuditEntry.objects.filter(centre=centre)
     if target_type:
         qs = qs.filter(target_type=target_type, target_id=target_id)
-    return [_history_row(e) for e in qs.order_by("-created_at", "-id")[:limit]]
+    if before_id is not None:
+        qs = qs.filter(id__lt=before_id)
+    return [_history_row(e) for e in qs.order_by("-id")[:limit]]

@@ -32,7 +32,9 @@ def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dic
     """
     if fields is None:
         fields = [
-            f.name for f in instance._meta.concrete_fields if f.name not in {"id", "updated_at"}
+            f.name
+            for f in instance._meta.concrete_fields
+            if f.name not in {"id", "updated_at", "version"}
         ]
     values = {}
     for name in fields:

@@ -14,6 +14,19 @@ def calendar_exceptions(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
     )
 
 
+def weekdays_after(start: dt.date, end: dt.date) -> int:
+    """Mondays to Fridays in (start, end], by arithmetic: whole weeks, then the remainder."""
+    days = (end - start).days
+    if days <= 0:
+        return 0
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    weekday = start.weekday()
+    for step in range(1, rest + 1):
+        count += (weekday + step) % 7 < 5
+    return count
+
+
 def working_days_after(
     start: dt.date, end: dt.date, exceptions: dict[dt.date, bool] | None = None
 ) -> int:
@@ -22,9 +35,8 @@ def working_days_after(
         return 0
     if exceptions is None:
         exceptions = calendar_exceptions(start, end)
-    count = 0
-    day = start + dt.timedelta(days=1)
-    while day <= end:
-        count += exceptions.get(day, day.weekday() < 5)
-        day += dt.timedelta(days=1)
+    count = weekdays_after(start, end)
+    for day, is_workday in exceptions.items():
+        if start < day <= end and is_workday != (day.weekday() < 5):
+            count += 1 if is_workday else -1
     return count

@@ -297,3 +297,40 @@ def test_overview_warns_when_the_certificate_is_about_to_expire(client, clerk, c
     client.force_login(clerk)
     body = client.get(_url(centre, "centre-detail")).content.decode()
     assert "《事业单位法人证书》将于2026年12月19日到期" in body
+
+
+def test_working_days_by_arithmetic_match_counting_day_by_day():
+    import random
+
+    from core.calendar import working_days_after
+
+    rng = random.Random(7)
+    for _ in range(300):
+        start = dt.date(2020, 1, 1) + dt.timedelta(days=rng.randrange(2000))
+        end = start + dt.timedelta(days=rng.randrange(-3, 400))
+        holidays = {
+            start + dt.timedelta(days=rng.randrange(1, 60)): rng.random() < 0.3 for _ in range(4)
+        }
+        naive = sum(
+            holidays.get(start + dt.timedelta(days=i), (start + dt.timedelta(days=i)).weekday() < 5)
+            for i in range(1, (end - start).days + 1)
+        )
+        assert working_days_after(start, end, holidays) == naive
+
+
+def test_history_pages_back_through_older_changes(client, clerk, centre):
+    client.force_login(clerk)
+    for i in range(55):
+        client.post(
+            _url(centre, "donation-add"),
+            {"date": "2024-01-01", "donor": f"捐赠方{i}", "amount": "1"},
+        )
+    first = client.get(_url(centre, "history")).content.decode()
+    assert "捐赠方54" in first and "捐赠方0<" not in first and "更早的修改" in first
+    older = client.get(_url(centre, "history"), {"before": "999999999"}).content.decode()
+    assert "捐赠方54" in older  # before an id past the newest: the newest page again
+    import re
+
+    before = re.search(r"before=(\d+)", first).group(1)
+    second = client.get(_url(centre, "history"), {"before": before}).content.decode()
+    assert "捐赠方4<" in second and "捐赠方54" not in second and "更早的修改" not in second

@@ -142,7 +142,7 @@ def test_capital_change_is_stored_with_two_decimals_and_applied(client, manager,
             "请填写系统中已有的卫生健康行政部门名称",
         ),
         ({"item": "nonsense"}, "选择一个有效的选项"),
-        ({"registered_on": "2999-01-01", "effective_on": "2998-01-01"}, "办理日期不能晚于今天"),
+        ({"registered_on": "2099-01-01", "effective_on": "2098-01-01"}, "办理日期不能晚于今天"),
     ],
 )
 def test_bad_change_input_keeps_values_and_says_why(client, manager, centre, overrides, message):
@@ -343,3 +343,109 @@ def test_registration_page_query_count_is_bounded(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("centers:registration", args=[centre.slug]))
     assert response.content.decode().count('<tr id="change-') == 40
+
+
+def test_a_name_another_centre_uses_is_refused_not_a_500(client, manager, centre, other_centre):
+    client.force_login(manager)
+    response = _post_change(
+        client, centre, item="name", old_value=centre.name, new_value=other_centre.name
+    )
+    assert response.status_code == 200
+    assert "已有其他中心登记为该名称" in response.content.decode()
+    assert not RegistrationChange.objects.exists()
+
+
+def test_the_newest_change_must_start_from_the_registered_value(client, manager, centre):
+    client.force_login(manager)
+    response = _post_change(client, centre, old_value="完全不对的人")
+    assert "变更前的值应为当前登记的值（张三）" in response.content.decode()
+    assert not RegistrationChange.objects.exists()
+
+
+def test_an_older_change_may_carry_an_earlier_value(client, manager, centre):
+    _record_legal_rep(centre, manager, dt.date(2024, 3, 1), dt.date(2024, 3, 1))
+    client.force_login(manager)
+    _post_change(
+        client,
+        centre,
+        old_value="李洁",
+        new_value="张三",
+        effective_on="2019-01-02",
+        registered_on="2019-01-02",
+    )
+    assert RegistrationChange.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"effective_on": "0001-01-01"}, "请输入 1949-10-01 至 2100-12-31 之间的日期"),
+        (
+            {
+                "item": "address",
+                "old_value": "重庆市沙坪坝区某路1号",
+                "new_value": "新址",
+                "effective_on": "9999-12-31",
+            },
+            "请输入 1949-10-01 至 2100-12-31 之间的日期",
+        ),
+        (
+            {
+                "item": "address",
+                "old_value": "重庆市沙坪坝区某路1号",
+                "new_value": "新址",
+                "effective_on": "2026-01-01",
+                "registered_on": "2024-03-05",
+            },
+            "迁入日期晚于办理日期一年以上",
+        ),
+    ],
+)
+def test_implausible_dates_are_refused(client, manager, centre, overrides, message):
+    client.force_login(manager)
+    assert message in _post_change(client, centre, **overrides).content.decode()
+    assert not RegistrationChange.objects.exists()
+
+
+def test_statement_without_javascript_follows_the_chosen_year(client, manager, centre):
+    _record_legal_rep(centre, manager, dt.date(2020, 3, 2), dt.date(2020, 3, 2))
+    client.force_login(manager)
+    url = reverse("centers:registration-statement", args=[centre.slug])
+    response = client.get(url, {"year": "2020", "scope": "year"})
+    assert "2020年3月2日办理法人变更登记，法定代表人由张三变更为王五。" in response.content.decode()
+
+
+def test_capital_registered_from_zero_is_flagged(centre, manager):
+    actions.registration_change_record(
+        centre=centre,
+        actor=manager,
+        data=dict(
+            item="capital",
+            old_value="0.00",
+            new_value="50.00",
+            effective_on=dt.date(2024, 1, 2),
+            registered_on=dt.date(2024, 1, 2),
+            note="",
+        ),
+    )
+    [row] = selectors.registration_change_rows(centre=centre)
+    assert row.warnings and "超过20%" in row.warnings[0]
+
+
+def test_a_withdrawn_funding_source_does_not_block_editing(client, clerk, centre):
+    from centers.models import FundingSource
+
+    source = FundingSource.objects.create(name="旧口径", is_active=False)
+    Centre.objects.filter(pk=centre.pk).update(funding_source=source)
+    centre.refresh_from_db()
+    client.force_login(clerk)
+    data = {
+        "version": centre.version,
+        "credit_code": "12500106450412352T",
+        "online_name": "无",
+        "funding_source": source.pk,
+    }
+    response = client.post(reverse("centers:registration-edit", args=[centre.slug]), data, **HX)
+    assert "已保存" in response.content.decode()
+    centre.refresh_from_db()
+    assert centre.credit_code == "12500106450412352T"

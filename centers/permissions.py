@@ -10,6 +10,7 @@ MANAGE_MEMBERS = "manage_members"
 SUBMIT_FILINGS = "submit_filings"
 REVIEW_FILINGS = "review_filings"
 VIEW_AUTHORITY = "view_authority"
+VIEW_ID_NUMBERS = "view_id_numbers"
 
 CLERK = CentreMembership.Role.CLERK
 MANAGER = CentreMembership.Role.MANAGER
@@ -17,7 +18,9 @@ REVIEWER = AuthorityMembership.Role.REVIEWER
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     CLERK: frozenset({VIEW_CENTRE, EDIT_RECORDS}),
-    MANAGER: frozenset({VIEW_CENTRE, EDIT_RECORDS, MANAGE_MEMBERS, SUBMIT_FILINGS}),
+    MANAGER: frozenset(
+        {VIEW_CENTRE, EDIT_RECORDS, MANAGE_MEMBERS, SUBMIT_FILINGS, VIEW_ID_NUMBERS}
+    ),
     REVIEWER: frozenset({VIEW_CENTRE, REVIEW_FILINGS, VIEW_AUTHORITY}),
 }
 

@@ -29,4 +29,5 @@ urlpatterns = [
     path("healthz/", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("centers.urls")),
+    path("", include("staff.urls")),
 ]

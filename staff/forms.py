@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
 from centers.forms import DateInput
 from centers.models import Centre, Department
@@ -67,8 +69,10 @@ class JobFields(forms.Form):
             self.add_error("left_on", _("Give the date left, or clear the reason."))
 
 
-SPELL_FORM_FIELDS = forms.fields_for_model(Spell, fields=SPELL_FIELDS)
-PERSON_FORM_FIELDS = forms.fields_for_model(Person, fields=PERSON_FIELDS)
+# Built once at import, outside any centre's scope; each form narrows the department choices.
+with scopes_disabled():
+    SPELL_FORM_FIELDS = forms.fields_for_model(Spell, fields=SPELL_FIELDS)
+    PERSON_FORM_FIELDS = forms.fields_for_model(Person, fields=PERSON_FIELDS)
 
 
 class StaffForm(JobFields):
@@ -140,7 +144,7 @@ class RehireForm(JobFields):
 
 REHIRE_FIELDS = [f for f in SPELL_FIELDS if f not in ("left_on", "leave_reason")]
 for _name in REHIRE_FIELDS:
-    RehireForm.base_fields[_name] = forms.fields_for_model(Spell, fields=[_name])[_name]
+    RehireForm.base_fields[_name] = copy.deepcopy(SPELL_FORM_FIELDS[_name])
 
 
 class DepartureForm(forms.Form):

@@ -68,7 +68,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "centers.context_processors.places",
             ],
-            "builtins": ["django.templatetags.i18n", "template_partials.templatetags.partials"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "template_partials.templatetags.partials",
+                "core.templatetags.chc",
+            ],
         },
     }
 ]

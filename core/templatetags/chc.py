@@ -15,3 +15,43 @@ def minutes(value: dt.timedelta | None) -> int:
     if not value:
         return 0
     return -(-int(value.total_seconds()) // 60)
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    """mapping[key] in a template, or the key itself when it is missing."""
+    return mapping.get(key, key)
+
+
+@register.filter
+def age_on(person, day: dt.date):
+    """A person's completed years on a day."""
+    return person.age_on(day)
+
+
+def _choice_label(choices_class, key: str) -> str:
+    try:
+        return choices_class(key).label
+    except ValueError:
+        return key
+
+
+@register.filter
+def position_label(key: str) -> str:
+    from staff.models import Position
+
+    return _choice_label(Position, key)
+
+
+@register.filter
+def establishment_label(key: str) -> str:
+    from staff.models import Establishment
+
+    return _choice_label(Establishment, key)
+
+
+@register.filter
+def reason_label(key: str) -> str:
+    from staff.models import LeaveReason
+
+    return _choice_label(LeaveReason, key) if key else "—"

@@ -1,0 +1,249 @@
+"""The roster pages: list with filters, add/edit/leave/return, Excel in and out, and figures."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from centers.access import CentreRequest, centre_view
+from centers.permissions import EDIT_RECORDS, VIEW_CENTRE, VIEW_ID_NUMBERS
+from core.errors import DomainError
+
+from . import actions, excel, importer, selectors
+from .forms import (
+    REHIRE_FIELDS,
+    DepartureForm,
+    ImportForm,
+    PeriodForm,
+    RehireForm,
+    RosterFilterForm,
+    StaffForm,
+)
+from .models import Person, RosterImport, Spell
+
+PAGE_SIZE = 50
+ROSTER = "staff/roster.html"
+
+
+def _filtered(request: CentreRequest):
+    form = RosterFilterForm(request.GET, centre=request.centre)
+    return form, selectors.roster(centre=request.centre, **form.filters())
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def roster(request: CentreRequest) -> HttpResponse:
+    """The 花名册, filtered, searched, sorted and paged; htmx swaps only the table."""
+    form, spells = _filtered(request)
+    page = Paginator(spells, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "show_id": request.access.can(VIEW_ID_NUMBERS),
+        "can_edit": request.access.can(EDIT_RECORDS),
+        "on": form.filters()["on"],
+    }
+    template = ROSTER + "#roster-table" if request.htmx and not request.htmx.boosted else ROSTER
+    return render(request, template, context)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def roster_export(request: CentreRequest) -> HttpResponse:
+    """The filtered roster as the same XLSX layout import reads (ID numbers masked if need be)."""
+    _form, spells = _filtered(request)
+    content = excel.write_roster(
+        spells.iterator(chunk_size=500), show_id=request.access.can(VIEW_ID_NUMBERS)
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    day = timezone.localdate().isoformat()
+    response["Content-Disposition"] = (
+        f'attachment; filename="roster-{request.centre.slug}-{day}.xlsx"'
+    )
+    return response
+
+
+def _staff_form_page(request, form, *, title: str, spell=None) -> HttpResponse:
+    return render(request, "staff/staff_form.html", {"form": form, "title": title, "spell": spell})
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def staff_add(request: CentreRequest) -> HttpResponse:
+    """Add someone to the roster."""
+    form = StaffForm(request.POST or None, centre=request.centre)
+    if request.method == "POST" and form.is_valid():
+        actions.staff_create(
+            centre=request.centre,
+            person_data=form.person_data(),
+            spell_data=form.spell_data(),
+            actor=request.user,
+        )
+        messages.success(request, _("Saved."))
+        return redirect("staff:roster", request.centre.slug)
+    return _staff_form_page(request, form, title=_("Add a staff member"))
+
+
+def _initial(spell: Spell) -> dict:
+    person = spell.person
+    data = {k: getattr(person, k) for k in actions.PERSON_FIELDS}
+    data.update({k: getattr(spell, k) for k in actions.SPELL_FIELDS})
+    return data
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
+    """Correct a person's details and one of their spells."""
+    spell = get_object_or_404(Spell.objects.select_related("person"), centre=request.centre, pk=pk)
+    form = StaffForm(
+        request.POST or None, centre=request.centre, person=spell.person, initial=_initial(spell)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.staff_update(
+                spell=spell,
+                person_data=form.person_data(),
+                spell_data=form.spell_data(),
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error("hired_on", str(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("staff:roster", request.centre.slug)
+    return _staff_form_page(
+        request, form, title=_("Edit %(name)s") % {"name": spell.person}, spell=spell
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def staff_depart(request: CentreRequest, pk: int) -> HttpResponse:
+    """Record that someone left."""
+    spell = get_object_or_404(Spell.objects.select_related("person"), centre=request.centre, pk=pk)
+    form = DepartureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.staff_depart(
+                spell=spell,
+                left_on=form.cleaned_data["left_on"],
+                reason=form.cleaned_data["leave_reason"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            form.add_error("left_on", str(exc))
+        else:
+            messages.success(request, _("The departure is recorded."))
+            return redirect("staff:roster", request.centre.slug)
+    return render(request, "staff/departure_form.html", {"form": form, "spell": spell})
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def staff_rehire(request: CentreRequest, pk: int) -> HttpResponse:
+    """Someone comes back: a new spell, the earlier ones kept."""
+    person = get_object_or_404(Person, centre=request.centre, pk=pk)
+    last = person.spells.order_by("-hired_on").first()
+    initial = {k: getattr(last, k) for k in REHIRE_FIELDS if k != "hired_on"} if last else {}
+    form = RehireForm(request.POST or None, centre=request.centre, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.staff_rehire(person=person, spell_data=form.cleaned_data, actor=request.user)
+        except DomainError as exc:
+            form.add_error("hired_on", str(exc))
+        else:
+            messages.success(request, _("%(name)s is back on the roster.") % {"name": person})
+            return redirect("staff:roster", request.centre.slug)
+    title = _("Rehire %(name)s") % {"name": person}
+    return render(
+        request, "staff/staff_form.html", {"form": form, "title": title, "person": person}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def import_upload(request: CentreRequest) -> HttpResponse:
+    """Upload a 花名册; the next page previews it and nothing is written yet."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        roster_import = importer.roster_import_create(
+            centre=request.centre, filename=upload.name, content=upload.read(), actor=request.user
+        )
+        return redirect("staff:import-preview", request.centre.slug, roster_import.pk)
+    return render(request, "staff/import_upload.html", {"form": form})
+
+
+@require_GET
+@centre_view(EDIT_RECORDS)
+def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
+    """Every row with its errors and what it would create or change."""
+    roster_import = get_object_or_404(RosterImport, centre=request.centre, pk=pk)
+    planned = importer.roster_import_plan(roster_import) if not roster_import.file_errors else []
+    summary = {
+        action: sum(r.action == action and not r.errors for r in planned)
+        for action in (
+            importer.Action.NEW_PERSON,
+            importer.Action.NEW_SPELL,
+            importer.Action.UPDATE,
+            importer.Action.UNCHANGED,
+        )
+    }
+    context = {
+        "roster_import": roster_import,
+        "rows": planned,
+        "bad_rows": sum(bool(r.errors) for r in planned),
+        "summary": summary,
+        "labels": importer.CHANGE_LABELS,
+    }
+    return render(request, "staff/import_preview.html", context)
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
+    """Apply the previewed file in one transaction, or nothing at all."""
+    roster_import = get_object_or_404(RosterImport, centre=request.centre, pk=pk)
+    try:
+        counts = importer.roster_import_apply(roster_import=roster_import, actor=request.user)
+    except importer.ImportRefused:
+        messages.error(
+            request, _("Nothing was imported: the file has errors or was imported already.")
+        )
+        return redirect("staff:import-preview", request.centre.slug, pk)
+    messages.success(
+        request,
+        _(
+            "Imported: %(new)s new people, %(spells)s new spells, %(updated)s changed, "
+            "%(same)s unchanged."
+        )
+        % {
+            "new": counts[importer.Action.NEW_PERSON],
+            "spells": counts[importer.Action.NEW_SPELL],
+            "updated": counts[importer.Action.UPDATE],
+            "same": counts[importer.Action.UNCHANGED],
+        },
+    )
+    return redirect("staff:roster", request.centre.slug)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def figures(request: CentreRequest) -> HttpResponse:
+    """Workforce figures for a year, a half-year or a date range."""
+    default_year = timezone.localdate().year - 1
+    form = PeriodForm(request.GET or None, initial={"year": default_year, "part": "year"})
+    start, end = form.period(default_year)
+    data = selectors.workforce_figures(centre=request.centre, start=start, end=end)
+    return render(request, "staff/figures.html", {"form": form, "f": data})

@@ -23,6 +23,8 @@ from centers.models import (
     RegistrationChange,
 )
 from centers.records import RECORD_KINDS
+from staff.models import RosterImport
+from staff.tests.factories import PersonFactory, SpellFactory
 
 ROLES = ["anonymous", "outsider", "other_member", "clerk", "manager", "reviewer", "city_reviewer"]
 # Who can reach the fixture centre (sponsored by `district`) and the `district` authority at all.
@@ -99,6 +101,16 @@ MATRIX = [
     centre_route("centers:department-checklist", "GET", CENTRE_REACH),
     centre_route("centers:history", "GET", CENTRE_REACH),
     *record_routes(),
+    centre_route("staff:roster", "GET", CENTRE_REACH),
+    centre_route("staff:roster-export", "GET", CENTRE_REACH),
+    centre_route("staff:figures", "GET", CENTRE_REACH),
+    centre_route("staff:staff-add", "POST", EDITORS, form_page=True),
+    centre_route("staff:staff-edit", "POST", EDITORS, _record("spell"), form_page=True),
+    centre_route("staff:staff-depart", "POST", EDITORS, _record("spell"), form_page=True),
+    centre_route("staff:staff-rehire", "POST", EDITORS, _record("person"), form_page=True),
+    centre_route("staff:import-upload", "POST", EDITORS, form_page=True),
+    centre_route("staff:import-preview", "GET", EDITORS, _record("import")),
+    centre_route("staff:import-confirm", "POST", EDITORS, _record("import")),
 ]
 
 
@@ -106,7 +118,11 @@ MATRIX = [
 def records(centre):
     """One record of every kind at the fixture centre, for the URLs that name one."""
     day = dt.date(2024, 4, 9)
+    spell = SpellFactory(person=PersonFactory(centre=centre), left_on=day, leave_reason="resigned")
     return {
+        "spell": spell,
+        "person": spell.person,
+        "import": RosterImport.objects.create(centre=centre, filename="花名册.xlsx", rows=[]),
         "year": CentreYear.objects.create(centre=centre, year=2024, beds=10),
         "licence": Licence.objects.create(centre=centre, name="医疗机构执业许可证", valid_from=day),
         "performance": PerformanceRecord.objects.create(

@@ -1,1 +1,253 @@
-"""Models arrive with their issue; the app is in place so that the layout is stable."""
+"""Service tallies: indicator catalogue, monthly values, rules, completeness, locks, activities."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from centers.models import Centre
+from core.models import TimeStampedModel
+
+
+class Category(models.TextChoices):
+    """The 12 国家基本公共卫生服务 categories, family-doctor contracts, medical services, other."""
+
+    RECORDS = "records", _("resident health records")
+    EDUCATION = "education", _("health education")
+    VACCINATION = "vaccination", _("vaccination")
+    CHILDREN = "children", _("children 0–6")
+    MATERNAL = "maternal", _("pregnant and postpartum women")
+    ELDERLY = "elderly", _("older people")
+    CHRONIC = "chronic", _("hypertension and type 2 diabetes")
+    MENTAL = "mental", _("severe mental disorders")
+    TUBERCULOSIS = "tuberculosis", _("tuberculosis")
+    TCM = "tcm", _("traditional Chinese medicine care")
+    INFECTIOUS = "infectious", _("infectious diseases and emergencies")
+    SUPERVISION = "supervision", _("health supervision assistance")
+    FAMILY_DOCTOR = "family_doctor", _("family doctor contracts")
+    MEDICAL = "medical", _("medical services")
+    OTHER = "other", _("other")
+
+
+class Indicator(TimeStampedModel):
+    """A figure a centre reports, with how it adds up over time."""
+
+    class Aggregation(models.TextChoices):
+        FLOW = "flow", _("flow: summed over the period")
+        STOCK = "stock", _("stock: value at the period's end")
+
+    class Frequency(models.TextChoices):
+        MONTHLY = "monthly", _("monthly")
+        YEARLY = "yearly", _("yearly")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    unit = models.CharField(_("unit"), max_length=10)
+    aggregation = models.CharField(
+        _("aggregation"), max_length=5, choices=Aggregation.choices, default=Aggregation.FLOW
+    )
+    frequency = models.CharField(
+        _("frequency"), max_length=7, choices=Frequency.choices, default=Frequency.MONTHLY
+    )
+    whole_numbers = models.BooleanField(_("whole numbers only"), default=True)
+    max_value = models.DecimalField(
+        _("largest plausible value"), max_digits=14, decimal_places=2, default=10_000_000
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["category", "position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rate(TimeStampedModel):
+    """A rate derived from two indicators; rates are never typed in."""
+
+    class Scale(models.IntegerChoices):
+        PERCENT = 100, "%"
+        PERMILLE = 1000, "‰"
+        YUAN_PER_VISIT = 10000, _("yuan")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    numerator = models.ForeignKey(
+        Indicator, verbose_name=_("numerator"), on_delete=models.PROTECT, related_name="+"
+    )
+    denominator = models.ForeignKey(
+        Indicator, verbose_name=_("denominator"), on_delete=models.PROTECT, related_name="+"
+    )
+    scale = models.PositiveIntegerField(_("scale"), choices=Scale.choices, default=Scale.PERCENT)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("rate")
+        verbose_name_plural = _("rates")
+        ordering = ["category", "position", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def suffix(self) -> str:
+        return self.get_scale_display()
+
+
+class TallyValue(models.Model):
+    """One indicator's value for one centre and period (a month, or a year for yearly ones).
+
+    period is the first day of the month (or of the year); each cell is its own row, saved alone.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="tallies")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
+    period = models.DateField(_("period"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    comment = models.TextField(_("comment"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("tally value")
+        verbose_name_plural = _("tally values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "indicator", "period"], name="one_value_per_cell"
+            ),
+            models.CheckConstraint(condition=Q(period__day=1), name="period_is_a_month_start"),
+        ]
+        indexes = [models.Index(fields=["centre", "period"], name="tally_centre_period")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.period:%Y-%m} = {self.value}"
+
+
+class ValidationRule(TimeStampedModel):
+    """left operator right, in the same period (a yearly side uses that year's value)."""
+
+    class Operator(models.TextChoices):
+        LE = "<=", "≤"
+        LT = "<", "<"
+        GE = ">=", "≥"
+        GT = ">", ">"
+        EQ = "==", "="
+
+    class Severity(models.TextChoices):
+        ERROR = "error", _("error: refuses the value")
+        WARNING = "warning", _("warning: needs an explanation")
+
+    left = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="rules_left")
+    operator = models.CharField(max_length=2, choices=Operator.choices, default=Operator.LE)
+    right = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="rules_right")
+    severity = models.CharField(max_length=7, choices=Severity.choices, default=Severity.WARNING)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("validation rule")
+        verbose_name_plural = _("validation rules")
+        constraints = [
+            models.UniqueConstraint(fields=["left", "operator", "right"], name="one_rule_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left.name} {self.get_operator_display()} {self.right.name}"
+
+
+class MonthReport(TimeStampedModel):
+    """A centre marked a month 已报送 (complete)."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="month_reports")
+    period = models.DateField(_("month"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "period"], name="one_report_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} {self.period:%Y-%m}"
+
+
+class LockException(TimeStampedModel):
+    """A reviewer reopens months of one centre for late corrections, until a date."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="lock_exceptions")
+    first_month = models.DateField(_("from month"))
+    last_month = models.DateField(_("to month"))
+    open_until = models.DateField(_("open until"))
+    reason = models.CharField(_("reason"), max_length=200)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("lock exception")
+        verbose_name_plural = _("lock exceptions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.centre} {self.first_month:%Y-%m}–{self.last_month:%Y-%m}"
+
+
+class ActivityKind(TimeStampedModel):
+    """A kind of work record (义诊, 党员大会 …); administrators add more."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    counts_label = models.CharField(
+        _("what the number counts"), max_length=20, default="人次", blank=True
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("activity kind")
+        verbose_name_plural = _("activity kinds")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Activity(TimeStampedModel):
+    """A dated work record: a free clinic, a lecture, a party meeting, a drill …"""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="activities")
+    date = models.DateField(_("date"))
+    kind = models.ForeignKey(
+        ActivityKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="activities"
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    people = models.PositiveIntegerField(_("people served or present"), default=0)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["centre", "date"], name="activity_centre_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind}"

@@ -177,3 +177,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Service tallies ------------------------------------------------------------------
+# A month locks for clerks and managers this many days after it ends (a reviewer can reopen it).
+TALLY_LOCK_DAYS = env.int("CHC_TALLY_LOCK_DAYS", default=30)
+# A month is reported on time when marked complete by this day of the following month.
+TALLY_DUE_DAY = env.int("CHC_TALLY_DUE_DAY", default=10)

@@ -1,0 +1,85 @@
+"""Whether a centre's month may still be changed, decided here and only here.
+
+In this order:
+1. a year whose annual filing is approved is locked for everyone;
+2. a reviewer's exception reopens months for a centre until its date;
+3. otherwise a month locks for clerks and managers TALLY_LOCK_DAYS days after it ends;
+4. months that have not begun cannot be filled in yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from centers.models import Centre
+from reporting.selectors import approved_years
+
+from .models import LockException
+from .periods import month_end, month_start
+
+
+@dataclass(frozen=True)
+class LockState:
+    locked: bool
+    reason: str = ""
+
+
+OPEN = LockState(False)
+
+
+@dataclass
+class LockContext:
+    """What the decision needs, loaded once for a page (two queries)."""
+
+    today: dt.date
+    approved: set[int]
+    exceptions: list[LockException]
+
+    @classmethod
+    def load(cls, centre: Centre, today: dt.date) -> LockContext:
+        exceptions = list(LockException.objects.filter(centre=centre, open_until__gte=today))
+        return cls(today, approved_years(centre=centre), exceptions)
+
+
+def lock_days() -> int:
+    return settings.TALLY_LOCK_DAYS
+
+
+def lock_state(month: dt.date, ctx: LockContext) -> LockState:
+    """Why (or whether) a month is closed to edits."""
+    if month.year in ctx.approved:
+        return LockState(
+            True,
+            _("The %(year)s annual filing is approved; its figures are frozen.")
+            % {"year": month.year},
+        )
+    for exception in ctx.exceptions:
+        if exception.first_month <= month <= exception.last_month:
+            return OPEN
+    if month > month_start(ctx.today):
+        return LockState(True, _("This month has not begun."))
+    closes = month_end(month) + dt.timedelta(days=lock_days())
+    if ctx.today > closes:
+        return LockState(
+            True,
+            _("Locked since %(day)s (%(n)s days after the month); ask a reviewer to reopen it.")
+            % {"day": date_format(closes + dt.timedelta(days=1), "DATE_FORMAT"), "n": lock_days()},
+        )
+    return OPEN
+
+
+def year_lock_state(year: int, ctx: LockContext) -> LockState:
+    """Yearly figures (denominators) stay open until the year's filing is approved."""
+    if year in ctx.approved:
+        return LockState(
+            True,
+            _("The %(year)s annual filing is approved; its figures are frozen.") % {"year": year},
+        )
+    if year > ctx.today.year:
+        return LockState(True, _("This year has not begun."))
+    return OPEN

@@ -1,0 +1,116 @@
+"""Checks on tally values: hard errors refuse a value; rule and outlier warnings ask for a comment.
+
+Rules compare values in the same period: a month's value for stocks, the total since January for
+flows, and the year's value for yearly indicators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+import statistics
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from .models import Indicator, ValidationRule
+
+OPERATORS = {
+    "<=": operator.le,
+    "<": operator.lt,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "==": operator.eq,
+}
+OUTLIER_FACTOR = Decimal(3)
+OUTLIER_MIN_HISTORY = 3
+
+
+def parse_value(indicator: Indicator, raw: str) -> tuple[Decimal | None, str]:
+    """The typed text as a value, or an error message; empty text means "no value"."""
+    text = raw.strip().replace(",", "").replace("，", "")
+    if text == "":
+        return None, ""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None, _("Enter a number.")
+    if not value.is_finite():
+        return None, _("Enter a number.")
+    if value < 0:
+        return None, _("The value cannot be negative.")
+    if indicator.whole_numbers and value != value.to_integral_value():
+        return None, _("%(unit)s are counted in whole numbers.") % {"unit": indicator.unit}
+    if value.as_tuple().exponent < -2:
+        return None, _("At most two decimals.")
+    if value > indicator.max_value:
+        return None, _("%(value)s is implausibly large (more than %(max)s).") % {
+            "value": text,
+            "max": f"{indicator.max_value:,.0f}",
+        }
+    return value, ""
+
+
+@dataclass
+class Values:
+    """A centre's values for a year (and the one before, for outliers), keyed for rule checks."""
+
+    by_cell: dict[tuple[int, dt.date], Decimal]
+    indicators: dict[int, Indicator]
+
+    def get(self, indicator_id: int, month: dt.date) -> Decimal | None:
+        """What a rule compares: yearly → the year's; flow → total since January; stock → month."""
+        indicator = self.indicators[indicator_id]
+        if indicator.frequency == Indicator.Frequency.YEARLY:
+            return self.by_cell.get((indicator_id, month.replace(month=1)))
+        if indicator.aggregation == Indicator.Aggregation.FLOW:
+            cells = [
+                self.by_cell.get((indicator_id, month.replace(month=m)))
+                for m in range(1, month.month + 1)
+            ]
+            cells = [c for c in cells if c is not None]
+            return sum(cells) if cells else None
+        return self.by_cell.get((indicator_id, month))
+
+
+def rule_warnings(
+    indicator: Indicator, month: dt.date, values: Values, rules: list[ValidationRule]
+) -> list[str]:
+    """Every active rule this cell takes part in that its current values break."""
+    notes = []
+    for rule in rules:
+        if indicator.pk not in (rule.left_id, rule.right_id):
+            continue
+        left, right = values.get(rule.left_id, month), values.get(rule.right_id, month)
+        if left is None or right is None:
+            continue  # a missing side skips the rule, as DHIS2's default strategy does
+        if not OPERATORS[rule.operator](left, right):
+            notes.append(
+                _("%(left)s (%(lv)s) should be %(op)s %(right)s (%(rv)s).")
+                % {
+                    "left": rule.left.name,
+                    "lv": _plain(left),
+                    "op": rule.get_operator_display(),
+                    "right": rule.right.name,
+                    "rv": _plain(right),
+                }
+            )
+    return notes
+
+
+def outlier_warning(value: Decimal, history: list[Decimal]) -> str:
+    """A value more than 3× (or under a third of) the median of the centre's last 12 months."""
+    if len(history) < OUTLIER_MIN_HISTORY:
+        return ""
+    median = Decimal(statistics.median(history))
+    if median <= 0:
+        return ""
+    if value > median * OUTLIER_FACTOR or value * OUTLIER_FACTOR < median:
+        return _("Unusual: the median of the previous 12 months is %(m)s.") % {"m": _plain(median)}
+    return ""
+
+
+def _plain(value: Decimal) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

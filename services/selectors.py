@@ -1,0 +1,351 @@
+"""Reads about tallies: the entry grid, warnings, completeness, and the figures reports quote.
+
+The aggregation interface for the reporting issues is `tally_figures(scope, period)`: one grouped
+query gives every indicator for the period and the same months a year earlier (sum for flows,
+period-end for stocks, the year's value for yearly ones), from which rates and 同比 are derived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from centers.models import Centre
+
+from .locking import LockContext, LockState, lock_state, year_lock_state
+from .models import Activity, Indicator, MonthReport, Rate, TallyValue, ValidationRule
+from .periods import Period, add_months
+from .validation import Values, outlier_warning, rule_warnings
+
+CENT = Decimal("0.01")
+FLOW, STOCK = Indicator.Aggregation.FLOW, Indicator.Aggregation.STOCK
+MONTHLY, YEARLY = Indicator.Frequency.MONTHLY, Indicator.Frequency.YEARLY
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def rate_value(numerator, denominator, scale: int) -> Decimal | None:
+    """numerator ÷ denominator × scale (100 for %, 1000 for ‰), half-up to two decimals."""
+    if numerator is None or not denominator:
+        return None
+    return _q(Decimal(numerator) / Decimal(denominator) * scale)
+
+
+# --- the entry grid -----------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    indicator: Indicator
+    period: dt.date
+    value: Decimal | None
+    comment: str
+    lock: LockState
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def needs_comment(self) -> bool:
+        return bool(self.warnings) and not self.comment.strip()
+
+
+@dataclass
+class RateRow:
+    rate: Rate
+    values: list[Decimal | None]
+
+
+@dataclass
+class MonthColumn:
+    month: dt.date
+    lock: LockState
+    submitted: bool
+
+
+@dataclass
+class Grid:
+    year: int
+    category: str
+    months: list[MonthColumn]
+    rows: list[tuple[Indicator, list[Cell]]]
+    yearly: list[Cell]
+    rates: list[RateRow]
+    open_warnings: list[Cell]
+
+
+def load_year(*, centre: Centre, year: int) -> tuple[Values, dict, list[ValidationRule]]:
+    """A centre's values for a year and the one before (1 query), with the catalogue and rules."""
+    indicators = {i.pk: i for i in Indicator.objects.filter(is_active=True)}
+    rows = TallyValue.objects.filter(
+        centre=centre, period__gte=dt.date(year - 1, 1, 1), period__lte=dt.date(year, 12, 1)
+    ).values_list("indicator_id", "period", "value", "comment")
+    by_cell, comments = {}, {}
+    for indicator_id, period, value, comment in rows:
+        by_cell[(indicator_id, period)] = value
+        comments[(indicator_id, period)] = comment
+    rules = list(ValidationRule.objects.filter(is_active=True).select_related("left", "right"))
+    return Values(by_cell, indicators), comments, rules
+
+
+def _history(values: Values, indicator: Indicator, month: dt.date) -> list[Decimal]:
+    previous = [add_months(month, -n) for n in range(1, 13)]
+    return [v for m in previous if (v := values.by_cell.get((indicator.pk, m))) is not None]
+
+
+def cell_warnings(indicator: Indicator, month: dt.date, values: Values, rules) -> list[str]:
+    """Rule and outlier warnings of one cell as the values stand."""
+    value = values.by_cell.get((indicator.pk, month))
+    if value is None:
+        return []
+    notes = rule_warnings(indicator, month, values, rules)
+    if indicator.frequency == MONTHLY and (
+        outlier := outlier_warning(value, _history(values, indicator, month))
+    ):
+        notes.append(outlier)
+    return notes
+
+
+def _cell(indicator, period, values, comments, rules, lock) -> Cell:
+    return Cell(
+        indicator=indicator,
+        period=period,
+        value=values.by_cell.get((indicator.pk, period)),
+        comment=comments.get((indicator.pk, period), ""),
+        lock=lock,
+        warnings=cell_warnings(indicator, period, values, rules),
+    )
+
+
+def year_warnings(*, centre: Centre, year: int, loaded=None) -> list[Cell]:
+    """Every cell of the year, in any category, with a warning (explained or not)."""
+    values, comments, rules = loaded or load_year(centre=centre, year=year)
+    found = []
+    for (indicator_id, period), _value in sorted(
+        values.by_cell.items(), key=lambda kv: (kv[0][1], kv[0][0])
+    ):
+        if period.year != year:
+            continue
+        indicator = values.indicators.get(indicator_id)
+        if indicator is None:
+            continue
+        cell = _cell(indicator, period, values, comments, rules, LockState(False))
+        if cell.warnings:
+            found.append(cell)
+    return found
+
+
+def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | None = None) -> Grid:
+    """One category's indicators × the 12 months of a year, with locks, warnings and rates."""
+    today = today or timezone.localdate()
+    loaded = load_year(centre=centre, year=year)
+    values, comments, rules = loaded
+    ctx = LockContext.load(centre, today)
+    reported = set(
+        MonthReport.objects.filter(centre=centre, period__year=year).values_list(
+            "period", flat=True
+        )
+    )
+    months = [dt.date(year, m, 1) for m in range(1, 13)]
+    columns = [MonthColumn(m, lock_state(m, ctx), m in reported) for m in months]
+    indicators = [i for i in values.indicators.values() if i.category == category]
+    indicators.sort(key=lambda i: (i.position, i.code))
+    rows = [
+        (i, [_cell(i, c.month, values, comments, rules, c.lock) for c in columns])
+        for i in indicators
+        if i.frequency == MONTHLY
+    ]
+    year_lock = year_lock_state(year, ctx)
+    yearly = [
+        _cell(i, dt.date(year, 1, 1), values, comments, rules, year_lock)
+        for i in indicators
+        if i.frequency == YEARLY
+    ]
+    rates = [
+        RateRow(r, [_month_rate(r, m, values) for m in months])
+        for r in Rate.objects.filter(category=category).select_related("numerator", "denominator")
+    ]
+    open_warnings = [
+        c for c in year_warnings(centre=centre, year=year, loaded=loaded) if c.needs_comment
+    ]
+    return Grid(year, category, columns, rows, yearly, rates, open_warnings)
+
+
+def _point_value(values: Values, indicator: Indicator, month: dt.date):
+    period = month.replace(month=1) if indicator.frequency == YEARLY else month
+    return values.by_cell.get((indicator.pk, period))
+
+
+def _month_rate(rate: Rate, month: dt.date, values: Values) -> Decimal | None:
+    return rate_value(
+        _point_value(values, rate.numerator, month),
+        _point_value(values, rate.denominator, month),
+        rate.scale,
+    )
+
+
+def rates_for_month(
+    *, centre: Centre, category: str, month: dt.date
+) -> list[tuple[Rate, Decimal | None]]:
+    """The category's rates for one month, after a cell changed (2 queries)."""
+    values, _comments, _rules = load_year(centre=centre, year=month.year)
+    return [
+        (r, _month_rate(r, month, values))
+        for r in Rate.objects.filter(category=category).select_related("numerator", "denominator")
+    ]
+
+
+# --- completeness -------------------------------------------------------------------------
+
+
+def due_date(month: dt.date) -> dt.date:
+    """A month is on time when marked complete by this day of the following month."""
+    return add_months(month, 1).replace(day=settings.TALLY_DUE_DAY)
+
+
+class ReportStatus:
+    REPORTED = "reported"  # 已报
+    LATE = "late"  # 逾期: reported after the due day, or not reported and past it
+    MISSING = "missing"  # 未报: not reported, not yet due
+
+
+def report_status(month: dt.date, submitted_on: dt.date | None, today: dt.date) -> str:
+    if submitted_on is not None:
+        return ReportStatus.REPORTED if submitted_on <= due_date(month) else ReportStatus.LATE
+    return ReportStatus.LATE if today > due_date(month) else ReportStatus.MISSING
+
+
+def completeness(
+    *, centres: list[Centre], year: int, today: dt.date | None = None
+) -> list[tuple[Centre, list[str]]]:
+    """Per centre and month of a year: reported, late or missing (1 query for all centres)."""
+    today = today or timezone.localdate()
+    submitted = {
+        (c, p): created.date()
+        for c, p, created in MonthReport.objects.filter(
+            centre__in=centres, period__year=year
+        ).values_list("centre_id", "period", "created_at")
+    }
+    months = [dt.date(year, m, 1) for m in range(1, 13)]
+    return [
+        (
+            c,
+            [
+                report_status(m, submitted.get((c.pk, m)), today)
+                if m <= today.replace(day=1)
+                else ""
+                for m in months
+            ],
+        )
+        for c in centres
+    ]
+
+
+# --- aggregation for reports ------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    """One indicator or rate for a period, with the same period a year earlier and 同比."""
+
+    code: str
+    name: str
+    unit: str
+    is_rate: bool
+    value: Decimal | None
+    previous: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        """Growth in % for counts; the difference in points (百分点 or ‰) for rates."""
+        if self.value is None or self.previous is None:
+            return None
+        if self.is_rate:
+            return _q(self.value - self.previous)
+        if not self.previous:
+            return None
+        return _q((self.value - self.previous) / self.previous * 100)
+
+
+def centre_scope(centre: Centre) -> Q:
+    return Q(centre=centre)
+
+
+def subtree_scope(authority_ids) -> Q:
+    """All centres sponsored by these authorities (an authority's subtree, already expanded)."""
+    return Q(centre__sponsor_id__in=list(authority_ids))
+
+
+def _period_filter(period: Period) -> Q:
+    flows = Q(
+        indicator__aggregation=FLOW,
+        indicator__frequency=MONTHLY,
+        period__gte=period.first,
+        period__lte=period.last,
+    )
+    stocks = Q(indicator__aggregation=STOCK, indicator__frequency=MONTHLY, period=period.last)
+    yearly = Q(indicator__frequency=YEARLY, period=period.last.replace(month=1))
+    return flows | stocks | yearly
+
+
+def indicator_totals(
+    *, scope: Q, period: Period
+) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    """{indicator code: (value, value a year earlier)} in one grouped query."""
+    earlier = period.year_earlier()
+    now, then = _period_filter(period), _period_filter(earlier)
+    rows = (
+        TallyValue.objects.filter(scope)
+        .filter(period__gte=earlier.first.replace(month=1), period__lte=period.last)
+        .filter(now | then)
+        .values("indicator__code")
+        .annotate(
+            now=Sum("value", filter=now),
+            then=Sum("value", filter=then),
+            n_now=Count("id", filter=now),
+            n_then=Count("id", filter=then),
+        )
+    )
+    return {
+        r["indicator__code"]: (r["now"] if r["n_now"] else None, r["then"] if r["n_then"] else None)
+        for r in rows
+    }
+
+
+def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
+    """Every active indicator and rate for a period with 同比: what the reports call."""
+    totals = indicator_totals(scope=scope, period=period)
+    figures = {}
+    for indicator in Indicator.objects.filter(is_active=True):
+        now, then = totals.get(indicator.code, (None, None))
+        figures[indicator.code] = Figure(
+            indicator.code, indicator.name, indicator.unit, False, now, then
+        )
+    for rate in Rate.objects.select_related("numerator", "denominator"):
+        num = totals.get(rate.numerator.code, (None, None))
+        den = totals.get(rate.denominator.code, (None, None))
+        figures[rate.code] = Figure(
+            rate.code,
+            rate.name,
+            rate.suffix,
+            True,
+            rate_value(num[0], den[0], rate.scale),
+            rate_value(num[1], den[1], rate.scale),
+        )
+    return figures
+
+
+def activity_counts(*, scope: Q, first: dt.date, last: dt.date) -> list[tuple[str, int, int]]:
+    """Per activity kind in [first, last]: how many times, and people served or present."""
+    rows = (
+        Activity.objects.filter(scope, date__gte=first, date__lte=last)
+        .values("kind__name", "kind__position")
+        .annotate(times=Count("id"), people=Sum("people"))
+        .order_by("kind__position", "kind__name")
+    )
+    return [(r["kind__name"], r["times"], r["people"] or 0) for r in rows]

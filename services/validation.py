@@ -35,9 +35,9 @@ def parse_value(indicator: Indicator, raw: str) -> tuple[Decimal | None, str]:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        return None, _("Enter a number.")
+        return None, _("Type a number.")
     if not value.is_finite():
-        return None, _("Enter a number.")
+        return None, _("Type a number.")
     if value < 0:
         return None, _("The value cannot be negative.")
     if indicator.whole_numbers and value != value.to_integral_value():

@@ -57,11 +57,26 @@ def staff_create(*, centre: Centre, person_data: dict, spell_data: dict, actor) 
     return spell
 
 
+def record_stamp(spell: Spell) -> str:
+    """When the person and the spell were last saved: a form carries it to detect stale edits."""
+    return f"{spell.person.updated_at.isoformat()}|{spell.updated_at.isoformat()}"
+
+
 @transaction.atomic
-def staff_update(*, spell: Spell, person_data: dict, spell_data: dict, actor) -> Spell:
-    """Correct a person's details and one of their spells."""
+def staff_update(
+    *, spell: Spell, person_data: dict, spell_data: dict, actor, stamp: str | None = None
+) -> Spell:
+    """Correct a person's details and one of their spells, unless someone saved them meanwhile."""
     person = Person.objects.select_for_update().get(pk=spell.person_id)
-    fresh = Spell.objects.get(pk=spell.pk)
+    fresh = Spell.objects.select_for_update().get(pk=spell.pk)
+    fresh.person = person
+    if stamp is not None and stamp != record_stamp(fresh):
+        raise DomainError(
+            _(
+                "Someone else saved this person while you were editing. What you typed is still "
+                "in the form: reload the page to see their version, then enter your changes again."
+            )
+        )
     before_person = snapshot(person, PERSON_FIELDS)
     before_spell = snapshot(fresh, SPELL_FIELDS)
     _check_no_overlap(

@@ -178,12 +178,23 @@ class ParsedRow:
 
 
 def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
-    """Header names and (row number, {header: cell}) for every non-empty row of the first sheet."""
+    """Header names and (row number, {header: cell}) for every non-empty row of the first sheet.
+
+    Any failure while reading (not a zip, no worksheet, a damaged sheet …) is UnreadableFile.
+    """
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        try:
+            return _rows_of(book.worksheets[0])
+        finally:
+            book.close()
+    except (InvalidFileException, zipfile.BadZipFile) as exc:
         raise UnreadableFile from exc
-    sheet = book.worksheets[0]
+    except Exception as exc:  # openpyxl raises many kinds on damaged workbooks
+        raise UnreadableFile from exc
+
+
+def _rows_of(sheet) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
     rows = sheet.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     data = []
@@ -191,7 +202,8 @@ def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, obje
         if all(c in (None, "") for c in cells):
             continue
         data.append((number, dict(zip(header, cells, strict=False))))
-    book.close()
+        if len(data) > 10_001:  # enough to say the file is too long, without reading it all
+            break
     return header, data
 
 

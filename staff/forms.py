@@ -27,6 +27,7 @@ from .models import (
 from .validators import id_birth_date, normalise_id_number, validate_id_number
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_RANGE_DAYS = 3660  # month-end counts are columns of one query: keep them bounded
 
 
 def _date_widgets(form: forms.Form) -> None:
@@ -76,11 +77,21 @@ with scopes_disabled():
 
 
 class StaffForm(JobFields):
-    """A person and one of their spells, edited together."""
+    """A person and one of their spells, edited together.
 
-    def __init__(self, *args, person: Person | None = None, **kwargs):
+    Without the right to see 身份证号 the form shows it masked and keeps the stored number unless
+    a new full one is typed. `stamp` carries the record's last-saved times, so a form opened before
+    someone else's save cannot overwrite it.
+    """
+
+    stamp = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, person: Person | None = None, show_id: bool = True, **kwargs):
         self.person = person
+        self.show_id = show_id
         super().__init__(*args, **kwargs)
+        if person is not None and person.id_number and not show_id:
+            self.initial["id_number"] = person.masked_id_number
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -96,6 +107,12 @@ class StaffForm(JobFields):
 
     def clean_id_number(self) -> str:
         number = normalise_id_number(self.cleaned_data.get("id_number", ""))
+        if (
+            self.person is not None
+            and self.person.id_number
+            and number == self.person.masked_id_number
+        ):
+            return self.person.id_number  # the masked value shown came back unchanged
         if not number:
             return ""
         validate_id_number(number)
@@ -235,10 +252,21 @@ class PeriodForm(forms.Form):
     start = forms.DateField(label=_("from"), required=False, widget=DateInput)
     end = forms.DateField(label=_("to"), required=False, widget=DateInput)
 
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if cleaned.get("part") == "range" and start and end:
+            if end < start:
+                self.add_error("end", _("The end is before the start."))
+            elif (end - start).days > MAX_RANGE_DAYS:
+                self.add_error("end", _("Choose at most ten years at a time."))
+        return cleaned
+
     def period(self, default_year: int) -> tuple[dt.date, dt.date]:
         """The chosen period; anything invalid falls back to the default year."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
+        if not self.is_valid():
+            return dt.date(default_year, 1, 1), dt.date(default_year, 12, 31)
+        data = self.cleaned_data
         year, part = data.get("year") or default_year, data.get("part") or "year"
         start, end = data.get("start"), data.get("end")
         if part == "range" and start and end and start <= end:

@@ -7,10 +7,12 @@ person and 入职日期. Re-importing the file that export wrote changes nothing
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -76,9 +78,14 @@ def _optional_date(value):
     return None if excel.text(value) == "" else excel.parse_date(value)
 
 
+MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
+MAX_ROWS = 10_000
+
+
 def _id_number(value) -> str:
+    """A full number is checked; a masked one (from a clerk's export) is kept for matching."""
     number = normalise_id_number(excel.text(value))
-    if number:
+    if number and not MASKED_ID.match(number):
         validate_id_number(number)
     return number
 
@@ -135,7 +142,7 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
     v["position"] = _cell(
         row, "职务", _required(_choice(excel.POSITIONS)), errors, _labels(excel.POSITIONS)
     )
-    v["department"] = _cell(row, "科室", lambda x: _department(x, departments), errors)
+    v["department"] = _cell(row, "科室", lambda x: _department(x, departments), errors) or ""
     v["party_member"] = _cell(row, "党员", excel.yes_no, errors, "是、否")
     v["hired_on"] = _cell(row, "入职日期", _required(excel.parse_date), errors)
     v["left_on"] = _cell(row, "离职日期", _optional_date, errors)
@@ -146,15 +153,14 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
     return v, errors
 
 
-def _department(value, departments: dict[str, int]):
+def _department(value, departments) -> str:
+    """The department's name, if the centre has one so called (resolved to a row when planning)."""
     name = excel.text(value)
-    if not name:
-        return None
-    if name not in departments:
+    if name and name not in departments:
         raise ValidationError(
             _("No department of this centre is called “%(name)s”.") % {"name": name}
         )
-    return departments[name]
+    return name
 
 
 def _check_row(v: dict, errors: list) -> None:
@@ -162,7 +168,8 @@ def _check_row(v: dict, errors: list) -> None:
     today = timezone.localdate()
     if v["birth_date"] and v["birth_date"] > today:
         errors.append(("出生日期", _("The date of birth cannot be in the future.")))
-    if v["id_number"] and v["birth_date"] and id_birth_date(v["id_number"]) != v["birth_date"]:
+    full_id = v["id_number"] and not MASKED_ID.match(v["id_number"])
+    if full_id and v["birth_date"] and id_birth_date(v["id_number"]) != v["birth_date"]:
         errors.append(
             ("身份证号", _("The birth date inside the number differs from the date of birth."))
         )
@@ -172,12 +179,18 @@ def _check_row(v: dict, errors: list) -> None:
         errors.append(("离职原因", _("Give the reason for leaving.")))
     if v["leave_reason"] and not v["left_on"]:
         errors.append(("离职日期", _("Give the date left, or clear the reason.")))
-    if (
-        v["category"]
-        and v["category"] not in PHYSICIANS
-        and (v["practice_type"] or v["general_practice"])
-    ):
-        errors.append(("执业类别", _("Only physicians have a practice type.")))
+    _check_job(v, errors)
+
+
+def _check_job(v: dict, errors: list) -> None:
+    """The post's own rules: practice type and 全科 for physicians, degree with postgraduates."""
+    if v["category"] and v["category"] not in PHYSICIANS:
+        if v["practice_type"]:
+            errors.append(("执业类别", _("Only physicians have a practice type.")))
+        if v["general_practice"]:
+            errors.append(("全科", _("Only physicians register in general practice.")))
+    if v["degree"] and v["education"] != "postgraduate":
+        errors.append(("学历", _("A degree is recorded only with postgraduate education.")))
     if v["establishment"] == Establishment.OFF and v["contract_kind"] == "":
         errors.append(("编制情况", _("Say which kind of off-establishment post it is.")))
 
@@ -185,34 +198,79 @@ def _check_row(v: dict, errors: list) -> None:
 # --- planning against the database -------------------------------------------------------
 
 
-def _person_key(v: dict):
-    return ("id", v["id_number"]) if v["id_number"] else ("nb", v["name"], v["birth_date"])
-
-
 def _differences(obj, values: dict, fields) -> list[str]:
-    changed = []
-    for name in fields:
-        current = getattr(obj, "department_id" if name == "department" else name)
-        if current != values[name]:
-            changed.append(name)
-    return changed
+    return [name for name in fields if getattr(obj, name) != values[name]]
 
 
 class _Index:
-    """Existing people and spells of a centre, loaded once (two queries) for matching."""
+    """The centre's people, spells and departments, loaded once (three queries) for matching."""
 
     def __init__(self, centre: Centre):
         people = list(Person.objects.filter(centre=centre))
         self.by_id = {p.id_number: p for p in people if p.id_number}
-        self.by_name = {(p.name, p.birth_date): p for p in people}
+        self.by_name: dict[tuple, list[Person]] = {}
+        for person in people:
+            self.by_name.setdefault((person.name, person.birth_date), []).append(person)
         self.spells: dict[int, list[Spell]] = {}
         for spell in Spell.objects.filter(centre=centre):
             self.spells.setdefault(spell.person_id, []).append(spell)
+        self.departments: dict[str, list[Department]] = {}
+        self.department_names: dict[int, str] = {}
+        for d in Department.objects.filter(centre=centre).order_by("closed_on", "-opened_on"):
+            self.departments.setdefault(d.name, []).append(d)
+            self.department_names[d.pk] = d.name
 
-    def person(self, v: dict) -> Person | None:
-        if v["id_number"]:
-            return self.by_id.get(v["id_number"]) or self.by_name.get((v["name"], v["birth_date"]))
-        return self.by_name.get((v["name"], v["birth_date"]))
+    def add(self, person: Person) -> None:
+        if person.id_number:
+            self.by_id[person.id_number] = person
+        self.by_name.setdefault((person.name, person.birth_date), []).append(person)
+
+    def department_id(self, name: str, current: int | None) -> int | None:
+        """A name to a department: the spell's own if it has that name, else an open one first."""
+        if not name:
+            return None
+        if current and self.department_names.get(current) == name:
+            return current
+        found = self.departments.get(name)
+        return found[0].pk if found else None
+
+
+class Mismatch(Exception):
+    """A row that cannot be matched to the roster safely; the message says why."""
+
+
+def match_person(v: dict, index: _Index) -> Person | None:
+    """The roster's person for a row, or None for a new one.
+
+    A full 身份证号 decides. Without one (an empty or masked cell), name and birth date must point
+    to one person, whose stored number is then kept.
+    """
+    number, key = v["id_number"], (v["name"], v["birth_date"])
+    namesakes = index.by_name.get(key, [])
+    if number and not MASKED_ID.match(number):
+        if number in index.by_id:
+            return index.by_id[number]
+        without_id = [p for p in namesakes if not p.id_number]
+        return without_id[0] if len(without_id) == 1 else None  # else someone new
+    if number:  # masked, as exported for clerks
+        found = [p for p in namesakes if p.id_number and p.masked_id_number == number]
+        if len(found) != 1:
+            raise Mismatch(
+                _(
+                    "This masked number matches nobody on the roster; "
+                    "enter it in full or leave it empty."
+                )
+            )
+        v["id_number"] = found[0].id_number
+        return found[0]
+    if len(namesakes) > 1:
+        raise Mismatch(
+            _("Several people on the roster share this name and birth date; enter the number.")
+        )
+    if namesakes:
+        v["id_number"] = namesakes[0].id_number  # an empty cell keeps the stored number
+        return namesakes[0]
+    return None
 
 
 def _overlaps(a_start, a_end, b_start, b_end) -> bool:
@@ -220,34 +278,71 @@ def _overlaps(a_start, a_end, b_start, b_end) -> bool:
 
 
 def plan_rows(centre: Centre, parsed: list[tuple[int, dict, list]]) -> list[PlannedRow]:
-    """What applying the parsed rows would do, row by row; errors block everything."""
+    """What applying the parsed rows would do, row by row; any error blocks them all."""
     index = _Index(centre)
     seen: dict = {}
     planned = []
     for number, values, errors in parsed:
-        row = PlannedRow(number, values, list(errors))
+        row = PlannedRow(number, dict(values), list(errors))
         if not row.errors:
-            _plan_one(row, index, seen)
+            try:
+                _plan_one(row, index, seen)
+            except Mismatch as exc:
+                row.errors.append(("身份证号", str(exc)))
         planned.append(row)
     return planned
 
 
+def _file_keys(v: dict) -> list[tuple]:
+    keys = [("nb", v["name"], v["birth_date"])]
+    if v["id_number"]:
+        keys.append(("id", v["id_number"]))
+    return keys
+
+
+def _check_file(row: PlannedRow, seen: dict) -> None:
+    """Rows of one file about one person (by number, or name and birth date) may not clash."""
+    v = row.values
+    for key in _file_keys(v):
+        for start, end, number, who in seen.get(key, []):
+            if key[0] == "id" and who != (v["name"], v["birth_date"]):
+                raise Mismatch(
+                    _("Row %(n)s has this number with another name or birth date.") % {"n": number}
+                )
+            if _overlaps(start, end, v["hired_on"], v["left_on"]):
+                row.errors.append(
+                    ("入职日期", _("Overlaps row %(n)s of this file.") % {"n": number})
+                )
+                return
+    for key in _file_keys(v):
+        seen.setdefault(key, []).append(
+            (v["hired_on"], v["left_on"], row.number, (v["name"], v["birth_date"]))
+        )
+
+
 def _plan_one(row: PlannedRow, index: _Index, seen: dict) -> None:
     v = row.values
-    key = _person_key(v)
-    earlier = seen.setdefault(key, [])
-    repeat = bool(earlier)  # the same person on an earlier row of this file
-    for start, end, number in earlier:
-        if _overlaps(start, end, v["hired_on"], v["left_on"]):
-            row.errors.append(("入职日期", _("Overlaps row %(n)s of this file.") % {"n": number}))
-            return
-    earlier.append((v["hired_on"], v["left_on"], row.number))
-    person = index.person(v)
+    person = match_person(v, index)
+    _check_file(row, seen)
+    if row.errors:
+        return
+    repeat = any(len(seen.get(key, [])) > 1 for key in _file_keys(v))
+    spells = index.spells.get(person.pk, []) if person else []
+    spell = next((s for s in spells if s.hired_on == v["hired_on"]), None)
+    v["department_id"] = index.department_id(
+        v["department"], spell.department_id if spell else None
+    )
+    if v["department"] and v["department_id"] is None:
+        row.errors.append(
+            (
+                "科室",
+                _("No department of this centre is called “%(name)s”.") % {"name": v["department"]},
+            )
+        )
+        return
     if person is None:
         row.action = Action.NEW_SPELL if repeat else Action.NEW_PERSON
         return
-    spells = index.spells.get(person.pk, [])
-    spell = next((s for s in spells if s.hired_on == v["hired_on"]), None)
     for other in spells:
         if other is not spell and _overlaps(
             other.hired_on, other.left_on, v["hired_on"], v["left_on"]
@@ -264,7 +359,12 @@ def _plan_one(row: PlannedRow, index: _Index, seen: dict) -> None:
     if spell is None:
         row.action = Action.NEW_SPELL
         return
-    row.changes += _differences(spell, v, SPELL_FIELDS)
+    job = {**v, "department": v["department_id"]}
+    row.changes += [
+        f
+        for f in SPELL_FIELDS
+        if getattr(spell, "department_id" if f == "department" else f) != job[f]
+    ]
     row.action = Action.UPDATE if row.changes else Action.UNCHANGED
 
 
@@ -281,27 +381,53 @@ def _from_json(values: dict) -> dict:
     }
 
 
-def roster_import_create(*, centre: Centre, filename: str, content: bytes, actor) -> RosterImport:
-    """Read an uploaded file into a preview; nothing on the roster changes yet."""
-    file_errors: list[str] = []
-    rows: list[dict] = []
+def roster_fingerprint(centre: Centre) -> str:
+    """Changes whenever anyone edits the centre's roster: a preview is only good until then."""
+    people = Person.objects.filter(centre=centre).aggregate(n=Count("id"), t=Max("updated_at"))
+    spells = Spell.objects.filter(centre=centre).aggregate(n=Count("id"), t=Max("updated_at"))
+    departments = Department.objects.filter(centre=centre).aggregate(
+        n=Count("id"), t=Max("updated_at")
+    )
+    return "|".join(str(x) for x in (*people.values(), *spells.values(), *departments.values()))
+
+
+def _read(content: bytes) -> tuple[list[str], list, list[str]]:
     try:
         header, data = excel.read_rows(content)
     except excel.UnreadableFile:
-        file_errors.append(_("This file cannot be read: upload an Excel workbook (.xlsx)."))
-        header, data = [], []
-    missing = [h for h in excel.REQUIRED if h not in header] if not file_errors else []
+        return [], [], [_("This file cannot be read: upload an Excel workbook (.xlsx).")]
+    missing = [h for h in excel.REQUIRED if h not in header]
     if missing:
-        file_errors.append(_("Missing columns: %(names)s.") % {"names": "、".join(missing)})
-    elif not file_errors:
-        departments = dict(Department.objects.filter(centre=centre).values_list("name", "id"))
-        for number, cells in data:
-            values, errors = parse_row(cells, departments)
-            rows.append({"number": number, "values": _to_json(values), "errors": errors})
-    if not file_errors and not rows:
-        file_errors.append(_("The file has no data rows under its header."))
+        return header, [], [_("Missing columns: %(names)s.") % {"names": "、".join(missing)}]
+    if not data:
+        return header, [], [_("The file has no data rows under its header.")]
+    if len(data) > MAX_ROWS:
+        return (
+            header,
+            [],
+            [
+                _("The file has %(n)s rows; at most %(max)s at a time.")
+                % {"n": len(data), "max": MAX_ROWS}
+            ],
+        )
+    return header, data, []
+
+
+def roster_import_create(*, centre: Centre, filename: str, content: bytes, actor) -> RosterImport:
+    """Read an uploaded file into a preview; nothing on the roster changes yet."""
+    _header, data, file_errors = _read(content)
+    departments = set(Department.objects.filter(centre=centre).values_list("name", flat=True))
+    rows = []
+    for number, cells in data:
+        values, errors = parse_row(cells, departments)
+        rows.append({"number": number, "values": _to_json(values), "errors": errors})
     return RosterImport.objects.create(
-        centre=centre, created_by=actor, filename=filename[:200], rows=rows, file_errors=file_errors
+        centre=centre,
+        created_by=actor,
+        filename=filename[:200],
+        rows=rows,
+        file_errors=file_errors,
+        fingerprint=roster_fingerprint(centre),
     )
 
 
@@ -311,18 +437,26 @@ def roster_import_plan(roster_import: RosterImport) -> list[PlannedRow]:
 
 
 class ImportRefused(Exception):
-    """The file still has errors, or was applied already: nothing was written."""
+    """Nothing was written; the message says why."""
 
 
 @transaction.atomic
 def roster_import_apply(*, roster_import: RosterImport, actor) -> dict[str, int]:
-    """Apply every row at once, or none: the plan is made again against the roster as it is now."""
+    """Apply every row at once, or none; refused if the roster changed since the preview."""
+    # Lock the centre first: two imports (or an import and an edit) of one roster run in turn.
+    Centre.objects.select_for_update().filter(pk=roster_import.centre_id).first()
     locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
-    if locked.status != RosterImport.Status.PREVIEW or locked.file_errors:
-        raise ImportRefused
+    if locked.status != RosterImport.Status.PREVIEW:
+        raise ImportRefused(_("This file has been imported already."))
+    if locked.file_errors:
+        raise ImportRefused(_("The file itself has errors."))
+    if roster_fingerprint(locked.centre) != locked.fingerprint:
+        raise ImportRefused(
+            _("The roster changed after this preview; upload the file again to check it anew.")
+        )
     planned = roster_import_plan(locked)
     if any(row.errors for row in planned):
-        raise ImportRefused
+        raise ImportRefused(_("Some rows have errors."))
     counts = {Action.NEW_PERSON: 0, Action.NEW_SPELL: 0, Action.UPDATE: 0, Action.UNCHANGED: 0}
     index = _Index(locked.centre)
     for row in planned:
@@ -359,15 +493,14 @@ def _apply_row(row: PlannedRow, centre: Centre, index: _Index, actor) -> None:
         return
     v = row.values
     person_values = {k: v[k] for k in PERSON_FIELDS}
-    spell_values = {("department_id" if k == "department" else k): v[k] for k in SPELL_FIELDS}
-    person = index.person(v) or Person(centre=centre)
+    spell_values = {k: v[k] for k in SPELL_FIELDS if k != "department"}
+    spell_values["department_id"] = v["department_id"]
+    person = match_person(dict(v), index) or Person(centre=centre)
     new_person = person.pk is None
     if new_person or any(k in PERSON_FIELDS for k in row.changes):
         _save(person, person_values, PERSON_FIELDS, actor, centre, "imported")
     if new_person:
-        index.by_name[(person.name, person.birth_date)] = person
-        if person.id_number:
-            index.by_id[person.id_number] = person
+        index.add(person)
     spell = Spell.objects.filter(person=person, hired_on=v["hired_on"]).first()
     spell = spell or Spell(person=person, centre=centre)
     _save(spell, spell_values, SPELL_FIELDS, actor, centre, "imported")

@@ -238,6 +238,7 @@ class RosterImport(TimeStampedModel):
     filename = models.CharField(_("file"), max_length=200)
     rows = models.JSONField(default=list)
     file_errors = models.JSONField(default=list)
+    fingerprint = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
 
     objects = ScopedManager(centre="centre")

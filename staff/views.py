@@ -107,7 +107,11 @@ def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
     """Correct a person's details and one of their spells."""
     spell = get_object_or_404(Spell.objects.select_related("person"), centre=request.centre, pk=pk)
     form = StaffForm(
-        request.POST or None, centre=request.centre, person=spell.person, initial=_initial(spell)
+        request.POST or None,
+        centre=request.centre,
+        person=spell.person,
+        show_id=request.access.can(VIEW_ID_NUMBERS),
+        initial={**_initial(spell), "stamp": actions.record_stamp(spell)},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,9 +120,10 @@ def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
                 person_data=form.person_data(),
                 spell_data=form.spell_data(),
                 actor=request.user,
+                stamp=form.cleaned_data["stamp"] or None,
             )
         except DomainError as exc:
-            form.add_error("hired_on", str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(request, _("Saved."))
             return redirect("staff:roster", request.centre.slug)
@@ -217,10 +222,8 @@ def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
     roster_import = get_object_or_404(RosterImport, centre=request.centre, pk=pk)
     try:
         counts = importer.roster_import_apply(roster_import=roster_import, actor=request.user)
-    except importer.ImportRefused:
-        messages.error(
-            request, _("Nothing was imported: the file has errors or was imported already.")
-        )
+    except importer.ImportRefused as exc:
+        messages.error(request, _("Nothing was imported: %(why)s") % {"why": exc})
         return redirect("staff:import-preview", request.centre.slug, pk)
     messages.success(
         request,

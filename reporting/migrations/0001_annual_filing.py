@@ -5,28 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('centers', '0004_sane_upper_bounds'),
+        ("centers", "0004_sane_upper_bounds"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AnnualFiling',
+            name="AnnualFiling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('submitted', 'awaiting review'), ('returned', 'returned'), ('approved', 'approved'), ('published', 'published')], default='draft', max_length=10, verbose_name='status')),
-                ('centre', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='filings', to='centers.centre')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="year")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "draft"),
+                            ("submitted", "awaiting review"),
+                            ("returned", "returned"),
+                            ("approved", "approved"),
+                            ("published", "published"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "centre",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="filings",
+                        to="centers.centre",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'annual filing',
-                'verbose_name_plural': 'annual filings',
-                'constraints': [models.UniqueConstraint(fields=('centre', 'year'), name='one_filing_per_year')],
+                "verbose_name": "annual filing",
+                "verbose_name_plural": "annual filings",
+                "constraints": [
+                    models.UniqueConstraint(fields=("centre", "year"), name="one_filing_per_year")
+                ],
             },
         ),
     ]

@@ -38,6 +38,7 @@ def _section(request: CentreRequest, kind: RecordKind, form=None, editing=None) 
         "form": form,
         "editing": editing,
         "can_edit": can_edit,
+        **kind.summary(request),
     }
     template = TEMPLATE + "#record-section" if request.htmx else TEMPLATE
     return render(request, template, context)
@@ -46,7 +47,7 @@ def _section(request: CentreRequest, kind: RecordKind, form=None, editing=None) 
 def _saved(request: CentreRequest, kind: RecordKind, message: str) -> HttpResponse:
     messages.success(request, message)
     if not request.htmx:
-        return redirect(f"centers:{kind.key}-list", request.centre.slug)
+        return redirect(kind.list_url, request.centre.slug)
     return _section(request, kind)
 
 
@@ -118,3 +119,19 @@ def delete_view(kind: RecordKind) -> Callable:
 
     view.__name__ = f"{kind.key}_delete"
     return view
+
+
+def record_urls(kinds) -> list:
+    """The four URLs of each record kind, named <key>-list/-add/-edit/-delete."""
+    from django.urls import path
+
+    urls = []
+    for kind in kinds:
+        base = f"centres/<slug:centre_slug>/{kind.path}/"
+        urls += [
+            path(base, list_view(kind), name=f"{kind.key}-list"),
+            path(base + "add/", add_view(kind), name=f"{kind.key}-add"),
+            path(base + "<int:pk>/edit/", edit_view(kind), name=f"{kind.key}-edit"),
+            path(base + "<int:pk>/delete/", delete_view(kind), name=f"{kind.key}-delete"),
+        ]
+    return urls

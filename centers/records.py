@@ -44,13 +44,17 @@ class RecordKind:
     rows: Callable[..., list[Row]]
     initial: Callable[..., dict] = lambda centre: {}
     form_kwargs: Callable[..., dict] = lambda centre: {}
+    namespace: str = "centers"
+    # Optional block above the table: a template and the context it needs.
+    summary_template: str = ""
+    summary: Callable[..., dict] = lambda request: {}
 
     @property
     def label(self) -> str:
         return self.model._meta.label_lower
 
     def url_name(self, verb: str) -> str:
-        return f"centers:{self.key}-{verb}"
+        return f"{self.namespace}:{self.key}-{verb}"
 
     @property
     def list_url(self) -> str:

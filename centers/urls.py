@@ -44,11 +44,4 @@ urlpatterns = [
     ),
 ]
 
-for kind in RECORD_KINDS:
-    base = f"{centre}{kind.path}/"
-    urlpatterns += [
-        path(base, record_views.list_view(kind), name=f"{kind.key}-list"),
-        path(base + "add/", record_views.add_view(kind), name=f"{kind.key}-add"),
-        path(base + "<int:pk>/edit/", record_views.edit_view(kind), name=f"{kind.key}-edit"),
-        path(base + "<int:pk>/delete/", record_views.delete_view(kind), name=f"{kind.key}-delete"),
-    ]
+urlpatterns += record_views.record_urls(RECORD_KINDS)

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -166,7 +167,13 @@ def authority_centre_list(request: AuthorityRequest) -> HttpResponse:
     template = "centers/authority_centre_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#centre-table"
-    return render(request, template, {"form": form, "page": page, "query": _query(request)})
+    context = {
+        "form": form,
+        "page": page,
+        "query": _query(request),
+        "this_year": timezone.localdate().year,
+    }
+    return render(request, template, context)
 
 
 def _query(request: HttpRequest) -> str:

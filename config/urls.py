@@ -30,4 +30,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("centers.urls")),
     path("", include("staff.urls")),
+    path("", include("services.urls")),
 ]

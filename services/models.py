@@ -132,7 +132,7 @@ class TallyValue(models.Model):
         indexes = [models.Index(fields=["centre", "period"], name="tally_centre_period")]
 
     def __str__(self) -> str:
-        return f"{self.indicator.code} {self.period:%Y-%m} = {self.value}"
+        return f"{self.indicator.name} {self.period:%Y-%m}"
 
 
 class ValidationRule(TimeStampedModel):
@@ -251,3 +251,32 @@ class Activity(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.date} {self.kind}"
+
+
+class TallyImport(TimeStampedModel):
+    """An uploaded year of tallies awaiting confirmation: its parsed cells, errors and changes."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("preview")
+        APPLIED = "applied", _("applied")
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="tally_imports")
+    year = models.PositiveSmallIntegerField(_("year"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file"), max_length=200)
+    cells = models.JSONField(default=list)  # [indicator code, period ISO, value text]
+    errors = models.JSONField(default=list)  # [row, column, message]
+    fingerprint = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("tally import")
+        verbose_name_plural = _("tally imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename

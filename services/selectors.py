@@ -259,6 +259,7 @@ class Figure:
     is_rate: bool
     value: Decimal | None
     previous: Decimal | None
+    category: str = ""
 
     @property
     def change(self) -> Decimal | None:
@@ -336,6 +337,7 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
             True,
             rate_value(num[0], den[0], rate.scale),
             rate_value(num[1], den[1], rate.scale),
+            rate.category,
         )
     return figures
 

@@ -55,3 +55,18 @@ def reason_label(key: str) -> str:
     from staff.models import LeaveReason
 
     return _choice_label(LeaveReason, key) if key else "—"
+
+
+@register.filter
+def plain(value):
+    """A decimal without trailing zeros (120.00 → 120, 12.50 → 12.5); None stays None."""
+    if value is None or value == "":
+        return value
+    text = f"{value:f}" if hasattr(value, "as_tuple") else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def index_month(columns, index: int) -> str:
+    """The YYYY-MM of the grid's index-th month column (for stable element ids)."""
+    return f"{columns[index].month:%Y-%m}"

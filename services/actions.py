@@ -1,0 +1,173 @@
+"""Writes to tallies: each cell alone in one short transaction, audited (old, new, who, when)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from centers.models import Centre
+from core.audit import audit
+from core.errors import DomainError
+
+from .locking import LockContext, lock_state, year_lock_state
+from .models import Indicator, LockException, MonthReport, TallyValue
+from .selectors import cell_warnings, load_year, year_warnings
+from .validation import parse_value
+
+
+@dataclass
+class SaveResult:
+    value: Decimal | None
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
+    ctx = LockContext.load(centre, timezone.localdate())
+    if indicator.frequency == Indicator.Frequency.YEARLY:
+        return year_lock_state(period.year, ctx)
+    return lock_state(period, ctx)
+
+
+def _plain(value: Decimal | None):
+    return None if value is None else str(value)
+
+
+def tally_save(
+    *, centre: Centre, indicator: Indicator, period: dt.date, raw: str, actor, warnings: bool = True
+) -> SaveResult:
+    """Save one cell: locked or invalid values are refused with the reason; empty clears it."""
+    lock = _lock_of(centre, indicator, period)
+    if lock.locked:
+        return SaveResult(None, lock.reason)
+    value, error = parse_value(indicator, raw)
+    if error:
+        return SaveResult(None, error)
+    with transaction.atomic():
+        cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
+        old = cell.value if cell else None
+        if value is None:
+            if cell is not None:
+                cell.delete()
+        elif cell is None:
+            try:
+                with transaction.atomic():
+                    cell = TallyValue.objects.create(
+                        centre=centre,
+                        indicator=indicator,
+                        period=period,
+                        value=value,
+                        updated_by=actor,
+                    )
+            except IntegrityError:  # someone saved the same cell a moment ago
+                cell = TallyValue.objects.get(centre=centre, indicator=indicator, period=period)
+                old = cell.value
+                cell.value, cell.updated_by = value, actor
+                cell.save(update_fields=["value", "updated_by", "updated_at"])
+        elif old != value:
+            cell.value, cell.updated_by = value, actor
+            cell.save(update_fields=["value", "updated_by", "updated_at"])
+        if old != value:
+            _audit_cell(actor, centre, indicator, period, {"value": [_plain(old), _plain(value)]})
+    if not warnings:  # bulk imports check everything once in their preview
+        return SaveResult(value)
+    values, _comments, rules = load_year(centre=centre, year=period.year)
+    return SaveResult(value, "", cell_warnings(indicator, period, values, rules))
+
+
+def _audit_cell(actor, centre, indicator, period, changes) -> None:
+    target = TallyValue(
+        pk=f"{indicator.code}@{period:%Y-%m}", centre=centre, indicator=indicator, period=period
+    )
+    audit(
+        actor=actor, action="services.tally.changed", target=target, centre=centre, changes=changes
+    )
+
+
+@transaction.atomic
+def tally_comment(
+    *, centre: Centre, indicator: Indicator, period: dt.date, comment: str, actor
+) -> TallyValue:
+    """Attach an explanation to a value (needed before a month with warnings can be completed)."""
+    lock = _lock_of(centre, indicator, period)
+    if lock.locked:
+        raise DomainError(lock.reason)
+    cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
+    if cell is None:
+        raise DomainError(_("Enter a value before explaining it."))
+    old = cell.comment
+    if old != comment:
+        cell.comment = comment
+        cell.save(update_fields=["comment", "updated_at"])
+        _audit_cell(actor, centre, indicator, period, {"comment": [old, comment]})
+    return cell
+
+
+@transaction.atomic
+def month_submit(*, centre: Centre, month: dt.date, actor) -> MonthReport:
+    """Mark a month 已报送; refused while any warning of that month has no explanation."""
+    if month > timezone.localdate().replace(day=1):
+        raise DomainError(_("This month has not begun."))
+    unexplained = [
+        c
+        for c in year_warnings(centre=centre, year=month.year)
+        if c.period == month and c.needs_comment
+    ]
+    if unexplained:
+        names = "、".join(c.indicator.name for c in unexplained)
+        raise DomainError(
+            _("Explain every warning of the month before marking it complete: %(names)s.")
+            % {"names": names}
+        )
+    report, created = MonthReport.objects.get_or_create(
+        centre=centre, period=month, defaults={"submitted_by": actor}
+    )
+    if created:
+        audit(
+            actor=actor,
+            action="services.month.submitted",
+            target=report,
+            centre=centre,
+            changes={"month": f"{month:%Y-%m}"},
+        )
+    return report
+
+
+@transaction.atomic
+def lock_exception_grant(
+    *,
+    centre: Centre,
+    first_month: dt.date,
+    last_month: dt.date,
+    open_until: dt.date,
+    reason: str,
+    actor,
+) -> LockException:
+    """A reviewer reopens months of a centre until a date (an approved year stays frozen)."""
+    if last_month < first_month:
+        raise DomainError(_("The last month is before the first."))
+    exception = LockException.objects.create(
+        centre=centre,
+        first_month=first_month,
+        last_month=last_month,
+        open_until=open_until,
+        reason=reason,
+        granted_by=actor,
+    )
+    audit(
+        actor=actor,
+        action="services.lock_exception.granted",
+        target=exception,
+        centre=centre,
+        changes={
+            "months": f"{first_month:%Y-%m}–{last_month:%Y-%m}",
+            "open_until": str(open_until),
+            "reason": reason,
+        },
+    )
+    return exception

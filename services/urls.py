@@ -1,0 +1,39 @@
+from django.urls import path
+
+from centers.record_views import record_urls
+
+from . import views
+from .records import ACTIVITY_KINDS
+
+app_name = "services"
+
+base = "centres/<slug:centre_slug>/tallies/"
+
+urlpatterns = [
+    path(base, views.tally_home, name="tally-home"),
+    path(base + "<int:year>/<slug:category>/", views.tally_grid, name="tally-grid"),
+    path(base + "cell/", views.tally_cell, name="tally-cell"),
+    path(base + "cell/detail/", views.tally_cell_detail, name="tally-cell-detail"),
+    path(base + "cell/comment/", views.tally_cell_comment, name="tally-cell-comment"),
+    path(base + "<int:year>/<int:month>/submit/", views.month_submit, name="month-submit"),
+    path(base + "exceptions/", views.lock_exceptions, name="lock-exceptions"),
+    path(base + "exceptions/grant/", views.lock_exception_grant, name="lock-exception-grant"),
+    path(base + "figures/", views.centre_figures, name="centre-figures"),
+    path(base + "<int:year>/export.xlsx", views.tally_export, name="tally-export"),
+    path(base + "import/", views.tally_import_upload, name="tally-import"),
+    path(base + "import/<int:pk>/", views.tally_import_preview, name="tally-import-preview"),
+    path(
+        base + "import/<int:pk>/confirm/", views.tally_import_confirm, name="tally-import-confirm"
+    ),
+    path(
+        "authorities/<slug:authority_slug>/tallies/<int:year>/",
+        views.completeness,
+        name="completeness",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/figures/",
+        views.authority_figures,
+        name="authority-figures",
+    ),
+    *record_urls(ACTIVITY_KINDS),
+]

@@ -1,0 +1,346 @@
+"""Tally pages: the monthly entry grid (one cell saved at a time), completeness, locks, figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.db.models import Max
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from centers import selectors as centre_selectors
+from centers.access import AuthorityRequest, CentreRequest, authority_view, centre_view
+from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
+from core.errors import DomainError
+from core.models import AuditEntry
+
+from . import actions, excel, selectors
+from .forms import FiguresForm, LockExceptionForm, TallyImportForm
+from .locking import LockContext, lock_state, year_lock_state
+from .models import Category, Indicator, LockException, Rate, TallyImport, TallyValue
+from .periods import month_end
+
+GRID = "services/tally_grid.html"
+
+
+def _category(value: str) -> str:
+    if value not in Category.values:
+        raise Http404("no such category")
+    return value
+
+
+def _year(value: int) -> int:
+    if not 2000 <= value <= 2100:
+        raise Http404("no such year")
+    return value
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def tally_home(request: CentreRequest) -> HttpResponse:
+    """The grid of the latest year with data (else this year), first category."""
+    latest = TallyValue.objects.filter(centre=request.centre).aggregate(p=Max("period"))["p"]
+    year = latest.year if latest else timezone.localdate().year
+    return redirect("services:tally-grid", request.centre.slug, year, Category.RECORDS)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def tally_grid(request: CentreRequest, year: int, category: str) -> HttpResponse:
+    """Indicators × months for one category, each cell saved on its own."""
+    grid = selectors.tally_grid(
+        centre=request.centre, year=_year(year), category=_category(category)
+    )
+    context = {
+        "grid": grid,
+        "categories": Category.choices,
+        "category_label": Category(category).label,
+        "can_edit": request.access.can(EDIT_RECORDS),
+    }
+    return render(request, GRID, context)
+
+
+def _cell_request(request: CentreRequest) -> tuple[Indicator, dt.date]:
+    """The indicator and period named by a request; anything odd is a 404, never a 500."""
+    params = request.POST if request.method == "POST" else request.GET
+    indicator = Indicator.objects.filter(code=params.get("indicator", ""), is_active=True).first()
+    try:
+        period = dt.date.fromisoformat(params.get("period", ""))
+    except ValueError:
+        period = None
+    if indicator is None or period is None or period.day != 1 or not 2000 <= period.year <= 2100:
+        raise Http404("no such cell")
+    if indicator.frequency == Indicator.Frequency.YEARLY and period.month != 1:
+        raise Http404("no such cell")
+    return indicator, period
+
+
+def _cell_context(
+    request: CentreRequest, indicator: Indicator, period: dt.date, result=None
+) -> dict:
+    loaded = selectors.load_year(centre=request.centre, year=period.year)
+    values, comments, rules = loaded
+    ctx = LockContext.load(request.centre, timezone.localdate())
+    yearly = indicator.frequency == Indicator.Frequency.YEARLY
+    lock = year_lock_state(period.year, ctx) if yearly else lock_state(period, ctx)
+    cell = selectors.Cell(
+        indicator=indicator,
+        period=period,
+        value=values.by_cell.get((indicator.pk, period)),
+        comment=comments.get((indicator.pk, period), ""),
+        lock=lock,
+        warnings=selectors.cell_warnings(indicator, period, values, rules),
+    )
+    rates = [
+        (rate, selectors._month_rate(rate, period, values))
+        for rate in Rate.objects.filter(category=indicator.category).select_related(
+            "numerator", "denominator"
+        )
+        if not yearly
+    ]
+    return {
+        "cell": cell,
+        "error": result.error if result else "",
+        "typed": request.POST.get("value", "") if result and result.error else None,
+        "saved": bool(result and not result.error),
+        "rates": rates,
+        "can_edit": request.access.can(EDIT_RECORDS),
+    }
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def tally_cell(request: CentreRequest) -> HttpResponse:
+    """Save one cell; answer with the cell (saved, warning or error) and its month's rates."""
+    indicator, period = _cell_request(request)
+    result = actions.tally_save(
+        centre=request.centre,
+        indicator=indicator,
+        period=period,
+        raw=request.POST.get("value", "")[:40],
+        actor=request.user,
+    )
+    response = render(
+        request,
+        "services/partials/cell_saved.html",
+        _cell_context(request, indicator, period, result),
+    )
+    response["HX-Trigger"] = "tally-changed"
+    return response
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def tally_cell_detail(request: CentreRequest) -> HttpResponse:
+    """A cell's warnings, comment and history."""
+    indicator, period = _cell_request(request)
+    context = _cell_context(request, indicator, period)
+    context["history"] = AuditEntry.objects.filter(
+        centre=request.centre,
+        target_type="services.tallyvalue",
+        target_id=f"{indicator.code}@{period:%Y-%m}",
+    ).order_by("-id")[:50]
+    return render(request, "services/partials/cell_detail.html", context)
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def tally_cell_comment(request: CentreRequest) -> HttpResponse:
+    """Save the explanation of a value."""
+    indicator, period = _cell_request(request)
+    comment = request.POST.get("comment", "").strip()[:1000]
+    try:
+        actions.tally_comment(
+            centre=request.centre,
+            indicator=indicator,
+            period=period,
+            comment=comment,
+            actor=request.user,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The explanation is saved."))
+    if not request.htmx:
+        return redirect("services:tally-grid", request.centre.slug, period.year, indicator.category)
+    context = _cell_context(request, indicator, period)
+    context["history"] = AuditEntry.objects.filter(
+        centre=request.centre,
+        target_type="services.tallyvalue",
+        target_id=f"{indicator.code}@{period:%Y-%m}",
+    ).order_by("-id")[:50]
+    response = render(request, "services/partials/cell_detail.html", context)
+    response["HX-Trigger"] = "tally-changed"
+    return response
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def month_submit(request: CentreRequest, year: int, month: int) -> HttpResponse:
+    """Mark a month 已报送, unless a warning of that month is unexplained."""
+    if not 1 <= month <= 12:
+        raise Http404("no such month")
+    try:
+        actions.month_submit(
+            centre=request.centre, month=dt.date(_year(year), month, 1), actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("%(year)s-%(month)02d is marked complete.") % {"year": year, "month": month}
+        )
+    category = request.POST.get("category", Category.RECORDS)
+    if category not in Category.values:
+        category = Category.RECORDS
+    return redirect("services:tally-grid", request.centre.slug, year, category)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def lock_exceptions(request: CentreRequest) -> HttpResponse:
+    """Reopened periods of the centre; reviewers grant new ones here."""
+    can_grant = request.access.can(REVIEW_FILINGS)
+    context = {
+        "exceptions": LockException.objects.filter(centre=request.centre).select_related(
+            "granted_by"
+        ),
+        "form": LockExceptionForm() if can_grant else None,
+        "today": timezone.localdate(),
+    }
+    return render(request, "services/lock_exceptions.html", context)
+
+
+@require_POST
+@centre_view(REVIEW_FILINGS)
+def lock_exception_grant(request: CentreRequest) -> HttpResponse:
+    """A reviewer reopens months for late corrections."""
+    form = LockExceptionForm(request.POST)
+    if form.is_valid():
+        actions.lock_exception_grant(centre=request.centre, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("The months are reopened."))
+        return redirect("services:lock-exceptions", request.centre.slug)
+    context = {
+        "exceptions": LockException.objects.filter(centre=request.centre).select_related(
+            "granted_by"
+        ),
+        "form": form,
+        "today": timezone.localdate(),
+    }
+    return render(request, "services/lock_exceptions.html", context)
+
+
+@require_GET
+@authority_view(VIEW_AUTHORITY)
+def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
+    """Per centre of the subtree and month: 已报, 逾期 or 未报."""
+    centres = list(centre_selectors.centre_list(authority_ids=request.authority_subtree))
+    rows = selectors.completeness(centres=centres, year=_year(year))
+    return render(
+        request,
+        "services/completeness.html",
+        {"rows": rows, "year": year, "months": range(1, 13), "today": timezone.localdate()},
+    )
+
+
+def _figures_page(request, scope, title: str) -> HttpResponse:
+    form = FiguresForm(request.GET or None)
+    period = form.period()
+    figures = selectors.tally_figures(scope=scope, period=period)
+    activities = selectors.activity_counts(
+        scope=scope, first=period.first, last=month_end(period.last)
+    )
+    groups = []
+    for value, label in Category.choices:
+        counts = [f for f in figures.values() if not f.is_rate and f.category == value]
+        rates = [f for f in figures.values() if f.is_rate and f.category == value]
+        if counts or rates:
+            groups.append((label, counts, rates))
+    context = {
+        "form": form,
+        "period": period,
+        "groups": groups,
+        "activities": activities,
+        "title": title,
+    }
+    return render(request, "services/figures.html", context)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def centre_figures(request: CentreRequest) -> HttpResponse:
+    """The centre's figures for a period, with the same period a year earlier and 同比."""
+    return _figures_page(request, selectors.centre_scope(request.centre), request.centre.name)
+
+
+@require_GET
+@authority_view(VIEW_AUTHORITY)
+def authority_figures(request: AuthorityRequest) -> HttpResponse:
+    """The same for every centre of an authority's subtree, added up in the database."""
+    scope = selectors.subtree_scope(request.authority_subtree)
+    return _figures_page(request, scope, request.authority.name)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def tally_export(request: CentreRequest, year: int) -> HttpResponse:
+    """A year of the centre's tallies as XLSX: indicators as rows, months as columns."""
+    content = excel.write_year(request.centre, _year(year))
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = f"tallies-{request.centre.slug}-{year}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def tally_import_upload(request: CentreRequest) -> HttpResponse:
+    """Upload a year of tallies; the next page previews it."""
+    form = TallyImportForm(request.POST or None, request.FILES or None)
+    year_form = FiguresForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        year = (
+            year_form.period().first.year if request.POST.get("year") else timezone.localdate().year
+        )
+        upload = form.cleaned_data["file"]
+        tally_import = excel.import_create(
+            centre=request.centre,
+            year=year,
+            filename=upload.name,
+            content=upload.read(),
+            actor=request.user,
+        )
+        return redirect("services:tally-import-preview", request.centre.slug, tally_import.pk)
+    return render(
+        request, "services/tally_import.html", {"form": form, "year": timezone.localdate().year}
+    )
+
+
+@require_GET
+@centre_view(EDIT_RECORDS)
+def tally_import_preview(request: CentreRequest, pk: int) -> HttpResponse:
+    """Every problem by row and column, and every cell that would change."""
+    tally_import = get_object_or_404(TallyImport, centre=request.centre, pk=pk)
+    changes, same = ([], 0) if tally_import.errors else excel.import_changes(tally_import)
+    context = {"tally_import": tally_import, "changes": changes, "same": same}
+    return render(request, "services/tally_import_preview.html", context)
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def tally_import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
+    """Save the previewed cells, all or none."""
+    tally_import = get_object_or_404(TallyImport, centre=request.centre, pk=pk)
+    try:
+        n = excel.import_apply(tally_import=tally_import, actor=request.user)
+    except excel.ImportRefused as exc:
+        messages.error(request, _("Nothing was imported: %(why)s") % {"why": exc})
+        return redirect("services:tally-import-preview", request.centre.slug, pk)
+    messages.success(request, _("%(n)s values saved.") % {"n": n})
+    return redirect("services:tally-grid", request.centre.slug, tally_import.year, Category.RECORDS)

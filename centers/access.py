@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from .models import Authority, Centre
 from .permissions import REVIEWER, capabilities_of
@@ -135,7 +135,10 @@ def authority_view(capability: str) -> Callable:
             request.authority_subtree = authority_subtree_ids([authority.pk], parents)  # type: ignore[attr-defined]
             request.access = access  # type: ignore[attr-defined]
             request.places = places  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            # Authority pages read across the centres of the subtree by design; their selectors
+            # filter by request.authority_subtree, so the per-centre scope is off here.
+            with scopes_disabled():
+                return view(request, *args, **kwargs)
 
         wrapped.required_capability = capability  # type: ignore[attr-defined]
         return wrapped

@@ -238,7 +238,9 @@ def load_demo() -> list[DemoLogin]:
         _ciqikou_record(centres["ciqikou"])
         for login in LOGINS:
             _login(login, authorities, centres)
+        from services.demo import load_services_demo
         from staff.demo import load_staff_demo  # the roster builds on the departments above
 
         load_staff_demo(centres)
+        load_services_demo(centres)
     return LOGINS

@@ -325,7 +325,7 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
     for indicator in Indicator.objects.filter(is_active=True):
         now, then = totals.get(indicator.code, (None, None))
         figures[indicator.code] = Figure(
-            indicator.code, indicator.name, indicator.unit, False, now, then
+            indicator.code, indicator.name, indicator.unit, False, now, then, indicator.category
         )
     for rate in Rate.objects.select_related("numerator", "denominator"):
         num = totals.get(rate.numerator.code, (None, None))

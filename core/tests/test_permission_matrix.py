@@ -23,6 +23,8 @@ from centers.models import (
     RegistrationChange,
 )
 from centers.records import RECORD_KINDS
+from services.models import Activity, ActivityKind, TallyImport
+from services.records import ACTIVITY_KINDS
 from staff.models import RosterImport
 from staff.tests.factories import PersonFactory, SpellFactory
 
@@ -32,6 +34,8 @@ CENTRE_REACH = {"clerk", "manager", "reviewer", "city_reviewer"}
 AUTHORITY_REACH = {"reviewer", "city_reviewer"}
 ANY_USER = set(ROLES) - {"anonymous"}
 EDITORS = {"clerk", "manager"}
+YEAR = {"year": 2024}
+CELL = {"indicator": "opd_visits", "period": "2024-03-01"}
 
 
 @dataclass(frozen=True)
@@ -42,18 +46,23 @@ class Route:
     allowed: frozenset[str] = frozenset()
     kwargs: Callable[[dict], dict] = field(default=lambda ctx: {})
     form_page: bool = False  # shows a form on GET and saves on POST
+    data: Callable[[dict], dict] = field(default=lambda ctx: {})  # query or form data
 
 
 def _clerk_membership(ctx: dict) -> dict:
     return {"pk": CentreMembership.objects.get(user=ctx["clerk"]).pk}
 
 
-def centre_route(name: str, method: str, allowed: set[str], kwargs=None, form_page=False) -> Route:
+def centre_route(
+    name: str, method: str, allowed: set[str], kwargs=None, form_page=False, data=None
+) -> Route:
     def build(ctx: dict) -> dict:
         extra = kwargs(ctx) if kwargs else {}
         return {"centre_slug": ctx["centre"].slug, **extra}
 
-    return Route(name, method, "centre", frozenset(allowed), build, form_page)
+    return Route(
+        name, method, "centre", frozenset(allowed), build, form_page, data or (lambda ctx: {})
+    )
 
 
 def _record(key: str):
@@ -63,7 +72,7 @@ def _record(key: str):
 def record_routes() -> list[Route]:
     """The four pages every simple record kind has."""
     routes = []
-    for kind in RECORD_KINDS:
+    for kind in (*RECORD_KINDS, *ACTIVITY_KINDS):
         routes += [
             centre_route(kind.list_url, "GET", CENTRE_REACH),
             centre_route(kind.add_url, "POST", EDITORS, form_page=True),
@@ -111,6 +120,37 @@ MATRIX = [
     centre_route("staff:import-upload", "POST", EDITORS, form_page=True),
     centre_route("staff:import-preview", "GET", EDITORS, _record("import")),
     centre_route("staff:import-confirm", "POST", EDITORS, _record("import")),
+    centre_route("services:tally-home", "GET", CENTRE_REACH),
+    centre_route(
+        "services:tally-grid", "GET", CENTRE_REACH, lambda ctx: YEAR | {"category": "medical"}
+    ),
+    centre_route("services:tally-cell", "POST", EDITORS, data=lambda ctx: CELL | {"value": "12"}),
+    centre_route("services:tally-cell-detail", "GET", CENTRE_REACH, data=lambda ctx: CELL),
+    centre_route(
+        "services:tally-cell-comment", "POST", EDITORS, data=lambda ctx: CELL | {"comment": "x"}
+    ),
+    centre_route("services:month-submit", "POST", EDITORS, lambda ctx: YEAR | {"month": 3}),
+    centre_route("services:lock-exceptions", "GET", CENTRE_REACH),
+    centre_route("services:lock-exception-grant", "POST", AUTHORITY_REACH, form_page=True),
+    centre_route("services:centre-figures", "GET", CENTRE_REACH),
+    centre_route("services:tally-export", "GET", CENTRE_REACH, lambda ctx: YEAR),
+    centre_route("services:tally-import", "POST", EDITORS, form_page=True),
+    centre_route("services:tally-import-preview", "GET", EDITORS, _record("tally_import")),
+    centre_route("services:tally-import-confirm", "POST", EDITORS, _record("tally_import")),
+    Route(
+        "services:completeness",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024},
+    ),
+    Route(
+        "services:authority-figures",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug},
+    ),
 ]
 
 
@@ -119,7 +159,10 @@ def records(centre):
     """One record of every kind at the fixture centre, for the URLs that name one."""
     day = dt.date(2024, 4, 9)
     spell = SpellFactory(person=PersonFactory(centre=centre), left_on=day, leave_reason="resigned")
+    kind = ActivityKind.objects.get_or_create(name="义诊")[0]
     return {
+        "activity": Activity.objects.create(centre=centre, date=day, kind=kind, people=30),
+        "tally_import": TallyImport.objects.create(centre=centre, year=2024, filename="统计.xlsx"),
         "spell": spell,
         "person": spell.person,
         "import": RosterImport.objects.create(centre=centre, filename="花名册.xlsx", rows=[]),
@@ -159,8 +202,9 @@ def expected_status(route: Route, role: str) -> str:
     return "ok" if role in route.allowed else "403"
 
 
-def _call(client, route: Route, url: str):
-    return client.get(url) if route.method == "GET" else client.post(url, {})
+def _call(client, route: Route, url: str, ctx: dict):
+    data = route.data(ctx)
+    return client.get(url, data) if route.method == "GET" else client.post(url, data)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -170,7 +214,7 @@ def test_permission_matrix(client, route, role, users, centre, district, records
     url = reverse(route.name, kwargs=route.kwargs(ctx))
     if role != "anonymous":
         client.force_login(users[role])
-    response = _call(client, route, url)
+    response = _call(client, route, url, ctx)
     expected = expected_status(route, role)
     if expected == "login":
         assert response.status_code == 302

@@ -35,7 +35,11 @@ def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
 
 
 def _plain(value: Decimal | None):
-    return None if value is None else str(value)
+    """A value as the audit shows it: 20.00 and 20 both read "20"."""
+    if value is None:
+        return None
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def tally_save(

@@ -77,10 +77,14 @@ class Values:
 def rule_warnings(
     indicator: Indicator, month: dt.date, values: Values, rules: list[ValidationRule]
 ) -> list[str]:
-    """Every active rule this cell takes part in that its current values break."""
+    """Every active rule with this cell on its left side that the current values break.
+
+    The warning sits on the left-hand cell only (门急诊 ≤ 总诊疗 flags 门急诊), so one explanation
+    covers it.
+    """
     notes = []
     for rule in rules:
-        if indicator.pk not in (rule.left_id, rule.right_id):
+        if indicator.pk != rule.left_id:
             continue
         left, right = values.get(rule.left_id, month), values.get(rule.right_id, month)
         if left is None or right is None:

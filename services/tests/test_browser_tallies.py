@@ -1,0 +1,62 @@
+"""In a browser: a clerk types a month with the keyboard, meets a warning, explains it, completes
+the month; the reviewer then sees it as reported."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from conftest import browser_login
+from services.catalogue import load_catalogue
+from services.models import ActivityKind, Indicator, Rate, TallyValue, ValidationRule
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk, reviewer, centre):
+    load_catalogue(Indicator, Rate, ValidationRule, ActivityKind)  # flushed by transactional tests
+    today = timezone.localdate()
+    ym = f"{today:%Y-%m}"
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    browser_login(page, "clerk")
+    page.goto(f"/centres/{centre.slug}/tallies/{today.year}/medical/")
+
+    first = page.locator(f"#cell-total_visits-{ym} input")
+    first.click()
+    first.fill("100")
+    first.press("Enter")  # saves and moves down to 门急诊人次
+    second = page.locator(f"#cell-opd_visits-{ym} input")
+    assert second.evaluate("el => el === document.activeElement")
+    second.fill("150")
+    second.press("Enter")
+    page.locator(f"#cell-opd_visits-{ym}.needs-comment").wait_for()
+    page.locator(
+        f"#cell-total_visits-{ym}.is-saved, #cell-total_visits-{ym}:not(.htmx-request)"
+    ).first.wait_for()
+    assert TallyValue.objects.get(indicator__code="opd_visits").value == 150
+
+    # Completing is refused while the warning has no explanation.
+    page.locator(f"#month-{ym}").get_by_role("button", name="报送").click()
+    page.get_by_text("标记已报送前，请先说明本月所有警告").wait_for()
+
+    page.locator(f"#cell-opd_visits-{ym} button.mark").click()
+    panel = page.locator("#cell-detail")
+    panel.get_by_text("应 ≤ 总诊疗人次").wait_for()
+    panel.get_by_label("说明").fill("含发热门诊转诊人次")
+    panel.get_by_role("button", name="保存说明").click()
+    panel.get_by_text("说明已保存").wait_for()
+
+    page.reload()
+    page.locator(f"#month-{ym}").get_by_role("button", name="报送").click()
+    page.get_by_text("已标记为已报送").wait_for()
+    assert page.locator(f"#month-{ym}").get_by_text("已报").is_visible()
+    context.close()
+
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    browser_login(page, "reviewer")
+    page.goto(f"/authorities/{centre.sponsor.slug}/tallies/{today.year}/")
+    row = page.locator("#completeness tbody tr", has_text=centre.name)
+    assert row.locator("td").nth(today.month).inner_text() == "已报"
+    context.close()

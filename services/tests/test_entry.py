@@ -1,0 +1,264 @@
+"""Entering tallies: lock order, hard errors, every default rule, outliers, explain-to-complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from core.models import AuditEntry
+from reporting.models import AnnualFiling
+from services import actions
+from services.locking import LockContext, lock_state, year_lock_state
+from services.models import Indicator, LockException, MonthReport, TallyValue, ValidationRule
+from services.selectors import (
+    ReportStatus,
+    completeness,
+    load_year,
+    report_status,
+    tally_grid,
+)
+from services.validation import outlier_warning, parse_value, rule_warnings
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+TODAY = dt.datetime(2024, 5, 20, 10, 0)  # April is open until 30 May; March closed on 30 April
+
+
+def ind(code: str) -> Indicator:
+    return Indicator.objects.get(code=code)
+
+
+def save(centre, code, period, raw, actor=None):
+    return actions.tally_save(
+        centre=centre, indicator=ind(code), period=period, raw=str(raw), actor=actor
+    )
+
+
+# --- locks --------------------------------------------------------------------------------
+
+
+def _ctx(centre, today):
+    return LockContext.load(centre, today)
+
+
+def test_a_month_locks_thirty_days_after_it_ends(centre):
+    assert not lock_state(D(2024, 3, 1), _ctx(centre, D(2024, 4, 30))).locked  # 31 Mar + 30 days
+    closed = lock_state(D(2024, 3, 1), _ctx(centre, D(2024, 5, 1)))
+    assert closed.locked and "2024年5月1日" in closed.reason and "30" in closed.reason
+    assert lock_state(D(2024, 6, 1), _ctx(centre, D(2024, 5, 20))).reason == "该月尚未开始。"
+
+
+def test_an_exception_reopens_and_an_approved_year_beats_it(centre, reviewer):
+    today = D(2024, 9, 1)
+    LockException.objects.create(
+        centre=centre,
+        first_month=D(2024, 1, 1),
+        last_month=D(2024, 3, 1),
+        open_until=D(2024, 9, 30),
+        reason="补录",
+        granted_by=reviewer,
+    )
+    assert not lock_state(D(2024, 2, 1), _ctx(centre, today)).locked  # reopened
+    assert lock_state(D(2024, 4, 1), _ctx(centre, today)).locked  # outside the exception
+    assert lock_state(D(2024, 2, 1), _ctx(centre, D(2024, 10, 1))).locked  # the exception expired
+    AnnualFiling.objects.create(centre=centre, year=2024, status=AnnualFiling.Status.APPROVED)
+    frozen = lock_state(D(2024, 2, 1), _ctx(centre, today))
+    assert frozen.locked and "年度报告已审核通过" in frozen.reason
+    assert year_lock_state(2024, _ctx(centre, today)).locked
+
+
+@time_machine.travel(TODAY)
+def test_a_locked_cell_is_refused_with_the_reason(centre, clerk):
+    result = save(centre, "opd_visits", D(2024, 3, 1), 10, clerk)
+    assert result.error.startswith("已于2024年5月1日锁定")
+    assert not TallyValue.objects.exists()
+
+
+# --- hard errors and rules ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "raw", "message"),
+    [
+        ("opd_visits", "-3", "数值不能为负数"),
+        ("opd_visits", "2.5", "以“人次”计的数值必须是整数"),
+        ("opd_visits", "99999999999", "过大，不合常理"),
+        ("opd_visits", "abc", "请输入数字"),
+        ("opd_visits", "NaN", "请输入数字"),
+        ("medical_income", "12.345", "最多两位小数"),
+    ],
+)
+def test_hard_errors_refuse_the_value(code, raw, message):
+    value, error = parse_value(ind(code), raw)
+    assert value is None and message in error
+
+
+def test_money_takes_two_decimals_and_counts_take_thousands_separators():
+    assert parse_value(ind("medical_income"), "120.55") == (Decimal("120.55"), "")
+    assert parse_value(ind("opd_visits"), "5,241") == (Decimal("5241"), "")
+    assert parse_value(ind("opd_visits"), "  ") == (None, "")
+
+
+def test_every_default_rule_warns_when_broken_and_not_when_kept(centre):
+    rules = list(ValidationRule.objects.select_related("left", "right"))
+    assert len(rules) >= 35
+    month = D(2024, 3, 1)
+    for rule in rules:
+        TallyValue.objects.all().delete()
+        for indicator, value in ((rule.left, 200), (rule.right, 100)):
+            period = D(2024, 1, 1) if indicator.frequency == "yearly" else month
+            TallyValue.objects.create(
+                centre=centre, indicator=indicator, period=period, value=value
+            )
+        values, _c, _all = load_year(centre=centre, year=2024)
+        broken = rule_warnings(rule.left, month, values, [rule])
+        assert broken and rule.left.name in broken[0], rule
+        TallyValue.objects.filter(indicator=rule.left).update(value=50)
+        values, _c, _r = load_year(centre=centre, year=2024)
+        assert rule_warnings(rule.left, month, values, [rule]) == [], rule
+
+
+def test_flows_are_compared_year_to_date(centre):
+    # Early registrations: 12 in January, 0 in February; births 10 and 5 → YTD 12 ≤ 15 in February.
+    for code, jan, feb in (("early_registered", 12, 0), ("live_births", 10, 5)):
+        TallyValue.objects.create(
+            centre=centre, indicator=ind(code), period=D(2024, 1, 1), value=jan
+        )
+        TallyValue.objects.create(
+            centre=centre, indicator=ind(code), period=D(2024, 2, 1), value=feb
+        )
+    values, _c, rules = load_year(centre=centre, year=2024)
+    assert rule_warnings(ind("early_registered"), D(2024, 1, 1), values, rules)  # 12 > 10
+    assert rule_warnings(ind("early_registered"), D(2024, 2, 1), values, rules) == []
+
+
+def test_outliers_against_the_centres_own_history():
+    history = [Decimal(v) for v in (100, 110, 90, 105)]  # median 102.5
+    assert outlier_warning(Decimal(300), history) == ""  # 300 ≤ 307.5
+    assert "102.5" in outlier_warning(Decimal(308), history)
+    assert "102.5" in outlier_warning(Decimal(34), history)  # 34 × 3 = 102 < 102.5
+    assert outlier_warning(Decimal(35), history) == ""  # 35 × 3 = 105
+    assert outlier_warning(Decimal(34), history[:2]) == ""  # too little history
+
+
+# --- saving cells, explaining, completing ------------------------------------------------------
+
+
+@time_machine.travel(TODAY)
+def test_saving_a_cell_is_audited_and_a_warning_must_be_explained_to_complete(
+    client, clerk, reviewer, centre
+):
+    april = D(2024, 4, 1)
+    assert save(centre, "total_visits", april, 100, clerk).error == ""
+    result = save(centre, "opd_visits", april, 150, clerk)  # 门急诊 150 > 总诊疗 100
+    assert result.value == 150 and result.warnings
+    entry = AuditEntry.objects.filter(action="services.tally.changed").latest("id")
+    assert entry.changes == {"value": [None, "150"]} and entry.target_id == "opd_visits@2024-04"
+    with pytest.raises(Exception, match="门急诊人次"):
+        actions.month_submit(centre=centre, month=april, actor=clerk)
+    actions.tally_comment(
+        centre=centre,
+        indicator=ind("opd_visits"),
+        period=april,
+        comment="含核酸采样人次",
+        actor=clerk,
+    )
+    actions.month_submit(centre=centre, month=april, actor=clerk)
+    assert MonthReport.objects.filter(centre=centre, period=april).exists()
+    statuses = dict(completeness(centres=[centre], year=2024))[centre]
+    # April was due by 10 May and marked on 20 May: late. March was never marked: late too.
+    assert statuses[3] == ReportStatus.LATE and statuses[2] == ReportStatus.LATE
+    assert statuses[4] == ReportStatus.MISSING and statuses[5] == ""  # May not due; June future
+
+
+@time_machine.travel(TODAY)
+def test_changing_a_value_records_old_and_new(centre, clerk):
+    save(centre, "discharges", D(2024, 4, 1), 20, clerk)
+    save(centre, "discharges", D(2024, 4, 1), 22, clerk)
+    save(centre, "discharges", D(2024, 4, 1), "", clerk)  # cleared
+    changes = [
+        e.changes["value"]
+        for e in AuditEntry.objects.filter(action="services.tally.changed").order_by("id")
+    ]
+    assert changes == [[None, "20"], ["20", "22"], ["22", None]]
+    assert not TallyValue.objects.exists()
+
+
+def test_report_status_on_time_late_and_missing():
+    march = D(2024, 3, 1)
+    assert (
+        report_status(march, D(2024, 4, 10), D(2024, 5, 1)) == ReportStatus.REPORTED
+    )  # by the 10th
+    assert report_status(march, D(2024, 4, 11), D(2024, 5, 1)) == ReportStatus.LATE
+    assert report_status(march, None, D(2024, 4, 10)) == ReportStatus.MISSING
+    assert report_status(march, None, D(2024, 4, 11)) == ReportStatus.LATE
+
+
+@time_machine.travel(TODAY)
+def test_cell_view_answers_with_the_cell_and_the_months_rates(client, clerk, centre):
+    client.force_login(clerk)
+    url = reverse("services:tally-cell", args=[centre.slug])
+    TallyValue.objects.create(
+        centre=centre, indicator=ind("total_visits"), period=D(2024, 4, 1), value=400
+    )
+    response = client.post(
+        url,
+        {"indicator": "tcm_visits", "period": "2024-04-01", "value": "100"},
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert 'id="cell-tcm_visits-2024-04"' in body and "已保存" in body
+    assert 'id="rate-tcm_visit_share-2024-04" hx-swap-oob="true"' in body and "25.00%" in body
+    bad = client.post(
+        url,
+        {"indicator": "tcm_visits", "period": "2024-04-01", "value": "-1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "数值不能为负数" in bad.content.decode() and 'value="-1"' in bad.content.decode()
+    assert TallyValue.objects.get(indicator__code="tcm_visits").value == 100
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"indicator": "nope", "period": "2024-04-01"},
+        {"indicator": "opd_visits", "period": "2024-04-15"},
+        {"indicator": "opd_visits", "period": "junk"},
+        {"indicator": "res_pop", "period": "2024-04-01"},
+        {},
+    ],
+)
+def test_odd_cell_requests_are_404_not_500(client, clerk, centre, params):
+    client.force_login(clerk)
+    assert (
+        client.post(reverse("services:tally-cell", args=[centre.slug]), params).status_code == 404
+    )
+    assert (
+        client.get(reverse("services:tally-cell-detail", args=[centre.slug]), params).status_code
+        == 404
+    )
+
+
+@time_machine.travel(TODAY)
+def test_the_grid_for_a_whole_category_is_bounded(
+    client, clerk, centre, django_assert_max_num_queries
+):
+    codes = list(Indicator.objects.filter(category="medical").values_list("code", flat=True))
+    TallyValue.objects.bulk_create(
+        [
+            TallyValue(centre=centre, indicator=ind(c), period=D(y, m, 1), value=100 + m)
+            for c in codes
+            for y in (2023, 2024)
+            for m in range(1, 13)
+        ]
+    )
+    client.force_login(clerk)
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("services:tally-grid", args=[centre.slug, 2024, "medical"]))
+    assert response.content.decode().count('<td id="cell-') == len(codes) * 12
+    grid = tally_grid(centre=centre, year=2024, category="medical", today=D(2024, 5, 20))
+    assert [c.lock.locked for c in grid.months][:6] == [True, True, True, False, False, True]

@@ -1,0 +1,142 @@
+"""Excel round trip and dry run for tallies; activities counted by kind (seed 000's figures)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from centers.models import Centre
+from core.models import AuditEntry
+from services.excel import HEADERS
+from services.models import Indicator, TallyImport, TallyValue
+from services.selectors import activity_counts, centre_scope
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.datetime(2024, 5, 20, 10, 0)
+
+
+def _upload(client, centre, content: bytes, year=2024):
+    url = reverse("services:tally-import", args=[centre.slug])
+    return client.post(
+        url, {"year": year, "file": SimpleUploadedFile("t.xlsx", content)}, follow=True
+    )
+
+
+def _confirm(client, centre):
+    latest = TallyImport.objects.order_by("-pk").first()
+    return client.post(
+        reverse("services:tally-import-confirm", args=[centre.slug, latest.pk]), follow=True
+    )
+
+
+def _sheet(content: bytes):
+    return load_workbook(io.BytesIO(content)).active
+
+
+@time_machine.travel(TODAY)
+def test_export_then_import_changes_nothing_and_an_edit_is_previewed(client, clerk, centre):
+    visits = Indicator.objects.get(code="opd_visits")
+    TallyValue.objects.create(
+        centre=centre, indicator=visits, period=dt.date(2024, 4, 1), value=1234
+    )
+    TallyValue.objects.create(
+        centre=centre,
+        indicator=Indicator.objects.get(code="res_pop"),
+        period=dt.date(2024, 1, 1),
+        value=52000,
+    )
+    client.force_login(clerk)
+    exported = client.get(reverse("services:tally-export", args=[centre.slug, 2024])).content
+    sheet = _sheet(exported)
+    assert [c.value for c in sheet[1]] == HEADERS
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "opd_visits")
+    assert row[1] == "门急诊人次" and row[3 + 3] == 1234  # April
+    body = _upload(client, centre, exported).content.decode()
+    assert "将修改 0 个数值 · 2 个不变" in body
+    _confirm(client, centre)
+    assert TallyValue.objects.count() == 2
+    # Edit one open cell in the file: the preview shows old → new, confirm saves it, audited.
+    book = load_workbook(io.BytesIO(exported))
+    for r in book.active.iter_rows(min_row=2):
+        if r[0].value == "opd_visits":
+            r[3 + 4].value = 1500  # May
+    out = io.BytesIO()
+    book.save(out)
+    body = _upload(client, centre, out.getvalue()).content.decode()
+    assert "将修改 1 个数值 · 2 个不变" in body and "2024-05" in body
+    assert not TallyValue.objects.filter(period=dt.date(2024, 5, 1)).exists()  # a dry run
+    _confirm(client, centre)
+    assert TallyValue.objects.get(period=dt.date(2024, 5, 1)).value == 1500
+    assert AuditEntry.objects.filter(action="services.tally.changed").count() == 1
+
+
+@time_machine.travel(TODAY)
+def test_dry_run_lists_every_problem_by_row_and_column(client, clerk, centre):
+    client.force_login(clerk)
+    book_content = client.get(reverse("services:tally-export", args=[centre.slug, 2024])).content
+    book = load_workbook(io.BytesIO(book_content))
+    sheet = book.active
+    sheet.append(["no_such", "?", "?"])
+    for r in sheet.iter_rows(min_row=2):
+        if r[0].value == "opd_visits":
+            r[3 + 3].value = -5  # April: negative
+            r[3 + 1].value = 7  # February: locked
+        if r[0].value == "res_pop":
+            r[3 + 2].value = 100  # a yearly figure in a month column
+    out = io.BytesIO()
+    book.save(out)
+    body = _upload(client, centre, out.getvalue()).content.decode()
+    assert "「4月」：数值不能为负数" in body
+    assert "「2月」：已于2024年3月31日锁定" in body
+    assert "「3月」：该指标按年填报" in body
+    assert "「代码」：没有代码为“no_such”的指标" in body
+    _confirm(client, centre)
+    assert not TallyValue.objects.exists()
+
+
+def test_an_unreadable_file_is_refused_with_a_message(client, clerk, centre):
+    client.force_login(clerk)
+    assert "无法读取该文件" in _upload(client, centre, b"not a workbook").content.decode()
+
+
+def test_demo_activities_give_seed_000_counts():
+    call_command("load_demo", force=True, stdout=io.StringIO())
+    centre = Centre.objects.get(slug="ciqikou")
+    counts = {
+        name: (times, people)
+        for name, times, people in activity_counts(
+            scope=centre_scope(centre), first=dt.date(2024, 1, 1), last=dt.date(2024, 12, 31)
+        )
+    }
+    assert counts["党员大会"][0] == 3 and counts["支部委员会"][0] == 29
+    assert counts["党课"][0] == 4 and counts["主题党日"][0] == 11
+    assert counts["集中下社区体检"][0] == 73 and counts["消防演练"][0] == 2
+    assert counts["集中下社区体检"][1] + counts["义诊"][1] == 5241  # 累计服务居民5241人次
+
+
+def test_activity_list_counts_by_kind_for_a_period(client, clerk, centre):
+    from services.models import ActivityKind
+
+    kind = ActivityKind.objects.get(name="健康讲座")
+    client.force_login(clerk)
+    for day, people in (("2024-03-02", 40), ("2024-08-09", 60)):
+        client.post(
+            reverse("services:activity-add", args=[centre.slug]),
+            {"date": day, "kind": kind.pk, "people": people},
+        )
+    body = client.get(
+        reverse("services:activity-list", args=[centre.slug]), {"year": "2024", "part": "h1"}
+    ).content.decode()
+    assert "2024年上半年统计" in body and "健康讲座 <strong>1</strong>次，40" in body
+    bad = client.post(
+        reverse("services:activity-add", args=[centre.slug]),
+        {"date": "2024-02-30", "kind": kind.pk, "people": "-1"},
+    )
+    assert "输入一个有效的日期" in bad.content.decode()

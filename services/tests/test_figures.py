@@ -1,0 +1,118 @@
+"""Aggregation: rates (% and ‰), flows vs stocks over half-years and years, 同比, by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from centers.tests.factories import CentreFactory
+from services.models import Indicator, TallyValue
+from services.periods import Period
+from services.selectors import centre_scope, rate_value, subtree_scope, tally_figures
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+def put(centre, code: str, period: dt.date, value) -> None:
+    TallyValue.objects.create(
+        centre=centre,
+        indicator=Indicator.objects.get(code=code),
+        period=period,
+        value=Decimal(value),
+    )
+
+
+def test_rate_value_percent_and_permille():
+    assert rate_value(15_540, 50_000, 100) == Decimal("31.08")  # 全人群签约率
+    assert rate_value(218, 50_000, 1000) == Decimal("4.36")  # 严重精神障碍报告患病率 ‰
+    assert rate_value(1, 3, 100) == Decimal("33.33")
+    assert rate_value(2, 3, 100) == Decimal("66.67")  # half-up
+    assert rate_value(5, 0, 100) is None and rate_value(None, 5, 100) is None
+
+
+def test_flows_sum_and_stocks_take_the_last_month(centre):
+    for month, visits, filed in [(1, 100, 900), (2, 120, 950), (6, 130, 990), (7, 500, 1200)]:
+        put(centre, "opd_visits", D(2024, month, 1), visits)
+        put(centre, "rec_filed", D(2024, month, 1), filed)
+    put(centre, "res_pop", D(2024, 1, 1), 2000)
+    h1 = tally_figures(scope=centre_scope(centre), period=Period.half(2024, 1))
+    assert h1["opd_visits"].value == 350  # 100 + 120 + 130 (July is not in H1)
+    assert h1["rec_filed"].value == 990  # the June value
+    assert h1["rec_rate"].value == Decimal("49.50")  # 990 ÷ 2000
+    year = tally_figures(scope=centre_scope(centre), period=Period.year(2024))
+    assert year["opd_visits"].value == 850 and year["rec_filed"].value is None  # December empty
+    q1 = tally_figures(scope=centre_scope(centre), period=Period.quarter(2024, 1))
+    assert q1["opd_visits"].value == 220 and q1["rec_filed"].value is None  # March empty
+
+
+def test_year_on_year_growth_for_counts_and_points_for_rates(centre):
+    # H1 2023: 门急诊 1,000; H1 2024: 1,214 → (1214 − 1000) ÷ 1000 = 21.4%
+    put(centre, "opd_visits", D(2023, 3, 1), 1000)
+    put(centre, "opd_visits", D(2024, 3, 1), 1214)
+    # 签约: 2023-06 14,000 of 50,000 = 28.00%; 2024-06 15,540 of 50,000 = 31.08% → +3.08 points
+    put(centre, "fd_signed", D(2023, 6, 1), 14_000)
+    put(centre, "fd_signed", D(2024, 6, 1), 15_540)
+    put(centre, "res_pop", D(2023, 1, 1), 50_000)
+    put(centre, "res_pop", D(2024, 1, 1), 50_000)
+    # 患病率: 2023 210 → 4.20‰, 2024 218 → 4.36‰ → +0.16 ‰ points
+    put(centre, "smi_registered", D(2023, 6, 1), 210)
+    put(centre, "smi_registered", D(2024, 6, 1), 218)
+    f = tally_figures(scope=centre_scope(centre), period=Period.half(2024, 1))
+    assert (f["opd_visits"].value, f["opd_visits"].previous, f["opd_visits"].change) == (
+        1214,
+        1000,
+        Decimal("21.40"),
+    )
+    assert (f["fd_rate"].value, f["fd_rate"].previous, f["fd_rate"].change) == (
+        Decimal("31.08"),
+        Decimal("28.00"),
+        Decimal("3.08"),
+    )
+    assert f["smi_prevalence"].unit == "‰" and f["smi_prevalence"].value == Decimal("4.36")
+    assert f["smi_prevalence"].change == Decimal("0.16")
+
+
+def test_a_fall_is_negative_and_no_base_means_no_growth(centre):
+    put(centre, "discharges", D(2023, 2, 1), 40)
+    put(centre, "discharges", D(2024, 2, 1), 30)
+    put(centre, "referrals_up", D(2024, 2, 1), 9)
+    f = tally_figures(scope=centre_scope(centre), period=Period.year(2024))
+    assert f["discharges"].change == Decimal("-25.00")
+    assert f["referrals_up"].previous is None and f["referrals_up"].change is None
+
+
+def test_an_authority_adds_up_its_subtree(centre, other_centre, district, city):
+    sibling = CentreFactory(sponsor=district)
+    for c, n in ((centre, 100), (sibling, 50), (other_centre, 7)):
+        put(c, "opd_visits", D(2024, 1, 1), n)
+    assert (
+        tally_figures(scope=subtree_scope([district.pk]), period=Period.year(2024))[
+            "opd_visits"
+        ].value
+        == 150
+    )
+    everyone = subtree_scope([city.pk, district.pk, other_centre.sponsor_id])
+    assert tally_figures(scope=everyone, period=Period.year(2024))["opd_visits"].value == 157
+
+
+def test_aggregation_is_one_grouped_query_whatever_the_number_of_centres(district):
+    centres = CentreFactory.create_batch(60, sponsor=district)
+    visits = Indicator.objects.get(code="opd_visits")
+    TallyValue.objects.bulk_create(
+        [
+            TallyValue(centre=c, indicator=visits, period=D(y, m, 1), value=10)
+            for c in centres
+            for y in (2023, 2024)
+            for m in range(1, 13)
+        ]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        f = tally_figures(scope=subtree_scope([district.pk]), period=Period.half(2024, 1))
+    grouped = [q for q in queries.captured_queries if "GROUP BY" in q["sql"].upper()]
+    assert len(grouped) == 1 and len(queries) <= 3  # totals + the catalogue's indicators and rates
+    assert f["opd_visits"].value == 60 * 6 * 10 and f["opd_visits"].change == 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,9 +16,9 @@ from core.audit import audit
 from core.errors import DomainError
 
 from .locking import LockContext, lock_state, year_lock_state
-from .models import Indicator, LockException, MonthReport, TallyValue
+from .models import Indicator, LockException, MonthReport, TallyValue, ValidationRule
 from .selectors import cell_warnings, load_year, year_warnings
-from .validation import parse_value
+from .validation import parse_value, rule_warnings
 
 
 @dataclass
@@ -52,36 +53,68 @@ def tally_save(
     value, error = parse_value(indicator, raw)
     if error:
         return SaveResult(None, error)
+    if value is not None and (blocking := _blocking_rules(centre, indicator, period, value)):
+        return SaveResult(None, blocking[0])
     with transaction.atomic():
-        cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
-        old = cell.value if cell else None
-        if value is None:
-            if cell is not None:
-                cell.delete()
-        elif cell is None:
-            try:
-                with transaction.atomic():
-                    cell = TallyValue.objects.create(
-                        centre=centre,
-                        indicator=indicator,
-                        period=period,
-                        value=value,
-                        updated_by=actor,
-                    )
-            except IntegrityError:  # someone saved the same cell a moment ago
-                cell = TallyValue.objects.get(centre=centre, indicator=indicator, period=period)
-                old = cell.value
-                cell.value, cell.updated_by = value, actor
-                cell.save(update_fields=["value", "updated_by", "updated_at"])
-        elif old != value:
-            cell.value, cell.updated_by = value, actor
-            cell.save(update_fields=["value", "updated_by", "updated_at"])
+        old = _write_cell(centre, indicator, period, value, actor)
         if old != value:
             _audit_cell(actor, centre, indicator, period, {"value": [_plain(old), _plain(value)]})
     if not warnings:  # bulk imports check everything once in their preview
         return SaveResult(value)
     values, _comments, rules = load_year(centre=centre, year=period.year)
     return SaveResult(value, "", cell_warnings(indicator, period, values, rules))
+
+
+def _write_cell(centre, indicator, period, value, actor) -> Decimal | None:
+    """Insert, update or delete one cell; returns the value it had."""
+    cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
+    old = cell.value if cell else None
+    if value is None:
+        if cell is not None:
+            cell.delete()
+        return old
+    if cell is None:
+        try:
+            with transaction.atomic():
+                TallyValue.objects.create(
+                    centre=centre, indicator=indicator, period=period, value=value, updated_by=actor
+                )
+            return None
+        except IntegrityError:  # someone saved the same cell a moment ago
+            cell = TallyValue.objects.get(centre=centre, indicator=indicator, period=period)
+            old = cell.value
+    if old != value:
+        cell.value, cell.updated_by = value, actor
+        cell.save(update_fields=["value", "updated_by", "updated_at"])
+    return old
+
+
+def _blocking_rules(
+    centre: Centre, indicator: Indicator, period: dt.date, value: Decimal
+) -> list[str]:
+    """Rules an administrator made errors (not warnings) that this value would break."""
+    error_rules = [
+        r
+        for r in ValidationRule.objects.filter(
+            is_active=True, severity=ValidationRule.Severity.ERROR
+        )
+        .filter(Q(left=indicator) | Q(right=indicator))
+        .select_related("left", "right")
+    ]
+    if not error_rules:
+        return []
+    values, _comments, _rules = load_year(centre=centre, year=period.year)
+    values.by_cell[(indicator.pk, period)] = value
+    months = (
+        [period]
+        if indicator.frequency == Indicator.Frequency.MONTHLY
+        else [period.replace(month=m) for m in range(1, 13)]
+    )
+    broken = []
+    for rule in error_rules:
+        for month in months:
+            broken += rule_warnings(rule.left, month, values, [rule])
+    return broken
 
 
 def _audit_cell(actor, centre, indicator, period, changes) -> None:

@@ -262,3 +262,17 @@ def test_the_grid_for_a_whole_category_is_bounded(
     assert response.content.decode().count('<td id="cell-') == len(codes) * 12
     grid = tally_grid(centre=centre, year=2024, category="medical", today=D(2024, 5, 20))
     assert [c.lock.locked for c in grid.months][:6] == [True, True, True, False, False, True]
+
+
+@time_machine.travel(TODAY)
+def test_a_rule_made_an_error_refuses_the_value_on_either_side(centre, clerk):
+    rule = ValidationRule.objects.get(left__code="opd_visits", right__code="total_visits")
+    rule.severity = ValidationRule.Severity.ERROR
+    rule.save()
+    april = D(2024, 4, 1)
+    assert save(centre, "total_visits", april, 100, clerk).error == ""
+    refused = save(centre, "opd_visits", april, 150, clerk)
+    assert "门急诊人次（150）应 ≤ 总诊疗人次（100）" in refused.error
+    assert save(centre, "opd_visits", april, 90, clerk).error == ""
+    assert "应 ≤" in save(centre, "total_visits", april, 80, clerk).error  # lowering the right side
+    assert TallyValue.objects.get(indicator__code="total_visits").value == 100

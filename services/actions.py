@@ -56,37 +56,43 @@ def tally_save(
     if value is not None and (blocking := _blocking_rules(centre, indicator, period, value)):
         return SaveResult(None, blocking[0])
     with transaction.atomic():
-        old = _write_cell(centre, indicator, period, value, actor)
+        # One writer per centre at a time: saves are short, and imports and saves do not race.
+        Centre.objects.select_for_update().filter(pk=centre.pk).first()
+        old, comment = _write_cell(centre, indicator, period, value, actor)
         if old != value:
-            _audit_cell(actor, centre, indicator, period, {"value": [_plain(old), _plain(value)]})
+            changes = {"value": [_plain(old), _plain(value)]}
+            if comment:  # clearing a value drops its explanation too
+                changes["comment"] = [comment, None]
+            _audit_cell(actor, centre, indicator, period, changes)
     if not warnings:  # bulk imports check everything once in their preview
         return SaveResult(value)
     values, _comments, rules = load_year(centre=centre, year=period.year)
     return SaveResult(value, "", cell_warnings(indicator, period, values, rules))
 
 
-def _write_cell(centre, indicator, period, value, actor) -> Decimal | None:
-    """Insert, update or delete one cell; returns the value it had."""
+def _write_cell(centre, indicator, period, value, actor) -> tuple[Decimal | None, str]:
+    """Insert, update or delete one cell; returns the value it had and, if deleted, its comment."""
     cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
     old = cell.value if cell else None
     if value is None:
         if cell is not None:
             cell.delete()
-        return old
+            return old, cell.comment
+        return old, ""
     if cell is None:
         try:
             with transaction.atomic():
                 TallyValue.objects.create(
                     centre=centre, indicator=indicator, period=period, value=value, updated_by=actor
                 )
-            return None
+            return None, ""
         except IntegrityError:  # someone saved the same cell a moment ago
             cell = TallyValue.objects.get(centre=centre, indicator=indicator, period=period)
             old = cell.value
     if old != value:
         cell.value, cell.updated_by = value, actor
         cell.save(update_fields=["value", "updated_by", "updated_at"])
-    return old
+    return old, ""
 
 
 def _blocking_rules(

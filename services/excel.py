@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Max
@@ -22,7 +23,6 @@ from openpyxl.styles import Font
 from centers.models import Centre
 from staff import excel as roster_excel
 
-from .actions import tally_save
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Indicator, TallyImport, TallyValue
 
@@ -89,6 +89,7 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
 
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
     ctx = LockContext.load(centre, timezone.localdate())
+    stored = _stored(centre, year)
     cells = []
     for number, row in data:
         code = roster_excel.text(row.get("代码"))
@@ -108,13 +109,26 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
                     [number, column, _("This indicator is reported once a year, in 全年.")]
                 )
                 continue
-            _value, error = parse_value(indicator, raw)
-            reason = _lock_reason(indicator, period, ctx)
-            if error or reason:
-                errors.append([number, column, error or reason])
+            value, error = parse_value(indicator, raw)
+            if error:
+                errors.append([number, column, error])
+                continue
+            unchanged = value == stored.get((code, period))
+            # A locked month may come back as it was exported; only a change needs it open.
+            if not unchanged and (reason := _lock_reason(indicator, period, ctx)):
+                errors.append([number, column, reason])
                 continue
             cells.append([code, period.isoformat(), raw])
     return cells
+
+
+def _stored(centre: Centre, year: int) -> dict:
+    return {
+        (code, period): value
+        for code, period, value in TallyValue.objects.filter(
+            centre=centre, period__year=year
+        ).values_list("indicator__code", "period", "value")
+    }
 
 
 def import_create(
@@ -125,9 +139,15 @@ def import_create(
     cells: list[list[str]] = []
     try:
         header, data = roster_excel.read_rows(content)
+        title = _sheet_title(content)
     except roster_excel.UnreadableFile:
-        header, data = [], []
+        header, data, title = [], [], ""
         errors.append([0, "", _("This file cannot be read: upload an Excel workbook (.xlsx).")])
+    if title and title.rstrip("年").isdigit() and int(title.rstrip("年")) != year:
+        errors.append(
+            [0, "", _("The sheet is for %(sheet)s, not %(year)s.") % {"sheet": title, "year": year}]
+        )
+        header = []
     if header and "代码" not in header:
         errors.append([1, "代码", _("Missing columns: %(names)s.") % {"names": "代码"}])
     elif header:
@@ -141,6 +161,18 @@ def import_create(
         errors=errors,
         fingerprint=fingerprint(centre, year),
     )
+
+
+def _sheet_title(content: bytes) -> str:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True)
+        title = book.worksheets[0].title
+        book.close()
+        return title
+    except Exception as exc:  # the same damaged files read_rows refuses
+        raise roster_excel.UnreadableFile from exc
 
 
 @dataclass
@@ -157,15 +189,12 @@ def import_changes(tally_import: TallyImport) -> tuple[list[Change], int]:
     from .validation import parse_value
 
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
-    stored = {
-        (code, period): value
-        for code, period, value in TallyValue.objects.filter(
-            centre=tally_import.centre, period__year=tally_import.year
-        ).values_list("indicator__code", "period", "value")
-    }
+    stored = _stored(tally_import.centre, tally_import.year)
     changes, same = [], 0
     for code, period_text, raw in tally_import.cells:
-        indicator, period = indicators[code], dt.date.fromisoformat(period_text)
+        indicator, period = indicators.get(code), dt.date.fromisoformat(period_text)
+        if indicator is None:  # withdrawn from the catalogue since the upload
+            continue
         value, _error = parse_value(indicator, raw)
         old = stored.get((code, period))
         if old == value:
@@ -183,6 +212,8 @@ class ImportRefused(Exception):
 
 def import_apply(*, tally_import: TallyImport, actor) -> int:
     """Save every changed cell in one transaction (each one audited), or nothing."""
+    from .actions import _audit_cell, _plain, _write_cell
+
     with transaction.atomic():
         Centre.objects.select_for_update().filter(pk=tally_import.centre_id).first()
         locked = TallyImport.objects.select_for_update().get(pk=tally_import.pk)
@@ -194,16 +225,20 @@ def import_apply(*, tally_import: TallyImport, actor) -> int:
             raise ImportRefused(_("The tallies changed after this preview; upload the file again."))
         changes, _same = import_changes(locked)
         indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
+        ctx = LockContext.load(locked.centre, timezone.localdate())
         for change in changes:
-            result = tally_save(
-                centre=locked.centre,
-                indicator=indicators[change.code],
-                period=change.period,
-                raw=change.new,
-                actor=actor,
+            indicator = indicators[change.code]
+            if reason := _lock_reason(indicator, change.period, ctx):  # it may have locked since
+                raise ImportRefused(f"{change.name} {change.period:%Y-%m}：{reason}")
+            value = Decimal(change.new)
+            old, _comment = _write_cell(locked.centre, indicator, change.period, value, actor)
+            _audit_cell(
+                actor,
+                locked.centre,
+                indicator,
+                change.period,
+                {"value": [_plain(old), _plain(value)]},
             )
-            if result.error:
-                raise ImportRefused(f"{change.name} {change.period:%Y-%m}：{result.error}")
         locked.status = TallyImport.Status.APPLIED
         locked.save(update_fields=["status", "updated_at"])
     return len(changes)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +22,8 @@ class MonthField(forms.DateField):
 
     def to_python(self, value):
         day = super().to_python(value)
+        if day and not 2000 <= day.year <= 2100:
+            raise forms.ValidationError(_("Choose a month between 2000 and 2100."))
         return day.replace(day=1) if day else day
 
 
@@ -58,6 +58,9 @@ class LockExceptionForm(forms.Form):
 
 
 class TallyImportForm(forms.Form):
+    year = forms.IntegerField(
+        label=_("year"), min_value=2000, max_value=2100, initial=lambda: timezone.localdate().year
+    )
     file = forms.FileField(label=_("Tally file (.xlsx)"))
 
     def clean_file(self):
@@ -106,6 +109,6 @@ class FiguresForm(forms.Form):
         if part == "month" and data.get("month"):
             return Period.month(year, data["month"])
         first, last = data.get("first"), data.get("last")
-        if part == "range" and first and last and first <= last <= first + dt.timedelta(days=3660):
+        if part == "range" and first and last and first <= last and (last - first).days <= 3660:
             return Period.range(first, last)
         return Period.year(year)

@@ -2,9 +2,9 @@
 
 In this order:
 1. a year whose annual filing is approved is locked for everyone;
-2. a reviewer's exception reopens months for a centre until its date;
-3. otherwise a month locks for clerks and managers TALLY_LOCK_DAYS days after it ends;
-4. months that have not begun cannot be filled in yet.
+2. months that have not begun cannot be filled in yet;
+3. a reviewer's exception reopens past months for a centre until its date;
+4. otherwise a month locks for clerks and managers TALLY_LOCK_DAYS days after it ends.
 """
 
 from __future__ import annotations
@@ -58,11 +58,11 @@ def lock_state(month: dt.date, ctx: LockContext) -> LockState:
             _("The %(year)s annual filing is approved; its figures are frozen.")
             % {"year": month.year},
         )
+    if month > month_start(ctx.today):  # an exception never opens the future
+        return LockState(True, _("This month has not begun."))
     for exception in ctx.exceptions:
         if exception.first_month <= month <= exception.last_month:
             return OPEN
-    if month > month_start(ctx.today):
-        return LockState(True, _("This month has not begun."))
     closes = month_end(month) + dt.timedelta(days=lock_days())
     if ctx.today > closes:
         return LockState(

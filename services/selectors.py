@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from centers.models import Centre
 
 from .locking import LockContext, LockState, lock_state, year_lock_state
 from .models import Activity, Indicator, MonthReport, Rate, TallyValue, ValidationRule
-from .periods import Period, add_months
+from .periods import Period, add_months, month_end
 from .validation import Values, outlier_warning, rule_warnings
 
 CENT = Decimal("0.01")
@@ -205,7 +205,8 @@ def rates_for_month(
 
 def due_date(month: dt.date) -> dt.date:
     """A month is on time when marked complete by this day of the following month."""
-    return add_months(month, 1).replace(day=settings.TALLY_DUE_DAY)
+    following = add_months(month, 1)
+    return following.replace(day=min(settings.TALLY_DUE_DAY, month_end(following).day))
 
 
 class ReportStatus:
@@ -226,7 +227,7 @@ def completeness(
     """Per centre and month of a year: reported, late or missing (1 query for all centres)."""
     today = today or timezone.localdate()
     submitted = {
-        (c, p): created.date()
+        (c, p): timezone.localdate(created)
         for c, p, created in MonthReport.objects.filter(
             centre__in=centres, period__year=year
         ).values_list("centre_id", "period", "created_at")
@@ -262,11 +263,16 @@ class Figure:
     category: str = ""
 
     @property
+    def in_points(self) -> bool:
+        """Rates in % or ‰ compare by difference; counts and amounts (元 per visit) by growth."""
+        return self.is_rate and self.unit in ("%", "‰")
+
+    @property
     def change(self) -> Decimal | None:
-        """Growth in % for counts; the difference in points (百分点 or ‰) for rates."""
+        """Growth in % for counts and amounts; the difference in points (百分点, ‰) for rates."""
         if self.value is None or self.previous is None:
             return None
-        if self.is_rate:
+        if self.in_points:
             return _q(self.value - self.previous)
         if not self.previous:
             return None
@@ -282,29 +288,53 @@ def subtree_scope(authority_ids) -> Q:
     return Q(centre__sponsor_id__in=list(authority_ids))
 
 
+def _latest_in(first: dt.date, last: dt.date):
+    """The latest period with a value of the same centre and indicator in [first, last]."""
+    return (
+        TallyValue.objects.filter(
+            centre=OuterRef("centre"),
+            indicator=OuterRef("indicator"),
+            period__gte=first,
+            period__lte=last,
+        )
+        .order_by("-period")
+        .values("period")[:1]
+    )
+
+
 def _period_filter(period: Period) -> Q:
+    """Rows that make up a period: flows in it; each centre's latest stock in it; the latest
+    yearly figure of the period's year or the one before (denominators are entered late)."""
     flows = Q(
         indicator__aggregation=FLOW,
         indicator__frequency=MONTHLY,
         period__gte=period.first,
         period__lte=period.last,
     )
-    stocks = Q(indicator__aggregation=STOCK, indicator__frequency=MONTHLY, period=period.last)
-    yearly = Q(indicator__frequency=YEARLY, period=period.last.replace(month=1))
+    stocks = Q(
+        indicator__aggregation=STOCK,
+        indicator__frequency=MONTHLY,
+        period=Subquery(_latest_in(period.first, period.last)),
+    )
+    year = period.last.replace(month=1)
+    yearly = Q(
+        indicator__frequency=YEARLY,
+        period=Subquery(_latest_in(year.replace(year=year.year - 1), year)),
+    )
     return flows | stocks | yearly
 
 
-def indicator_totals(
-    *, scope: Q, period: Period
-) -> dict[str, tuple[Decimal | None, Decimal | None]]:
-    """{indicator code: (value, value a year earlier)} in one grouped query."""
+def centre_totals(*, scope: Q, period: Period) -> dict[tuple[int, str], tuple]:
+    """{(centre id, indicator code): (value, value a year earlier)}, one grouped query.
+
+    Per centre, so that a rate can add up its numerator and denominator over the same centres.
+    """
     earlier = period.year_earlier()
     now, then = _period_filter(period), _period_filter(earlier)
     rows = (
         TallyValue.objects.filter(scope)
-        .filter(period__gte=earlier.first.replace(month=1), period__lte=period.last)
-        .filter(now | then)
-        .values("indicator__code")
+        .filter(period__gte=dt.date(earlier.first.year - 1, 1, 1), period__lte=period.last)
+        .values("centre_id", "indicator__code")
         .annotate(
             now=Sum("value", filter=now),
             then=Sum("value", filter=then),
@@ -313,30 +343,58 @@ def indicator_totals(
         )
     )
     return {
-        r["indicator__code"]: (r["now"] if r["n_now"] else None, r["then"] if r["n_then"] else None)
+        (r["centre_id"], r["indicator__code"]): (
+            r["now"] if r["n_now"] else None,
+            r["then"] if r["n_then"] else None,
+        )
         for r in rows
     }
 
 
+def _sum(values) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def _rate_sums(per_centre: dict, numerator: str, denominator: str, which: int):
+    """Numerator and denominator added up over the centres that have both."""
+    centres = {c for c, _code in per_centre}
+    num = den = None
+    for centre in centres:
+        top = per_centre.get((centre, numerator), (None, None))[which]
+        bottom = per_centre.get((centre, denominator), (None, None))[which]
+        if top is not None and bottom:
+            num, den = (num or 0) + top, (den or 0) + bottom
+    return num, den
+
+
 def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
     """Every active indicator and rate for a period with 同比: what the reports call."""
-    totals = indicator_totals(scope=scope, period=period)
+    per_centre = centre_totals(scope=scope, period=period)
+    by_code: dict[str, list] = {}
+    for (_centre, code), pair in per_centre.items():
+        by_code.setdefault(code, []).append(pair)
     figures = {}
     for indicator in Indicator.objects.filter(is_active=True):
-        now, then = totals.get(indicator.code, (None, None))
+        pairs = by_code.get(indicator.code, [])
         figures[indicator.code] = Figure(
-            indicator.code, indicator.name, indicator.unit, False, now, then, indicator.category
+            indicator.code,
+            indicator.name,
+            indicator.unit,
+            False,
+            _sum(p[0] for p in pairs),
+            _sum(p[1] for p in pairs),
+            indicator.category,
         )
     for rate in Rate.objects.select_related("numerator", "denominator"):
-        num = totals.get(rate.numerator.code, (None, None))
-        den = totals.get(rate.denominator.code, (None, None))
+        codes = (rate.numerator.code, rate.denominator.code)
         figures[rate.code] = Figure(
             rate.code,
             rate.name,
             rate.suffix,
             True,
-            rate_value(num[0], den[0], rate.scale),
-            rate_value(num[1], den[1], rate.scale),
+            rate_value(*_rate_sums(per_centre, *codes, 0), rate.scale),
+            rate_value(*_rate_sums(per_centre, *codes, 1), rate.scale),
             rate.category,
         )
     return figures

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -61,6 +61,8 @@ def tally_grid(request: CentreRequest, year: int, category: str) -> HttpResponse
         "category_label": Category(category).label,
         "can_edit": request.access.can(EDIT_RECORDS),
     }
+    if request.htmx and request.GET.get("part") == "warnings":  # refreshed after each save
+        return render(request, GRID + "#open-warnings", context)
     return render(request, GRID, context)
 
 
@@ -95,12 +97,13 @@ def _cell_context(
         lock=lock,
         warnings=selectors.cell_warnings(indicator, period, values, rules),
     )
+    # A yearly denominator weighs on every month of its year; a monthly value on its own month.
+    months = [period.replace(month=m) for m in range(1, 13)] if yearly else [period]
+    affected = Rate.objects.filter(Q(numerator=indicator) | Q(denominator=indicator))
     rates = [
-        (rate, selectors._month_rate(rate, period, values))
-        for rate in Rate.objects.filter(category=indicator.category).select_related(
-            "numerator", "denominator"
-        )
-        if not yearly
+        (rate, month, selectors._month_rate(rate, month, values))
+        for rate in affected.select_related("numerator", "denominator")
+        for month in months
     ]
     return {
         "cell": cell,
@@ -173,6 +176,7 @@ def tally_cell_comment(request: CentreRequest) -> HttpResponse:
         target_type="services.tallyvalue",
         target_id=f"{indicator.code}@{period:%Y-%m}",
     ).order_by("-id")[:50]
+    context["oob_cell"] = True  # the cell's mark turns from ! to ✓
     response = render(request, "services/partials/cell_detail.html", context)
     response["HX-Trigger"] = "tally-changed"
     return response

@@ -31,9 +31,8 @@ def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk,
     second.fill("150")
     second.press("Enter")
     page.locator(f"#cell-opd_visits-{ym}.needs-comment").wait_for()
-    page.locator(
-        f"#cell-total_visits-{ym}.is-saved, #cell-total_visits-{ym}:not(.htmx-request)"
-    ).first.wait_for()
+    page.locator(f"#cell-opd_visits-{ym}.is-saved").wait_for()
+    page.locator("#open-warnings").get_by_text("门急诊人次").first.wait_for()  # refreshed by itself
     assert TallyValue.objects.get(indicator__code="opd_visits").value == 150
 
     # Completing is refused while the warning has no explanation.
@@ -46,8 +45,8 @@ def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk,
     panel.get_by_label("说明").fill("含发热门诊转诊人次")
     panel.get_by_role("button", name="保存说明").click()
     panel.get_by_text("说明已保存").wait_for()
-
-    page.reload()
+    assert page.locator(f"#cell-opd_visits-{ym} button.mark").inner_text() == "✓"
+    page.locator("#open-warnings.is-empty").wait_for(state="attached")
     page.locator(f"#month-{ym}").get_by_role("button", name="报送").click()
     page.get_by_text("已标记为已报送").wait_for()
     assert page.locator(f"#month-{ym}").get_by_text("已报").is_visible()

@@ -276,3 +276,78 @@ def test_a_rule_made_an_error_refuses_the_value_on_either_side(centre, clerk):
     assert save(centre, "opd_visits", april, 90, clerk).error == ""
     assert "应 ≤" in save(centre, "total_visits", april, 80, clerk).error  # lowering the right side
     assert TallyValue.objects.get(indicator__code="total_visits").value == 100
+
+
+def test_an_exception_never_opens_a_month_that_has_not_begun(centre, reviewer):
+    LockException.objects.create(
+        centre=centre,
+        first_month=D(2024, 1, 1),
+        last_month=D(2024, 12, 1),
+        open_until=D(2024, 12, 31),
+        reason="全年补录",
+        granted_by=reviewer,
+    )
+    ctx = _ctx(centre, D(2024, 5, 20))
+    assert not lock_state(D(2024, 2, 1), ctx).locked
+    assert lock_state(D(2024, 11, 1), ctx).reason == "该月尚未开始。"
+
+
+@time_machine.travel(
+    dt.datetime(2024, 4, 10, 17, 30, tzinfo=dt.UTC)
+)  # 01:30 on 11 April in Beijing
+def test_the_due_day_is_counted_in_local_time(centre, clerk):
+    MonthReport.objects.create(centre=centre, period=D(2024, 3, 1), submitted_by=clerk)
+    statuses = dict(completeness(centres=[centre], year=2024))[centre]
+    assert statuses[2] == ReportStatus.LATE
+
+
+@time_machine.travel(TODAY)
+def test_clearing_a_value_records_its_dropped_explanation(centre, clerk):
+    save(centre, "discharges", D(2024, 4, 1), 20, clerk)
+    actions.tally_comment(
+        centre=centre,
+        indicator=ind("discharges"),
+        period=D(2024, 4, 1),
+        comment="含转院",
+        actor=clerk,
+    )
+    save(centre, "discharges", D(2024, 4, 1), "", clerk)
+    last = AuditEntry.objects.filter(action="services.tally.changed").latest("id")
+    assert last.changes == {"value": ["20", None], "comment": ["含转院", None]}
+
+
+@time_machine.travel(TODAY)
+def test_an_error_rule_on_a_flow_checks_the_later_months_too(centre, clerk):
+    rule = ValidationRule.objects.get(left__code="opd_visits", right__code="total_visits")
+    rule.severity = ValidationRule.Severity.ERROR
+    rule.save()
+    for month, total, opd in ((1, 100, 90), (2, 100, 90)):
+        TallyValue.objects.create(
+            centre=centre, indicator=ind("total_visits"), period=D(2024, month, 1), value=total
+        )
+        TallyValue.objects.create(
+            centre=centre, indicator=ind("opd_visits"), period=D(2024, month, 1), value=opd
+        )
+    # Lowering April's total can't break anything here, but raising April's 门急诊 to 30 more than
+    # the total breaks year-to-date April (180 + 130 > 200 + 100).
+    TallyValue.objects.create(
+        centre=centre, indicator=ind("total_visits"), period=D(2024, 4, 1), value=100
+    )
+    assert "应 ≤" in save(centre, "opd_visits", D(2024, 4, 1), 130, clerk).error
+    assert save(centre, "opd_visits", D(2024, 4, 1), 110, clerk).error == ""  # 290 ≤ 300
+
+
+def test_a_period_outside_2000_2100_falls_back_rather_than_failing(client, clerk, centre):
+    client.force_login(clerk)
+    for params in (
+        {"part": "range", "first": "0001-01", "last": "0001-12"},
+        {"part": "range", "first": "9999-12", "last": "9999-12"},
+    ):
+        assert (
+            client.get(reverse("services:centre-figures", args=[centre.slug]), params).status_code
+            == 200
+        )
+        assert (
+            client.get(reverse("services:activity-list", args=[centre.slug]), params).status_code
+            == 200
+        )

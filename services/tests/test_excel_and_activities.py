@@ -140,3 +140,34 @@ def test_activity_list_counts_by_kind_for_a_period(client, clerk, centre):
         {"date": "2024-02-30", "kind": kind.pk, "people": "-1"},
     )
     assert "输入一个有效的日期" in bad.content.decode()
+
+
+@time_machine.travel(TODAY)
+def test_a_locked_month_exported_and_imported_unchanged_is_fine(client, clerk, centre):
+    visits = Indicator.objects.get(code="opd_visits")
+    TallyValue.objects.create(
+        centre=centre, indicator=visits, period=dt.date(2024, 1, 1), value=800
+    )  # locked
+    client.force_login(clerk)
+    book = load_workbook(
+        io.BytesIO(client.get(reverse("services:tally-export", args=[centre.slug, 2024])).content)
+    )
+    for r in book.active.iter_rows(min_row=2):
+        if r[0].value == "opd_visits":
+            r[3 + 4].value = 900  # May is open
+    out = io.BytesIO()
+    book.save(out)
+    body = _upload(client, centre, out.getvalue()).content.decode()
+    assert "将修改 1 个数值 · 1 个不变" in body
+    _confirm(client, centre)
+    assert TallyValue.objects.get(period=dt.date(2024, 5, 1)).value == 900
+
+
+def test_a_sheet_for_another_year_is_refused(client, clerk, centre):
+    client.force_login(clerk)
+    content = client.get(reverse("services:tally-export", args=[centre.slug, 2023])).content
+    assert (
+        "工作表是 2023年 的数据，不是 2024 年"
+        in _upload(client, centre, content, year=2024).content.decode()
+    )
+    assert "确保该值大于或等于2000" in _upload(client, centre, content, year=1999).content.decode()

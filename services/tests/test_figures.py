@@ -44,10 +44,11 @@ def test_flows_sum_and_stocks_take_the_last_month(centre):
     assert h1["opd_visits"].value == 350  # 100 + 120 + 130 (July is not in H1)
     assert h1["rec_filed"].value == 990  # the June value
     assert h1["rec_rate"].value == Decimal("49.50")  # 990 ÷ 2000
+    # A year (or quarter) in progress takes each stock's latest month within it.
     year = tally_figures(scope=centre_scope(centre), period=Period.year(2024))
-    assert year["opd_visits"].value == 850 and year["rec_filed"].value is None  # December empty
+    assert year["opd_visits"].value == 850 and year["rec_filed"].value == 1200  # July
     q1 = tally_figures(scope=centre_scope(centre), period=Period.quarter(2024, 1))
-    assert q1["opd_visits"].value == 220 and q1["rec_filed"].value is None  # March empty
+    assert q1["opd_visits"].value == 220 and q1["rec_filed"].value == 950  # February
 
 
 def test_year_on_year_growth_for_counts_and_points_for_rates(centre):
@@ -116,3 +117,44 @@ def test_aggregation_is_one_grouped_query_whatever_the_number_of_centres(distric
     grouped = [q for q in queries.captured_queries if "GROUP BY" in q["sql"].upper()]
     assert len(grouped) == 1 and len(queries) <= 3  # totals + the catalogue's indicators and rates
     assert f["opd_visits"].value == 60 * 6 * 10 and f["opd_visits"].change == 0
+
+
+def test_an_authoritys_stock_takes_each_centres_latest_month(centre, district):
+    sibling = CentreFactory(sponsor=district)
+    put(centre, "rec_filed", D(2024, 12, 1), 1000)
+    put(sibling, "rec_filed", D(2024, 11, 1), 5000)  # has not entered December yet
+    for c in (centre, sibling):
+        put(c, "res_pop", D(2024, 1, 1), 5000)
+    f = tally_figures(scope=subtree_scope([district.pk]), period=Period.year(2024))
+    assert f["rec_filed"].value == 6000
+    assert f["rec_rate"].value == Decimal("60.00")  # 6,000 ÷ 10,000
+
+
+def test_a_rate_adds_up_only_centres_that_report_both_sides(centre, district):
+    sibling = CentreFactory(sponsor=district)
+    put(centre, "fd_signed", D(2024, 6, 1), 1000)
+    put(centre, "res_pop", D(2024, 1, 1), 4000)
+    put(sibling, "fd_signed", D(2024, 6, 1), 1000)  # no resident population entered
+    f = tally_figures(scope=subtree_scope([district.pk]), period=Period.half(2024, 1))
+    assert f["fd_signed"].value == 2000
+    assert f["fd_rate"].value == Decimal("25.00")  # 1,000 ÷ 4,000, not 2,000 ÷ 4,000
+
+
+def test_last_years_denominator_serves_until_this_years_is_entered(centre):
+    put(centre, "rec_filed", D(2024, 3, 1), 900)
+    put(centre, "res_pop", D(2023, 1, 1), 3000)
+    f = tally_figures(scope=centre_scope(centre), period=Period.quarter(2024, 1))
+    assert f["rec_rate"].value == Decimal("30.00")
+
+
+def test_cost_per_visit_compares_by_growth_not_points(centre):
+    for year, income, visits in ((2023, 10, 1000), (2024, 12, 1000)):
+        put(centre, "opd_income", D(year, 5, 1), income)
+        put(centre, "opd_visits", D(year, 5, 1), visits)
+    f = tally_figures(scope=centre_scope(centre), period=Period.month(2024, 5))
+    # 100 元 → 120 元 per visit: +20.00%, not +20 "points"
+    assert (
+        f["opd_cost"].value == 120
+        and f["opd_cost"].change == Decimal("20.00")
+        and not f["opd_cost"].in_points
+    )

@@ -47,4 +47,18 @@
     else if (key === "ArrowLeft" && atStart) { event.preventDefault(); input.blur(); move(grid, at[0], at[1], 0, -1); }
   });
   // Blurring fires "change" before focus moves, so htmx saves the cell we are leaving.
+
+  // A refused request (lost session, server error) must not look saved.
+  document.addEventListener("htmx:responseError", function (event) {
+    var td = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("td.cell");
+    if (!td) return;
+    td.classList.remove("is-saved");
+    td.classList.add("has-error");
+    var state = td.querySelector(".state");
+    if (state) state.textContent = td.closest("table").dataset.failed || "Not saved";
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    var td = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("td.cell");
+    if (td) td.classList.add("has-error");
+  });
 })();

@@ -96,6 +96,7 @@ def _login(login: DemoLogin, authorities, centres):
         username=login.username,
         defaults={
             "first_name": login.full_name,
+            "email": f"{login.username}@demo.chc.invalid",
             "is_staff": not login.place,
             "is_superuser": not login.place,
         },
@@ -199,6 +200,71 @@ CIQIKOU_DEPARTMENTS = [
 ]
 
 
+# Invented records for the other demo centres: (region, org code, address, legal rep, capital,
+# net assets at the start and end of 2024).
+OTHER_RECORDS = {
+    "shuangbei": (
+        "500106",
+        "45041236",
+        "重庆市沙坪坝区双碑街道双福路12号",
+        "王敏",
+        "180.00",
+        "210.35",
+        "226.10",
+    ),
+    "xiaolongkan": (
+        "500106",
+        "45041237",
+        "重庆市沙坪坝区小龙坎新街88号",
+        "陈刚",
+        "260.50",
+        "301.20",
+        "318.75",
+    ),
+    "yangjiaping": (
+        "500107",
+        "45051238",
+        "重庆市九龙坡区杨家坪正街5号",
+        "刘静",
+        "150.00",
+        "162.40",
+        "171.05",
+    ),
+}
+
+
+def _credit_code(region: str, org_body: str) -> str:
+    from .validators import credit_code_check_char
+
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    check = 11 - sum(int(c) * w for c, w in zip(org_body, weights, strict=True)) % 11
+    org = org_body + {10: "X", 11: "0"}.get(check, str(check))
+    first17 = "12" + region + org
+    return first17 + credit_code_check_char(first17)
+
+
+def _other_record(centre: Centre) -> None:
+    """Enough of a certificate for the demo centre's report to be complete."""
+    if centre.credit_code or centre.slug not in OTHER_RECORDS:
+        return
+    region, org, address, legal_rep, capital, begin, end = OTHER_RECORDS[centre.slug]
+    centre.credit_code = _credit_code(region, org)
+    centre.purpose = CIQIKOU_RECORD["purpose"]
+    centre.address, centre.legal_representative = address, legal_rep
+    centre.capital = Decimal(capital)
+    centre.certificate_valid_from, centre.certificate_valid_to = (
+        dt.date(2022, 3, 1),
+        dt.date(2027, 2, 28),
+    )
+    centre.funding_source, _ = FundingSource.objects.get_or_create(name=CIQIKOU_FUNDING)
+    centre.save()
+    CentreYear.objects.get_or_create(
+        centre=centre,
+        year=2024,
+        defaults={"net_assets_begin": Decimal(begin), "net_assets_end": Decimal(end), "beds": 10},
+    )
+
+
 def _ciqikou_record(centre: Centre) -> None:
     """Fill 磁器口's certificate data and records once; a second run finds them and stops."""
     if not centre.credit_code:
@@ -236,11 +302,16 @@ def load_demo() -> list[DemoLogin]:
         authorities = _authorities()
         centres = _centres(authorities)
         _ciqikou_record(centres["ciqikou"])
+        for centre in centres.values():
+            _other_record(centre)
         for login in LOGINS:
             _login(login, authorities, centres)
+        # Later apps build on what is above: rosters on departments, filings on everything.
+        from reporting.demo import load_filings_demo
         from services.demo import load_services_demo
-        from staff.demo import load_staff_demo  # the roster builds on the departments above
+        from staff.demo import load_staff_demo
 
         load_staff_demo(centres)
         load_services_demo(centres)
+        load_filings_demo(centres)
     return LOGINS

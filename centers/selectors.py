@@ -468,3 +468,25 @@ def centre_history(
     if before_id is not None:
         qs = qs.filter(id__lt=before_id)
     return [_history_row(e) for e in qs.order_by("-id")[:limit]]
+
+
+def registered_items_at(*, centre: Centre, day: dt.date) -> dict[str, str]:
+    """The registered items (登载事项) as they stood on a day, rebuilt from the change history.
+
+    For each item: the newest change in effect by then; if every change is later, the value before
+    the first of them; with no change at all, the value on record now.
+    """
+    from .actions import registered_item_value
+
+    changes = list(RegistrationChange.objects.filter(centre=centre).order_by(*CHANGE_ORDER))
+    values = {}
+    for item in RegistrationChange.Item.values:
+        mine = [c for c in changes if c.item == item]
+        before = [c for c in mine if c.effective_on <= day]
+        if before:
+            values[item] = before[-1].new_value
+        elif mine:
+            values[item] = mine[0].old_value
+        else:
+            values[item] = registered_item_value(centre, item)
+    return values

@@ -31,4 +31,5 @@ urlpatterns = [
     path("", include("centers.urls")),
     path("", include("staff.urls")),
     path("", include("services.urls")),
+    path("", include("reporting.urls")),
 ]

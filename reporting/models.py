@@ -1,7 +1,8 @@
-"""The yearly 《事业单位法人年度报告书》 filing (the workflow and content arrive with its issue)."""
+"""The yearly 《事业单位法人年度报告书》 filing: content, workflow, submitted versions and PDFs."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -11,7 +12,11 @@ from core.models import TimeStampedModel
 
 
 class AnnualFiling(TimeStampedModel):
-    """One centre's annual report for one year; once approved, that year's tallies are frozen."""
+    """One centre's annual report for one year; once approved, that year's tallies are frozen.
+
+    `data` holds the sections filled from stored records (refreshable while a draft);
+    `narrative` is 开展业务活动情况, which the centre writes. `version` guards against lost updates.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -25,6 +30,10 @@ class AnnualFiling(TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
+    data = models.JSONField(default=dict, blank=True)
+    narrative = models.TextField(_("activities of the year"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(centre="centre")
 
@@ -38,5 +47,71 @@ class AnnualFiling(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.centre} {self.year}"
 
+    @property
+    def editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
 
 FROZEN_STATUSES = (AnnualFiling.Status.APPROVED, AnnualFiling.Status.PUBLISHED)
+
+
+class FilingEvent(models.Model):
+    """One step of the workflow: who moved the filing from which state to which, and why."""
+
+    filing = models.ForeignKey(AnnualFiling, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=10, choices=AnnualFiling.Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=AnnualFiling.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.filing} {self.from_status}→{self.to_status}"
+
+
+class FilingVersion(models.Model):
+    """What was submitted, frozen: the reviewer reads exactly this, and diffs compare these."""
+
+    filing = models.ForeignKey(AnnualFiling, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    content = models.JSONField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "number"], name="one_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filing} v{self.number}"
+
+
+class ReportRun(models.Model):
+    """A PDF of one submitted version, rendered by a Celery task and kept for download."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("rendering")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    version = models.OneToOneField(FilingVersion, on_delete=models.CASCADE, related_name="pdf")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(upload_to="filings/", blank=True)
+    error = models.TextField(blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.status}"

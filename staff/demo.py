@@ -3,10 +3,11 @@
 average (80%) and younger than 34 on average, 20 hires (associate senior 1, intermediate 6,
 junior and below 13), turnover 41.67%.
 
-How: 63 people at 1 January (13 on the establishment, 50 off); each month some are hired (on the
+How: 65 people at 1 January (13 on the establishment, 52 off); each month some are hired (on the
 8th) and some leave (on the 20th) so that the month-end headcounts run
-62 62 61 61 60 60 60 60 59 59 58 58 (sum 720, mean 60); the one departure on the establishment is
-in January, so 12 of every month-end count are on it and 48 on average are off it.
+64 63 62 61 60 59 58 58 58 58 59 60 (sum 720, mean 60) and 60 serve on 31 December, the 从业人数
+the seed files; the one departure on the establishment is in January, so 12 of every month-end
+count are on it and 48 on average are off it.
 """
 
 from __future__ import annotations
@@ -23,20 +24,10 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁�
 GIVEN = "伟芳娜敏静丽强磊洋艳勇军杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞玲雪琳晨宇浩然欣怡佳琪子涵梓萱"
 
 # (hires, departures) per month of 2024.
-MONTHS = [
-    (2, 3),
-    (2, 2),
-    (1, 2),
-    (2, 2),
-    (2, 3),
-    (2, 2),
-    (2, 2),
-    (1, 1),
-    (2, 3),
-    (2, 2),
-    (1, 2),
-    (1, 1),
-]
+# fmt: off
+MONTHS = [(1, 2), (2, 3), (1, 2), (2, 3), (1, 2), (2, 3),
+          (1, 2), (2, 2), (2, 2), (1, 1), (3, 2), (2, 1)]
+# fmt: on
 HIRE_TITLES = ["associate_senior"] + ["intermediate"] * 6 + ["junior"] * 9 + ["assistant"] * 4
 
 
@@ -124,7 +115,7 @@ OFF_LEAVERS = (
     + [("support", "", "none", "staff"), ("other_technical", "", "none", "staff")]
 )  # fmt: skip
 OFF_STAYERS = (
-    [("nurse", "", "junior", "staff")] * 10
+    [("nurse", "", "junior", "staff")] * 12
     + [("physician", "clinical", "junior", "staff")] * 6
     + [("physician", "tcm", "intermediate", "staff")] * 2
     + [("technician", "", "junior", "staff")] * 3
@@ -157,7 +148,7 @@ def _job(b: _Builder, category: str, practice: str, title: str, position: str) -
 
 def _ciqikou(centre: Centre) -> None:
     b = _Builder(centre, seed=2024)
-    on = []  # 13 on the establishment + 24 leavers + 26 stayers = 63 at 1 January
+    on = []  # 13 on the establishment + 24 leavers + 28 stayers = 65 at 1 January
     for i, (category, practice, gp, title, position, dept) in enumerate(ON_ESTABLISHMENT):
         person = b.person(
             b.born(1968, 1988),

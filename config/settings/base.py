@@ -175,7 +175,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Service tallies ------------------------------------------------------------------
@@ -183,3 +187,12 @@ LOGGING = {
 TALLY_LOCK_DAYS = env.int("CHC_TALLY_LOCK_DAYS", default=30)
 # A month is reported on time when marked complete by this day of the following month.
 TALLY_DUE_DAY = env.int("CHC_TALLY_DUE_DAY", default=10)
+
+# --- Annual filing --------------------------------------------------------------------
+# 从业人数 on the report: "all" serving staff on 31 December (what filed reports show), or only
+# those "establishment" (在编). The form prints which definition was used.
+FILING_STAFF_COUNT = env("CHC_FILING_STAFF_COUNT", default="all")
+# Filings are due by this month and day of the following year.
+FILING_DUE_MONTH_DAY = (3, 31)
+# Links in mails point here.
+SITE_URL = env("CHC_SITE_URL", default="http://127.0.0.1:8000")

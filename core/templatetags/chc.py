@@ -70,3 +70,9 @@ def plain(value):
 def index_month(columns, index: int) -> str:
     """The YYYY-MM of the grid's index-th month column (for stable element ids)."""
     return f"{columns[index].month:%Y-%m}"
+
+
+@register.filter
+def can(access, capability: str) -> bool:
+    """Whether the request's access allows a capability (templates cannot call methods)."""
+    return bool(access) and access.can(capability)

@@ -1,0 +1,221 @@
+"""The filing workflow: every transition checks its role and its starting state, is recorded with
+who, when and why, and sends its mail after commit.
+
+草稿 → 待审核 (manager) → 已退回 (reviewer, reason required) → 待审核 … → 审核通过 (reviewer) →
+已公示 (reviewer); a reviewer may reopen an approved or published filing, with a reason.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from centers.access import Access
+from centers.models import Centre
+from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, SUBMIT_FILINGS
+from core.audit import audit
+from core.errors import DomainError
+
+from .models import AnnualFiling, FilingEvent, FilingVersion
+from .prefill import narrative_draft, prefill
+from .sections import LABELS, SECTIONS
+
+S = AnnualFiling.Status
+
+# (from, to) → the capability the move needs.
+TRANSITIONS = {
+    (S.DRAFT, S.SUBMITTED): SUBMIT_FILINGS,
+    (S.RETURNED, S.SUBMITTED): SUBMIT_FILINGS,
+    (S.SUBMITTED, S.RETURNED): REVIEW_FILINGS,
+    (S.SUBMITTED, S.APPROVED): REVIEW_FILINGS,
+    (S.APPROVED, S.PUBLISHED): REVIEW_FILINGS,
+    (S.APPROVED, S.RETURNED): REVIEW_FILINGS,  # reopen
+    (S.PUBLISHED, S.RETURNED): REVIEW_FILINGS,  # reopen
+}
+STALE = gettext_lazy(
+    "Someone else saved this report while you were editing it. Your text is still in the box: "
+    "copy it, reload the page to see their version, and merge the two."
+)
+
+
+class TransitionNotAllowed(DomainError):
+    """The move is not possible from this state or for this role."""
+
+
+def _lock(filing: AnnualFiling) -> AnnualFiling:
+    return (
+        AnnualFiling.objects.select_for_update().select_related("centre__sponsor").get(pk=filing.pk)
+    )
+
+
+def _move(
+    filing: AnnualFiling, to: str, *, actor, access: Access, comment: str = ""
+) -> AnnualFiling:
+    """Check and record one transition under a row lock."""
+    locked = _lock(filing)
+    needed = TRANSITIONS.get((locked.status, to))
+    if needed is None:
+        raise TransitionNotAllowed(
+            _("A report that is %(now)s cannot become %(to)s.")
+            % {"now": locked.get_status_display(), "to": S(to).label}
+        )
+    if not access.can(needed):
+        raise TransitionNotAllowed(_("Your role cannot do this."))
+    event = FilingEvent.objects.create(
+        filing=locked,
+        from_status=locked.status,
+        to_status=to,
+        actor=actor,
+        actor_name=actor.get_username(),
+        comment=comment,
+    )
+    locked.status = to
+    locked.version = F("version") + 1
+    locked.save(update_fields=["status", "version", "updated_at"])
+    locked.refresh_from_db()
+    audit(
+        actor=actor,
+        action=f"reporting.filing.{to}",
+        target=locked,
+        centre=locked.centre,
+        changes={"status": [event.from_status, to], "comment": comment},
+    )
+    from .tasks import notify_filing_event_task
+
+    transaction.on_commit(lambda: notify_filing_event_task.delay(event_id=event.pk))
+    return locked
+
+
+@transaction.atomic
+def filing_open(*, centre: Centre, year: int, actor) -> AnnualFiling:
+    """The year's filing, created as a draft filled from stored data on first opening."""
+    filing, created = AnnualFiling.objects.get_or_create(centre=centre, year=year)
+    if created:
+        filing.data = prefill(centre, year)
+        filing.narrative = narrative_draft(centre, year)
+        filing.refreshed_at = timezone.now()
+        filing.save(update_fields=["data", "narrative", "refreshed_at", "updated_at"])
+        FilingEvent.objects.create(
+            filing=filing, to_status=S.DRAFT, actor=actor, actor_name=actor.get_username()
+        )
+        audit(actor=actor, action="reporting.filing.opened", target=filing, centre=centre)
+    return filing
+
+
+@transaction.atomic
+def filing_refresh(*, filing: AnnualFiling, actor) -> AnnualFiling:
+    """Fill the prefilled sections again from current data; the narrative stays as written."""
+    locked = _lock(filing)
+    if not locked.editable:
+        raise TransitionNotAllowed(_("Only a draft or a returned report can be refreshed."))
+    before = dict(locked.data)
+    locked.data = prefill(locked.centre, locked.year)
+    locked.refreshed_at = timezone.now()
+    locked.version = F("version") + 1
+    locked.save(update_fields=["data", "refreshed_at", "version", "updated_at"])
+    locked.refresh_from_db()
+    changed = {k: [before.get(k), v] for k, v in locked.data.items() if before.get(k) != v}
+    if changed:
+        audit(
+            actor=actor,
+            action="reporting.filing.refreshed",
+            target=locked,
+            centre=locked.centre,
+            changes=changed,
+        )
+    return locked
+
+
+def filing_save_narrative(
+    *, filing: AnnualFiling, narrative: str, version: int, actor, access: Access
+) -> AnnualFiling:
+    """Save the narrative unless someone saved since this form was opened (no lost update)."""
+    if not access.can(EDIT_RECORDS):
+        raise TransitionNotAllowed(_("Your role cannot do this."))
+    with transaction.atomic():
+        current = AnnualFiling.objects.get(pk=filing.pk)
+        if not current.editable:
+            raise TransitionNotAllowed(_("A report under review or approved cannot be changed."))
+        updated = AnnualFiling.objects.filter(pk=filing.pk, version=version).update(
+            narrative=narrative, version=F("version") + 1, updated_at=timezone.now()
+        )
+        if not updated:
+            raise DomainError(STALE)
+        fresh = AnnualFiling.objects.get(pk=filing.pk)
+        if current.narrative != narrative:
+            audit(
+                actor=actor,
+                action="reporting.filing.narrative_saved",
+                target=fresh,
+                centre=fresh.centre,
+                changes={"narrative": [current.narrative, narrative]},
+            )
+    return fresh
+
+
+def missing_sections(filing: AnnualFiling) -> list[str]:
+    """Labels of required sections that are still empty."""
+    content = {**filing.data, "narrative": filing.narrative}
+    return [s.label for s in SECTIONS if s.required and not str(content.get(s.key) or "").strip()]
+
+
+def content_of(filing: AnnualFiling) -> dict:
+    """What a submitted version freezes."""
+    return {**filing.data, "narrative": filing.narrative, "year": filing.year}
+
+
+@transaction.atomic
+def filing_submit(
+    *, filing: AnnualFiling, actor, access: Access, render_pdf: bool = True
+) -> AnnualFiling:
+    """Send the report for review: it must be complete; the submitted text is frozen."""
+    current = _lock(filing)
+    if current.editable and (missing := missing_sections(current)):
+        raise DomainError(
+            _("Fill in before submitting: %(names)s.") % {"names": "、".join(missing)}
+        )
+    moved = _move(current, S.SUBMITTED, actor=actor, access=access)
+    number = FilingVersion.objects.filter(filing=moved).count() + 1
+    version = FilingVersion.objects.create(
+        filing=moved, number=number, content=content_of(moved), submitted_by=actor
+    )
+    if render_pdf:  # the demo loader skips it; the PDF is made on first request instead
+        from .tasks import filing_render_pdf_task
+
+        transaction.on_commit(lambda: filing_render_pdf_task.delay(version_id=version.pk))
+    return moved
+
+
+@transaction.atomic
+def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
+    if not reason.strip():
+        raise DomainError(_("Say why the report is returned."))
+    return _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+
+
+@transaction.atomic
+def filing_approve(*, filing: AnnualFiling, comment: str, actor, access: Access) -> AnnualFiling:
+    """Approve the submitted version; the year's tallies are frozen from now on."""
+    return _move(filing, S.APPROVED, actor=actor, access=access, comment=comment.strip())
+
+
+@transaction.atomic
+def filing_publish(*, filing: AnnualFiling, actor, access: Access) -> AnnualFiling:
+    return _move(filing, S.PUBLISHED, actor=actor, access=access)
+
+
+@transaction.atomic
+def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
+    """Send an approved (or published) report back for changes; its year unfreezes."""
+    if not reason.strip():
+        raise DomainError(_("Say why the report is reopened."))
+    if _lock(filing).status not in (S.APPROVED, S.PUBLISHED):
+        raise TransitionNotAllowed(_("Only an approved report can be reopened."))
+    return _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+
+
+def label(key: str) -> str:
+    return LABELS.get(key, key)

@@ -1,0 +1,63 @@
+"""Demo filings: 磁器口 2024 approved and published (its report reproduces seed 000's sections),
+磁器口 2025 a draft, and the other centres spread over the states."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from centers.access import Access
+from centers.models import Centre
+from centers.permissions import CLERK, MANAGER, REVIEWER
+
+from . import actions
+from .models import AnnualFiling
+
+MANAGER_ACCESS = Access(frozenset({MANAGER, CLERK}))
+REVIEWER_ACCESS = Access(frozenset({REVIEWER}))
+
+# slug → (year, steps): the workflow each demo filing goes through.
+PLAN = {
+    "ciqikou": [(2024, ["submit", "approve", "publish"]), (2025, [])],
+    "shuangbei": [(2024, ["submit"])],
+    "xiaolongkan": [(2024, ["submit", "return"])],
+    "yangjiaping": [(2024, ["submit", "approve"])],
+}
+
+
+def _step(filing: AnnualFiling, step: str, manager, reviewer) -> AnnualFiling:
+    if step == "submit":
+        return actions.filing_submit(
+            filing=filing, actor=manager, access=MANAGER_ACCESS, render_pdf=False
+        )
+    if step == "approve":
+        return actions.filing_approve(
+            filing=filing, comment="经审核，情况属实。", actor=reviewer, access=REVIEWER_ACCESS
+        )
+    if step == "publish":
+        return actions.filing_publish(filing=filing, actor=reviewer, access=REVIEWER_ACCESS)
+    return actions.filing_return(
+        filing=filing,
+        reason="请补充医疗服务数据的同比说明。",
+        actor=reviewer,
+        access=REVIEWER_ACCESS,
+    )
+
+
+def load_filings_demo(centres: dict[str, Centre]) -> None:
+    """Create each planned filing once; a second run finds it and leaves it alone."""
+    User = get_user_model()
+    # 九龙坡 has no district reviewer among the demo logins; the city reviewer reaches it.
+    reviewers = {
+        "shapingba": User.objects.get(username="reviewer"),
+        "jiulongpo": User.objects.get(username="cityreviewer"),
+    }
+    for slug, plan in PLAN.items():
+        centre = centres[slug]
+        manager = centre.memberships.filter(role="MANAGER").first()
+        manager = manager.user if manager else User.objects.get(username="admin")
+        for year, steps in plan:
+            if AnnualFiling.objects.filter(centre=centre, year=year).exists():
+                continue
+            filing = actions.filing_open(centre=centre, year=year, actor=manager)
+            for step in steps:
+                filing = _step(filing, step, manager, reviewers[centre.sponsor.slug])

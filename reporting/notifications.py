@@ -1,0 +1,49 @@
+"""Who hears about a filing step, and what the mail says."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from centers.models import AuthorityMembership, CentreMembership
+from centers.selectors import authority_ancestor_ids, authority_parent_map
+
+from .models import AnnualFiling, FilingEvent
+
+S = AnnualFiling.Status
+
+
+def recipients(event: FilingEvent) -> list[str]:
+    """Reviewers of the sponsor and the authorities above for a submission; else the managers."""
+    centre = event.filing.centre
+    if event.to_status == S.SUBMITTED:
+        above = authority_ancestor_ids(centre.sponsor_id, authority_parent_map())
+        members = AuthorityMembership.objects.filter(authority_id__in=above)
+    elif event.to_status in (S.RETURNED, S.APPROVED, S.PUBLISHED):
+        members = CentreMembership.objects.filter(centre=centre, role=CentreMembership.Role.MANAGER)
+    else:
+        return []
+    return sorted(
+        {m.user.email for m in members.select_related("user") if m.user.email and m.user.is_active}
+    )
+
+
+def send_event_mail(event: FilingEvent) -> int:
+    to = recipients(event)
+    if not to:
+        return 0
+    filing = event.filing
+    subject = _("%(centre)s, %(year)s annual report: %(state)s") % {
+        "centre": filing.centre.name,
+        "year": filing.year,
+        "state": S(event.to_status).label,
+    }
+    path = reverse("reporting:filing", args=[filing.centre.slug, filing.year])
+    lines = [subject, _("By %(who)s.") % {"who": event.actor_name}]
+    if event.comment:
+        lines.append(_("Comment: %(text)s") % {"text": event.comment})
+    lines.append(settings.SITE_URL.rstrip("/") + path)
+    send_mail(subject, "\n".join(lines), None, to)
+    return len(to)

@@ -1,0 +1,50 @@
+"""The report as HTML in the official layout and as PDF (WeasyPrint, the shipped CJK font).
+
+Fonts are subset with HarfBuzz when Debian's libharfbuzz-subset0 is present (~0.7 s for three pages
+once warm); without it WeasyPrint falls back to fontTools and takes ~15 s (perf.md §A2).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from .sections import REGISTERED
+
+FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
+
+
+def report_context(
+    *, content: dict, centre, year: int, status_label: str = "", pdf: bool = False
+) -> dict:
+    return {
+        "c": content,
+        "centre": centre,
+        "year": year,
+        "status_label": status_label,
+        "pdf": pdf,
+        "font_dir": FONT_DIR.as_uri(),
+        "registered_group": REGISTERED,
+    }
+
+
+def report_html(**kwargs) -> str:
+    """The standalone HTML of the report (its own print CSS and fonts), for print and PDF."""
+    return render_to_string("reporting/report_document.html", report_context(**kwargs))
+
+
+@functools.cache
+def _font_config():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()  # reused: adding the same fonts again is the slow part
+
+
+def report_pdf(**kwargs) -> bytes:
+    from weasyprint import HTML
+
+    html = report_html(pdf=True, **kwargs)
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_font_config())

@@ -1,0 +1,210 @@
+"""Filling a filing from stored data: nothing on the report is typed twice.
+
+Every section except 开展业务活动情况 comes from the centre record, the roster and the tallies as
+they stood at the end of the report year; the narrative gets a first draft built from the year's
+figures, which the centre then edits into its own words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from centers import selectors as centre_selectors
+from centers.models import Centre, CentreYear, Donation, Licence, PerformanceRecord
+from services import selectors as tally_selectors
+from services.periods import Period
+from staff.models import Establishment, Spell
+from staff.selectors import in_service, workforce_figures
+
+NONE = "无"
+
+
+def _day(value: dt.date) -> str:
+    return date_format(value, "DATE_FORMAT")
+
+
+def staff_count(centre: Centre, year: int) -> tuple[int, str]:
+    """从业人数 by the configured definition, with the words the form prints beside it."""
+    end = dt.date(year, 12, 31)
+    serving = Spell.objects.filter(centre=centre).filter(in_service(end))
+    if settings.FILING_STAFF_COUNT == "establishment":
+        count = serving.filter(establishment=Establishment.ON).count()
+        return count, _("staff on the establishment serving on 31 December")
+    return serving.count(), _("all staff serving on 31 December")
+
+
+def licences_text(centre: Centre, year: int) -> str:
+    """Each licence valid at some point of the year, with its validity; 无 if none."""
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    lines = []
+    for licence in Licence.objects.filter(centre=centre, valid_from__lte=last).order_by(
+        "name", "valid_from"
+    ):
+        if licence.valid_to is not None and licence.valid_to < first:
+            continue
+        until = _day(licence.valid_to) if licence.valid_to else _("no expiry")
+        lines.append(
+            _("%(name)s, valid from %(start)s to %(end)s.")
+            % {"name": licence.name, "start": _day(licence.valid_from), "end": until}
+        )
+    return "\n".join(lines) or NONE
+
+
+def performance_text(centre: Centre, year: int) -> str:
+    records = PerformanceRecord.objects.filter(centre=centre, date__year=year).order_by(
+        "-date", "-id"
+    )
+    return "\n".join(r.text for r in records) or NONE
+
+
+def donations_text(centre: Centre, year: int) -> str:
+    lines = []
+    for d in Donation.objects.filter(centre=centre, date__year=year).order_by("date", "id"):
+        line = _("%(day)s, %(donor)s gave %(amount)s ten-thousand yuan for %(purpose)s.") % {
+            "day": _day(d.date),
+            "donor": d.donor,
+            "amount": centre_selectors.format_amount(d.amount),
+            "purpose": d.purpose or _("unspecified purposes"),
+        }
+        if d.usage:
+            line += _("Use: %(usage)s") % {"usage": d.usage}
+        lines.append(line)
+    return "\n".join(lines) or NONE
+
+
+def registered_data(centre: Centre, year: int) -> dict:
+    """The registered items as at 31 December of the year, and the certificate's other data."""
+    items = centre_selectors.registered_items_at(centre=centre, day=dt.date(year, 12, 31))
+    figures = CentreYear.objects.filter(centre=centre, year=year).first()
+    capital = items["capital"]
+    return {
+        "credit_code": centre.credit_code,
+        "name": items["name"],
+        "purpose": items["purpose"],
+        "address": items["address"],
+        "legal_representative": items["legal_representative"],
+        "capital": centre_selectors.format_amount(capital) if capital else "",
+        "funding_source": items["funding_source"],
+        "sponsor": items["sponsor"],
+        "net_assets_begin": _money(figures.net_assets_begin if figures else None),
+        "net_assets_end": _money(figures.net_assets_end if figures else None),
+        "online_name": centre.online_name or NONE,
+    }
+
+
+def _money(value) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def prefill(centre: Centre, year: int) -> dict:
+    """Every section filled from stored data (the narrative's draft is separate)."""
+    count, basis = staff_count(centre, year)
+    return {
+        **registered_data(centre, year),
+        "staff_count": str(count),
+        "staff_count_basis": basis,
+        "registration": centre_selectors.registration_statement(
+            centre=centre, year=year, since_certificate=True
+        ),
+        "licences": licences_text(centre, year),
+        "performance": performance_text(centre, year),
+        "donations": donations_text(centre, year),
+    }
+
+
+# --- the narrative's first draft ---------------------------------------------------------------
+
+
+def _staff_paragraph(centre: Centre, year: int) -> str:
+    f = workforce_figures(centre=centre, start=dt.date(year, 1, 1), end=dt.date(year, 12, 31))
+    if not f.headcount_end and not f.departures:
+        return ""
+    return _(
+        "Staff: on average %(avg)s in service (%(off)s off the establishment), %(hires)s hired "
+        "(senior %(h)s, intermediate %(m)s, junior and below %(l)s), %(left)s left; turnover "
+        "%(rate)s%%."
+    ) % {
+        "avg": f"{f.average_headcount:.0f}",
+        "off": f"{f.average_off_establishment:.0f}",
+        "hires": f.hires,
+        "h": f.hires_by_level["high"],
+        "m": f.hires_by_level["middle"],
+        "l": f.hires_by_level["low"],
+        "left": f.departures,
+        "rate": f.departure_rate if f.departure_rate is not None else "—",
+    }
+
+
+QUOTED = [
+    "opd_visits",
+    "discharges",
+    "medical_income",
+    "fd_rate",
+    "fd_key_rate",
+    "elderly_mgmt_rate",
+    "htn_std_rate",
+    "dm_std_rate",
+    "smi_prevalence",
+]
+
+
+def _service_paragraph(centre: Centre, year: int) -> str:
+    figures = tally_selectors.tally_figures(
+        scope=tally_selectors.centre_scope(centre), period=Period.year(year)
+    )
+    parts = []
+    for code in QUOTED:
+        f = figures.get(code)
+        if f is None or f.value is None:
+            continue
+        value = f"{f.value}{f.unit}" if f.is_rate else f"{_plain(f.value)}{f.unit}"
+        if f.change is not None:
+            if f.in_points:
+                value += _(" (%(sign)s%(n)s points on last year)") % {
+                    "sign": "+" if f.change >= 0 else "",
+                    "n": f.change,
+                }
+            else:
+                value += _(" (%(sign)s%(n)s%% on last year)") % {
+                    "sign": "+" if f.change >= 0 else "",
+                    "n": f.change,
+                }
+        parts.append(f"{f.name}{value}")
+    return (_("Services: ") + "；".join(parts) + "。") if parts else ""
+
+
+def _activities_paragraph(centre: Centre, year: int) -> str:
+    counts = tally_selectors.activity_counts(
+        scope=tally_selectors.centre_scope(centre),
+        first=dt.date(year, 1, 1),
+        last=dt.date(year, 12, 31),
+    )
+    if not counts:
+        return ""
+    parts = [
+        _("%(kind)s %(n)s times") % {"kind": name, "n": times}
+        + (_(" serving %(p)s") % {"p": people} if people else "")
+        for name, times, people in counts
+    ]
+    return _("Work records: ") + "，".join(parts) + "。"
+
+
+def _plain(value) -> str:
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def narrative_draft(centre: Centre, year: int) -> str:
+    """A first draft of 开展业务活动情况 from the year's figures, for the centre to rewrite."""
+    paragraphs = [
+        _("In %(year)s the centre did the work below within its registered purpose and scope.")
+        % {"year": year},
+        _staff_paragraph(centre, year),
+        _service_paragraph(centre, year),
+        _activities_paragraph(centre, year),
+    ]
+    return "\n\n".join(p for p in paragraphs if p)

@@ -1,0 +1,62 @@
+"""Work done after commit: rendering a version's PDF, mailing the people a step concerns."""
+
+from __future__ import annotations
+
+import time
+
+from celery import shared_task
+from django.core.files.base import ContentFile
+from django.db import OperationalError
+from django.utils import timezone
+from django_scopes import scope
+
+from .models import FilingEvent, FilingVersion, ReportRun
+
+
+@shared_task(
+    autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True, retry_backoff_max=60
+)
+def filing_render_pdf_task(*, version_id: int) -> str:
+    """Render (once) the PDF of a submitted version; a repeated call finds it done."""
+    from . import pdf
+
+    version = FilingVersion.objects.select_related("filing__centre").get(pk=version_id)
+    run, _created = ReportRun.objects.get_or_create(version=version)
+    if run.status == ReportRun.Status.DONE and run.file:
+        return run.status
+    ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.Status.RUNNING)
+    filing = version.filing
+    started = time.perf_counter()
+    try:
+        with scope(centre=filing.centre):
+            content = pdf.report_pdf(
+                content=version.content, centre=filing.centre, year=filing.year
+            )
+    except Exception as exc:  # record any rendering failure for the user, then re-raise
+        ReportRun.objects.filter(pk=run.pk).update(
+            status=ReportRun.Status.FAILED, error=str(exc)[:2000]
+        )
+        raise
+    run.refresh_from_db()
+    run.file.save(
+        f"{filing.centre.slug}-{filing.year}-v{version.number}.pdf",
+        ContentFile(content),
+        save=False,
+    )
+    run.status, run.seconds, run.finished_at = (
+        ReportRun.Status.DONE,
+        time.perf_counter() - started,
+        timezone.now(),
+    )
+    run.save(update_fields=["file", "status", "seconds", "finished_at"])
+    return run.status
+
+
+@shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def notify_filing_event_task(*, event_id: int) -> int:
+    """Mail reviewers when a report is submitted, and the centre's managers when it is returned,
+    approved or published; returns how many were written to."""
+    from .notifications import send_event_mail
+
+    event = FilingEvent.objects.select_related("filing__centre__sponsor").get(pk=event_id)
+    return send_event_mail(event)

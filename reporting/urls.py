@@ -1,0 +1,30 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reporting"
+
+base = "centres/<slug:centre_slug>/filings/<int:year>/"
+
+urlpatterns = [
+    path(base, views.filing_page, name="filing"),
+    path(base + "open/", views.filing_open, name="filing-open"),
+    path(base + "refresh/", views.filing_refresh, name="filing-refresh"),
+    path(base + "narrative/", views.filing_narrative, name="filing-narrative"),
+    path(base + "submit/", views.filing_submit, name="filing-submit"),
+    path(base + "return/", views.filing_return, name="filing-return"),
+    path(base + "approve/", views.filing_approve, name="filing-approve"),
+    path(base + "publish/", views.filing_publish, name="filing-publish"),
+    path(base + "reopen/", views.filing_reopen, name="filing-reopen"),
+    path(base + "report/", views.filing_report, name="filing-report"),
+    path(base + "pdf/", views.pdf_request, name="pdf-request"),
+    path(base + "pdf/status/", views.pdf_status, name="pdf-status"),
+    path(base + "pdf/download/", views.pdf_download, name="pdf-download"),
+    path(
+        "authorities/<slug:authority_slug>/filings/<int:year>/",
+        views.authority_filings,
+        name="authority-filings",
+    ),
+    path("public/filings/<int:pk>/", views.public_filing, name="public-filing"),
+    path("public/<slug:authority_slug>/<int:year>/", views.public_list, name="public-list"),
+]

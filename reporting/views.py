@@ -1,0 +1,315 @@
+"""Filing pages: the centre's report with its workflow, the reviewer's list, the PDF, 公示."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+from django_scopes import scopes_disabled
+
+from centers import selectors as centre_selectors
+from centers.access import AuthorityRequest, CentreRequest, authority_view, centre_view
+from centers.models import Authority
+from centers.permissions import (
+    EDIT_RECORDS,
+    REVIEW_FILINGS,
+    SUBMIT_FILINGS,
+    VIEW_AUTHORITY,
+    VIEW_CENTRE,
+)
+from core.errors import DomainError
+
+from . import actions, selectors
+from .models import AnnualFiling, FilingVersion, ReportRun
+from .pdf import report_context
+from .sections import SECTIONS
+
+
+def _year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        raise Http404("no such year")
+    return year
+
+
+def _filing(request: CentreRequest, year: int) -> AnnualFiling | None:
+    return AnnualFiling.objects.filter(centre=request.centre, year=_year(year)).first()
+
+
+def _reader_content(
+    request: CentreRequest, filing: AnnualFiling
+) -> tuple[dict, FilingVersion | None]:
+    """Reviewers read exactly what was submitted; the centre sees its working copy."""
+    latest = filing.versions.order_by("-number").first()
+    centre_side = request.access.can(EDIT_RECORDS)
+    if not centre_side:
+        return (latest.content if latest else {}), latest
+    return actions.content_of(filing), latest
+
+
+def _diff_for(filing: AnnualFiling, latest: FilingVersion | None) -> list:
+    """Against the version that was returned: what changed in the resubmission."""
+    if latest is None or latest.number < 2:
+        return []
+    previous = filing.versions.get(number=latest.number - 1)
+    return selectors.version_diff(previous.content, latest.content)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def filing_page(request: CentreRequest, year: int) -> HttpResponse:
+    """The year's report: content, what is missing, the timeline, and the actions open to you."""
+    filing = _filing(request, year)
+    context = {"year": year, "filing": filing, "sections": SECTIONS, "access": request.access}
+    if filing is not None:
+        content, latest = _reader_content(request, filing)
+        context.update(
+            content=content,
+            latest=latest,
+            diff=_diff_for(filing, latest),
+            events=filing.events.all(),
+            missing=actions.missing_sections(filing) if filing.editable else [],
+            run=getattr(latest, "pdf", None) if latest else None,
+        )
+    return render(request, "reporting/filing_page.html", context)
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def filing_open(request: CentreRequest, year: int) -> HttpResponse:
+    actions.filing_open(centre=request.centre, year=_year(year), actor=request.user)
+    return redirect("reporting:filing", request.centre.slug, year)
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def filing_refresh(request: CentreRequest, year: int) -> HttpResponse:
+    filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
+    try:
+        actions.filing_refresh(filing=filing, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The prefilled sections now show the current data."))
+    return redirect("reporting:filing", request.centre.slug, year)
+
+
+@require_POST
+@centre_view(EDIT_RECORDS)
+def filing_narrative(request: CentreRequest, year: int) -> HttpResponse:
+    """Save 开展业务活动情况; a stale form is refused and its text kept on the page."""
+    filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
+    text = request.POST.get("narrative", "")[:50_000]
+    try:
+        version = int(request.POST.get("version", "0"))
+    except ValueError:
+        version = 0
+    try:
+        actions.filing_save_narrative(
+            filing=filing,
+            narrative=text,
+            version=version,
+            actor=request.user,
+            access=request.access,
+        )
+    except DomainError as exc:
+        context = {"year": year, "filing": filing, "error": str(exc), "typed": text}
+        return render(
+            request,
+            "reporting/narrative_conflict.html",
+            context,
+            status=409 if not request.htmx else 200,
+        )
+    messages.success(request, _("Saved."))
+    return redirect("reporting:filing", request.centre.slug, year)
+
+
+def _transition(request: CentreRequest, year: int, act, success: str, **kwargs) -> HttpResponse:
+    filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
+    try:
+        act(filing=filing, actor=request.user, access=request.access, **kwargs)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("reporting:filing", request.centre.slug, year)
+
+
+@require_POST
+@centre_view(SUBMIT_FILINGS)
+def filing_submit(request: CentreRequest, year: int) -> HttpResponse:
+    return _transition(
+        request, year, actions.filing_submit, _("The report is submitted for review.")
+    )
+
+
+@require_POST
+@centre_view(REVIEW_FILINGS)
+def filing_return(request: CentreRequest, year: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")[:2000]
+    return _transition(
+        request, year, actions.filing_return, _("The report is returned."), reason=reason
+    )
+
+
+@require_POST
+@centre_view(REVIEW_FILINGS)
+def filing_approve(request: CentreRequest, year: int) -> HttpResponse:
+    comment = request.POST.get("comment", "")[:2000]
+    return _transition(
+        request, year, actions.filing_approve, _("The report is approved."), comment=comment
+    )
+
+
+@require_POST
+@centre_view(REVIEW_FILINGS)
+def filing_publish(request: CentreRequest, year: int) -> HttpResponse:
+    return _transition(request, year, actions.filing_publish, _("The report is published."))
+
+
+@require_POST
+@centre_view(REVIEW_FILINGS)
+def filing_reopen(request: CentreRequest, year: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")[:2000]
+    return _transition(
+        request, year, actions.filing_reopen, _("The report is reopened."), reason=reason
+    )
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def filing_report(request: CentreRequest, year: int) -> HttpResponse:
+    """The report in the official layout, to read and print (A4)."""
+    filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
+    content, _latest = _reader_content(request, filing)
+    context = report_context(
+        content=content, centre=request.centre, year=year, status_label=filing.get_status_display()
+    )
+    return render(request, "reporting/report_document.html", context)
+
+
+def _latest_version(request: CentreRequest, year: int) -> FilingVersion:
+    filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
+    version = filing.versions.order_by("-number").first()
+    if version is None:
+        raise Http404("nothing submitted yet")
+    return version
+
+
+@require_POST
+@centre_view(VIEW_CENTRE)
+def pdf_request(request: CentreRequest, year: int) -> HttpResponse:
+    """Ask for the PDF of the latest submitted version; a finished one is reused."""
+    from .tasks import filing_render_pdf_task
+
+    version = _latest_version(request, year)
+    run, created = ReportRun.objects.get_or_create(version=version)
+    if created or run.status == ReportRun.Status.FAILED:
+        ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.Status.QUEUED, error="")
+        from django.db import transaction
+
+        transaction.on_commit(lambda: filing_render_pdf_task.delay(version_id=version.pk))
+    return pdf_status(request, year)
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def pdf_status(request: CentreRequest, year: int) -> HttpResponse:
+    """The PDF's progress; htmx polls until it is ready, then stops."""
+    version = _latest_version(request, year)
+    run = ReportRun.objects.filter(version=version).first()
+    response = render(
+        request,
+        "reporting/partials/pdf_status.html",
+        {"run": run, "year": year, "version": version},
+    )
+    if request.htmx and (
+        run is None or run.status in (ReportRun.Status.DONE, ReportRun.Status.FAILED)
+    ):
+        return HttpResponseStopPolling(response.content)
+    return response
+
+
+@require_GET
+@centre_view(VIEW_CENTRE)
+def pdf_download(request: CentreRequest, year: int) -> HttpResponse:
+    version = _latest_version(request, year)
+    run = ReportRun.objects.filter(version=version, status=ReportRun.Status.DONE).first()
+    if run is None or not run.file:
+        raise Http404("not rendered yet")
+    name = f"annual-report-{request.centre.slug}-{year}-v{version.number}.pdf"
+    return FileResponse(
+        run.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+    )
+
+
+@require_GET
+@authority_view(VIEW_AUTHORITY)
+def authority_filings(request: AuthorityRequest, year: int) -> HttpResponse:
+    """Every centre of the subtree with its filing state for the year; counts, overdue, filter."""
+    centres = centre_selectors.centre_list(authority_ids=request.authority_subtree)
+    rows = selectors.subtree_filings(centres=centres, year=_year(year), today=timezone.localdate())
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.state] = counts.get(row.state, 0) + 1
+    state = request.GET.get("state", "")
+    if state == "overdue":
+        rows = [r for r in rows if r.overdue]
+    elif state:
+        rows = [r for r in rows if r.state == state]
+    states = [(selectors.STATE_NOT_STARTED, _("not started")), *AnnualFiling.Status.choices]
+    context = {
+        "rows": rows,
+        "year": year,
+        "counts": counts,
+        "states": states,
+        "state": state,
+        "due": selectors.due_date(year),
+    }
+    return render(request, "reporting/authority_filings.html", context)
+
+
+# --- 公示: public, without login ---------------------------------------------------------
+
+
+@require_GET
+def public_filing(request: HttpRequest, pk: int) -> HttpResponse:
+    """A published report, as approved; nothing unpublished is ever shown here."""
+    with scopes_disabled():  # public reads are limited to published filings instead
+        found = selectors.published_filing(pk)
+        if found is None:
+            raise Http404("not published")
+        filing, version = found
+        context = report_context(
+            content=version.content,
+            centre=filing.centre,
+            year=filing.year,
+            status_label=filing.get_status_display(),
+        )
+        context["public"] = True
+        return render(request, "reporting/report_document.html", context)
+
+
+@require_GET
+def public_list(request: HttpRequest, authority_slug: str, year: int) -> HttpResponse:
+    """The published reports of an authority's subtree for a year."""
+    authority = get_object_or_404(Authority, slug=authority_slug)
+    subtree = centre_selectors.authority_subtree_ids([authority.pk])
+    with scopes_disabled():
+        filings = list(
+            AnnualFiling.objects.filter(
+                centre__sponsor_id__in=subtree,
+                year=_year(year),
+                status=AnnualFiling.Status.PUBLISHED,
+            )
+            .select_related("centre")
+            .order_by("centre__name")
+        )
+    return render(
+        request,
+        "reporting/public_list.html",
+        {"authority": authority, "year": year, "filings": filings},
+    )

@@ -121,7 +121,6 @@ def filing_narrative(request: CentreRequest, year: int) -> HttpResponse:
             request,
             "reporting/narrative_conflict.html",
             context,
-            status=409 if not request.htmx else 200,
         )
     messages.success(request, _("Saved."))
     return redirect("reporting:filing", request.centre.slug, year)
@@ -212,13 +211,17 @@ def pdf_request(request: CentreRequest, year: int) -> HttpResponse:
         from django.db import transaction
 
         transaction.on_commit(lambda: filing_render_pdf_task.delay(version_id=version.pk))
-    return pdf_status(request, year)
+    return _pdf_status(request, year)
 
 
 @require_GET
 @centre_view(VIEW_CENTRE)
 def pdf_status(request: CentreRequest, year: int) -> HttpResponse:
     """The PDF's progress; htmx polls until it is ready, then stops."""
+    return _pdf_status(request, year)
+
+
+def _pdf_status(request: CentreRequest, year: int) -> HttpResponse:
     version = _latest_version(request, year)
     run = ReportRun.objects.filter(version=version).first()
     response = render(

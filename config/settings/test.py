@@ -1,8 +1,13 @@
 """Test runs: fast hashing, in-memory mail and cache, tasks run inline and raise."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 DEBUG = False
+# Files made by tests (PDFs) go to a scratch folder, never into the project.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "chc-test-media"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

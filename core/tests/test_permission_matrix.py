@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from centers.models import (
@@ -23,6 +24,7 @@ from centers.models import (
     RegistrationChange,
 )
 from centers.records import RECORD_KINDS
+from reporting.models import AnnualFiling, FilingVersion, ReportRun
 from services.models import Activity, ActivityKind, TallyImport
 from services.records import ACTIVITY_KINDS
 from staff.models import RosterImport
@@ -144,6 +146,40 @@ MATRIX = [
         frozenset(AUTHORITY_REACH),
         lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024},
     ),
+    centre_route("reporting:filing", "GET", CENTRE_REACH, lambda ctx: YEAR),
+    centre_route("reporting:filing-open", "POST", EDITORS, lambda ctx: YEAR),
+    centre_route("reporting:filing-refresh", "POST", EDITORS, lambda ctx: YEAR),
+    centre_route("reporting:filing-narrative", "POST", EDITORS, lambda ctx: YEAR),
+    centre_route("reporting:filing-submit", "POST", {"manager"}, lambda ctx: YEAR),
+    centre_route("reporting:filing-return", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
+    centre_route("reporting:filing-approve", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
+    centre_route("reporting:filing-publish", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
+    centre_route("reporting:filing-reopen", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
+    centre_route("reporting:filing-report", "GET", CENTRE_REACH, lambda ctx: YEAR),
+    centre_route("reporting:pdf-request", "POST", CENTRE_REACH, lambda ctx: YEAR),
+    centre_route("reporting:pdf-status", "GET", CENTRE_REACH, lambda ctx: YEAR),
+    centre_route("reporting:pdf-download", "GET", CENTRE_REACH, lambda ctx: YEAR),
+    Route(
+        "reporting:authority-filings",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024},
+    ),
+    Route(
+        "reporting:public-filing",
+        "GET",
+        "public",
+        frozenset(ROLES),
+        lambda ctx: {"pk": ctx["records"]["filing"].pk},
+    ),
+    Route(
+        "reporting:public-list",
+        "GET",
+        "public",
+        frozenset(ROLES),
+        lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024},
+    ),
     Route(
         "services:authority-figures",
         "GET",
@@ -160,7 +196,12 @@ def records(centre):
     day = dt.date(2024, 4, 9)
     spell = SpellFactory(person=PersonFactory(centre=centre), left_on=day, leave_reason="resigned")
     kind = ActivityKind.objects.get_or_create(name="义诊")[0]
+    filing = AnnualFiling.objects.create(centre=centre, year=2024, status="published")
+    version = FilingVersion.objects.create(filing=filing, number=1, content={"name": centre.name})
+    run = ReportRun.objects.create(version=version, status="done")
+    run.file.save("matrix.pdf", ContentFile(b"%PDF-1.4 matrix"))
     return {
+        "filing": filing,
         "activity": Activity.objects.create(centre=centre, date=day, kind=kind, people=30),
         "tally_import": TallyImport.objects.create(centre=centre, year=2024, filename="统计.xlsx"),
         "spell": spell,

@@ -58,8 +58,8 @@ def version_diff(old: dict, new: dict) -> list[Difference]:
     for section in SECTIONS:
         before, after = str(old.get(section.key) or ""), str(new.get(section.key) or "")
         if before != after:
-            long = len(before) + len(after) > 80
-            pieces = _pieces(before, after) if long else []
+            prose = section.key == "narrative" or len(before) + len(after) > 80
+            pieces = _pieces(before, after) if prose else []
             changes.append(Difference(section.key, section.label, before, after, pieces))
     return changes
 

@@ -11,9 +11,11 @@ MEDIA_ROOT = Path(tempfile.gettempdir()) / "chc-test-media"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CELERY_TASK_ALWAYS_EAGER = True
+# Tasks run inline in tests, except in the worker that the real-worker test starts with
+# CHC_CELERY_EAGER=0 and a Redis broker.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CHC_CELERY_EAGER", default=True)  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_URL = "memory://" if CELERY_TASK_ALWAYS_EAGER else env("CELERY_BROKER_URL")  # noqa: F405
 # Tests that exercise the lockout switch it on; elsewhere logins must not lock each other out.
 AXES_ENABLED = False
 # Tests open and close connections from several threads (live server); keep none pinned.

@@ -1,0 +1,91 @@
+"""In a browser: the manager submits, the reviewer returns with a reason, the manager fixes and
+resubmits, the reviewer sees the difference and approves; the PDF downloads; the public page shows it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from centers.models import CentreYear, FundingSource
+from conftest import browser_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _complete(centre):
+    centre.credit_code = "12500106450412352T"
+    centre.purpose = "为人民健康提供基本医疗卫生服务。"
+    centre.capital = Decimal("233.88")
+    centre.funding_source, _ = FundingSource.objects.get_or_create(name="财政补助(全额拨款)")
+    centre.save()
+    CentreYear.objects.create(
+        centre=centre,
+        year=2024,
+        net_assets_begin=Decimal("244.64"),
+        net_assets_end=Decimal("233.88"),
+    )
+
+
+def _as(browser, live_server, username):
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    page = context.new_page()
+    browser_login(page, username)
+    return context, page
+
+
+def test_submit_return_resubmit_approve_pdf_and_public_page(
+    browser, live_server, manager, reviewer, centre
+):
+    _complete(centre)
+    url = f"/centres/{centre.slug}/filings/2024/"
+
+    ctx, page = _as(browser, live_server, "manager")
+    page.goto(url)
+    page.get_by_role("button", name="开始填写（自动按本中心记录预填）").click()
+    page.get_by_label("开展业务活动情况").fill("全年开展义诊20次。")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="提交审核").click()
+    assert page.locator("#filing-status").inner_text() == "待审核"
+    ctx.close()
+
+    ctx, page = _as(browser, live_server, "reviewer")
+    page.goto(url)
+    assert page.get_by_text("全年开展义诊20次。").is_visible()
+    page.get_by_label("退回原因").fill("请补充集中下社区体检的情况。")
+    page.get_by_role("button", name="退回").click()
+    assert page.locator("#filing-status").inner_text() == "已退回"
+    ctx.close()
+
+    ctx, page = _as(browser, live_server, "manager")
+    page.goto(url)
+    assert page.get_by_text(
+        "请补充集中下社区体检的情况。"
+    ).is_visible()  # the reason is in the timeline
+    page.get_by_label("开展业务活动情况").fill("全年开展义诊20次，集中下社区体检73次。")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="提交审核").click()
+    assert page.locator("#filing-status").inner_text() == "待审核"
+    ctx.close()
+
+    ctx, page = _as(browser, live_server, "reviewer")
+    page.goto(url)
+    diff = page.locator("#diff")
+    assert "第2版与第1版相比的修改" in diff.inner_text()
+    assert diff.locator("ins").first.inner_text() == "，集中下社区体检73次"
+    page.get_by_role("button", name="审核通过").click()
+    assert page.locator("#filing-status").inner_text() == "审核通过"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载 PDF（第2版）").click()
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    page.get_by_role("button", name="公示", exact=True).click()
+    public = page.get_by_role("link", name="公示页面").get_attribute("href")
+    ctx.close()
+
+    ctx = browser.new_context(base_url=live_server.url)  # anyone, without logging in
+    page = ctx.new_page()
+    page.goto(public)
+    assert page.get_by_role("heading", name="事业单位法人年度报告书").is_visible()
+    assert page.get_by_text("全年开展义诊20次，集中下社区体检73次。").is_visible()
+    ctx.close()

@@ -263,7 +263,8 @@ def authority_filings(request: AuthorityRequest, year: int) -> HttpResponse:
         rows = [r for r in rows if r.overdue]
     elif state:
         rows = [r for r in rows if r.state == state]
-    states = [(selectors.STATE_NOT_STARTED, _("not started")), *AnnualFiling.Status.choices]
+    choices = [(selectors.STATE_NOT_STARTED, _("not started")), *AnnualFiling.Status.choices]
+    states = [(value, label, counts.get(value, 0)) for value, label in choices]
     context = {
         "rows": rows,
         "year": year,

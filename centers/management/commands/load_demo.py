@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from centers.demo import DEMO_PASSWORD, load_demo
 
@@ -22,7 +23,8 @@ class Command(BaseCommand):
                 "Refusing to create demo logins with a known password while DEBUG is off; "
                 "use --force on a throwaway database."
             )
-        logins = load_demo()
+        with translation.override(settings.LANGUAGE_CODE):  # generated texts are in Chinese
+            logins = load_demo()
         self.stdout.write(self.style.SUCCESS("Demo data is loaded. Demo logins:"))
         for login in logins:
             self.stdout.write(f"  {login.username:<14} {DEMO_PASSWORD}   {login.description}")

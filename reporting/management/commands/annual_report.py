@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from centers.models import Centre
@@ -27,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", required=True, help="file to write")
 
     def handle(self, *args, centre, year, format, output, **options):
-        with scopes_disabled():  # a batch tool for any centre, run by operators
+        with scopes_disabled(), translation.override(settings.LANGUAGE_CODE):  # a batch tool
             found = self._centre(centre)
             filing = AnnualFiling.objects.filter(centre=found, year=year).first()
             content = self._content(found, year, filing)

@@ -39,12 +39,13 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def worker():
+def worker(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the worker shares the test database, which needs PostgreSQL (CI runs it)")
     if not _redis_up():
         pytest.skip("no Redis on 127.0.0.1:6379")
     queue = f"chc-test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -67,17 +68,16 @@ def worker():
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("w"),  # a file, not a pipe: a full pipe would stall the worker
         stderr=subprocess.STDOUT,
-        text=True,
     )
     conf = celery_app.conf
-    saved = (conf.task_always_eager, conf.broker_url)
-    conf.task_always_eager, conf.broker_url = False, BROKER
+    eager = conf.task_always_eager
+    conf.task_always_eager = False  # send to the broker instead of running in this process
     try:
-        yield queue, process
+        yield queue, process, log
     finally:
-        conf.task_always_eager, conf.broker_url = saved
+        conf.task_always_eager = eager
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -86,21 +86,28 @@ def worker():
 
 
 def test_a_real_worker_renders_the_pdf(worker, centre):
-    queue, process = worker
+    queue, process, log = worker
     filing = AnnualFiling.objects.create(centre=centre, year=2024, status="submitted")
     version = FilingVersion.objects.create(
         filing=filing, number=1, content={"name": centre.name, "narrative": "测试"}
     )
-    filing_render_pdf_task.apply_async(kwargs={"version_id": version.pk}, queue=queue)
+    # Earlier tests ran the app eagerly on memory://; publish through a connection of our own.
+    with celery_app.connection_for_write(BROKER) as broker:
+        filing_render_pdf_task.apply_async(
+            kwargs={"version_id": version.pk}, queue=queue, connection=broker
+        )
     deadline = time.monotonic() + 90
     run = None
     while time.monotonic() < deadline:
         run = ReportRun.objects.filter(version=version).first()
         if run and run.status in (ReportRun.Status.DONE, ReportRun.Status.FAILED):
             break
-        assert process.poll() is None, process.stdout.read()
+        assert process.poll() is None, log.read_text()
         time.sleep(0.5)
-    assert run is not None and run.status == ReportRun.Status.DONE, run and run.error
+    assert run is not None and run.status == ReportRun.Status.DONE, log.read_text()[-3000:]
+    assert (
+        "filing_render_pdf_task" in log.read_text() and "succeeded" in log.read_text()
+    )  # it ran there
     with run.file.open("rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
     assert run.seconds is not None and run.seconds < 30

@@ -8,7 +8,7 @@ who, when and why, and sends its mail after commit.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,10 +16,12 @@ from django.utils.translation import gettext_lazy
 from centers.access import Access
 from centers.models import Centre
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, SUBMIT_FILINGS
-from core.audit import audit
+from core.audit import audit, diff
 from core.errors import DomainError
+from services.periods import Period
 
-from .models import AnnualFiling, FilingEvent, FilingVersion
+from . import summary
+from .models import AnnualFiling, FilingEvent, FilingVersion, Summary, SummaryVersion
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
 
@@ -219,3 +221,109 @@ def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -
 
 def label(key: str) -> str:
     return LABELS.get(key, key)
+
+
+# --- Work summaries ---------------------------------------------------------------------------
+
+SUMMARY_STALE = gettext_lazy(
+    "Someone else saved this summary while you were editing it. Your text is still in the boxes: "
+    "copy it, reload the page to see their version, and merge the two."
+)
+TEXT_KEYS = ("intro", *summary.SECTION_KEYS, "problems", "plans")
+TEXT_LIMIT = 20_000
+
+
+def _summary_version(summary: Summary, *, actor, note: str) -> SummaryVersion:
+    number = (summary.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    known = getattr(actor, "pk", None) is not None
+    return SummaryVersion.objects.create(
+        summary=summary,
+        number=number,
+        texts=summary.texts,
+        figures=summary.figures,
+        note=note,
+        saved_by=actor if known else None,
+        saved_by_name=actor.get_username() if known else "",
+    )
+
+
+@transaction.atomic
+def summary_create(*, owner: summary.Owner, period: Period, kind: str, actor) -> Summary:
+    """A new summary with freshly generated figures; the problems box starts with the weak spots."""
+    figures = summary.generate(owner=owner, period=period)
+    title = f"{owner.name}{period.label}工作总结"
+    texts = {key: "" for key in TEXT_KEYS}
+    texts["problems"] = "\n".join(
+        f"{i}. {spot}。" for i, spot in enumerate(figures["weak_spots"], 1)
+    )
+    created = Summary.objects.create(
+        centre=owner.centre,
+        authority=owner.authority,
+        kind=kind,
+        first=period.first,
+        last=period.last,
+        title=title,
+        figures=figures,
+        texts=texts,
+        generated_at=timezone.now(),
+        created_by=actor,
+    )
+    _summary_version(created, actor=actor, note=_("created"))
+    audit(actor=actor, action="summary.create", target=created, centre=owner.centre)
+    return created
+
+
+def _locked_summary(pk: int) -> Summary:
+    return Summary.objects.select_for_update().get(pk=pk)
+
+
+@transaction.atomic
+def summary_save_texts(*, summary_obj: Summary, texts: dict, version: int, actor) -> Summary:
+    """The author's texts, guarded against a concurrent save; each save is a version."""
+    current = _locked_summary(summary_obj.pk)
+    if current.version != version:
+        raise DomainError(str(SUMMARY_STALE))
+    cleaned = {key: str(texts.get(key, "")).replace("\x00", "")[:TEXT_LIMIT] for key in TEXT_KEYS}
+    changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, cleaned)
+    current.texts = cleaned
+    current.version += 1
+    current.save(update_fields=["texts", "version", "updated_at"])
+    _summary_version(current, actor=actor, note=_("texts saved"))
+    audit(
+        actor=actor, action="summary.texts", target=current, changes=changes, centre=current.centre
+    )
+    return current
+
+
+@transaction.atomic
+def summary_regenerate(*, summary_obj: Summary, owner: summary.Owner, actor) -> Summary:
+    """New figures from the data as it stands now; the author's texts are kept as they are."""
+    current = _locked_summary(summary_obj.pk)
+    period = Period(current.first, current.last, current.figures.get("period", ""))
+    current.figures = summary.generate(owner=owner, period=period)
+    current.generated_at = timezone.now()
+    current.version += 1
+    current.save(update_fields=["figures", "generated_at", "version", "updated_at"])
+    _summary_version(current, actor=actor, note=_("figures regenerated"))
+    audit(actor=actor, action="summary.regenerate", target=current, centre=current.centre)
+    return current
+
+
+@transaction.atomic
+def summary_restore(*, summary_obj: Summary, number: int, actor) -> Summary:
+    """An earlier version's texts back in place (the current figures stay); itself a new version."""
+    current = _locked_summary(summary_obj.pk)
+    old = current.versions.get(number=number)
+    changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, old.texts)
+    current.texts = old.texts
+    current.version += 1
+    current.save(update_fields=["texts", "version", "updated_at"])
+    _summary_version(current, actor=actor, note=_("restored from version %(n)s") % {"n": number})
+    audit(
+        actor=actor,
+        action="summary.restore",
+        target=current,
+        changes=changes,
+        centre=current.centre,
+    )
+    return current

@@ -115,3 +115,82 @@ class ReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} {self.status}"
+
+
+class Summary(TimeStampedModel):
+    """A work summary (工作总结) of a centre, or of an authority's subtree, for a period.
+
+    `figures` is generated from stored data and only ever replaced by regenerating; `texts` is what
+    the author writes around it (an opening, a note per section, 存在的问题, 下一步工作计划).
+    """
+
+    class Kind(models.TextChoices):
+        HALF = "half", _("half-year")
+        YEAR = "year", _("year")
+        RANGE = "range", _("date range")
+
+    centre = models.ForeignKey(
+        Centre, null=True, blank=True, on_delete=models.CASCADE, related_name="summaries"
+    )
+    authority = models.ForeignKey(
+        "centers.Authority",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="summaries",
+    )
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    first = models.DateField(_("first month"))
+    last = models.DateField(_("last month"))
+    title = models.CharField(_("title"), max_length=200)
+    figures = models.JSONField(default=dict)
+    texts = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    generated_at = models.DateTimeField(null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("work summary")
+        verbose_name_plural = _("work summaries")
+        ordering = ["-first", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(centre__isnull=True, authority__isnull=False)
+                | models.Q(centre__isnull=False, authority__isnull=True),
+                name="summary_has_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(last__gte=models.F("first")), name="summary_period_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SummaryVersion(models.Model):
+    """A saved state of a summary: its texts and the figures they were written around."""
+
+    summary = models.ForeignKey(Summary, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    texts = models.JSONField()
+    figures = models.JSONField()
+    note = models.CharField(max_length=100, blank=True)
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    saved_by_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["summary", "number"], name="one_summary_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.summary} v{self.number}"

@@ -37,7 +37,7 @@ def report_html(**kwargs) -> str:
 
 
 @functools.cache
-def _font_config():
+def font_config():
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()  # reused: adding the same fonts again is the slow part
@@ -47,4 +47,4 @@ def report_pdf(**kwargs) -> bytes:
     from weasyprint import HTML
 
     html = report_html(pdf=True, **kwargs)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_font_config())
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config())

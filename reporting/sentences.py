@@ -16,20 +16,20 @@ TEN_THOUSAND = Decimal(10_000)
 PEOPLE_UNITS = {"人", "人次", "例", "份"}
 
 
-def _trim(value: Decimal, places: int) -> str:
+def trim(value: Decimal, places: int) -> str:
     """Half-up to `places` decimals without trailing zeros: 7.640 → 7.64, 12.0 → 12."""
     text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def amount(value: Decimal, unit: str) -> str:
-    """A count as written: 76,420 人次 → 7.64万人次; 5,241 人次 → 5241人次; money keeps 2 decimals."""
+    """A count as written: 76,420 人次 → 7.64万人次, 5,241 人次 → 5241人次; 万元 keeps 2 places."""
     value = Decimal(value)
     if unit in PEOPLE_UNITS and value >= TEN_THOUSAND:
-        return f"{_trim(value / TEN_THOUSAND, 2)}万{unit}"
+        return f"{trim(value / TEN_THOUSAND, 2)}万{unit}"
     if unit == "万元":
-        return f"{_trim(value, 2)}万元"
-    return f"{_trim(value, 0)}{unit}"
+        return f"{trim(value, 2)}万元"
+    return f"{trim(value, 0)}{unit}"
 
 
 def growth_words(value: Decimal, previous: Decimal | None) -> str:
@@ -43,7 +43,7 @@ def growth_words(value: Decimal, previous: Decimal | None) -> str:
     if rounded == 0:
         return "与去年同期基本持平"
     verb = "增长" if rounded > 0 else "下降"
-    return f"较去年同期{verb}{_trim(abs(rounded), 1)}%"
+    return f"较去年同期{verb}{trim(abs(rounded), 1)}%"
 
 
 def point_words(value: Decimal, previous: Decimal | None, unit: str) -> str:
@@ -55,18 +55,21 @@ def point_words(value: Decimal, previous: Decimal | None, unit: str) -> str:
         return "与去年同期持平"
     verb = "提高" if change > 0 else "降低"
     points = "个千分点" if unit == "‰" else "个百分点"
-    return f"较去年同期{verb}{_trim(abs(change), 2)}{points}"
+    return f"较去年同期{verb}{trim(abs(change), 2)}{points}"
 
 
 def figure_sentence(figure: Figure) -> str:
     """One figure as a clause; empty when there is no value for the period."""
     if figure.value is None:
         return ""
-    if figure.is_rate and figure.in_points:
-        return f"{figure.name}{_trim(figure.value, 2)}{figure.unit}，{point_words(figure.value, figure.previous, figure.unit)}"
+    if figure.in_points:
+        shown = f"{trim(figure.value, 2)}{figure.unit}"
+        return f"{figure.name}{shown}，{point_words(figure.value, figure.previous, figure.unit)}"
     if figure.is_rate:  # an amount per visit (元) compares by growth
-        return f"{figure.name}{_trim(figure.value, 2)}{figure.unit}，{growth_words(figure.value, figure.previous)}"
-    return f"{figure.name}{amount(figure.value, figure.unit)}，{growth_words(figure.value, figure.previous)}"
+        shown = f"{trim(figure.value, 2)}{figure.unit}"
+    else:
+        shown = amount(figure.value, figure.unit)
+    return f"{figure.name}{shown}，{growth_words(figure.value, figure.previous)}"
 
 
 def period_words(last_month: dt.date) -> str:

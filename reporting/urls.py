@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboard_views, summary_views, views
 
 app_name = "reporting"
 
@@ -24,6 +24,17 @@ urlpatterns = [
         "authorities/<slug:authority_slug>/filings/<int:year>/",
         views.authority_filings,
         name="authority-filings",
+    ),
+    *(path(route, view, name=name) for route, name, view in summary_views.mounted()),
+    path(
+        "authorities/<slug:authority_slug>/dashboard/",
+        dashboard_views.dashboard_page,
+        name="dashboard",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/dashboard/export.xlsx",
+        dashboard_views.dashboard_export,
+        name="dashboard-export",
     ),
     path("public/filings/<int:pk>/", views.public_filing, name="public-filing"),
     path("public/<slug:authority_slug>/<int:year>/", views.public_list, name="public-list"),

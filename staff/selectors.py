@@ -220,10 +220,15 @@ def _one_decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def workforce_figures(*, centre: Centre, start: dt.date, end: dt.date) -> WorkforceFigures:
-    """Every workforce figure of a period in three queries, whatever the roster's size."""
+def workforce_figures(
+    *, centre: Centre | None = None, scope: Q | None = None, start: dt.date, end: dt.date
+) -> WorkforceFigures:
+    """Every workforce figure of a period in three queries, whatever the roster's size.
+
+    One centre, or several through `scope` (a filter on spells, e.g. by sponsor), for summaries.
+    """
     ends = month_ends(start, end)
-    spells = Spell.objects.filter(centre=centre)
+    spells = Spell.objects.filter(Q(centre=centre) if centre is not None else scope)
     row = spells.aggregate(**_count_aggregates(start, end, ends))
     reasons = dict(
         spells.filter(left_on__gte=start, left_on__lte=end)
@@ -231,12 +236,14 @@ def workforce_figures(*, centre: Centre, start: dt.date, end: dt.date) -> Workfo
         .annotate(n=Count("id"))
         .values_list("leave_reason", "n")
     )
-    served = (
-        CentreYear.objects.filter(centre=centre, year__lte=end.year)
-        .order_by("-year")
-        .values_list("served_population", flat=True)
-        .first()
-    )
+    served = None
+    if centre is not None:
+        served = (
+            CentreYear.objects.filter(centre=centre, year__lte=end.year)
+            .order_by("-year")
+            .values_list("served_population", flat=True)
+            .first()
+        )
     counts = [row[f"m{i}"] for i in range(len(ends))]
     offs = [row[f"o{i}"] for i in range(len(ends))]
     return WorkforceFigures(

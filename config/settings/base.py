@@ -187,6 +187,8 @@ LOGGING = {
 TALLY_LOCK_DAYS = env.int("CHC_TALLY_LOCK_DAYS", default=30)
 # A month is reported on time when marked complete by this day of the following month.
 TALLY_DUE_DAY = env.int("CHC_TALLY_DUE_DAY", default=10)
+# A departure rate (annualised, %) above this is offered as a weak spot in work summaries.
+SUMMARY_HIGH_DEPARTURE_RATE = env.int("CHC_SUMMARY_HIGH_DEPARTURE_RATE", default=15)
 
 # --- Annual filing --------------------------------------------------------------------
 # 从业人数 on the report: "all" serving staff on 31 December (what filed reports show), or only

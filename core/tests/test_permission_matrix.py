@@ -24,7 +24,7 @@ from centers.models import (
     RegistrationChange,
 )
 from centers.records import RECORD_KINDS
-from reporting.models import AnnualFiling, FilingVersion, ReportRun
+from reporting.models import AnnualFiling, FilingVersion, ReportRun, Summary, SummaryVersion
 from services.models import Activity, ActivityKind, TallyImport
 from services.records import ACTIVITY_KINDS
 from staff.models import RosterImport
@@ -81,6 +81,56 @@ def record_routes() -> list[Route]:
             centre_route(kind.edit_url, "POST", EDITORS, _record(kind.key), form_page=True),
             centre_route(kind.delete_url, "POST", EDITORS, _record(kind.key)),
         ]
+    return routes
+
+
+def summary_routes() -> list[Route]:
+    """The summary pages, mounted under a centre and under an authority."""
+    new = {"kind": "h1", "year": 2024}
+    texts = {"version": 1, "intro": "开头", "plans": "计划"}
+    pages = [
+        ("summaries", "POST", True, None, lambda ctx: new),
+        ("summary", "GET", False, None, None),
+        ("summary-texts", "POST", False, None, lambda ctx: texts),
+        ("summary-regenerate", "POST", False, None, None),
+        ("summary-restore", "POST", False, {"number": 1}, None),
+        ("summary-document", "GET", False, None, None),
+        ("summary-pdf", "GET", False, None, None),
+        ("summary-docx", "GET", False, None, None),
+    ]
+    routes = []
+    for name, method, form_page, extra, data in pages:
+        writes = method == "POST"
+
+        def centre_kwargs(ctx, name=name, extra=extra):
+            pk = {} if name == "summaries" else {"pk": ctx["records"]["summary"].pk}
+            return pk | (extra or {})
+
+        def authority_kwargs(ctx, name=name, extra=extra):
+            pk = {} if name == "summaries" else {"pk": ctx["records"]["authority_summary"].pk}
+            return {"authority_slug": ctx["district"].slug} | pk | (extra or {})
+
+        routes.append(
+            centre_route(
+                f"reporting:centre-{name}",
+                method,
+                EDITORS if writes else CENTRE_REACH,
+                centre_kwargs,
+                form_page=form_page,
+                data=data,
+            )
+        )
+        routes.append(
+            Route(
+                f"reporting:authority-{name}",
+                method,
+                "authority",
+                frozenset(AUTHORITY_REACH),
+                authority_kwargs,
+                form_page,
+                data or (lambda ctx: {}),
+            )
+        )
     return routes
 
 
@@ -180,6 +230,22 @@ MATRIX = [
         frozenset(ROLES),
         lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024},
     ),
+    *summary_routes(),
+    Route(
+        "reporting:dashboard",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug},
+        data=lambda ctx: {"year": 2024, "part": "h1", "sort": "-fd_rate"},
+    ),
+    Route(
+        "reporting:dashboard-export",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug},
+    ),
     Route(
         "services:authority-figures",
         "GET",
@@ -200,7 +266,21 @@ def records(centre):
     version = FilingVersion.objects.create(filing=filing, number=1, content={"name": centre.name})
     run = ReportRun.objects.create(version=version, status="done")
     run.file.save("matrix.pdf", ContentFile(b"%PDF-1.4 matrix"))
+    summaries = [
+        Summary.objects.create(
+            **owner,
+            kind="half",
+            first=dt.date(2024, 1, 1),
+            last=dt.date(2024, 6, 1),
+            title="2024年上半年工作总结",
+        )
+        for owner in ({"centre": centre}, {"authority": centre.sponsor})
+    ]
+    for s in summaries:
+        SummaryVersion.objects.create(summary=s, number=1, texts={}, figures={})
     return {
+        "summary": summaries[0],
+        "authority_summary": summaries[1],
         "filing": filing,
         "activity": Activity.objects.create(centre=centre, date=day, kind=kind, people=30),
         "tally_import": TallyImport.objects.create(centre=centre, year=2024, filename="统计.xlsx"),

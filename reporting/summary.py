@@ -1,0 +1,267 @@
+"""The figures of a work summary (工作总结), as sentences from the stored tallies and roster.
+
+`generate()` returns plain JSON (stored on the summary, so a saved version keeps the figures it
+was written with): numbered sections of clauses, each clause traced to the indicator, period and
+number of centres behind it, plus the weak spots offered for 存在的问题.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from centers.models import Authority, Centre
+from services.models import MonthReport
+from services.periods import Period, month_end
+from services.selectors import Figure, activity_counts, tally_figures
+from staff.selectors import workforce_figures
+
+from . import sentences as s
+
+CHINESE_NUMBERS = "一二三四五六七八九十"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose summary: one centre, or the centres of an authority's subtree."""
+
+    name: str
+    centre: Centre | None = None
+    authority: Authority | None = None
+    authority_ids: tuple[int, ...] = ()
+
+    @property
+    def tally_scope(self) -> Q:
+        if self.centre is not None:
+            return Q(centre=self.centre)
+        return Q(centre__sponsor_id__in=self.authority_ids)
+
+    def centres(self):
+        if self.centre is not None:
+            return Centre.objects.filter(pk=self.centre.pk)
+        return Centre.objects.filter(sponsor_id__in=self.authority_ids)
+
+
+# (key, title, figure codes in the order they are quoted)
+TALLY_SECTIONS = [
+    (
+        "medical",
+        "医疗服务",
+        [
+            "total_visits",
+            "opd_visits",
+            "discharges",
+            "medical_income",
+            "opd_cost",
+            "tcm_visits",
+            "tcm_visit_share",
+            "referrals_up",
+            "referrals_down",
+        ],
+    ),
+    (
+        "public_health",
+        "基本公共卫生服务",
+        [
+            "rec_e_rate",
+            "rec_use_rate",
+            "vac_rate",
+            "newborn_visit_rate",
+            "child_mgmt_rate",
+            "early_reg_rate",
+            "postpartum_rate",
+            "elderly_mgmt_rate",
+            "elderly_check_rate",
+            "htn_mgmt_rate",
+            "htn_std_rate",
+            "dm_mgmt_rate",
+            "dm_std_rate",
+            "smi_prevalence",
+            "smi_std_rate",
+            "tb_mgmt_rate",
+            "tcm_elderly_rate",
+            "tcm_child_rate",
+            "id_timely_rate",
+            "edu_lectures",
+            "edu_lecture_people",
+        ],
+    ),
+    ("family_doctor", "家庭医生签约", ["fd_signed", "fd_rate", "fd_key_signed", "fd_key_rate"]),
+]
+SECTION_KEYS = [k for k, _t, _c in TALLY_SECTIONS] + ["workforce", "activities"]
+SECTION_TITLES = dict((k, t) for k, t, _c in TALLY_SECTIONS) | {
+    "workforce": "人员队伍",
+    "activities": "党建与活动",
+}
+
+
+def expected_months(period: Period, today: dt.date) -> list[dt.date]:
+    """The months of the period that have ended (a summary written mid-period stops there)."""
+    current = today.replace(day=1)
+    return [m for m in period.months if m < current]
+
+
+def missing_months(owner: Owner, months: list[dt.date]) -> dict[dt.date, int]:
+    """{month: centres that have not marked it reported}, counting a centre from its founding."""
+    if not months:
+        return {}
+    centres = list(owner.centres().values_list("pk", "founded_on"))
+    reported = set(
+        MonthReport.objects.filter(
+            centre_id__in=[pk for pk, _f in centres], period__gte=months[0], period__lte=months[-1]
+        ).values_list("centre_id", "period")
+    )
+    missing = {}
+    for month in months:
+        open_then = [
+            pk for pk, founded in centres if founded is None or founded <= month_end(month)
+        ]
+        count = sum(1 for pk in open_then if (pk, month) not in reported)
+        if count:
+            missing[month] = count
+    return missing
+
+
+def _trace(figure: Figure, period: Period, centres: int) -> str:
+    earlier = period.year_earlier()
+    return (
+        f"指标：{figure.name}（{figure.code}）；期间：{_span(period)}，对比{_span(earlier)}；"
+        f"范围：{centres}个中心"
+    )
+
+
+def _span(period: Period) -> str:
+    first, last = period.first, period.last
+    if first == last:
+        return f"{first.year}年{first.month}月"
+    return f"{first.year}年{first.month}月至{last.year}年{last.month}月"
+
+
+def _clause(figure: Figure, period: Period, centres: int) -> dict | None:
+    text = s.figure_sentence(figure)
+    if not text:
+        return None
+    return {
+        "text": text,
+        "code": figure.code,
+        "value": None if figure.value is None else str(figure.value),
+        "previous": None if figure.previous is None else str(figure.previous),
+        "unit": figure.unit,
+        "name": figure.name,
+        "trace": _trace(figure, period, centres),
+    }
+
+
+def _weak_spots(figures: dict[str, Figure]) -> list[str]:
+    """Falling counts and rates below the previous year, as suggestions for 存在的问题."""
+    found = []
+    for _key, _title, codes in TALLY_SECTIONS:
+        for code in codes:
+            figure = figures.get(code)
+            if figure is None or figure.change is None or figure.change >= 0:
+                continue
+            if figure.in_points:
+                found.append(
+                    f"{figure.name}{s.point_words(figure.value, figure.previous, figure.unit)}"
+                )
+            elif not figure.is_rate:
+                found.append(f"{figure.name}{s.growth_words(figure.value, figure.previous)}")
+    return found
+
+
+def _workforce(owner: Owner, period: Period) -> tuple[list[dict], list[str]]:
+    start, end = period.first, month_end(period.last)
+    if owner.centre is not None:
+        w = workforce_figures(centre=owner.centre, start=start, end=end)
+    else:
+        w = workforce_figures(
+            scope=Q(centre__sponsor_id__in=owner.authority_ids), start=start, end=end
+        )
+    trace = f"来源：人员花名册；期间：{_span(period)}"
+    if not w.headcount_end and not w.departures and not w.hires:
+        return [], []
+    clauses = [
+        f"期末在岗职工{w.headcount_end}人，期内平均{s.trim(w.average_headcount, 2)}人",
+        f"卫生技术人员{w.health_professionals}人，其中执业（助理）医师{w.physicians}人、"
+        f"全科医生{w.general_practitioners}人、注册护士{w.nurses}人",
+        f"期内新进{w.hires}人、离职{w.departures}人",
+    ]
+    if w.departure_rate is not None:
+        clauses.append(f"离职率{s.trim(w.departure_rate, 2)}%")
+    if w.off_share_end is not None:
+        clauses.append(f"期末编外人员{w.off_establishment_end}人，占{s.trim(w.off_share_end, 2)}%")
+    if w.nurses_per_physician is not None:
+        clauses.append(f"医护比1:{s.trim(w.nurses_per_physician, 2)}")
+    weak = []
+    months = len(period.months)
+    if w.departure_rate is not None:
+        yearly = w.departure_rate * Decimal(12) / months
+        if yearly > settings.SUMMARY_HIGH_DEPARTURE_RATE:
+            weak.append(
+                f"人员流动较大，期内离职率{s.trim(w.departure_rate, 2)}%"
+                f"（折合全年{s.trim(yearly, 1)}%，高于{settings.SUMMARY_HIGH_DEPARTURE_RATE}%）"
+            )
+    return [{"text": c, "code": "", "trace": trace} for c in clauses], weak
+
+
+def _activities(owner: Owner, period: Period) -> list[dict]:
+    rows = activity_counts(scope=owner.tally_scope, first=period.first, last=month_end(period.last))
+    trace = f"来源：工作记录；期间：{_span(period)}"
+    return [
+        {"text": f"开展{name}{times}次，参与{people}人次", "code": "", "trace": trace}
+        for name, times, people in rows
+    ]
+
+
+def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> dict:
+    """Every generated part of a summary for the owner and period, as JSON."""
+    today = today or timezone.localdate()
+    months = expected_months(period, today)
+    shown = Period(period.first, months[-1], period.label) if months else period
+    figures = tally_figures(scope=owner.tally_scope, period=shown)
+    centres = owner.centres().count()
+    missing = missing_months(owner, months)
+    sections = []
+    for key, title, codes in TALLY_SECTIONS:
+        clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
+        sections.append({"key": key, "title": title, "clauses": clauses})
+    workforce, weak_staff = _workforce(owner, shown)
+    sections.append({"key": "workforce", "title": "人员队伍", "clauses": workforce})
+    sections.append(
+        {"key": "activities", "title": "党建与活动", "clauses": _activities(owner, shown)}
+    )
+    weak = _weak_spots(figures) + weak_staff
+    if missing:
+        weak.append("数据报送不及时：" + s.missing_words(missing).removeprefix("其中"))
+    lead = f"{s.period_words(shown.last)}，{owner.name}"
+    if owner.centre is None:
+        lead += f"（共{centres}个社区卫生服务中心）"
+    return {
+        "owner": owner.name,
+        "period": period.label,
+        "first": period.first.isoformat(),
+        "last": shown.last.isoformat(),
+        "centres": centres,
+        "lead": lead + "各项工作情况如下。" + s.missing_words(missing),
+        "missing": {m.isoformat(): n for m, n in missing.items()},
+        "sections": sections,
+        "weak_spots": weak,
+        "generated_on": today.isoformat(),
+    }
+
+
+def paragraph(section: dict) -> str:
+    """A section's clauses as one paragraph: 'a，b；c，d。'."""
+    if not section["clauses"]:
+        return "本期无已报数据。"
+    return "；".join(c["text"] for c in section["clauses"]) + "。"
+
+
+def section_number(index: int) -> str:
+    """（一）, （二） … for the subsections of 一、工作情况."""
+    return f"（{CHINESE_NUMBERS[index]}）" if index < len(CHINESE_NUMBERS) else f"（{index + 1}）"

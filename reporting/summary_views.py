@@ -1,0 +1,268 @@
+"""Work summaries (工作总结) of a centre or an authority: list, edit, versions, print, PDF, DOCX.
+
+Each view is written once and mounted twice, under a centre and under an authority; the owner
+comes from the URL through `centre_view`/`authority_view`, so scoping is the decorators' job.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from centers.access import authority_view, centre_view
+from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
+from core.errors import DomainError
+
+from . import actions, summary_output
+from .forms import SummaryCreateForm, SummaryTextsForm
+from .models import Summary
+from .summary import SECTION_TITLES, Owner
+
+
+def _owner(request: HttpRequest) -> Owner:
+    centre = getattr(request, "centre", None)
+    if centre is not None:
+        return Owner(name=centre.name, centre=centre)
+    authority = request.authority  # type: ignore[attr-defined]
+    return Owner(
+        name=authority.name,
+        authority=authority,
+        authority_ids=tuple(request.authority_subtree),  # type: ignore[attr-defined]
+    )
+
+
+def _summaries(request: HttpRequest):
+    centre = getattr(request, "centre", None)
+    if centre is not None:
+        return Summary.objects.filter(centre=centre)
+    return Summary.objects.filter(authority=request.authority)  # type: ignore[attr-defined]
+
+
+def _can_write(request: HttpRequest) -> bool:
+    side_centre = getattr(request, "centre", None) is not None
+    return request.access.can(EDIT_RECORDS if side_centre else REVIEW_FILINGS)  # type: ignore[attr-defined]
+
+
+def _require_write(request: HttpRequest) -> None:
+    if not _can_write(request):
+        raise PermissionDenied("read only")
+
+
+def _prefix(request: HttpRequest) -> tuple[str, str]:
+    centre = getattr(request, "centre", None)
+    if centre is not None:
+        return "reporting:centre-", centre.slug
+    return "reporting:authority-", request.authority.slug  # type: ignore[attr-defined]
+
+
+def summary_urls(request: HttpRequest, pk: int | None = None) -> dict[str, str]:
+    """Every summary URL of this owner, so that one template serves centres and authorities."""
+    prefix, slug = _prefix(request)
+    urls = {"list": reverse(prefix + "summaries", args=[slug])}
+    if pk is not None:
+        for name in ("summary", "texts", "regenerate", "document", "pdf", "docx"):
+            view = "summary" if name == "summary" else f"summary-{name}"
+            urls[name] = reverse(prefix + view, args=[slug, pk])
+    return urls
+
+
+def _text_keys() -> list[tuple[str, str]]:
+    keys = [("intro", _("Opening paragraph"))]
+    keys += [
+        (key, _("Notes after %(section)s") % {"section": t}) for key, t in SECTION_TITLES.items()
+    ]
+    return [*keys, ("problems", "二、存在的问题"), ("plans", "三、下一步工作计划")]
+
+
+def _texts_form(summary: Summary, data=None) -> SummaryTextsForm:
+    initial = {"version": summary.version, **summary.texts}
+    return SummaryTextsForm(data, keys=_text_keys(), initial=initial)
+
+
+def _get(request: HttpRequest, pk: int) -> Summary:
+    return get_object_or_404(_summaries(request), pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+def summary_list(request: HttpRequest) -> HttpResponse:
+    """The owner's summaries, newest period first, and the form that starts a new one."""
+    form = SummaryCreateForm(request.POST or None)
+    if request.method == "POST":
+        _require_write(request)
+        if form.is_valid():
+            kind, period = form.period()
+            created = actions.summary_create(
+                owner=_owner(request), period=period, kind=kind, actor=request.user
+            )
+            return redirect(summary_urls(request, created.pk)["summary"])
+    context = {
+        "summaries": _summaries(request).select_related("created_by"),
+        "form": form,
+        "can_write": _can_write(request),
+        "urls": summary_urls(request),
+        "owner_name": _owner(request).name,
+    }
+    return render(
+        request, "reporting/summary_list.html", context, status=400 if form.errors else 200
+    )
+
+
+def _page_context(request: HttpRequest, summary: Summary, form=None, **extra) -> dict:
+    form = form or _texts_form(summary)
+    outline = summary_output.outline(summary.figures, summary.texts)
+    return {
+        "summary": summary,
+        "f": summary.figures,
+        "sections": [(s, form[s["key"]]) for s in outline if s["key"] in form.fields],
+        "form": form,
+        "versions": summary.versions.all()[:20],
+        "can_write": _can_write(request),
+        "urls": summary_urls(request, summary.pk),
+        **extra,
+    }
+
+
+@require_GET
+def summary_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The summary being written: generated figures (traced) between the author's text boxes."""
+    summary = _get(request, pk)
+    return render(request, "reporting/summary_page.html", _page_context(request, summary))
+
+
+@require_POST
+def summary_texts(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the texts as a new version; a stale or bad form comes back with what was typed."""
+    _require_write(request)
+    summary = _get(request, pk)
+    form = _texts_form(summary, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            summary = actions.summary_save_texts(
+                summary_obj=summary, texts=data, version=data["version"], actor=request.user
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("Saved as version %(n)s.") % {"n": summary.versions.first().number}
+            )
+            return redirect(summary_urls(request, summary.pk)["summary"])
+    context = _page_context(request, summary, form)
+    return render(request, "reporting/summary_page.html", context, status=400)
+
+
+@require_POST
+def summary_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Figures from the data as it stands; the author's text stays."""
+    _require_write(request)
+    summary = _get(request, pk)
+    actions.summary_regenerate(summary_obj=summary, owner=_owner(request), actor=request.user)
+    messages.success(request, _("The figures were generated again from the current data."))
+    return redirect(summary_urls(request, summary.pk)["summary"])
+
+
+@require_POST
+def summary_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """Put an earlier version's text back (as a new version)."""
+    _require_write(request)
+    summary = _get(request, pk)
+    get_object_or_404(summary.versions, number=number)
+    actions.summary_restore(summary_obj=summary, number=number, actor=request.user)
+    messages.success(request, _("The text of version %(n)s is back.") % {"n": number})
+    return redirect(summary_urls(request, summary.pk)["summary"])
+
+
+def _version_content(request: HttpRequest, summary: Summary) -> tuple[dict, dict, int | None]:
+    """The current content, or a saved version's when ?version=n names one."""
+    raw = request.GET.get("version", "")
+    if not raw:
+        return summary.figures, summary.texts, None
+    if not raw.isdigit() or len(raw) > 9:
+        raise Http404("no such version")
+    version = get_object_or_404(summary.versions, number=int(raw))
+    return version.figures, version.texts, version.number
+
+
+@require_GET
+def summary_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The summary as a printable page (its own print CSS), current or of a saved version."""
+    summary = _get(request, pk)
+    figures, texts, number = _version_content(request, summary)
+    html = summary_output.document_html(
+        summary=summary,
+        figures=figures,
+        texts=texts,
+        version=number,
+        back=summary_urls(request, pk),
+    )
+    return HttpResponse(html)
+
+
+@require_GET
+def summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same document as PDF, with the annual report's engine and font."""
+    summary = _get(request, pk)
+    figures, texts, _number = _version_content(request, summary)
+    data = summary_output.document_pdf(summary=summary, figures=figures, texts=texts)
+    return _download(data, "application/pdf", f"{summary.title}.pdf")
+
+
+@require_GET
+def summary_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same document for Word, where the final edit happens."""
+    summary = _get(request, pk)
+    figures, texts, _number = _version_content(request, summary)
+    data = summary_output.document_docx(summary=summary, figures=figures, texts=texts)
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return _download(data, mime, f"{summary.title}.docx")
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+VIEWS = {
+    "summaries": ("", summary_list, VIEW_CENTRE, VIEW_AUTHORITY),
+    "summary": ("<int:pk>/", summary_page, VIEW_CENTRE, VIEW_AUTHORITY),
+    "summary-texts": ("<int:pk>/texts/", summary_texts, VIEW_CENTRE, VIEW_AUTHORITY),
+    "summary-regenerate": ("<int:pk>/regenerate/", summary_regenerate, VIEW_CENTRE, VIEW_AUTHORITY),
+    "summary-restore": (
+        "<int:pk>/versions/<int:number>/restore/",
+        summary_restore,
+        VIEW_CENTRE,
+        VIEW_AUTHORITY,
+    ),
+    "summary-document": ("<int:pk>/document/", summary_document, VIEW_CENTRE, VIEW_AUTHORITY),
+    "summary-pdf": ("<int:pk>/pdf/", summary_pdf, VIEW_CENTRE, VIEW_AUTHORITY),
+    "summary-docx": ("<int:pk>/docx/", summary_docx, VIEW_CENTRE, VIEW_AUTHORITY),
+}
+
+
+def mounted() -> list[tuple[str, str, object]]:
+    """(route, name, view) for both owners: centres/<slug>/summaries/… and authorities/<slug>/…."""
+    routes = []
+    for name, (tail, view, centre_cap, authority_cap) in VIEWS.items():
+        routes.append(
+            (
+                f"centres/<slug:centre_slug>/summaries/{tail}",
+                f"centre-{name}",
+                centre_view(centre_cap)(view),
+            )
+        )
+        routes.append(
+            (
+                f"authorities/<slug:authority_slug>/summaries/{tail}",
+                f"authority-{name}",
+                authority_view(authority_cap)(view),
+            )
+        )
+    return routes

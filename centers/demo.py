@@ -307,11 +307,12 @@ def load_demo() -> list[DemoLogin]:
         for login in LOGINS:
             _login(login, authorities, centres)
         # Later apps build on what is above: rosters on departments, filings on everything.
-        from reporting.demo import load_filings_demo
+        from reporting.demo import load_filings_demo, load_summaries_demo
         from services.demo import load_services_demo
         from staff.demo import load_staff_demo
 
         load_staff_demo(centres)
         load_services_demo(centres)
         load_filings_demo(centres)
+        load_summaries_demo(centres)
     return LOGINS

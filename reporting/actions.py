@@ -243,7 +243,7 @@ def _summary_version(summary: Summary, *, actor, note: str) -> SummaryVersion:
         figures=summary.figures,
         note=note,
         saved_by=actor if known else None,
-        saved_by_name=actor.get_username() if known else "",
+        saved_by_name=(actor.get_full_name() or actor.get_username()) if known else "",
     )
 
 

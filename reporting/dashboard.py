@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -76,13 +76,15 @@ class CentreRow:
     def opd_growth(self) -> Decimal | None:
         if self.opd is None or not self.opd_previous:
             return None
-        return ((self.opd - self.opd_previous) / self.opd_previous * 100).quantize(Decimal("0.1"))
+        growth = (self.opd - self.opd_previous) / self.opd_previous * 100
+        return growth.quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     @property
     def completeness(self) -> Decimal | None:
         if not self.expected:
             return None
-        return (Decimal(self.reported) / self.expected * 100).quantize(Decimal("0.1"))
+        share = Decimal(self.reported) / self.expected * 100
+        return share.quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     @property
     def rate_list(self) -> list[tuple[str, Decimal | None]]:
@@ -105,7 +107,7 @@ def score(row: CentreRow) -> Decimal:
     parts["completeness"] = _capped(row.completeness)
     parts["opd_score"] = Decimal(0) if growth is None else _capped(50 + growth)
     total = sum(WEIGHTS[k] * v for k, v in parts.items())
-    return total.quantize(Decimal("0.01"))
+    return total.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _reports(centres: list[Centre], months: list[dt.date]) -> dict[int, int]:
@@ -181,7 +183,8 @@ def sort_rows(rows: list[CentreRow], sort: str) -> list[CentreRow]:
         return sorted(rows, key=lambda r: r.rank)
     present = [r for r in rows if r.sort_value(key) is not None]
     absent = [r for r in rows if r.sort_value(key) is None]
-    present.sort(key=lambda r: r.sort_value(key), reverse=sort.startswith("-"))
+    # Ties keep rank order when descending, so ascending is its exact reverse.
+    present.sort(key=lambda r: (r.sort_value(key), -r.rank), reverse=sort.startswith("-"))
     return present + absent
 
 

@@ -61,3 +61,41 @@ def load_filings_demo(centres: dict[str, Centre]) -> None:
             filing = actions.filing_open(centre=centre, year=year, actor=manager)
             for step in steps:
                 filing = _step(filing, step, manager, reviewers[centre.sponsor.slug])
+
+
+def load_summaries_demo(centres: dict[str, Centre]) -> None:
+    """沙坪坝区 and 磁器口 each have their H1 2024 summary, once, with an opening paragraph."""
+    from centers.models import Authority
+    from services.periods import Period
+
+    from .models import Summary
+    from .summary import Owner
+
+    User = get_user_model()
+    ciqikou = centres["ciqikou"]
+    district = Authority.objects.get(slug="shapingba")
+    subtree = tuple(Authority.objects.filter(parent=district).values_list("pk", flat=True))
+    owners = [
+        (
+            Owner(name=district.name, authority=district, authority_ids=(district.pk, *subtree)),
+            "reviewer",
+        ),
+        (Owner(name=ciqikou.name, centre=ciqikou), "manager"),
+    ]
+    for owner, username in owners:
+        mine = Summary.objects.filter(centre=owner.centre, authority=owner.authority)
+        if mine.filter(first="2024-01-01", last="2024-06-01").exists():
+            continue
+        summary = actions.summary_create(
+            owner=owner,
+            period=Period.half(2024, 1),
+            kind="half",
+            actor=User.objects.get(username=username),
+        )
+        intro = "2024年上半年，围绕年度目标任务，扎实推进各项工作，现将有关情况总结如下。"
+        actions.summary_save_texts(
+            summary_obj=summary,
+            texts=summary.texts | {"intro": intro},
+            version=summary.version,
+            actor=summary.created_by,
+        )

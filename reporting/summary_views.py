@@ -77,7 +77,7 @@ def _text_keys() -> list[tuple[str, str]]:
     keys += [
         (key, _("Notes after %(section)s") % {"section": t}) for key, t in SECTION_TITLES.items()
     ]
-    return [*keys, ("problems", "二、存在的问题"), ("plans", "三、下一步工作计划")]
+    return [*keys, ("problems", _("What the problems are")), ("plans", _("What comes next"))]
 
 
 def _texts_form(summary: Summary, data=None) -> SummaryTextsForm:

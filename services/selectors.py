@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from centers.models import Centre
@@ -288,67 +290,77 @@ def subtree_scope(authority_ids) -> Q:
     return Q(centre__sponsor_id__in=list(authority_ids))
 
 
-def _latest_in(first: dt.date, last: dt.date):
-    """The latest period with a value of the same centre and indicator in [first, last]."""
-    return (
-        TallyValue.objects.filter(
-            centre=OuterRef("centre"),
-            indicator=OuterRef("indicator"),
-            period__gte=first,
-            period__lte=last,
+def _latest(scope: Q, first: dt.date, last: dt.date, **kind) -> dict[tuple[int, str], Decimal]:
+    """Each centre's latest value in [first, last] of the indicators of a kind (one query).
+
+    DISTINCT ON walks the (centre, indicator, period) index on PostgreSQL; elsewhere a window.
+    """
+    rows = TallyValue.objects.filter(
+        scope,
+        period__gte=first,
+        period__lte=last,
+        **{f"indicator__{k}": v for k, v in kind.items()},
+    )
+    if connection.vendor == "postgresql":
+        rows = rows.order_by("centre_id", "indicator_id", "-period").distinct(
+            "centre_id", "indicator_id"
         )
-        .order_by("-period")
-        .values("period")[:1]
-    )
-
-
-def _period_filter(period: Period) -> Q:
-    """Rows that make up a period: flows in it; each centre's latest stock in it; the latest
-    yearly figure of the period's year or the one before (denominators are entered late)."""
-    flows = Q(
-        indicator__aggregation=FLOW,
-        indicator__frequency=MONTHLY,
-        period__gte=period.first,
-        period__lte=period.last,
-    )
-    stocks = Q(
-        indicator__aggregation=STOCK,
-        indicator__frequency=MONTHLY,
-        period=Subquery(_latest_in(period.first, period.last)),
-    )
-    year = period.last.replace(month=1)
-    yearly = Q(
-        indicator__frequency=YEARLY,
-        period=Subquery(_latest_in(year.replace(year=year.year - 1), year)),
-    )
-    return flows | stocks | yearly
+    else:
+        rows = rows.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("centre_id"), F("indicator_id")],
+                order_by=F("period").desc(),
+            )
+        ).filter(rank=1)
+    return {
+        (c, code): v for c, code, v in rows.values_list("centre_id", "indicator__code", "value")
+    }
 
 
 def centre_totals(*, scope: Q, period: Period) -> dict[tuple[int, str], tuple]:
-    """{(centre id, indicator code): (value, value a year earlier)}, one grouped query.
+    """{(centre id, indicator code): (value, value a year earlier)} in five indexed queries.
 
-    Per centre, so that a rate can add up its numerator and denominator over the same centres.
+    Flows add up the months of the period; a stock is each centre's latest value in the period;
+    a yearly figure is the latest of the period's year or the one before (denominators are
+    entered late). Per centre, so that a rate adds its numerator and denominator over the same
+    centres.
     """
     earlier = period.year_earlier()
-    now, then = _period_filter(period), _period_filter(earlier)
-    rows = (
-        TallyValue.objects.filter(scope)
-        .filter(period__gte=dt.date(earlier.first.year - 1, 1, 1), period__lte=period.last)
+    flows = (
+        TallyValue.objects.filter(
+            scope,
+            indicator__aggregation=FLOW,
+            indicator__frequency=MONTHLY,
+            period__gte=earlier.first,
+            period__lte=period.last,
+        )
         .values("centre_id", "indicator__code")
         .annotate(
-            now=Sum("value", filter=now),
-            then=Sum("value", filter=then),
-            n_now=Count("id", filter=now),
-            n_then=Count("id", filter=then),
+            now=Sum("value", filter=Q(period__gte=period.first)),
+            then=Sum("value", filter=Q(period__lte=earlier.last)),
+            n_now=Count("id", filter=Q(period__gte=period.first)),
+            n_then=Count("id", filter=Q(period__lte=earlier.last)),
         )
     )
-    return {
+    totals = {
         (r["centre_id"], r["indicator__code"]): (
             r["now"] if r["n_now"] else None,
             r["then"] if r["n_then"] else None,
         )
-        for r in rows
+        for r in flows
     }
+    year, year_before = period.last.replace(month=1), earlier.last.replace(month=1)
+    spans = [
+        (_latest(scope, period.first, period.last, aggregation=STOCK, frequency=MONTHLY),
+         _latest(scope, earlier.first, earlier.last, aggregation=STOCK, frequency=MONTHLY)),
+        (_latest(scope, add_months(year, -12), year, frequency=YEARLY),
+         _latest(scope, add_months(year_before, -12), year_before, frequency=YEARLY)),
+    ]  # fmt: skip
+    for now, then in spans:
+        for key in now.keys() | then.keys():
+            totals[key] = (now.get(key), then.get(key))
+    return totals
 
 
 def _sum(values) -> Decimal | None:

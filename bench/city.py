@@ -1,0 +1,330 @@
+"""City-scale benchmark: 1,000 centres in 40 districts, 60 staff each, 40 indicators × 60 months.
+
+Run (PostgreSQL only; it builds and drops its own test database):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/chc .venv/bin/python bench/city.py
+
+Each figure is printed beside a bare baseline run in the same process on the same data: the plain
+SQL aggregate for the same figures, or WeasyPrint on the already-rendered page; the ratio is ours
+over the baseline. Targets (issue 7): district summary ≤ 50 ms and ≤ 2× bare, city summary
+≤ 300 ms, dashboards with a fixed number of queries, PDF ≤ 1.5× bare.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+warnings.filterwarnings("ignore", "No directory at")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django_scopes import scopes_disabled  # noqa: E402
+
+from centers.models import Authority, AuthorityMembership, Centre  # noqa: E402
+from services.models import Indicator  # noqa: E402
+from services.periods import Period  # noqa: E402
+
+DISTRICTS, CENTRES, STAFF, MONTHS = 40, 1000, 60, 60
+FIRST_YEAR = 2020  # 60 months: 2020-01 … 2024-12
+RUNS = 15
+PERIOD = Period.half(2024, 1)
+TODAY = dt.date(2025, 3, 1)
+# The 40 indicators: everything the summary and the dashboard quote, then others to make up 40.
+NEEDED = [
+    "res_pop", "rec_filed", "rec_e_filed", "rec_active", "rec_total", "vac_due", "vac_done",
+    "live_births", "newborn_visited", "child_pop", "child_managed", "elderly_pop",
+    "elderly_managed", "elderly_checked", "htn_expected", "htn_managed", "htn_standard",
+    "dm_expected", "dm_managed", "dm_standard", "smi_registered", "smi_standard", "fd_signed",
+    "key_pop", "fd_key_signed", "total_visits", "opd_visits", "discharges", "medical_income",
+    "opd_income", "referrals_up", "referrals_down", "tcm_visits", "edu_lectures",
+    "edu_lecture_people", "tb_notified", "tb_managed", "id_registered", "id_reported", "id_timely",
+]  # fmt: skip
+
+
+def _copy(table: str, columns: str, rows) -> None:
+    """COPY rows into a table: the fast way to write millions of values."""
+    with (
+        connection.cursor() as cursor,
+        cursor.connection.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def _tally_rows(centres: list[int], indicators: list[Indicator]):
+    rng = random.Random(7)
+    months = [dt.date(FIRST_YEAR + i // 12, i % 12 + 1, 1) for i in range(MONTHS)]
+    for centre in centres:
+        size = rng.uniform(0.6, 1.6)
+        for ind in indicators:
+            base = 40_000 * size if ind.aggregation == "stock" else 2_000 * size
+            periods = months if ind.frequency == "monthly" else months[::12]
+            for i, month in enumerate(periods):
+                if month == dt.date(2024, 5, 1) and centre % 97 == 0:
+                    continue  # a few centres have not entered May 2024
+                value = round(base * (1 + 0.004 * i) * rng.uniform(0.9, 1.1))
+                yield (centre, ind.pk, month, value, "", TODAY)
+
+
+def build() -> dict:
+    """The city, its people, its tallies and month reports; prints how long each part took."""
+    started = time.perf_counter()
+    city = Authority.objects.create(name="市卫健委", slug="city")
+    districts = Authority.objects.bulk_create(
+        [Authority(name=f"第{i}区卫健委", slug=f"d{i}", parent=city) for i in range(DISTRICTS)]
+    )
+    centres = Centre.objects.bulk_create(
+        [
+            Centre(name=f"第{i}社区卫生服务中心", slug=f"c{i}", sponsor=districts[i % DISTRICTS])
+            for i in range(CENTRES)
+        ]
+    )
+    ids = [c.pk for c in centres]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, code FROM services_indicator")
+        by_code = {code: pk for pk, code in cursor.fetchall()}
+    indicators = list(Indicator.objects.filter(pk__in=[by_code[c] for c in NEEDED]))
+    _copy(
+        "staff_person",
+        "centre_id, name, gender, birth_date, id_number, education, degree, party_member, "
+        "created_at, updated_at",
+        (
+            (c, f"职工{c}-{n}", "F" if n % 3 else "M", dt.date(1970 + n % 35, 1 + n % 12, 1),
+             "", "", "", False, TODAY, TODAY)
+            for c in ids
+            for n in range(STAFF)
+        ),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, centre_id FROM staff_person ORDER BY id")
+        people = cursor.fetchall()
+    categories = ["physician", "nurse", "nurse", "pharmacist", "technician", "other_health"]
+    _copy(
+        "staff_spell",
+        "person_id, centre_id, hired_on, left_on, leave_reason, category, practice_type, "
+        "general_practice, title, establishment, contract_kind, position, created_at, updated_at",
+        (
+            (pk, centre, dt.date(2015 + n % 9, 1 + n % 12, 1),
+             dt.date(2024, 1 + n % 6, 15) if n % 13 == 0 else None,
+             "resigned" if n % 13 == 0 else "", categories[n % 6], "", n % 6 == 0,
+             "junior", "off" if n % 4 == 0 else "on", "contract", "staff", TODAY, TODAY)
+            for n, (pk, centre) in enumerate(people)
+        ),
+    )  # fmt: skip
+    staff_done = time.perf_counter()
+    _copy(
+        "services_tallyvalue",
+        "centre_id, indicator_id, period, value, comment, updated_at",
+        _tally_rows(ids, indicators),
+    )
+    _copy(
+        "services_monthreport",
+        "centre_id, period, created_at, updated_at",
+        (
+            (c, dt.date(FIRST_YEAR + i // 12, i % 12 + 1, 1), TODAY, TODAY)
+            for c in ids
+            for i in range(MONTHS)
+            if not (i == 52 and c % 97 == 0)
+        ),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT count(*) FROM services_tallyvalue")
+        values = cursor.fetchone()[0]
+    User = get_user_model()
+    reviewer = User.objects.create(username="cityrev")
+    AuthorityMembership.objects.create(user=reviewer, authority=city, role="REVIEWER")
+    print(
+        f"built: {CENTRES:,} centres, {len(people):,} staff, {values:,} tally values "
+        f"(staff {staff_done - started:.0f} s, tallies {time.perf_counter() - staff_done:.0f} s)"
+    )
+    return {"city": city, "district": districts[0], "centre": centres[0], "reviewer": reviewer}
+
+
+def timed(fn, runs: int = RUNS) -> float:
+    """Median milliseconds of fn() after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+BARE_TALLIES = """
+WITH rows AS (
+  SELECT t.centre_id, t.indicator_id, i.aggregation, i.frequency, t.period, t.value
+  FROM services_tallyvalue t
+  JOIN services_indicator i ON i.id = t.indicator_id
+  JOIN centers_centre c ON c.id = t.centre_id
+  WHERE c.sponsor_id = ANY(%(authorities)s) AND t.period BETWEEN %(from)s AND %(to)s
+), flows AS (
+  SELECT centre_id, indicator_id,
+         SUM(value) FILTER (WHERE period BETWEEN %(first)s AND %(last)s) AS now_v,
+         SUM(value) FILTER (WHERE period BETWEEN %(pfirst)s AND %(plast)s) AS then_v
+  FROM rows WHERE aggregation = 'flow' AND frequency = 'monthly' GROUP BY 1, 2
+), stocks AS (
+  SELECT DISTINCT ON (centre_id, indicator_id, span) centre_id, indicator_id, span, value
+  FROM (SELECT *, CASE WHEN period BETWEEN %(first)s AND %(last)s THEN 0
+                       WHEN period BETWEEN %(pfirst)s AND %(plast)s THEN 1 END AS span
+        FROM rows WHERE frequency = 'monthly' AND aggregation = 'stock') s
+  WHERE span IS NOT NULL ORDER BY centre_id, indicator_id, span, period DESC
+)
+SELECT indicator_id, SUM(now_v), SUM(then_v) FROM flows GROUP BY 1
+UNION ALL
+SELECT indicator_id, SUM(value) FILTER (WHERE span = 0), SUM(value) FILTER (WHERE span = 1)
+FROM stocks GROUP BY 1
+"""
+BARE_STAFF = """
+SELECT count(*) FILTER (WHERE hired_on <= %(end)s AND (left_on IS NULL OR left_on >= %(end)s)),
+       count(*) FILTER (WHERE left_on BETWEEN %(start)s AND %(end)s),
+       count(*) FILTER (WHERE hired_on BETWEEN %(start)s AND %(end)s)
+FROM staff_spell s JOIN centers_centre c ON c.id = s.centre_id
+WHERE c.sponsor_id = ANY(%(authorities)s)
+"""
+
+
+def bare_summary(authorities: list[int]) -> None:
+    """The same tally and roster figures in hand-written SQL, without sentences."""
+    earlier = PERIOD.year_earlier()
+    params = {
+        "authorities": authorities,
+        "from": earlier.first,
+        "to": PERIOD.last,
+        "first": PERIOD.first,
+        "last": PERIOD.last,
+        "pfirst": earlier.first,
+        "plast": earlier.last,
+        "start": PERIOD.first,
+        "end": dt.date(2024, 6, 30),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(BARE_TALLIES, params)
+        cursor.fetchall()
+        cursor.execute(BARE_STAFF, params)
+        cursor.fetchall()
+
+
+def report(label: str, ours: float, bare: float | None, note: str = "") -> None:
+    ratio = f"{ours / bare:>6.2f}×" if bare else "       "
+    base = f"{bare:>9.1f}" if bare else " " * 9
+    print(f"{label:<34}{ours:>9.1f}{base}{ratio}  {note}")
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("bench/city.py needs PostgreSQL: set DATABASE_URL=postgres://…")
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        with scopes_disabled():
+            run(build())
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run(data: dict) -> None:
+    from reporting.summary import Owner, generate
+
+    district, city = data["district"], data["city"]
+    all_ids = [city.pk, *Authority.objects.filter(parent=city).values_list("pk", flat=True)]
+    district_owner = Owner(name=district.name, authority=district, authority_ids=(district.pk,))
+    city_owner = Owner(name=city.name, authority=city, authority_ids=tuple(all_ids))
+    print(f"{'median of ' + str(RUNS):<34}{'ours ms':>9}{'bare ms':>9}{'ratio':>7}")
+    for label, owner, ids in (
+        ("district summary (25 centres)", district_owner, [district.pk]),
+        ("city summary (1,000 centres)", city_owner, all_ids),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            generate(owner=owner, period=PERIOD, today=TODAY)
+        ours = timed(lambda o=owner: generate(owner=o, period=PERIOD, today=TODAY))
+        bare = timed(lambda i=ids: bare_summary(i))
+        report(label, ours, bare, f"{len(queries)} queries")
+        if "-v" in sys.argv:
+            for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]:
+                print(f"    {float(q['time']) * 1000:7.1f} ms  {q['sql'][:150]}")
+    dashboards(data)
+    pdf(data)
+    cell_save(data)
+
+
+def dashboards(data: dict) -> None:
+    client = Client()
+    client.force_login(data["reviewer"])
+    for label, slug in (
+        ("dashboard, district", data["district"].slug),
+        ("dashboard, city", "city"),
+    ):
+        url = f"/authorities/{slug}/dashboard/?year=2024&part=h1"
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        ours = timed(lambda u=url: client.get(u), runs=5)
+        report(label, ours, None, f"{len(queries)} queries")
+
+
+def pdf(data: dict) -> None:
+    from weasyprint import HTML
+
+    from reporting.actions import content_of, filing_open
+    from reporting.pdf import font_config, report_html, report_pdf
+
+    centre = data["centre"]
+    filing = filing_open(centre=centre, year=2024, actor=data["reviewer"])
+    content = content_of(filing)
+    html = report_html(content=content, centre=centre, year=2024, pdf=True)
+
+    def bare() -> None:
+        HTML(string=html, base_url=str(Path(__file__).parent.parent)).write_pdf(
+            font_config=font_config()
+        )
+
+    ours = timed(lambda: report_pdf(content=content, centre=centre, year=2024), runs=5)
+    report("annual report PDF", ours, timed(bare, runs=5), "bare: WeasyPrint on the same HTML")
+
+
+def cell_save(data: dict) -> None:
+    from services.actions import tally_save
+
+    centre = data["centre"]
+    indicator = Indicator.objects.get(code="opd_visits")
+    month = dt.date(2024, 12, 1)
+    values = iter(range(1000, 100_000))
+
+    def ours() -> None:
+        tally_save(
+            centre=centre,
+            indicator=indicator,
+            period=month,
+            raw=str(next(values)),
+            actor=data["reviewer"],
+            warnings=False,
+        )
+
+    def bare() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE services_tallyvalue SET value = %s WHERE centre_id = %s "
+                "AND indicator_id = %s AND period = %s",
+                [next(values), centre.pk, indicator.pk, month],
+            )
+
+    report("tally cell save", timed(ours), timed(bare), "bare: one UPDATE")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The reviewer dashboard: indicators per centre, the score worked by hand, sorting, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from reporting.dashboard import dashboard_rows, monthly_trend
+from reporting.tests.data import H1_2024, TODAY
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def _by_slug(rows):
+    return {r.centre.slug: r for r in rows}
+
+
+def test_score_rank_and_indicators_by_hand(district, district_data):
+    rows = _by_slug(dashboard_rows(authority_ids=[district.pk], period=H1_2024, today=TODAY))
+    assert set(rows) == {"jia", "yi", "bing"}  # never the other district's centre
+    a, b, c = rows["jia"], rows["yi"], rows["bing"]
+    # 甲: 36,000 vs 30,000 → +20.0% → growth score 70; 签约率 16000/50000 = 32%; 6 of 6 months.
+    assert (a.opd, a.opd_previous, a.opd_growth) == (D(36000), D(30000), D("20.0"))
+    assert a.rates["fd_rate"] == D("32.00") and a.completeness == D("100.0")
+    # 0.15×32 + 0.15×100 + 0.10×70 = 26.80
+    assert a.score == D("26.80")
+    # 乙: 35,000 vs 36,000 → −2.8% → 47.2; 8864/30000 = 29.55%; 5 of 6 = 83.3%
+    # 0.15×29.55 + 0.15×83.3 + 0.10×47.2 = 21.6475 → 21.65
+    assert b.opd_growth == D("-2.8") and b.completeness == D("83.3")
+    assert b.score == D("21.65")
+    # 丙 opened 15 April: 2 of 3 months (April–June) → 66.7%; 0.15×66.7 = 10.005 → 10.01
+    assert (c.reported, c.expected, c.completeness) == (2, 3, D("66.7"))
+    assert c.score == D("10.01")
+    assert [a.rank, b.rank, c.rank] == [1, 2, 3]
+
+
+def test_sorting_either_way_with_missing_values_last(district, district_data):
+    def order(sort):
+        rows = dashboard_rows(authority_ids=[district.pk], period=H1_2024, sort=sort, today=TODAY)
+        return [r.centre.slug for r in rows]
+
+    assert order("-score") == ["jia", "yi", "bing"]
+    assert order("score") == ["bing", "yi", "jia"]
+    assert order("fd_rate") == ["yi", "jia", "bing"]
+    assert order("-fd_rate") == ["jia", "yi", "bing"]
+    assert order("nonsense") == ["jia", "yi", "bing"]
+
+
+def test_monthly_trend_sums_the_subtree(district, district_data):
+    trend = monthly_trend(authority_ids=[district.pk], code="opd_visits", year=2024)
+    assert trend["current"][:6] == [13000, 13000, 13000, 13000, 6000, 13000]
+    assert trend["previous"][:6] == [11000] * 6
+    assert trend["current"][6:] == [None] * 6
+
+
+def test_dashboard_page_and_export(
+    client, reviewer, district, district_data, django_assert_max_num_queries
+):
+    client.force_login(reviewer)
+    url = reverse("reporting:dashboard", args=[district.slug])
+    query = {"year": 2024, "part": "h1", "sort": "-score", "trend": "opd_visits"}
+    with django_assert_max_num_queries(18):
+        page = client.get(url, query)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "26.80" in body and "综合得分 = 0.15×全人群签约率" in body
+    assert 'id="trend-data"' in body and "chart.umd.min.js" in body
+    export = client.get(reverse("reporting:dashboard-export", args=[district.slug]), query)
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(min_row=3, max_row=5, values_only=True))
+    assert [r[1] for r in rows] == ["甲中心", "乙中心", "丙中心"]
+    assert rows[0][0] == 1 and rows[0][-1] == pytest.approx(26.8)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"year": "abc"}, {"year": 99999}, {"part": "h9"}, {"sort": "x" * 100}, {"trend": "nope"}],
+)
+def test_odd_dashboard_queries_fall_back(client, reviewer, district, query):
+    client.force_login(reviewer)
+    assert (
+        client.get(reverse("reporting:dashboard", args=[district.slug]), query).status_code == 200
+    )
+
+
+def test_dashboard_queries_do_not_grow_with_centres(
+    client, reviewer, district, django_assert_max_num_queries
+):
+    from centers.tests.factories import CentreFactory
+
+    for i in range(30):
+        CentreFactory(
+            name=f"中心{i}", slug=f"c{i}", sponsor=district, founded_on=dt.date(2000, 1, 1)
+        )
+    client.force_login(reviewer)
+    with django_assert_max_num_queries(18):
+        client.get(reverse("reporting:dashboard", args=[district.slug]), {"year": 2024})

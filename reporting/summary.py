@@ -35,12 +35,6 @@ class Owner:
     authority: Authority | None = None
     authority_ids: tuple[int, ...] = ()
 
-    @property
-    def tally_scope(self) -> Q:
-        if self.centre is not None:
-            return Q(centre=self.centre)
-        return Q(centre__sponsor_id__in=self.authority_ids)
-
     def centres(self):
         if self.centre is not None:
             return Centre.objects.filter(pk=self.centre.pk)
@@ -106,11 +100,10 @@ def expected_months(period: Period, today: dt.date) -> list[dt.date]:
     return [m for m in period.months if m < current]
 
 
-def missing_months(owner: Owner, months: list[dt.date]) -> dict[dt.date, int]:
+def missing_months(centres: list[tuple[int, dt.date | None]], months: list[dt.date]) -> dict:
     """{month: centres that have not marked it reported}, counting a centre from its founding."""
     if not months:
         return {}
-    centres = list(owner.centres().values_list("pk", "founded_on"))
     reported = set(
         MonthReport.objects.filter(
             centre_id__in=[pk for pk, _f in centres], period__gte=months[0], period__lte=months[-1]
@@ -174,14 +167,12 @@ def _weak_spots(figures: dict[str, Figure]) -> list[str]:
     return found
 
 
-def _workforce(owner: Owner, period: Period) -> tuple[list[dict], list[str]]:
+def _workforce(owner: Owner, scope: Q, period: Period) -> tuple[list[dict], list[str]]:
     start, end = period.first, month_end(period.last)
     if owner.centre is not None:
         w = workforce_figures(centre=owner.centre, start=start, end=end)
     else:
-        w = workforce_figures(
-            scope=Q(centre__sponsor_id__in=owner.authority_ids), start=start, end=end
-        )
+        w = workforce_figures(scope=scope, start=start, end=end)
     trace = f"来源：人员花名册；期间：{_span(period)}"
     if not w.headcount_end and not w.departures and not w.hires:
         return [], []
@@ -209,8 +200,8 @@ def _workforce(owner: Owner, period: Period) -> tuple[list[dict], list[str]]:
     return [{"text": c, "code": "", "trace": trace} for c in clauses], weak
 
 
-def _activities(owner: Owner, period: Period) -> list[dict]:
-    rows = activity_counts(scope=owner.tally_scope, first=period.first, last=month_end(period.last))
+def _activities(scope: Q, period: Period) -> list[dict]:
+    rows = activity_counts(scope=scope, first=period.first, last=month_end(period.last))
     trace = f"来源：工作记录；期间：{_span(period)}"
     return [
         {"text": f"开展{name}{times}次，参与{people}人次", "code": "", "trace": trace}
@@ -223,17 +214,19 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     today = today or timezone.localdate()
     months = expected_months(period, today)
     shown = Period(period.first, months[-1], period.label) if months else period
-    figures = tally_figures(scope=owner.tally_scope, period=shown)
-    centres = owner.centres().count()
-    missing = missing_months(owner, months)
+    founded = list(owner.centres().values_list("pk", "founded_on"))
+    scope = Q(centre_id__in=[pk for pk, _f in founded])
+    figures = tally_figures(scope=scope, period=shown)
+    centres = len(founded)
+    missing = missing_months(founded, months)
     sections = []
     for key, title, codes in TALLY_SECTIONS:
         clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
         sections.append({"key": key, "title": title, "clauses": clauses})
-    workforce, weak_staff = _workforce(owner, shown)
+    workforce, weak_staff = _workforce(owner, scope, shown)
     sections.append({"key": "workforce", "title": "人员队伍", "clauses": workforce})
     sections.append(
-        {"key": "activities", "title": "党建与活动", "clauses": _activities(owner, shown)}
+        {"key": "activities", "title": "党建与活动", "clauses": _activities(scope, shown)}
     )
     weak = _weak_spots(figures) + weak_staff
     if missing:

@@ -290,16 +290,15 @@ def subtree_scope(authority_ids) -> Q:
     return Q(centre__sponsor_id__in=list(authority_ids))
 
 
-def _latest(scope: Q, first: dt.date, last: dt.date, **kind) -> dict[tuple[int, str], Decimal]:
-    """Each centre's latest value in [first, last] of the indicators of a kind (one query).
+def _latest(scope: Q, first: dt.date, last: dt.date, ids: dict[int, str]) -> dict:
+    """Each centre's latest value in [first, last] of these indicators (one query).
 
     DISTINCT ON walks the (centre, indicator, period) index on PostgreSQL; elsewhere a window.
     """
+    if not ids:
+        return {}
     rows = TallyValue.objects.filter(
-        scope,
-        period__gte=first,
-        period__lte=last,
-        **{f"indicator__{k}": v for k, v in kind.items()},
+        scope, indicator_id__in=list(ids), period__gte=first, period__lte=last
     )
     if connection.vendor == "postgresql":
         rows = rows.order_by("centre_id", "indicator_id", "-period").distinct(
@@ -313,29 +312,39 @@ def _latest(scope: Q, first: dt.date, last: dt.date, **kind) -> dict[tuple[int, 
                 order_by=F("period").desc(),
             )
         ).filter(rank=1)
+    return {(c, ids[i]): v for c, i, v in rows.values_list("centre_id", "indicator_id", "value")}
+
+
+def _of_kind(indicators, aggregation, frequency) -> dict[int, str]:
     return {
-        (c, code): v for c, code, v in rows.values_list("centre_id", "indicator__code", "value")
+        i.pk: i.code
+        for i in indicators
+        if i.frequency == frequency and (aggregation is None or i.aggregation == aggregation)
     }
 
 
-def centre_totals(*, scope: Q, period: Period) -> dict[tuple[int, str], tuple]:
+def centre_totals(
+    *, scope: Q, period: Period, indicators: list[Indicator] | None = None
+) -> dict[tuple[int, str], tuple]:
     """{(centre id, indicator code): (value, value a year earlier)} in five indexed queries.
 
     Flows add up the months of the period; a stock is each centre's latest value in the period;
     a yearly figure is the latest of the period's year or the one before (denominators are
     entered late). Per centre, so that a rate adds its numerator and denominator over the same
-    centres.
+    centres. Indicators are matched by id, so no query joins the catalogue.
     """
+    if indicators is None:
+        indicators = list(Indicator.objects.filter(is_active=True))
     earlier = period.year_earlier()
+    flow_ids = _of_kind(indicators, FLOW, MONTHLY)
     flows = (
         TallyValue.objects.filter(
             scope,
-            indicator__aggregation=FLOW,
-            indicator__frequency=MONTHLY,
+            indicator_id__in=list(flow_ids),
             period__gte=earlier.first,
             period__lte=period.last,
         )
-        .values("centre_id", "indicator__code")
+        .values("centre_id", "indicator_id")
         .annotate(
             now=Sum("value", filter=Q(period__gte=period.first)),
             then=Sum("value", filter=Q(period__lte=earlier.last)),
@@ -344,18 +353,19 @@ def centre_totals(*, scope: Q, period: Period) -> dict[tuple[int, str], tuple]:
         )
     )
     totals = {
-        (r["centre_id"], r["indicator__code"]): (
+        (r["centre_id"], flow_ids[r["indicator_id"]]): (
             r["now"] if r["n_now"] else None,
             r["then"] if r["n_then"] else None,
         )
         for r in flows
     }
+    stocks, yearly = _of_kind(indicators, STOCK, MONTHLY), _of_kind(indicators, None, YEARLY)
     year, year_before = period.last.replace(month=1), earlier.last.replace(month=1)
     spans = [
-        (_latest(scope, period.first, period.last, aggregation=STOCK, frequency=MONTHLY),
-         _latest(scope, earlier.first, earlier.last, aggregation=STOCK, frequency=MONTHLY)),
-        (_latest(scope, add_months(year, -12), year, frequency=YEARLY),
-         _latest(scope, add_months(year_before, -12), year_before, frequency=YEARLY)),
+        (_latest(scope, period.first, period.last, stocks),
+         _latest(scope, earlier.first, earlier.last, stocks)),
+        (_latest(scope, add_months(year, -12), year, yearly),
+         _latest(scope, add_months(year_before, -12), year_before, yearly)),
     ]  # fmt: skip
     for now, then in spans:
         for key in now.keys() | then.keys():
@@ -382,12 +392,13 @@ def _rate_sums(per_centre: dict, numerator: str, denominator: str, which: int):
 
 def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
     """Every active indicator and rate for a period with 同比: what the reports call."""
-    per_centre = centre_totals(scope=scope, period=period)
+    indicators = list(Indicator.objects.filter(is_active=True))
+    per_centre = centre_totals(scope=scope, period=period, indicators=indicators)
     by_code: dict[str, list] = {}
     for (_centre, code), pair in per_centre.items():
         by_code.setdefault(code, []).append(pair)
     figures = {}
-    for indicator in Indicator.objects.filter(is_active=True):
+    for indicator in indicators:
         pairs = by_code.get(indicator.code, [])
         figures[indicator.code] = Figure(
             indicator.code,

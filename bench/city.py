@@ -190,17 +190,32 @@ UNION ALL
 SELECT indicator_id, SUM(value) FILTER (WHERE span = 0), SUM(value) FILTER (WHERE span = 1)
 FROM stocks GROUP BY 1
 """
-BARE_STAFF = """
-SELECT count(*) FILTER (WHERE hired_on <= %(end)s AND (left_on IS NULL OR left_on >= %(end)s)),
-       count(*) FILTER (WHERE left_on BETWEEN %(start)s AND %(end)s),
-       count(*) FILTER (WHERE hired_on BETWEEN %(start)s AND %(end)s)
-FROM staff_spell s JOIN centers_centre c ON c.id = s.centre_id
-WHERE c.sponsor_id = ANY(%(authorities)s)
+MONTH_ENDS = ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30"]
+ON_DAY = "hired_on <= '{d}' AND (left_on IS NULL OR left_on >= '{d}')"
+BARE_STAFF = (
+    "SELECT count(*) FILTER (WHERE left_on BETWEEN %(start)s AND %(end)s), "
+    "count(*) FILTER (WHERE hired_on BETWEEN %(start)s AND %(end)s), "
+    "count(*) FILTER (WHERE category IN ('physician', 'assistant_physician') AND "
+    + ON_DAY.format(d="2024-06-30")
+    + "), "
+    + ", ".join(
+        f"count(*) FILTER (WHERE {ON_DAY.format(d=d)}), "
+        f"count(*) FILTER (WHERE establishment = 'off' AND {ON_DAY.format(d=d)})"
+        for d in MONTH_ENDS
+    )
+    + " FROM staff_spell s JOIN centers_centre c ON c.id = s.centre_id"
+    " WHERE c.sponsor_id = ANY(%(authorities)s)"
+)  # the month-end headcounts that averages need, as workforce_figures counts them
+
+
+BARE_REPORTS = """
+SELECT period, count(*) FROM services_monthreport r JOIN centers_centre c ON c.id = r.centre_id
+WHERE c.sponsor_id = ANY(%(authorities)s) AND period BETWEEN %(first)s AND %(last)s GROUP BY 1
 """
 
 
 def bare_summary(authorities: list[int]) -> None:
-    """The same tally and roster figures in hand-written SQL, without sentences."""
+    """The same tally, roster and reporting figures in hand-written SQL, without sentences."""
     earlier = PERIOD.year_earlier()
     params = {
         "authorities": authorities,
@@ -217,6 +232,8 @@ def bare_summary(authorities: list[int]) -> None:
         cursor.execute(BARE_TALLIES, params)
         cursor.fetchall()
         cursor.execute(BARE_STAFF, params)
+        cursor.fetchall()
+        cursor.execute(BARE_REPORTS, params)
         cursor.fetchall()
 
 
@@ -255,6 +272,13 @@ def run(data: dict) -> None:
         ours = timed(lambda o=owner: generate(owner=o, period=PERIOD, today=TODAY))
         bare = timed(lambda i=ids: bare_summary(i))
         report(label, ours, bare, f"{len(queries)} queries")
+        if "--profile" in sys.argv:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(generate, owner=owner, period=PERIOD, today=TODAY)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
         if "-v" in sys.argv:
             for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]:
                 print(f"    {float(q['time']) * 1000:7.1f} ms  {q['sql'][:150]}")

@@ -378,13 +378,15 @@ def _sum(values) -> Decimal | None:
     return sum(present) if present else None
 
 
-def _rate_sums(per_centre: dict, numerator: str, denominator: str, which: int):
+def _rate_sums(per_centre: dict, numerator: str, denominator: str, which: int, centres=None):
     """Numerator and denominator added up over the centres that have both."""
-    centres = {c for c, _code in per_centre}
+    if centres is None:
+        centres = {c for c, _code in per_centre}
     num = den = None
+    nothing = (None, None)
     for centre in centres:
-        top = per_centre.get((centre, numerator), (None, None))[which]
-        bottom = per_centre.get((centre, denominator), (None, None))[which]
+        top = per_centre.get((centre, numerator), nothing)[which]
+        bottom = per_centre.get((centre, denominator), nothing)[which]
         if top is not None and bottom:
             num, den = (num or 0) + top, (den or 0) + bottom
     return num, den
@@ -409,6 +411,7 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
             _sum(p[1] for p in pairs),
             indicator.category,
         )
+    centres = {c for c, _code in per_centre}
     for rate in Rate.objects.select_related("numerator", "denominator"):
         codes = (rate.numerator.code, rate.denominator.code)
         figures[rate.code] = Figure(
@@ -416,8 +419,8 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
             rate.name,
             rate.suffix,
             True,
-            rate_value(*_rate_sums(per_centre, *codes, 0), rate.scale),
-            rate_value(*_rate_sums(per_centre, *codes, 1), rate.scale),
+            rate_value(*_rate_sums(per_centre, *codes, 0, centres), rate.scale),
+            rate_value(*_rate_sums(per_centre, *codes, 1, centres), rate.scale),
             rate.category,
         )
     return figures

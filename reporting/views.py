@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,6 +25,7 @@ from centers.permissions import (
 from core.errors import DomainError
 
 from . import actions, selectors
+from .forms import CommentForm, NarrativeForm, ReasonForm, first_error
 from .models import AnnualFiling, FilingVersion, ReportRun
 from .pdf import report_context
 from .sections import SECTIONS
@@ -100,34 +102,45 @@ def filing_refresh(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(EDIT_RECORDS)
 def filing_narrative(request: CentreRequest, year: int) -> HttpResponse:
-    """Save 开展业务活动情况; a stale form is refused and its text kept on the page."""
+    """Save 开展业务活动情况; a stale or invalid form is refused and its text kept on the page."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
-    text = request.POST.get("narrative", "")[:50_000]
-    try:
-        version = int(request.POST.get("version", "0"))
-    except ValueError:
-        version = 0
+    form = NarrativeForm(request.POST)
+    if not form.is_valid():
+        typed = request.POST.get("narrative", "").replace("\x00", "")
+        return _narrative_refused(request, filing, first_error(form), typed)
+    text = form.cleaned_data["narrative"]
     try:
         actions.filing_save_narrative(
             filing=filing,
             narrative=text,
-            version=version,
+            version=form.cleaned_data["version"],
             actor=request.user,
             access=request.access,
         )
     except DomainError as exc:
-        context = {"year": year, "filing": filing, "error": str(exc), "typed": text}
-        return render(
-            request,
-            "reporting/narrative_conflict.html",
-            context,
-        )
+        return _narrative_refused(request, filing, str(exc), text)
     messages.success(request, _("Saved."))
     return redirect("reporting:filing", request.centre.slug, year)
 
 
-def _transition(request: CentreRequest, year: int, act, success: str, **kwargs) -> HttpResponse:
+def _narrative_refused(
+    request: CentreRequest, filing: AnnualFiling, error: str, typed: str
+) -> HttpResponse:
+    """Both texts side by side, so nothing typed is lost."""
+    context = {"year": filing.year, "filing": filing, "error": error, "typed": typed}
+    return render(request, "reporting/narrative_conflict.html", context)
+
+
+def _transition(
+    request: CentreRequest, year: int, act, success: str, form_class: type[Form] | None = None
+) -> HttpResponse:
+    """Run one workflow step; a note, if any, passes its form first (no NUL, not too long)."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("reporting:filing", request.centre.slug, year)
+    kwargs = form.cleaned_data if form is not None else {}
     try:
         act(filing=filing, actor=request.user, access=request.access, **kwargs)
     except DomainError as exc:
@@ -148,18 +161,16 @@ def filing_submit(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(REVIEW_FILINGS)
 def filing_return(request: CentreRequest, year: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")[:2000]
     return _transition(
-        request, year, actions.filing_return, _("The report is returned."), reason=reason
+        request, year, actions.filing_return, _("The report is returned."), ReasonForm
     )
 
 
 @require_POST
 @centre_view(REVIEW_FILINGS)
 def filing_approve(request: CentreRequest, year: int) -> HttpResponse:
-    comment = request.POST.get("comment", "")[:2000]
     return _transition(
-        request, year, actions.filing_approve, _("The report is approved."), comment=comment
+        request, year, actions.filing_approve, _("The report is approved."), CommentForm
     )
 
 
@@ -172,9 +183,8 @@ def filing_publish(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(REVIEW_FILINGS)
 def filing_reopen(request: CentreRequest, year: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")[:2000]
     return _transition(
-        request, year, actions.filing_reopen, _("The report is reopened."), reason=reason
+        request, year, actions.filing_reopen, _("The report is reopened."), ReasonForm
     )
 
 

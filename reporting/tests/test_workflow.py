@@ -4,14 +4,13 @@ prefill, notifications, the year's tallies frozen on approval, and 公示."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from centers.access import Access
-from centers.models import CentreYear, Licence, RegistrationChange
+from centers.models import Licence, RegistrationChange
 from centers.permissions import CLERK, MANAGER, REVIEWER
 from core.errors import DomainError
 from reporting import actions
@@ -24,27 +23,6 @@ from staff.tests.factories import PersonFactory, SpellFactory
 pytestmark = pytest.mark.django_db
 M, C, R = Access(frozenset({MANAGER})), Access(frozenset({CLERK})), Access(frozenset({REVIEWER}))
 S = AnnualFiling.Status
-
-
-@pytest.fixture
-def ready(centre, manager):
-    """A centre whose certificate data is complete, and its opened 2024 draft."""
-    centre.credit_code = "12500106450412352T"
-    centre.purpose = "为人民健康提供基本医疗卫生服务。"
-    centre.capital = Decimal("233.88")
-    centre.funding_source_id = None
-    centre.save()
-    from centers.models import FundingSource
-
-    centre.funding_source = FundingSource.objects.get(name="自收自支")
-    centre.save()
-    CentreYear.objects.create(
-        centre=centre,
-        year=2024,
-        net_assets_begin=Decimal("244.64"),
-        net_assets_end=Decimal("233.88"),
-    )
-    return actions.filing_open(centre=centre, year=2024, actor=manager)
 
 
 def test_the_happy_path_and_its_timeline(

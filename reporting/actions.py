@@ -2,7 +2,8 @@
 who, when and why, and sends its mail after commit.
 
 草稿 → 待审核 (manager) → 已退回 (reviewer, reason required) → 待审核 … → 审核通过 (reviewer) →
-已公示 (reviewer); a reviewer may reopen an approved or published filing, with a reason.
+已公示 (reviewer); a reviewer may reopen an approved filing, with a reason. Publishing is final:
+a published report has been shown to the public and is not taken back.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ TRANSITIONS = {
     (S.SUBMITTED, S.APPROVED): REVIEW_FILINGS,
     (S.APPROVED, S.PUBLISHED): REVIEW_FILINGS,
     (S.APPROVED, S.RETURNED): REVIEW_FILINGS,  # reopen
-    (S.PUBLISHED, S.RETURNED): REVIEW_FILINGS,  # reopen
 }
 STALE = gettext_lazy(
     "Someone else saved this report while you were editing it. Your text is still in the box: "
@@ -209,10 +209,10 @@ def filing_publish(*, filing: AnnualFiling, actor, access: Access) -> AnnualFili
 
 @transaction.atomic
 def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
-    """Send an approved (or published) report back for changes; its year unfreezes."""
+    """Send an approved, not yet published report back for changes; its year unfreezes."""
     if not reason.strip():
         raise DomainError(_("Say why the report is reopened."))
-    if _lock(filing).status not in (S.APPROVED, S.PUBLISHED):
+    if _lock(filing).status != S.APPROVED:
         raise TransitionNotAllowed(_("Only an approved report can be reopened."))
     return _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
 

@@ -70,6 +70,7 @@ def test_the_happy_path_and_its_timeline(
         (["submit"], "return", C),
         (["submit", "approve"], "reopen", M),
         (["submit"], "reopen", R),  # only approved ones reopen
+        (["submit", "approve", "publish"], "reopen", R),  # published is final
     ],
 )
 def test_forbidden_moves_raise_a_domain_error(ready, manager, reviewer, steps, act, access):
@@ -247,3 +248,16 @@ def test_reviewer_list_counts_states_and_flags_overdue(client, ready, reviewer, 
             reverse("reporting:authority-filings", args=[district.slug, 2024]), {"state": "overdue"}
         )
         assert "未开始中心" in overdue.content.decode()
+
+
+def test_the_page_offers_reopen_for_approved_reports_only(client, ready, manager, reviewer):
+    filing = actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
+    filing = actions.filing_approve(filing=filing, comment="", actor=reviewer, access=R)
+    client.force_login(reviewer)
+    url = reverse("reporting:filing", args=[filing.centre.slug, 2024])
+    reopen = reverse("reporting:filing-reopen", args=[filing.centre.slug, 2024])
+    assert reopen in client.get(url).content.decode()
+    actions.filing_publish(filing=filing, actor=reviewer, access=R)
+    assert reopen not in client.get(url).content.decode()
+    client.post(reopen, {"reason": "数据有误"})
+    assert AnnualFiling.objects.get().status == S.PUBLISHED

@@ -8,6 +8,8 @@ a published report has been shown to the public and is not taken back.
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,6 +27,7 @@ from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
 
 S = AnnualFiling.Status
+logger = logging.getLogger(__name__)
 
 # (from, to) → the capability the move needs.
 TRANSITIONS = {
@@ -43,6 +46,22 @@ STALE = gettext_lazy(
 
 class TransitionNotAllowed(DomainError):
     """The move is not possible from this state or for this role."""
+
+
+def _after_commit(task, **kwargs) -> None:
+    """Queue a task once the step commits; a failed hand-off is logged and the step still stands.
+
+    Without a broker tasks run inline, so a failing task would otherwise turn a committed
+    submission into a 500; with Redis down, .delay() itself raises.
+    """
+
+    def hand_off() -> None:
+        try:
+            task.delay(**kwargs)
+        except Exception:
+            logger.exception("%s was not handed off (%s)", task.name, kwargs)
+
+    transaction.on_commit(hand_off)
 
 
 def _lock(filing: AnnualFiling) -> AnnualFiling:
@@ -85,7 +104,7 @@ def _move(
     )
     from .tasks import notify_filing_event_task
 
-    transaction.on_commit(lambda: notify_filing_event_task.delay(event_id=event.pk))
+    _after_commit(notify_filing_event_task, event_id=event.pk)
     return locked
 
 
@@ -185,7 +204,7 @@ def filing_submit(
     if render_pdf:  # the demo loader skips it; the PDF is made on first request instead
         from .tasks import filing_render_pdf_task
 
-        transaction.on_commit(lambda: filing_render_pdf_task.delay(version_id=version.pk))
+        _after_commit(filing_render_pdf_task, version_id=version.pk)
     return moved
 
 

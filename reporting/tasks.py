@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 import time
 
 from celery import shared_task
@@ -52,7 +53,11 @@ def filing_render_pdf_task(*, version_id: int) -> str:
     return run.status
 
 
-@shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+# A mail server that is restarting or unreachable (OSError; SMTPException is one) is worth a retry.
+MAIL_RETRY_FOR = (OperationalError, OSError, smtplib.SMTPException)
+
+
+@shared_task(autoretry_for=MAIL_RETRY_FOR, max_retries=3, retry_backoff=True)
 def notify_filing_event_task(*, event_id: int) -> int:
     """Mail reviewers when a report is submitted, and the centre's managers when it is returned,
     approved or published; returns how many were written to."""

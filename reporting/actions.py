@@ -65,8 +65,11 @@ def _after_commit(task, **kwargs) -> None:
 
 
 def _lock(filing: AnnualFiling) -> AnnualFiling:
+    """The filing's row, locked; its centre and sponsor are read along but not locked."""
     return (
-        AnnualFiling.objects.select_for_update().select_related("centre__sponsor").get(pk=filing.pk)
+        AnnualFiling.objects.select_for_update(of=("self",))
+        .select_related("centre__sponsor")
+        .get(pk=filing.pk)
     )
 
 
@@ -218,7 +221,13 @@ def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -
 @transaction.atomic
 def filing_approve(*, filing: AnnualFiling, comment: str, actor, access: Access) -> AnnualFiling:
     """Approve the submitted version; the year's tallies are frozen from now on."""
-    return _move(filing, S.APPROVED, actor=actor, access=access, comment=comment.strip())
+    # Tally writers check the freeze while holding the centre's row lock; taking it here too
+    # means a save either commits before this approval or sees the year frozen. The filing comes
+    # first, as in every other step; NO KEY UPDATE still lets rows that point at the centre (audit
+    # entries of a step waiting on this filing) be written, so the two cannot deadlock.
+    locked = _lock(filing)
+    Centre.objects.select_for_update(no_key=True).filter(pk=locked.centre_id).first()
+    return _move(locked, S.APPROVED, actor=actor, access=access, comment=comment.strip())
 
 
 @transaction.atomic

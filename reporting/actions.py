@@ -9,6 +9,7 @@ a published report has been shown to the public and is not taken back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import F
@@ -22,7 +23,7 @@ from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, SUBMIT_FILINGS
 from core.audit import audit
 from core.errors import DomainError
 
-from .models import AnnualFiling, FilingEvent, FilingVersion
+from .models import AnnualFiling, FilingEvent, FilingVersion, ReportRun
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
 
@@ -48,7 +49,7 @@ class TransitionNotAllowed(DomainError):
     """The move is not possible from this state or for this role."""
 
 
-def _after_commit(task, **kwargs) -> None:
+def _after_commit(task, on_error: Callable[[str], None] | None = None, **kwargs) -> None:
     """Queue a task once the step commits; a failed hand-off is logged and the step still stands.
 
     Without a broker tasks run inline, so a failing task would otherwise turn a committed
@@ -58,8 +59,10 @@ def _after_commit(task, **kwargs) -> None:
     def hand_off() -> None:
         try:
             task.delay(**kwargs)
-        except Exception:
+        except Exception as exc:
             logger.exception("%s was not handed off (%s)", task.name, kwargs)
+            if on_error is not None:
+                on_error(str(exc))
 
     transaction.on_commit(hand_off)
 
@@ -243,6 +246,48 @@ def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -
     if _lock(filing).status != S.APPROVED:
         raise TransitionNotAllowed(_("Only an approved report can be reopened."))
     return _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+
+
+# --- PDF runs --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_run_request(*, version: FilingVersion) -> ReportRun:
+    """Queue the version's PDF unless it is ready or under way; a failed or stuck run goes again.
+
+    A stuck first attempt that wakes up late finds the run claimed and leaves it (the task's claim
+    is a conditional update), so a PDF is never rendered twice at once.
+    """
+    from .tasks import filing_render_pdf_task
+
+    now = timezone.now()
+    run, created = ReportRun.objects.get_or_create(version=version, defaults={"started_at": now})
+    if not created:
+        run = ReportRun.objects.select_for_update().get(pk=run.pk)
+        if not run.retryable:
+            return run
+        run.status, run.error, run.started_at = ReportRun.Status.QUEUED, "", now
+        run.save(update_fields=["status", "error", "started_at"])
+    _after_commit(
+        filing_render_pdf_task,
+        on_error=lambda error: report_run_fail(run_id=run.pk, error=error),
+        version_id=version.pk,
+    )
+    return run
+
+
+def report_run_fail(*, run_id: int, error: str) -> None:
+    """Mark a run failed unless it finished meanwhile, so the page offers to try again."""
+    ReportRun.objects.filter(pk=run_id).exclude(status=ReportRun.Status.DONE).update(
+        status=ReportRun.Status.FAILED, error=error[:2000]
+    )
+
+
+def report_run_lost(*, run: ReportRun) -> None:
+    """A finished run whose file is gone from storage: failed, so it can be made again."""
+    ReportRun.objects.filter(pk=run.pk).update(
+        status=ReportRun.Status.FAILED, file="", error="the file is missing from storage"
+    )
 
 
 def label(key: str) -> str:

@@ -212,15 +212,7 @@ def _latest_version(request: CentreRequest, year: int) -> FilingVersion:
 @centre_view(VIEW_CENTRE)
 def pdf_request(request: CentreRequest, year: int) -> HttpResponse:
     """Ask for the PDF of the latest submitted version; a finished one is reused."""
-    from .tasks import filing_render_pdf_task
-
-    version = _latest_version(request, year)
-    run, created = ReportRun.objects.get_or_create(version=version)
-    if created or run.status == ReportRun.Status.FAILED:
-        ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.Status.QUEUED, error="")
-        from django.db import transaction
-
-        transaction.on_commit(lambda: filing_render_pdf_task.delay(version_id=version.pk))
+    actions.report_run_request(version=_latest_version(request, year))
     return _pdf_status(request, year)
 
 
@@ -239,9 +231,7 @@ def _pdf_status(request: CentreRequest, year: int) -> HttpResponse:
         "reporting/partials/pdf_status.html",
         {"run": run, "year": year, "version": version},
     )
-    if request.htmx and (
-        run is None or run.status in (ReportRun.Status.DONE, ReportRun.Status.FAILED)
-    ):
+    if request.htmx and (run is None or not run.in_progress):
         return HttpResponseStopPolling(response.content)
     return response
 
@@ -253,10 +243,13 @@ def pdf_download(request: CentreRequest, year: int) -> HttpResponse:
     run = ReportRun.objects.filter(version=version, status=ReportRun.Status.DONE).first()
     if run is None or not run.file:
         raise Http404("not rendered yet")
+    try:
+        handle = run.file.open("rb")
+    except OSError:  # deleted from storage since: offer to make it again
+        actions.report_run_lost(run=run)
+        raise Http404("the PDF is gone; make it again") from None
     name = f"annual-report-{request.centre.slug}-{year}-v{version.number}.pdf"
-    return FileResponse(
-        run.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
-    )
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
 
 
 @require_GET

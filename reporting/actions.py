@@ -26,6 +26,7 @@ from core.errors import DomainError
 from .models import AnnualFiling, FilingEvent, FilingVersion, ReportRun
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
+from .selectors import year_begun
 
 S = AnnualFiling.Status
 logger = logging.getLogger(__name__)
@@ -117,6 +118,10 @@ def _move(
 @transaction.atomic
 def filing_open(*, centre: Centre, year: int, actor) -> AnnualFiling:
     """The year's filing, created as a draft filled from stored data on first opening."""
+    if not year_begun(year):
+        raise DomainError(
+            _("The %(year)s report can be started once that year has begun.") % {"year": year}
+        )
     filing, created = AnnualFiling.objects.get_or_create(centre=centre, year=year)
     if created:
         filing.data = prefill(centre, year)

@@ -65,7 +65,13 @@ def _diff_for(filing: AnnualFiling, latest: FilingVersion | None) -> list:
 def filing_page(request: CentreRequest, year: int) -> HttpResponse:
     """The year's report: content, what is missing, the timeline, and the actions open to you."""
     filing = _filing(request, year)
-    context = {"year": year, "filing": filing, "sections": SECTIONS, "access": request.access}
+    context = {
+        "year": year,
+        "filing": filing,
+        "sections": SECTIONS,
+        "access": request.access,
+        "begun": selectors.year_begun(year),
+    }
     if filing is not None:
         content, latest = _reader_content(request, filing)
         context.update(
@@ -82,7 +88,10 @@ def filing_page(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(EDIT_RECORDS)
 def filing_open(request: CentreRequest, year: int) -> HttpResponse:
-    actions.filing_open(centre=request.centre, year=_year(year), actor=request.user)
+    try:
+        actions.filing_open(centre=request.centre, year=_year(year), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
     return redirect("reporting:filing", request.centre.slug, year)
 
 

@@ -1,9 +1,12 @@
-"""Typed text on the filing pages: NUL (which PostgreSQL cannot store) and overlong text come back
-as a message in Chinese, never as a 500, and nothing is saved."""
+"""Input to the filing pages: NUL (which PostgreSQL cannot store) and overlong text come back as a
+message in Chinese, never as a 500, and nothing is saved; nor can a future year's report start."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from centers.access import Access
@@ -79,3 +82,17 @@ def test_review_notes_without_nul_still_work(client, ready, manager, reviewer):
     filing.refresh_from_db()
     assert filing.status == S.RETURNED
     assert filing.events.last().comment == "请补充"
+
+
+@time_machine.travel(dt.datetime(2025, 6, 1, 9, 0))
+def test_a_report_for_a_year_not_begun_cannot_be_started(client, centre, manager):
+    client.force_login(manager)
+    page = client.get(reverse("reporting:filing", args=[centre.slug, 2026])).content.decode()
+    assert reverse("reporting:filing-open", args=[centre.slug, 2026]) not in page
+    assert "2026年度报告须待该年度开始后才能填报" in page
+    response = client.post(reverse("reporting:filing-open", args=[centre.slug, 2026]), follow=True)
+    assert response.status_code == 200
+    assert "2026年度报告须待该年度开始后才能填报" in response.content.decode()
+    assert not AnnualFiling.objects.exists()
+    client.post(reverse("reporting:filing-open", args=[centre.slug, 2025]))  # the current year
+    assert AnnualFiling.objects.get().year == 2025

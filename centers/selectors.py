@@ -232,13 +232,16 @@ def registration_statement(*, centre: Centre, year: int, since_certificate: bool
     """对《条例》和实施细则有关变更登记规定的执行情况 for a report year; 无 when nothing changed.
 
     Either the changes registered in that year, or every change registered since the certificate
-    was issued up to the end of that year (filed reports often cite earlier changes).
+    was issued up to the end of that year (filed reports often cite earlier changes). Only the
+    current certificate's date is stored: if it was issued after that year, the certificate of
+    the time is unknown, and the year's own changes are given.
     """
     qs = RegistrationChange.objects.filter(centre=centre, registered_on__year__lte=year)
-    if since_certificate and centre.certificate_valid_from:
-        qs = qs.filter(registered_on__gte=centre.certificate_valid_from)
-    elif not since_certificate:
+    issued = centre.certificate_valid_from
+    if not since_certificate or (issued and issued > dt.date(year, 12, 31)):
         qs = qs.filter(registered_on__year=year)
+    elif issued:
+        qs = qs.filter(registered_on__gte=issued)
     sentences = [change_sentence(c) for c in qs.order_by("registered_on", "effective_on", "id")]
     return "".join(sentences) or _("None")
 
@@ -473,16 +476,22 @@ def centre_history(
 def registered_items_at(*, centre: Centre, day: dt.date) -> dict[str, str]:
     """The registered items (登载事项) as they stood on a day, rebuilt from the change history.
 
-    For each item: the newest change in effect by then; if every change is later, the value before
-    the first of them; with no change at all, the value on record now.
+    For each item: the newest change registered by then; if every change is later, the value
+    before the first of them; with no change at all, the value on record now. Registered, not
+    effective, date: an item changes on the certificate when the change is registered, and the
+    year's 变更登记 statement counts changes by that same date.
     """
     from .actions import registered_item_value
 
-    changes = list(RegistrationChange.objects.filter(centre=centre).order_by(*CHANGE_ORDER))
+    changes = list(
+        RegistrationChange.objects.filter(centre=centre).order_by(
+            "registered_on", "effective_on", "id"
+        )
+    )
     values = {}
     for item in RegistrationChange.Item.values:
         mine = [c for c in changes if c.item == item]
-        before = [c for c in mine if c.effective_on <= day]
+        before = [c for c in mine if c.registered_on <= day]
         if before:
             values[item] = before[-1].new_value
         elif mine:

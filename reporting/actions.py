@@ -2,10 +2,14 @@
 who, when and why, and sends its mail after commit.
 
 草稿 → 待审核 (manager) → 已退回 (reviewer, reason required) → 待审核 … → 审核通过 (reviewer) →
-已公示 (reviewer); a reviewer may reopen an approved or published filing, with a reason.
+已公示 (reviewer); a reviewer may reopen an approved filing, with a reason. Publishing is final:
+a published report has been shown to the public and is not taken back.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import F, Max
@@ -21,11 +25,20 @@ from core.errors import DomainError
 from services.periods import Period
 
 from . import summary
-from .models import AnnualFiling, FilingEvent, FilingVersion, Summary, SummaryVersion
+from .models import (
+    AnnualFiling,
+    FilingEvent,
+    FilingVersion,
+    ReportRun,
+    Summary,
+    SummaryVersion,
+)
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
+from .selectors import year_begun
 
 S = AnnualFiling.Status
+logger = logging.getLogger(__name__)
 
 # (from, to) → the capability the move needs.
 TRANSITIONS = {
@@ -35,7 +48,6 @@ TRANSITIONS = {
     (S.SUBMITTED, S.APPROVED): REVIEW_FILINGS,
     (S.APPROVED, S.PUBLISHED): REVIEW_FILINGS,
     (S.APPROVED, S.RETURNED): REVIEW_FILINGS,  # reopen
-    (S.PUBLISHED, S.RETURNED): REVIEW_FILINGS,  # reopen
 }
 STALE = gettext_lazy(
     "Someone else saved this report while you were editing it. Your text is still in the box: "
@@ -47,9 +59,30 @@ class TransitionNotAllowed(DomainError):
     """The move is not possible from this state or for this role."""
 
 
+def _after_commit(task, on_error: Callable[[str], None] | None = None, **kwargs) -> None:
+    """Queue a task once the step commits; a failed hand-off is logged and the step still stands.
+
+    Without a broker tasks run inline, so a failing task would otherwise turn a committed
+    submission into a 500; with Redis down, .delay() itself raises.
+    """
+
+    def hand_off() -> None:
+        try:
+            task.delay(**kwargs)
+        except Exception as exc:
+            logger.exception("%s was not handed off (%s)", task.name, kwargs)
+            if on_error is not None:
+                on_error(str(exc))
+
+    transaction.on_commit(hand_off)
+
+
 def _lock(filing: AnnualFiling) -> AnnualFiling:
+    """The filing's row, locked; its centre and sponsor are read along but not locked."""
     return (
-        AnnualFiling.objects.select_for_update().select_related("centre__sponsor").get(pk=filing.pk)
+        AnnualFiling.objects.select_for_update(of=("self",))
+        .select_related("centre__sponsor")
+        .get(pk=filing.pk)
     )
 
 
@@ -87,13 +120,17 @@ def _move(
     )
     from .tasks import notify_filing_event_task
 
-    transaction.on_commit(lambda: notify_filing_event_task.delay(event_id=event.pk))
+    _after_commit(notify_filing_event_task, event_id=event.pk)
     return locked
 
 
 @transaction.atomic
 def filing_open(*, centre: Centre, year: int, actor) -> AnnualFiling:
     """The year's filing, created as a draft filled from stored data on first opening."""
+    if not year_begun(year):
+        raise DomainError(
+            _("The %(year)s report can be started once that year has begun.") % {"year": year}
+        )
     filing, created = AnnualFiling.objects.get_or_create(centre=centre, year=year)
     if created:
         filing.data = prefill(centre, year)
@@ -187,7 +224,7 @@ def filing_submit(
     if render_pdf:  # the demo loader skips it; the PDF is made on first request instead
         from .tasks import filing_render_pdf_task
 
-        transaction.on_commit(lambda: filing_render_pdf_task.delay(version_id=version.pk))
+        _after_commit(filing_render_pdf_task, version_id=version.pk)
     return moved
 
 
@@ -201,7 +238,13 @@ def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -
 @transaction.atomic
 def filing_approve(*, filing: AnnualFiling, comment: str, actor, access: Access) -> AnnualFiling:
     """Approve the submitted version; the year's tallies are frozen from now on."""
-    return _move(filing, S.APPROVED, actor=actor, access=access, comment=comment.strip())
+    # Tally writers check the freeze while holding the centre's row lock; taking it here too
+    # means a save either commits before this approval or sees the year frozen. The filing comes
+    # first, as in every other step; NO KEY UPDATE still lets rows that point at the centre (audit
+    # entries of a step waiting on this filing) be written, so the two cannot deadlock.
+    locked = _lock(filing)
+    Centre.objects.select_for_update(no_key=True).filter(pk=locked.centre_id).first()
+    return _move(locked, S.APPROVED, actor=actor, access=access, comment=comment.strip())
 
 
 @transaction.atomic
@@ -211,12 +254,54 @@ def filing_publish(*, filing: AnnualFiling, actor, access: Access) -> AnnualFili
 
 @transaction.atomic
 def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
-    """Send an approved (or published) report back for changes; its year unfreezes."""
+    """Send an approved, not yet published report back for changes; its year unfreezes."""
     if not reason.strip():
         raise DomainError(_("Say why the report is reopened."))
-    if _lock(filing).status not in (S.APPROVED, S.PUBLISHED):
+    if _lock(filing).status != S.APPROVED:
         raise TransitionNotAllowed(_("Only an approved report can be reopened."))
     return _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+
+
+# --- PDF runs --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_run_request(*, version: FilingVersion) -> ReportRun:
+    """Queue the version's PDF unless it is ready or under way; a failed or stuck run goes again.
+
+    A stuck first attempt that wakes up late finds the run claimed and leaves it (the task's claim
+    is a conditional update), so a PDF is never rendered twice at once.
+    """
+    from .tasks import filing_render_pdf_task
+
+    now = timezone.now()
+    run, created = ReportRun.objects.get_or_create(version=version, defaults={"started_at": now})
+    if not created:
+        run = ReportRun.objects.select_for_update().get(pk=run.pk)
+        if not run.retryable:
+            return run
+        run.status, run.error, run.started_at = ReportRun.Status.QUEUED, "", now
+        run.save(update_fields=["status", "error", "started_at"])
+    _after_commit(
+        filing_render_pdf_task,
+        on_error=lambda error: report_run_fail(run_id=run.pk, error=error),
+        version_id=version.pk,
+    )
+    return run
+
+
+def report_run_fail(*, run_id: int, error: str) -> None:
+    """Mark a run failed unless it finished meanwhile, so the page offers to try again."""
+    ReportRun.objects.filter(pk=run_id).exclude(status=ReportRun.Status.DONE).update(
+        status=ReportRun.Status.FAILED, error=error[:2000]
+    )
+
+
+def report_run_lost(*, run: ReportRun) -> None:
+    """A finished run whose file is gone from storage: failed, so it can be made again."""
+    ReportRun.objects.filter(pk=run.pk).update(
+        status=ReportRun.Status.FAILED, file="", error="the file is missing from storage"
+    )
 
 
 def label(key: str) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -96,8 +99,17 @@ class FilingVersion(models.Model):
         return f"{self.filing} v{self.number}"
 
 
+def stuck_after() -> dt.timedelta:
+    """The render task's hard time limit: a run queued or rendering longer has no live worker."""
+    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
 class ReportRun(models.Model):
-    """A PDF of one submitted version, rendered by a Celery task and kept for download."""
+    """A PDF of one submitted version, rendered by a Celery task and kept for download.
+
+    A run still queued or rendering after the task's time limit is stuck (its worker was killed,
+    or the task never reached the broker) and is offered again like a failed one.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -111,10 +123,27 @@ class ReportRun(models.Model):
     error = models.TextField(blank=True)
     seconds = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the current attempt was queued or claimed by a worker; older runs have none.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.version} {self.status}"
+
+    @property
+    def stuck(self) -> bool:
+        if self.status not in (self.Status.QUEUED, self.Status.RUNNING):
+            return False
+        began = self.started_at or self.created_at
+        return began is not None and timezone.now() - began > stuck_after()
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == self.Status.FAILED or self.stuck
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and not self.stuck
 
 
 class Summary(TimeStampedModel):

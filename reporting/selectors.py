@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from centers.models import Centre
 
@@ -22,6 +23,11 @@ def approved_years(*, centre: Centre) -> set[int]:
             "year", flat=True
         )
     )
+
+
+def year_begun(year: int) -> bool:
+    """A year's report can be started from 1 January of that year, never for a later year."""
+    return year <= timezone.localdate().year
 
 
 def due_date(year: int) -> dt.date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,6 +25,7 @@ from centers.permissions import (
 from core.errors import DomainError
 
 from . import actions, selectors
+from .forms import CommentForm, NarrativeForm, ReasonForm, first_error
 from .models import AnnualFiling, FilingVersion, ReportRun
 from .pdf import report_context
 from .sections import SECTIONS
@@ -63,7 +65,13 @@ def _diff_for(filing: AnnualFiling, latest: FilingVersion | None) -> list:
 def filing_page(request: CentreRequest, year: int) -> HttpResponse:
     """The year's report: content, what is missing, the timeline, and the actions open to you."""
     filing = _filing(request, year)
-    context = {"year": year, "filing": filing, "sections": SECTIONS, "access": request.access}
+    context = {
+        "year": year,
+        "filing": filing,
+        "sections": SECTIONS,
+        "access": request.access,
+        "begun": selectors.year_begun(year),
+    }
     if filing is not None:
         content, latest = _reader_content(request, filing)
         context.update(
@@ -80,7 +88,10 @@ def filing_page(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(EDIT_RECORDS)
 def filing_open(request: CentreRequest, year: int) -> HttpResponse:
-    actions.filing_open(centre=request.centre, year=_year(year), actor=request.user)
+    try:
+        actions.filing_open(centre=request.centre, year=_year(year), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
     return redirect("reporting:filing", request.centre.slug, year)
 
 
@@ -100,34 +111,45 @@ def filing_refresh(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(EDIT_RECORDS)
 def filing_narrative(request: CentreRequest, year: int) -> HttpResponse:
-    """Save 开展业务活动情况; a stale form is refused and its text kept on the page."""
+    """Save 开展业务活动情况; a stale or invalid form is refused and its text kept on the page."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
-    text = request.POST.get("narrative", "")[:50_000]
-    try:
-        version = int(request.POST.get("version", "0"))
-    except ValueError:
-        version = 0
+    form = NarrativeForm(request.POST)
+    if not form.is_valid():
+        typed = request.POST.get("narrative", "").replace("\x00", "")
+        return _narrative_refused(request, filing, first_error(form), typed)
+    text = form.cleaned_data["narrative"]
     try:
         actions.filing_save_narrative(
             filing=filing,
             narrative=text,
-            version=version,
+            version=form.cleaned_data["version"],
             actor=request.user,
             access=request.access,
         )
     except DomainError as exc:
-        context = {"year": year, "filing": filing, "error": str(exc), "typed": text}
-        return render(
-            request,
-            "reporting/narrative_conflict.html",
-            context,
-        )
+        return _narrative_refused(request, filing, str(exc), text)
     messages.success(request, _("Saved."))
     return redirect("reporting:filing", request.centre.slug, year)
 
 
-def _transition(request: CentreRequest, year: int, act, success: str, **kwargs) -> HttpResponse:
+def _narrative_refused(
+    request: CentreRequest, filing: AnnualFiling, error: str, typed: str
+) -> HttpResponse:
+    """Both texts side by side, so nothing typed is lost."""
+    context = {"year": filing.year, "filing": filing, "error": error, "typed": typed}
+    return render(request, "reporting/narrative_conflict.html", context)
+
+
+def _transition(
+    request: CentreRequest, year: int, act, success: str, form_class: type[Form] | None = None
+) -> HttpResponse:
+    """Run one workflow step; a note, if any, passes its form first (no NUL, not too long)."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("reporting:filing", request.centre.slug, year)
+    kwargs = form.cleaned_data if form is not None else {}
     try:
         act(filing=filing, actor=request.user, access=request.access, **kwargs)
     except DomainError as exc:
@@ -148,18 +170,16 @@ def filing_submit(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(REVIEW_FILINGS)
 def filing_return(request: CentreRequest, year: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")[:2000]
     return _transition(
-        request, year, actions.filing_return, _("The report is returned."), reason=reason
+        request, year, actions.filing_return, _("The report is returned."), ReasonForm
     )
 
 
 @require_POST
 @centre_view(REVIEW_FILINGS)
 def filing_approve(request: CentreRequest, year: int) -> HttpResponse:
-    comment = request.POST.get("comment", "")[:2000]
     return _transition(
-        request, year, actions.filing_approve, _("The report is approved."), comment=comment
+        request, year, actions.filing_approve, _("The report is approved."), CommentForm
     )
 
 
@@ -172,9 +192,8 @@ def filing_publish(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(REVIEW_FILINGS)
 def filing_reopen(request: CentreRequest, year: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")[:2000]
     return _transition(
-        request, year, actions.filing_reopen, _("The report is reopened."), reason=reason
+        request, year, actions.filing_reopen, _("The report is reopened."), ReasonForm
     )
 
 
@@ -202,15 +221,7 @@ def _latest_version(request: CentreRequest, year: int) -> FilingVersion:
 @centre_view(VIEW_CENTRE)
 def pdf_request(request: CentreRequest, year: int) -> HttpResponse:
     """Ask for the PDF of the latest submitted version; a finished one is reused."""
-    from .tasks import filing_render_pdf_task
-
-    version = _latest_version(request, year)
-    run, created = ReportRun.objects.get_or_create(version=version)
-    if created or run.status == ReportRun.Status.FAILED:
-        ReportRun.objects.filter(pk=run.pk).update(status=ReportRun.Status.QUEUED, error="")
-        from django.db import transaction
-
-        transaction.on_commit(lambda: filing_render_pdf_task.delay(version_id=version.pk))
+    actions.report_run_request(version=_latest_version(request, year))
     return _pdf_status(request, year)
 
 
@@ -229,9 +240,7 @@ def _pdf_status(request: CentreRequest, year: int) -> HttpResponse:
         "reporting/partials/pdf_status.html",
         {"run": run, "year": year, "version": version},
     )
-    if request.htmx and (
-        run is None or run.status in (ReportRun.Status.DONE, ReportRun.Status.FAILED)
-    ):
+    if request.htmx and (run is None or not run.in_progress):
         return HttpResponseStopPolling(response.content)
     return response
 
@@ -243,10 +252,13 @@ def pdf_download(request: CentreRequest, year: int) -> HttpResponse:
     run = ReportRun.objects.filter(version=version, status=ReportRun.Status.DONE).first()
     if run is None or not run.file:
         raise Http404("not rendered yet")
+    try:
+        handle = run.file.open("rb")
+    except OSError:  # deleted from storage since: offer to make it again
+        actions.report_run_lost(run=run)
+        raise Http404("the PDF is gone; make it again") from None
     name = f"annual-report-{request.centre.slug}-{year}-v{version.number}.pdf"
-    return FileResponse(
-        run.file.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
-    )
+    return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
 
 
 @require_GET

@@ -15,7 +15,7 @@ from centers.models import Centre
 from core.audit import audit
 from core.errors import DomainError
 
-from .locking import LockContext, lock_state, year_lock_state
+from .locking import LockContext, frozen_state, lock_state, year_lock_state
 from .models import Indicator, LockException, MonthReport, TallyValue, ValidationRule
 from .selectors import cell_warnings, load_year, year_warnings
 from .validation import parse_value, rule_warnings
@@ -58,6 +58,9 @@ def tally_save(
     with transaction.atomic():
         # One writer per centre at a time: saves are short, and imports and saves do not race.
         Centre.objects.select_for_update().filter(pk=centre.pk).first()
+        # Approval takes the same lock, so a year approved while this save waited shows now.
+        if (frozen := frozen_state(centre, period.year)).locked:
+            return SaveResult(None, frozen.reason)
         old, comment = _write_cell(centre, indicator, period, value, actor)
         if old != value:
             changes = {"value": [_plain(old), _plain(value)]}

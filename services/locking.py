@@ -50,14 +50,21 @@ def lock_days() -> int:
     return settings.TALLY_LOCK_DAYS
 
 
+def _frozen(year: int) -> LockState:
+    return LockState(
+        True, _("The %(year)s annual filing is approved; its figures are frozen.") % {"year": year}
+    )
+
+
+def frozen_state(centre: Centre, year: int) -> LockState:
+    """Rule 1 alone, read afresh: for a writer that has just taken the centre's row lock."""
+    return _frozen(year) if year in approved_years(centre=centre) else OPEN
+
+
 def lock_state(month: dt.date, ctx: LockContext) -> LockState:
     """Why (or whether) a month is closed to edits."""
     if month.year in ctx.approved:
-        return LockState(
-            True,
-            _("The %(year)s annual filing is approved; its figures are frozen.")
-            % {"year": month.year},
-        )
+        return _frozen(month.year)
     if month > month_start(ctx.today):  # an exception never opens the future
         return LockState(True, _("This month has not begun."))
     for exception in ctx.exceptions:
@@ -76,10 +83,7 @@ def lock_state(month: dt.date, ctx: LockContext) -> LockState:
 def year_lock_state(year: int, ctx: LockContext) -> LockState:
     """Yearly figures (denominators) stay open until the year's filing is approved."""
     if year in ctx.approved:
-        return LockState(
-            True,
-            _("The %(year)s annual filing is approved; its figures are frozen.") % {"year": year},
-        )
+        return _frozen(year)
     if year > ctx.today.year:
         return LockState(True, _("This year has not begun."))
     return OPEN

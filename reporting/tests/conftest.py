@@ -1,12 +1,15 @@
-"""The hand-built district of the summary and dashboard tests."""
+"""Fixtures shared by the reporting tests: a filing ready to submit, a hand-built district."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
+from centers.models import CentreYear, FundingSource
 from centers.tests.factories import CentreFactory
+from reporting import actions
 from services.models import MonthReport
 
 from .data import put
@@ -47,3 +50,20 @@ def district_data(district, other_centre):
         if m in (4, 6):
             MonthReport.objects.create(centre=c, period=dt.date(2024, m, 1))
     return {"a": a, "b": b, "c": c}
+
+
+@pytest.fixture
+def ready(centre, manager):
+    """A centre whose certificate data is complete, and its opened 2024 draft."""
+    centre.credit_code = "12500106450412352T"
+    centre.purpose = "为人民健康提供基本医疗卫生服务。"
+    centre.capital = Decimal("233.88")
+    centre.funding_source = FundingSource.objects.get(name="自收自支")
+    centre.save()
+    CentreYear.objects.create(
+        centre=centre,
+        year=2024,
+        net_assets_begin=Decimal("244.64"),
+        net_assets_end=Decimal("233.88"),
+    )
+    return actions.filing_open(centre=centre, year=2024, actor=manager)

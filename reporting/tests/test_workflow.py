@@ -4,14 +4,13 @@ prefill, notifications, the year's tallies frozen on approval, and 公示."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from centers.access import Access
-from centers.models import CentreYear, Licence, RegistrationChange
+from centers.models import Licence, RegistrationChange
 from centers.permissions import CLERK, MANAGER, REVIEWER
 from core.errors import DomainError
 from reporting import actions
@@ -24,27 +23,6 @@ from staff.tests.factories import PersonFactory, SpellFactory
 pytestmark = pytest.mark.django_db
 M, C, R = Access(frozenset({MANAGER})), Access(frozenset({CLERK})), Access(frozenset({REVIEWER}))
 S = AnnualFiling.Status
-
-
-@pytest.fixture
-def ready(centre, manager):
-    """A centre whose certificate data is complete, and its opened 2024 draft."""
-    centre.credit_code = "12500106450412352T"
-    centre.purpose = "为人民健康提供基本医疗卫生服务。"
-    centre.capital = Decimal("233.88")
-    centre.funding_source_id = None
-    centre.save()
-    from centers.models import FundingSource
-
-    centre.funding_source = FundingSource.objects.get(name="自收自支")
-    centre.save()
-    CentreYear.objects.create(
-        centre=centre,
-        year=2024,
-        net_assets_begin=Decimal("244.64"),
-        net_assets_end=Decimal("233.88"),
-    )
-    return actions.filing_open(centre=centre, year=2024, actor=manager)
 
 
 def test_the_happy_path_and_its_timeline(
@@ -92,6 +70,7 @@ def test_the_happy_path_and_its_timeline(
         (["submit"], "return", C),
         (["submit", "approve"], "reopen", M),
         (["submit"], "reopen", R),  # only approved ones reopen
+        (["submit", "approve", "publish"], "reopen", R),  # published is final
     ],
 )
 def test_forbidden_moves_raise_a_domain_error(ready, manager, reviewer, steps, act, access):
@@ -269,3 +248,16 @@ def test_reviewer_list_counts_states_and_flags_overdue(client, ready, reviewer, 
             reverse("reporting:authority-filings", args=[district.slug, 2024]), {"state": "overdue"}
         )
         assert "未开始中心" in overdue.content.decode()
+
+
+def test_the_page_offers_reopen_for_approved_reports_only(client, ready, manager, reviewer):
+    filing = actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
+    filing = actions.filing_approve(filing=filing, comment="", actor=reviewer, access=R)
+    client.force_login(reviewer)
+    url = reverse("reporting:filing", args=[filing.centre.slug, 2024])
+    reopen = reverse("reporting:filing-reopen", args=[filing.centre.slug, 2024])
+    assert reopen in client.get(url).content.decode()
+    actions.filing_publish(filing=filing, actor=reviewer, access=R)
+    assert reopen not in client.get(url).content.decode()
+    client.post(reopen, {"reason": "数据有误"})
+    assert AnnualFiling.objects.get().status == S.PUBLISHED

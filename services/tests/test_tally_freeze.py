@@ -1,0 +1,35 @@
+"""A tally save and an approval of the same year cannot interleave: the save checks the freeze
+again once it holds the centre's lock, which approval takes too."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from reporting.models import AnnualFiling
+from services import actions
+from services.models import Indicator, TallyValue
+
+pytestmark = pytest.mark.django_db
+
+
+@time_machine.travel(dt.datetime(2024, 5, 20, 10, 0))
+def test_a_save_is_refused_when_the_year_was_approved_while_it_waited(centre, clerk, monkeypatch):
+    def approve_meanwhile(*args, **kwargs):
+        # Runs after the save's first lock check and before it takes the centre's row lock,
+        # where a concurrent approval would commit.
+        AnnualFiling.objects.create(centre=centre, year=2024, status=AnnualFiling.Status.APPROVED)
+        return []
+
+    monkeypatch.setattr(actions, "_blocking_rules", approve_meanwhile)
+    result = actions.tally_save(
+        centre=centre,
+        indicator=Indicator.objects.get(code="opd_visits"),
+        period=dt.date(2024, 4, 1),
+        raw="10",
+        actor=clerk,
+    )
+    assert "2024年度报告已审核通过" in result.error
+    assert not TallyValue.objects.exists()

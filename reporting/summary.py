@@ -18,6 +18,7 @@ from django.utils import timezone
 from centers.models import Authority, Centre
 from services.models import MonthReport
 from services.periods import Period, month_end
+from services.rollups import span_figures
 from services.selectors import Figure, activity_counts, tally_figures
 from staff.selectors import workforce_figures
 
@@ -216,7 +217,9 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     shown = Period(period.first, months[-1], period.label) if months else period
     founded = list(owner.centres().values_list("pk", "founded_on"))
     scope = Q(centre_id__in=[pk for pk, _f in founded])
-    figures = tally_figures(scope=scope, period=shown)
+    figures = span_figures(centre_ids=[pk for pk, _f in founded], period=shown)
+    if figures is None:  # a range of months: no rollups, all live
+        figures = tally_figures(scope=scope, period=shown)
     centres = len(founded)
     missing = missing_months(founded, months)
     sections = []

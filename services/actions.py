@@ -17,6 +17,7 @@ from core.errors import DomainError
 
 from .locking import LockContext, frozen_state, lock_state, year_lock_state
 from .models import Indicator, LockException, MonthReport, TallyValue, ValidationRule
+from .rollups import mark_changed
 from .selectors import cell_warnings, load_year, year_warnings
 from .validation import parse_value, rule_warnings
 
@@ -63,6 +64,7 @@ def tally_save(
             return SaveResult(None, frozen.reason)
         old, comment = _write_cell(centre, indicator, period, value, actor)
         if old != value:
+            mark_changed(centre.pk)
             changes = {"value": [_plain(old), _plain(value)]}
             if comment:  # clearing a value drops its explanation too
                 changes["comment"] = [comment, None]

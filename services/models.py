@@ -280,3 +280,44 @@ class TallyImport(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class FigureRollup(models.Model):
+    """One centre's figure for a half-year or a year, computed ahead like DHIS2's analytics tables.
+
+    For an indicator `value` is what `centre_totals` gives for the span; for a rate it is the
+    numerator and `denominator` the denominator, stored only when the centre has both. Read only
+    for centres whose RollupState is fresh; every other centre is computed live.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
+    first = models.DateField()
+    last = models.DateField()
+    code = models.CharField(max_length=40)
+    value = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    denominator = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "first", "last", "code"], name="one_rollup_per_span"
+            )
+        ]
+        indexes = [models.Index(fields=["first", "last", "centre"], name="rollup_span_centre")]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.first}–{self.last} {self.code}"
+
+
+class RollupState(models.Model):
+    """Whether a centre's rollups are current: a tally write bumps `changed` in its transaction,
+    the refresh task sets `built` to the `changed` it started from. Fresh iff built == changed."""
+
+    centre = models.OneToOneField(
+        Centre, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    changed = models.PositiveBigIntegerField(default=0)
+    built = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.built}/{self.changed}"

@@ -1,0 +1,176 @@
+"""Figures per centre computed ahead for every half-year and year, so city-wide reports add up
+~100 rows per centre instead of scanning two years of monthly tallies.
+
+Never stale without saying so, because it never serves stale data: each tally write bumps the
+centre's `RollupState.changed` in its own transaction and queues `refresh_rollups_task` on commit;
+readers use rollups only for centres whose `built == changed` and compute every other centre live
+with `centre_totals`, the same function the rollups are built from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+
+from .models import FigureRollup, Indicator, Rate, RollupState, TallyValue
+from .periods import Period
+from .selectors import Figure, _rate_sums, _sum, centre_totals, rate_value
+
+
+def spans_of(year: int) -> list[Period]:
+    return [Period.half(year, 1), Period.half(year, 2), Period.year(year)]
+
+
+def is_span(period: Period) -> bool:
+    """A half-year or a calendar year: the periods rollups hold."""
+    return any(
+        (period.first, period.last) == (s.first, s.last) for s in spans_of(period.first.year)
+    )
+
+
+def mark_changed(centre_id: int) -> None:
+    """Call inside the transaction that wrote a tally: readers go live until the refresh ran."""
+    from .tasks import refresh_rollups_task
+
+    RollupState.objects.get_or_create(centre_id=centre_id)
+    RollupState.objects.filter(centre_id=centre_id).update(changed=F("changed") + 1)
+    transaction.on_commit(lambda: refresh_rollups_task.delay(centre_id=centre_id))
+
+
+def _rows(centre_ids: list[int], span: Period, indicators, rates) -> list[FigureRollup]:
+    per_centre = centre_totals(
+        scope=Q(centre_id__in=centre_ids), period=span, indicators=indicators
+    )
+    rows = [
+        FigureRollup(centre_id=c, first=span.first, last=span.last, code=code, value=now)
+        for (c, code), (now, _then) in per_centre.items()
+        if now is not None
+    ]
+    for rate in rates:
+        for centre in centre_ids:
+            num, den = _rate_sums(
+                per_centre, rate.numerator.code, rate.denominator.code, 0, [centre]
+            )
+            if num is not None:
+                rows.append(
+                    FigureRollup(
+                        centre_id=centre,
+                        first=span.first,
+                        last=span.last,
+                        code=rate.code,
+                        value=num,
+                        denominator=den,
+                    )
+                )
+    return rows
+
+
+def build(centre_ids: list[int], years: list[int]) -> int:
+    """(Re)build the rollups of these centres for these years; returns the rows written.
+
+    Each centre is marked built at the `changed` it had before its data was read, so a write that
+    lands meanwhile leaves it stale (and live) until that write's own refresh.
+    """
+    targets = dict(
+        RollupState.objects.filter(centre_id__in=centre_ids).values_list("centre_id", "changed")
+    )
+    indicators = list(Indicator.objects.filter(is_active=True))
+    rates = list(Rate.objects.select_related("numerator", "denominator"))
+    rows = [
+        row
+        for year in years
+        for span in spans_of(year)
+        for row in _rows(centre_ids, span, indicators, rates)
+    ]
+    with transaction.atomic():
+        RollupState.objects.bulk_create(
+            [RollupState(centre_id=c) for c in centre_ids if c not in targets],
+            ignore_conflicts=True,
+        )
+        list(RollupState.objects.select_for_update().filter(centre_id__in=centre_ids))
+        FigureRollup.objects.filter(centre_id__in=centre_ids).delete()
+        FigureRollup.objects.bulk_create(rows, batch_size=5000)
+        for centre in centre_ids:
+            target = max(targets.get(centre, 0), 1)
+            RollupState.objects.filter(centre_id=centre, changed__lte=target).update(
+                built=target, changed=target
+            )
+            RollupState.objects.filter(centre_id=centre, changed__gt=target).update(built=target)
+    return len(rows)
+
+
+def refresh(centre_id: int) -> int:
+    """Every span of every year the centre has tallies for (and the year after, for yearly
+    denominators carried forward)."""
+    years = sorted(
+        {d.year for d in TallyValue.objects.filter(centre_id=centre_id).dates("period", "year")}
+    )
+    if years:
+        years.append(years[-1] + 1)
+    return build([centre_id], years)
+
+
+def fresh_centres(centre_ids: list[int]) -> set[int]:
+    return set(
+        RollupState.objects.filter(
+            centre_id__in=centre_ids, built=F("changed"), built__gte=1
+        ).values_list("centre_id", flat=True)
+    )
+
+
+def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] | None:
+    """The figures of a half-year or year from rollups (fresh centres) plus live (the rest);
+    None for any other period."""
+    if not is_span(period):
+        return None
+    earlier = period.year_earlier()
+    fresh = fresh_centres(centre_ids)
+    stale = [c for c in centre_ids if c not in fresh]
+    sums: dict[tuple[str, dt.date], list] = {}
+    rows = (
+        FigureRollup.objects.filter(
+            centre_id__in=list(fresh), first__in=[period.first, earlier.first]
+        )
+        .filter(Q(last=period.last) | Q(last=earlier.last))
+        .values("code", "first")
+        .annotate(value=Sum("value"), denominator=Sum("denominator"))
+    )
+    for r in rows:
+        sums[(r["code"], r["first"])] = [r["value"], r["denominator"]]
+    indicators = list(Indicator.objects.filter(is_active=True))
+    rates = list(Rate.objects.select_related("numerator", "denominator"))
+    live = (
+        centre_totals(scope=Q(centre_id__in=stale), period=period, indicators=indicators)
+        if stale
+        else {}
+    )
+    figures = {}
+    for ind in indicators:
+        pairs = [p for (_c, code), p in live.items() if code == ind.code]
+        values = []
+        for which, first in enumerate((period.first, earlier.first)):
+            stored = sums.get((ind.code, first), [None, None])[0]
+            values.append(_sum([stored, *(p[which] for p in pairs)]))
+        figures[ind.code] = Figure(
+            ind.code, ind.name, ind.unit, False, values[0], values[1], ind.category
+        )
+    for rate in rates:
+        values = []
+        for which, first in enumerate((period.first, earlier.first)):
+            num, den = sums.get((rate.code, first), [None, None])
+            extra_num, extra_den = _rate_sums(
+                live, rate.numerator.code, rate.denominator.code, which, stale
+            )
+            num, den = _add(num, extra_num), _add(den, extra_den)
+            values.append(rate_value(num, den, rate.scale))
+        figures[rate.code] = Figure(
+            rate.code, rate.name, rate.suffix, True, values[0], values[1], rate.category
+        )
+    return figures
+
+
+def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return b if a is None else a if b is None else a + b

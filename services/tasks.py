@@ -1,0 +1,14 @@
+"""Work after commit for tallies: keep a centre's figure rollups current."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+
+@shared_task(autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
+def refresh_rollups_task(*, centre_id: int) -> int:
+    """Rebuild one centre's rollups; until it has run, readers compute that centre live."""
+    from .rollups import refresh
+
+    return refresh(centre_id)

@@ -195,10 +195,16 @@ MONTH_ENDS = ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-3
 ON_DAY = "hired_on <= '{d}' AND (left_on IS NULL OR left_on >= '{d}')"
 BARE_STAFF = (
     "SELECT count(*) FILTER (WHERE left_on BETWEEN %(start)s AND %(end)s), "
-    "count(*) FILTER (WHERE hired_on BETWEEN %(start)s AND %(end)s), "
-    "count(*) FILTER (WHERE category IN ('physician', 'assistant_physician') AND "
-    + ON_DAY.format(d="2024-06-30")
-    + "), "
+    "count(*) FILTER (WHERE hired_on BETWEEN %(start)s AND %(end)s) , "
+    + "".join(
+        f"count(*) FILTER (WHERE {cond} AND {ON_DAY.format(d='2024-06-30')}), "
+        for cond in (
+            "category IN ('physician', 'assistant_physician')",
+            "category IN ('physician', 'assistant_physician') AND general_practice",
+            "category = 'nurse'",
+            "category <> 'other'",
+        )
+    )
     + ", ".join(
         f"count(*) FILTER (WHERE {ON_DAY.format(d=d)}), "
         f"count(*) FILTER (WHERE establishment = 'off' AND {ON_DAY.format(d=d)})"
@@ -206,7 +212,8 @@ BARE_STAFF = (
     )
     + " FROM staff_spell s JOIN centers_centre c ON c.id = s.centre_id"
     " WHERE c.sponsor_id = ANY(%(authorities)s)"
-)  # the month-end headcounts that averages need, as workforce_figures counts them
+)  # the roster figures a summary quotes: month-end headcounts and off-establishment for the
+# average, hires, departures, physicians, GPs, nurses, health professionals at the period's end
 
 
 BARE_REPORTS = """

@@ -20,7 +20,7 @@ from services.models import MonthReport
 from services.periods import Period, month_end
 from services.rollups import span_figures
 from services.selectors import Figure, activity_counts, tally_figures
-from staff.selectors import workforce_figures
+from staff.selectors import workforce_brief
 
 from . import sentences as s
 
@@ -168,12 +168,9 @@ def _weak_spots(figures: dict[str, Figure]) -> list[str]:
     return found
 
 
-def _workforce(owner: Owner, scope: Q, period: Period) -> tuple[list[dict], list[str]]:
+def _workforce(scope: Q, period: Period) -> tuple[list[dict], list[str]]:
     start, end = period.first, month_end(period.last)
-    if owner.centre is not None:
-        w = workforce_figures(centre=owner.centre, start=start, end=end)
-    else:
-        w = workforce_figures(scope=scope, start=start, end=end)
+    w = workforce_brief(scope=scope, start=start, end=end)
     trace = f"来源：人员花名册；期间：{_span(period)}"
     if not w.headcount_end and not w.departures and not w.hires:
         return [], []
@@ -226,7 +223,7 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     for key, title, codes in TALLY_SECTIONS:
         clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
         sections.append({"key": key, "title": title, "clauses": clauses})
-    workforce, weak_staff = _workforce(owner, scope, shown)
+    workforce, weak_staff = _workforce(scope, shown)
     sections.append({"key": "workforce", "title": "人员队伍", "clauses": workforce})
     sections.append(
         {"key": "activities", "title": "党建与活动", "clauses": _activities(scope, shown)}

@@ -380,3 +380,43 @@ def test_demo_district_summary_in_html_pdf_and_docx(client, demo_summary, tmp_pa
     flat = "".join(text.split())
     for sentence in texts[:5]:
         assert "".join(sentence.split()) in flat
+
+
+def test_the_summary_roster_figures_match_the_annual_reports(centre):
+    from django.db.models import Q
+
+    from staff.selectors import workforce_brief, workforce_figures
+    from staff.tests.factories import PersonFactory, SpellFactory
+
+    day = dt.date
+    for i, (hired, left, category) in enumerate(
+        [
+            (day(2019, 3, 1), None, "physician"),
+            (day(2024, 2, 10), None, "nurse"),
+            (day(2020, 1, 1), day(2024, 4, 30), "nurse"),
+            (day(2018, 1, 1), day(2023, 12, 31), "physician"),  # gone before the period
+            (day(2024, 8, 1), None, "pharmacist"),  # comes after it
+        ]
+    ):
+        person = PersonFactory(centre=centre, name=f"职工{i}")
+        SpellFactory(person=person, hired_on=hired, left_on=left, category=category)
+    start, end = day(2024, 1, 1), day(2024, 6, 30)
+    full = workforce_figures(centre=centre, start=start, end=end)
+    brief = workforce_brief(scope=Q(centre=centre), start=start, end=end)
+    for name in (
+        "headcount_end",
+        "average_headcount",
+        "off_establishment_end",
+        "hires",
+        "departures",
+        "health_professionals",
+        "physicians",
+        "nurses",
+        "departure_rate",
+        "nurses_per_physician",
+    ):
+        assert getattr(brief, name) == getattr(full, name), name
+    # month ends Jan–Jun: 2, 3, 3, 3, 2, 2 (the nurse hired 10 Feb; the one leaving on 30 April
+    # still counts that day) → 15 / 6
+    assert brief.average_headcount == D("2.5")
+    assert (brief.hires, brief.departures, brief.headcount_end) == (1, 1, 2)

@@ -97,8 +97,32 @@ class StaffingCheck:
         return self.actual >= self.required
 
 
+class WorkforceRates:
+    """The shares both figure sets derive from their counts."""
+
+    departures: int
+    average_headcount: Decimal
+    off_establishment_end: int
+    headcount_end: int
+    nurses: int
+    physicians: int
+
+    @property
+    def departure_rate(self) -> Decimal | None:
+        return percent(self.departures, self.average_headcount)
+
+    @property
+    def off_share_end(self) -> Decimal | None:
+        return percent(self.off_establishment_end, self.headcount_end)
+
+    @property
+    def nurses_per_physician(self) -> Decimal | None:
+        """医护比 as 1 : x (registered nurses per licensed (assistant) physician)."""
+        return ratio(self.nurses, self.physicians)
+
+
 @dataclass
-class WorkforceFigures:
+class WorkforceFigures(WorkforceRates):
     """The workforce figures of a period, as the annual and half-year reports quote them."""
 
     start: dt.date
@@ -127,21 +151,8 @@ class WorkforceFigures:
     checks: list[StaffingCheck] = field(default_factory=list)
 
     @property
-    def departure_rate(self) -> Decimal | None:
-        return percent(self.departures, self.average_headcount)
-
-    @property
     def off_share_average(self) -> Decimal | None:
         return percent(self.average_off_establishment, self.average_headcount)
-
-    @property
-    def off_share_end(self) -> Decimal | None:
-        return percent(self.off_establishment_end, self.headcount_end)
-
-    @property
-    def nurses_per_physician(self) -> Decimal | None:
-        """医护比 as 1 : x (registered nurses per licensed (assistant) physician)."""
-        return ratio(self.nurses, self.physicians)
 
     @property
     def gps_per_10k(self) -> Decimal | None:
@@ -278,7 +289,7 @@ def workforce_figures(
 
 
 @dataclass
-class WorkforceBrief:
+class WorkforceBrief(WorkforceRates):
     """The workforce figures a work summary quotes, for one centre or many, in one query."""
 
     headcount_end: int
@@ -290,18 +301,6 @@ class WorkforceBrief:
     physicians: int
     general_practitioners: int
     nurses: int
-
-    @property
-    def departure_rate(self) -> Decimal | None:
-        return percent(self.departures, self.average_headcount)
-
-    @property
-    def off_share_end(self) -> Decimal | None:
-        return percent(self.off_establishment_end, self.headcount_end)
-
-    @property
-    def nurses_per_physician(self) -> Decimal | None:
-        return ratio(self.nurses, self.physicians)
 
 
 def workforce_brief(*, scope: Q, start: dt.date, end: dt.date) -> WorkforceBrief:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from centers.models import Centre
 from services.models import Indicator, MonthReport, Rate, TallyValue
 from services.periods import Period, month_end
+from services.rollups import span_totals
 from services.selectors import centre_totals, rate_value
 
 from .models import AnnualFiling
@@ -136,11 +137,17 @@ def dashboard_rows(
     centres = list(
         Centre.objects.filter(sponsor_id__in=list(authority_ids)).select_related("sponsor")
     )
-    per_centre = centre_totals(scope=Q(centre__in=centres), period=period)
     rates = {
         r.code: r
         for r in Rate.objects.filter(code__in=RATE_CODES).select_related("numerator", "denominator")
     }
+    codes = ["opd_visits"] + [
+        c for r in rates.values() for c in (r.numerator.code, r.denominator.code)
+    ]
+    ids = [c.pk for c in centres]
+    per_centre = span_totals(centre_ids=ids, period=period, codes=codes)
+    if per_centre is None:  # not a half or a year: live
+        per_centre = centre_totals(scope=Q(centre_id__in=ids), period=period)
     months = expected_months(period, today)
     reported = _reports(centres, months)
     filings = dict(

@@ -174,3 +174,31 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
 
 def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
     return b if a is None else a if b is None else a + b
+
+
+def span_totals(
+    *, centre_ids: list[int], period: Period, codes: list[str]
+) -> dict[tuple[int, str], tuple] | None:
+    """`centre_totals`'s {(centre, code): (value, a year earlier)} for some indicators, per centre,
+    from rollups where fresh and live elsewhere; None when the period is not a half or a year."""
+    if not is_span(period):
+        return None
+    earlier = period.year_earlier()
+    fresh = fresh_centres(centre_ids)
+    stale = [c for c in centre_ids if c not in fresh]
+    totals: dict[tuple[int, str], list] = {}
+    rows = (
+        FigureRollup.objects.filter(
+            centre_id__in=list(fresh),
+            code__in=codes,
+            first__in=[period.first, earlier.first],
+        )
+        .filter(Q(last=period.last) | Q(last=earlier.last))
+        .values_list("centre_id", "code", "first", "value")
+    )
+    for centre, code, first, value in rows:
+        totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = value
+    if stale:
+        live = centre_totals(scope=Q(centre_id__in=stale), period=period)
+        totals |= {key: list(pair) for key, pair in live.items() if key[1] in codes}
+    return {key: tuple(pair) for key, pair in totals.items()}

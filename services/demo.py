@@ -15,6 +15,7 @@ from decimal import Decimal
 from centers.models import Centre
 
 from .models import Activity, ActivityKind, Indicator, MonthReport, TallyValue
+from .rollups import mark_changed
 
 SEASON = [0.92, 0.80, 1.02, 1.00, 1.03, 0.98, 1.00, 0.97, 1.01, 1.02, 1.06, 1.10]
 
@@ -166,6 +167,7 @@ def _tallies(centre: Centre, residents: int, size: float, growth: float) -> None
     rows = _centre_year(centre, 2023, residents, size, 1.0, rng)
     rows += _centre_year(centre, 2024, round(residents * 1.01), size, growth, rng)
     TallyValue.objects.bulk_create(rows)
+    mark_changed(centre.pk)  # any rollups of this centre are out of date now
     reports = [
         MonthReport(centre=centre, period=dt.date(year, m, 1))
         for year in (2023, 2024)

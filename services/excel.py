@@ -25,6 +25,7 @@ from staff import excel as roster_excel
 
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Indicator, TallyImport, TallyValue
+from .rollups import mark_changed
 
 MONTH_HEADERS = [f"{m}月" for m in range(1, 13)]
 HEADERS = ["代码", "指标", "单位", *MONTH_HEADERS, "全年"]
@@ -224,6 +225,8 @@ def import_apply(*, tally_import: TallyImport, actor) -> int:
         if fingerprint(locked.centre, locked.year) != locked.fingerprint:
             raise ImportRefused(_("The tallies changed after this preview; upload the file again."))
         changes, _same = import_changes(locked)
+        if changes:
+            mark_changed(locked.centre_id)
         indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
         ctx = LockContext.load(locked.centre, timezone.localdate())
         for change in changes:

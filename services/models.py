@@ -318,6 +318,7 @@ class RollupState(models.Model):
     )
     changed = models.PositiveBigIntegerField(default=0)
     built = models.PositiveBigIntegerField(default=0)
+    catalogue = models.CharField(max_length=16, blank=True)  # the catalogue_key it was built with
 
     def __str__(self) -> str:
         return f"{self.centre_id} {self.built}/{self.changed}"

@@ -10,10 +10,13 @@ with `centre_totals`, the same function the rollups are built from.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Max, Min, Q, Sum
+
+from centers.models import Centre
 
 from .models import FigureRollup, Indicator, Rate, RollupState, TallyValue
 from .periods import Period
@@ -68,55 +71,73 @@ def _rows(centre_ids: list[int], span: Period, indicators, rates) -> list[Figure
     return rows
 
 
-def build(centre_ids: list[int], years: list[int]) -> int:
-    """(Re)build the rollups of these centres for these years; returns the rows written.
+def catalogue_key(indicators, rates) -> str:
+    """What the rollups were computed with: a changed catalogue makes every centre stale."""
+    parts = sorted(f"i{i.pk}:{i.code}:{i.aggregation}:{i.frequency}" for i in indicators)
+    parts += sorted(f"r{r.code}:{r.numerator_id}/{r.denominator_id}/{r.scale}" for r in rates)
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]  # noqa: S324 (not security)
 
-    Each centre is marked built at the `changed` it had before its data was read, so a write that
-    lands meanwhile leaves it stale (and live) until that write's own refresh.
+
+def _catalogue() -> tuple[list[Indicator], list[Rate], str]:
+    indicators = list(Indicator.objects.filter(is_active=True))
+    rates = list(Rate.objects.select_related("numerator", "denominator"))
+    return indicators, rates, catalogue_key(indicators, rates)
+
+
+def _years(centre_ids: list[int]) -> list[int]:
+    """Every year from the centres' first tally to the year after their last (no gaps: a yearly
+    denominator carries into the next year)."""
+    found = TallyValue.objects.filter(centre_id__in=centre_ids).aggregate(
+        first=Min("period"), last=Max("period")
+    )
+    if found["first"] is None:
+        return []
+    return list(range(found["first"].year, found["last"].year + 2))
+
+
+def build(centre_ids: list[int]) -> int:
+    """(Re)build the rollups of these centres; returns the rows written.
+
+    The state rows exist before anything is read, and each centre is marked built at the
+    `changed` it had then; a write that lands meanwhile leaves it stale (computed live) until that
+    write's own refresh has run.
     """
+    RollupState.objects.bulk_create(
+        [RollupState(centre_id=c, changed=1) for c in centre_ids], ignore_conflicts=True
+    )
     targets = dict(
         RollupState.objects.filter(centre_id__in=centre_ids).values_list("centre_id", "changed")
     )
-    indicators = list(Indicator.objects.filter(is_active=True))
-    rates = list(Rate.objects.select_related("numerator", "denominator"))
+    indicators, rates, key = _catalogue()
     rows = [
         row
-        for year in years
+        for year in _years(centre_ids)
         for span in spans_of(year)
         for row in _rows(centre_ids, span, indicators, rates)
     ]
     with transaction.atomic():
-        RollupState.objects.bulk_create(
-            [RollupState(centre_id=c) for c in centre_ids if c not in targets],
-            ignore_conflicts=True,
-        )
+        # Centre rows first, as tally_save takes them: the rollup rows' foreign keys need a share
+        # lock on them, which would otherwise deadlock with a save holding the centre and waiting
+        # for the state row.
+        list(Centre.objects.select_for_update().filter(pk__in=centre_ids).order_by("pk"))
         list(RollupState.objects.select_for_update().filter(centre_id__in=centre_ids))
         FigureRollup.objects.filter(centre_id__in=centre_ids).delete()
         FigureRollup.objects.bulk_create(rows, batch_size=5000)
         for centre in centre_ids:
-            target = max(targets.get(centre, 0), 1)
-            RollupState.objects.filter(centre_id=centre, changed__lte=target).update(
-                built=target, changed=target
+            RollupState.objects.filter(centre_id=centre).update(
+                built=targets[centre], catalogue=key
             )
-            RollupState.objects.filter(centre_id=centre, changed__gt=target).update(built=target)
     return len(rows)
 
 
 def refresh(centre_id: int) -> int:
-    """Every span of every year the centre has tallies for (and the year after, for yearly
-    denominators carried forward)."""
-    years = sorted(
-        {d.year for d in TallyValue.objects.filter(centre_id=centre_id).dates("period", "year")}
-    )
-    if years:
-        years.append(years[-1] + 1)
-    return build([centre_id], years)
+    return build([centre_id])
 
 
-def fresh_centres(centre_ids: list[int]) -> set[int]:
+def fresh_centres(centre_ids: list[int], key: str) -> set[int]:
     return set(
         RollupState.objects.filter(
-            centre_id__in=centre_ids, built=F("changed"), built__gte=1
+            centre_id__in=centre_ids, built=F("changed"), built__gte=1, catalogue=key
         ).values_list("centre_id", flat=True)
     )
 
@@ -127,7 +148,8 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     if not is_span(period):
         return None
     earlier = period.year_earlier()
-    fresh = fresh_centres(centre_ids)
+    indicators, rates, key = _catalogue()
+    fresh = fresh_centres(centre_ids, key)
     stale = [c for c in centre_ids if c not in fresh]
     sums: dict[tuple[str, dt.date], list] = {}
     rows = (
@@ -140,8 +162,6 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     )
     for r in rows:
         sums[(r["code"], r["first"])] = [r["value"], r["denominator"]]
-    indicators = list(Indicator.objects.filter(is_active=True))
-    rates = list(Rate.objects.select_related("numerator", "denominator"))
     live = (
         centre_totals(scope=Q(centre_id__in=stale), period=period, indicators=indicators)
         if stale
@@ -184,7 +204,8 @@ def span_totals(
     if not is_span(period):
         return None
     earlier = period.year_earlier()
-    fresh = fresh_centres(centre_ids)
+    indicators, _rates, key = _catalogue()
+    fresh = fresh_centres(centre_ids, key)
     stale = [c for c in centre_ids if c not in fresh]
     totals: dict[tuple[int, str], list] = {}
     rows = (
@@ -199,6 +220,6 @@ def span_totals(
     for centre, code, first, value in rows:
         totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = value
     if stale:
-        live = centre_totals(scope=Q(centre_id__in=stale), period=period)
+        live = centre_totals(scope=Q(centre_id__in=stale), period=period, indicators=indicators)
         totals |= {key: list(pair) for key, pair in live.items() if key[1] in codes}
     return {key: tuple(pair) for key, pair in totals.items()}

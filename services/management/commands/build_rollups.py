@@ -1,11 +1,9 @@
 """python manage.py build_rollups: compute every centre's half-year and year figures ahead."""
 
 from django.core.management.base import BaseCommand
-from django.db.models.functions import ExtractYear
 from django_scopes import scopes_disabled
 
 from centers.models import Centre
-from services.models import TallyValue
 from services.rollups import build
 
 
@@ -17,17 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with scopes_disabled():
-            years = sorted(
-                set(
-                    TallyValue.objects.annotate(y=ExtractYear("period"))
-                    .values_list("y", flat=True)
-                    .distinct()
-                )
-            )
-            if years:
-                years.append(years[-1] + 1)
             ids = list(Centre.objects.order_by("pk").values_list("pk", flat=True))
             written = 0
             for i in range(0, len(ids), options["batch"]):
-                written += build(ids[i : i + options["batch"]], years)
-        self.stdout.write(f"{written} rollup rows for {len(ids)} centres, years {years}")
+                written += build(ids[i : i + options["batch"]])
+        self.stdout.write(f"{written} rollup rows for {len(ids)} centres")

@@ -36,6 +36,7 @@ from .models import (
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
 from .selectors import year_begun
+from .summary_output import printable
 
 S = AnnualFiling.Status
 logger = logging.getLogger(__name__)
@@ -368,7 +369,7 @@ def summary_save_texts(*, summary_obj: Summary, texts: dict, version: int, actor
     current = _locked_summary(summary_obj.pk)
     if current.version != version:
         raise DomainError(str(SUMMARY_STALE))
-    cleaned = {key: str(texts.get(key, "")).replace("\x00", "")[:TEXT_LIMIT] for key in TEXT_KEYS}
+    cleaned = {key: printable(str(texts.get(key, "")))[:TEXT_LIMIT] for key in TEXT_KEYS}
     changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, cleaned)
     current.texts = cleaned
     current.version += 1

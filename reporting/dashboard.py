@@ -134,6 +134,9 @@ def dashboard_rows(
 ) -> list[CentreRow]:
     """One row per centre of the subtree, scored, ranked, then sorted as asked."""
     today = today or timezone.localdate()
+    months = expected_months(period, today)
+    if months:  # the running year compares its ended months with the same months a year before
+        period = Period(period.first, months[-1], period.label)
     centres = list(
         Centre.objects.filter(sponsor_id__in=list(authority_ids)).select_related("sponsor")
     )
@@ -148,7 +151,6 @@ def dashboard_rows(
     per_centre = span_totals(centre_ids=ids, period=period, codes=codes)
     if per_centre is None:  # not a half or a year: live
         per_centre = centre_totals(scope=Q(centre_id__in=ids), period=period)
-    months = expected_months(period, today)
     reported = _reports(centres, months)
     filings = dict(
         AnnualFiling.objects.filter(centre__in=centres, year=period.last.year).values_list(

@@ -33,9 +33,12 @@ class SummaryCreateForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") != Summary.Kind.RANGE:
-            return cleaned
-        first, last = cleaned.get("first"), cleaned.get("last")
+        if cleaned.get("kind") == Summary.Kind.RANGE:
+            self._check_range(cleaned.get("first"), cleaned.get("last"))
+        self._begun()
+        return cleaned
+
+    def _check_range(self, first, last) -> None:
         if not first and "first" not in self.errors:
             self.add_error("first", _("Choose the first month of the range."))
         if not last and "last" not in self.errors:
@@ -44,7 +47,14 @@ class SummaryCreateForm(forms.Form):
             self.add_error("last", _("The last month is before the first."))
         elif first and last and len(Period.range(first, last).months) > MAX_MONTHS:
             self.add_error("last", _("A summary covers at most 36 months."))
-        return cleaned
+
+    def _begun(self) -> None:
+        """A summary of months that have not begun has nothing to say yet."""
+        if self.errors:
+            return
+        _kind, period = self.period()
+        if period.first >= timezone.localdate().replace(day=1):
+            self.add_error("year", _("That period has not begun yet; choose one that has."))
 
     def period(self) -> tuple[str, Period]:
         """(stored kind, period) of valid input."""

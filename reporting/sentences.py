@@ -85,7 +85,10 @@ def missing_words(missing: dict[dt.date, int]) -> str:
     by_count: dict[int, list[dt.date]] = {}
     for month, count in sorted(missing.items()):
         by_count.setdefault(count, []).append(month)
+    several_years = len({m.year for m in missing}) > 1
     for count, months in by_count.items():
-        names = "、".join(f"{m.month}月" for m in months)
+        names = "、".join(
+            f"{m.year}年{m.month}月" if several_years else f"{m.month}月" for m in months
+        )
         parts.append(f"{count}个中心{names}数据未报")
     return "其中" + "，".join(parts) + "，以上合计不含未报数据。"

@@ -163,8 +163,10 @@ def _weak_spots(figures: dict[str, Figure]) -> list[str]:
                 found.append(
                     f"{figure.name}{s.point_words(figure.value, figure.previous, figure.unit)}"
                 )
-            elif not figure.is_rate:
-                found.append(f"{figure.name}{s.growth_words(figure.value, figure.previous)}")
+            elif not figure.is_rate and "持平" not in (
+                words := s.growth_words(figure.value, figure.previous)
+            ):
+                found.append(f"{figure.name}{words}")
     return found
 
 
@@ -231,7 +233,10 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     weak = _weak_spots(figures) + weak_staff
     if missing:
         weak.append("数据报送不及时：" + s.missing_words(missing).removeprefix("其中"))
-    lead = f"{s.period_words(shown.last)}，{owner.name}"
+    if not months:
+        lead = f"{period.label}尚未开始，{owner.name}"
+    else:
+        lead = f"{s.period_words(shown.last)}，{owner.name}"
     if owner.centre is None:
         lead += f"（共{centres}个社区卫生服务中心）"
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -11,6 +12,12 @@ from .pdf import FONT_DIR, font_config
 from .summary import paragraph, section_number
 
 PARTS = ("一、工作情况", "二、存在的问题", "三、下一步工作计划")
+# Control characters (pasted from Word, say) that XML and so DOCX cannot hold; tab, newline stay.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    return CONTROL.sub("", text)
 
 
 def outline(figures: dict, texts: dict) -> list[dict]:
@@ -69,7 +76,7 @@ def _figure_table(document, clauses: list[dict]) -> None:
 
 
 def _paragraphs(document, text: str) -> None:
-    for line in text.splitlines():
+    for line in printable(text).splitlines():
         if line.strip():
             document.add_paragraph(line.strip())
 
@@ -90,8 +97,8 @@ def document_docx(*, summary, figures: dict, texts: dict) -> bytes:
 
     document = docx.Document()
     _east_asian_font(document, "宋体")
-    document.core_properties.title = summary.title
-    document.add_heading(summary.title, level=0)
+    document.core_properties.title = printable(summary.title)
+    document.add_heading(printable(summary.title), level=0)
     _paragraphs(document, texts.get("intro", ""))
     document.add_heading(PARTS[0], level=1)
     document.add_paragraph(figures.get("lead", ""))

@@ -6,6 +6,8 @@ comes from the URL through `centre_view`/`authority_view`, so scoping is the dec
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -184,7 +186,7 @@ def _version_content(request: HttpRequest, summary: Summary) -> tuple[dict, dict
     raw = request.GET.get("version", "")
     if not raw:
         return summary.figures, summary.texts, None
-    if not raw.isdigit() or len(raw) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
         raise Http404("no such version")
     version = get_object_or_404(summary.versions, number=int(raw))
     return version.figures, version.texts, version.number

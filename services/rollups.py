@@ -134,7 +134,10 @@ def refresh(centre_id: int) -> int:
     return build([centre_id])
 
 
-def fresh_centres(centre_ids: list[int], key: str) -> set[int]:
+def fresh_centres(centre_ids: list[int], key: str | None = None) -> set[int]:
+    """Centres whose rollups are current for their tallies and for today's catalogue."""
+    if key is None:
+        key = _catalogue()[2]
     return set(
         RollupState.objects.filter(
             centre_id__in=centre_ids, built=F("changed"), built__gte=1, catalogue=key

@@ -78,3 +78,14 @@ def test_a_write_during_a_refresh_leaves_the_centre_live(district_data):
     # A refresh started at changed=5; a write bumped it to 6 before the refresh finished.
     RollupState.objects.filter(centre=a).update(changed=6)
     assert a.pk not in fresh_centres([a.pk])
+
+
+def test_the_refresh_task_runs_outside_any_centre_scope(district_data):
+    from django_scopes import scope
+
+    from services.tasks import refresh_rollups_task
+
+    a = district_data["a"]
+    with scope():  # as in a worker or `load_demo`: scoping on, no centre, scoped managers refuse
+        assert refresh_rollups_task(centre_id=a.pk) > 0
+    assert a.pk in fresh_centres([a.pk])

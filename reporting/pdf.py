@@ -43,8 +43,12 @@ def font_config():
     return FontConfiguration()  # reused: adding the same fonts again is the slow part
 
 
-def report_pdf(**kwargs) -> bytes:
+def html_to_pdf(html: str) -> bytes:
+    """A standalone page (its own print CSS and @font-face) to PDF with the shared font setup."""
     from weasyprint import HTML
 
-    html = report_html(pdf=True, **kwargs)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config())
+
+
+def report_pdf(**kwargs) -> bytes:
+    return html_to_pdf(report_html(pdf=True, **kwargs))

@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-from django.conf import settings
 from django.template.loader import render_to_string
 
-from .pdf import FONT_DIR, font_config
+from .pdf import FONT_DIR, html_to_pdf
 from .summary import paragraph, section_number
 
 PARTS = ("一、工作情况", "二、存在的问题", "三、下一步工作计划")
@@ -52,10 +51,7 @@ def document_html(**kwargs) -> str:
 
 
 def document_pdf(*, summary, figures: dict, texts: dict) -> bytes:
-    from weasyprint import HTML
-
-    html = document_html(summary=summary, figures=figures, texts=texts, pdf=True)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config())
+    return html_to_pdf(document_html(summary=summary, figures=figures, texts=texts, pdf=True))
 
 
 def _figure_table(document, clauses: list[dict]) -> None:

@@ -7,9 +7,11 @@ comes from the URL through `centre_view`/`authority_view`, so scoping is the dec
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,51 +29,65 @@ from .models import Summary
 from .summary import SECTION_TITLES, Owner
 
 
-def _owner(request: HttpRequest) -> Owner:
+@dataclass(frozen=True)
+class Side:
+    """Whose summaries a request is about, and what it may do with them."""
+
+    owner: Owner
+    summaries: QuerySet[Summary]
+    can_write: bool
+    url_prefix: str
+    slug: str
+
+
+def _side(request: HttpRequest) -> Side:
+    """The centre or the authority the URL named (its decorator has checked the access)."""
     centre = getattr(request, "centre", None)
+    access = request.access  # type: ignore[attr-defined]
     if centre is not None:
-        return Owner(name=centre.name, centre=centre)
+        return Side(
+            Owner(name=centre.name, centre=centre),
+            Summary.objects.filter(centre=centre),
+            access.can(EDIT_RECORDS),
+            "reporting:centre-",
+            centre.slug,
+        )
     authority = request.authority  # type: ignore[attr-defined]
-    return Owner(
-        name=authority.name,
-        authority=authority,
-        authority_ids=tuple(request.authority_subtree),  # type: ignore[attr-defined]
+    return Side(
+        Owner(
+            name=authority.name,
+            authority=authority,
+            authority_ids=tuple(request.authority_subtree),  # type: ignore[attr-defined]
+        ),
+        Summary.objects.filter(authority=authority),
+        access.can(REVIEW_FILINGS),
+        "reporting:authority-",
+        authority.slug,
     )
 
 
-def _summaries(request: HttpRequest):
-    centre = getattr(request, "centre", None)
-    if centre is not None:
-        return Summary.objects.filter(centre=centre)
-    return Summary.objects.filter(authority=request.authority)  # type: ignore[attr-defined]
-
-
-def _can_write(request: HttpRequest) -> bool:
-    side_centre = getattr(request, "centre", None) is not None
-    return request.access.can(EDIT_RECORDS if side_centre else REVIEW_FILINGS)  # type: ignore[attr-defined]
-
-
-def _require_write(request: HttpRequest) -> None:
-    if not _can_write(request):
+def _require_write(request: HttpRequest) -> Side:
+    side = _side(request)
+    if not side.can_write:
         raise PermissionDenied("read only")
-
-
-def _prefix(request: HttpRequest) -> tuple[str, str]:
-    centre = getattr(request, "centre", None)
-    if centre is not None:
-        return "reporting:centre-", centre.slug
-    return "reporting:authority-", request.authority.slug  # type: ignore[attr-defined]
+    return side
 
 
 def summary_urls(request: HttpRequest, pk: int | None = None) -> dict[str, str]:
     """Every summary URL of this owner, so that one template serves centres and authorities."""
-    prefix, slug = _prefix(request)
+    side = _side(request)
+    prefix, slug = side.url_prefix, side.slug
     urls = {"list": reverse(prefix + "summaries", args=[slug])}
     if pk is not None:
         for name in ("summary", "texts", "regenerate", "document", "pdf", "docx"):
             view = "summary" if name == "summary" else f"summary-{name}"
             urls[name] = reverse(prefix + view, args=[slug, pk])
     return urls
+
+
+def _restore_url(request: HttpRequest, pk: int, number: int) -> str:
+    side = _side(request)
+    return reverse(side.url_prefix + "summary-restore", args=[side.slug, pk, number])
 
 
 def _text_keys() -> list[tuple[str, str]]:
@@ -88,27 +104,29 @@ def _texts_form(summary: Summary, data=None) -> SummaryTextsForm:
 
 
 def _get(request: HttpRequest, pk: int) -> Summary:
-    return get_object_or_404(_summaries(request), pk=pk)
+    return get_object_or_404(_side(request).summaries, pk=pk)
 
 
 @require_http_methods(["GET", "POST"])
 def summary_list(request: HttpRequest) -> HttpResponse:
     """The owner's summaries, newest period first, and the form that starts a new one."""
     form = SummaryCreateForm(request.POST or None)
-    if request.method == "POST":
-        _require_write(request)
-        if form.is_valid():
-            kind, period = form.period()
-            created = actions.summary_create(
-                owner=_owner(request), period=period, kind=kind, actor=request.user
-            )
-            return redirect(summary_urls(request, created.pk)["summary"])
+    side = _require_write(request) if request.method == "POST" else _side(request)
+    if request.method == "POST" and form.is_valid():
+        kind, period = form.period()
+        created = actions.summary_create(
+            owner=side.owner, period=period, kind=kind, actor=request.user
+        )
+        return redirect(summary_urls(request, created.pk)["summary"])
     context = {
-        "summaries": _summaries(request).select_related("created_by"),
+        "summaries": [
+            (s, reverse(side.url_prefix + "summary", args=[side.slug, s.pk]))
+            for s in side.summaries.select_related("created_by")
+        ],
         "form": form,
-        "can_write": _can_write(request),
+        "can_write": side.can_write,
         "urls": summary_urls(request),
-        "owner_name": _owner(request).name,
+        "owner_name": side.owner.name,
     }
     return render(
         request, "reporting/summary_list.html", context, status=400 if form.errors else 200
@@ -123,8 +141,10 @@ def _page_context(request: HttpRequest, summary: Summary, form=None, **extra) ->
         "f": summary.figures,
         "sections": [(s, form[s["key"]]) for s in outline if s["key"] in form.fields],
         "form": form,
-        "versions": summary.versions.all()[:20],
-        "can_write": _can_write(request),
+        "versions": [
+            (v, _restore_url(request, summary.pk, v.number)) for v in summary.versions.all()[:20]
+        ],
+        "can_write": _side(request).can_write,
         "urls": summary_urls(request, summary.pk),
         **extra,
     }
@@ -163,9 +183,9 @@ def summary_texts(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def summary_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     """Figures from the data as it stands; the author's text stays."""
-    _require_write(request)
+    side = _require_write(request)
     summary = _get(request, pk)
-    actions.summary_regenerate(summary_obj=summary, owner=_owner(request), actor=request.user)
+    actions.summary_regenerate(summary_obj=summary, owner=side.owner, actor=request.user)
     messages.success(request, _("The figures were generated again from the current data."))
     return redirect(summary_urls(request, summary.pk)["summary"])
 

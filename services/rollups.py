@@ -20,7 +20,7 @@ from centers.models import Centre
 
 from .models import FigureRollup, Indicator, Rate, RollupState, TallyValue
 from .periods import Period
-from .selectors import Figure, _rate_sums, _sum, centre_totals, rate_value
+from .selectors import Figure, centre_totals, rate_sums, rate_value, sum_present
 
 
 def spans_of(year: int) -> list[Period]:
@@ -54,7 +54,7 @@ def _rows(centre_ids: list[int], span: Period, indicators, rates) -> list[Figure
     ]
     for rate in rates:
         for centre in centre_ids:
-            num, den = _rate_sums(
+            num, den = rate_sums(
                 per_centre, rate.numerator.code, rate.denominator.code, 0, [centre]
             )
             if num is not None:
@@ -170,13 +170,16 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
         if stale
         else {}
     )
+    live_by_code: dict[str, list[tuple]] = {}
+    for (_centre, code), pair in live.items():
+        live_by_code.setdefault(code, []).append(pair)
     figures = {}
     for ind in indicators:
-        pairs = [p for (_c, code), p in live.items() if code == ind.code]
+        pairs = live_by_code.get(ind.code, [])
         values = []
         for which, first in enumerate((period.first, earlier.first)):
             stored = sums.get((ind.code, first), [None, None])[0]
-            values.append(_sum([stored, *(p[which] for p in pairs)]))
+            values.append(sum_present([stored, *(p[which] for p in pairs)]))
         figures[ind.code] = Figure(
             ind.code, ind.name, ind.unit, False, values[0], values[1], ind.category
         )
@@ -184,7 +187,7 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
         values = []
         for which, first in enumerate((period.first, earlier.first)):
             num, den = sums.get((rate.code, first), [None, None])
-            extra_num, extra_den = _rate_sums(
+            extra_num, extra_den = rate_sums(
                 live, rate.numerator.code, rate.denominator.code, which, stale
             )
             num, den = _add(num, extra_num), _add(den, extra_den)

@@ -373,12 +373,12 @@ def centre_totals(
     return totals
 
 
-def _sum(values) -> Decimal | None:
+def sum_present(values) -> Decimal | None:
     present = [v for v in values if v is not None]
     return sum(present) if present else None
 
 
-def _rate_sums(per_centre: dict, numerator: str, denominator: str, which: int, centres=None):
+def rate_sums(per_centre: dict, numerator: str, denominator: str, which: int, centres=None):
     """Numerator and denominator added up over the centres that have both."""
     if centres is None:
         centres = {c for c, _code in per_centre}
@@ -407,8 +407,8 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
             indicator.name,
             indicator.unit,
             False,
-            _sum(p[0] for p in pairs),
-            _sum(p[1] for p in pairs),
+            sum_present(p[0] for p in pairs),
+            sum_present(p[1] for p in pairs),
             indicator.category,
         )
     centres = {c for c, _code in per_centre}
@@ -419,8 +419,8 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
             rate.name,
             rate.suffix,
             True,
-            rate_value(*_rate_sums(per_centre, *codes, 0, centres), rate.scale),
-            rate_value(*_rate_sums(per_centre, *codes, 1, centres), rate.scale),
+            rate_value(*rate_sums(per_centre, *codes, 0, centres), rate.scale),
+            rate_value(*rate_sums(per_centre, *codes, 1, centres), rate.scale),
             rate.category,
         )
     return figures

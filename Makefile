@@ -8,10 +8,12 @@ PY := $(VENV)/bin/python
 VENV_DEB := $(shell $(PYTHON) -c "import ensurepip" 2>/dev/null || echo python3-venv)
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext $(VENV_DEB)
 TEST_DEBS := $(RUN_DEBS) chromium poppler-utils
+# The production stack on one machine: nginx in front (TLS), envsubst for its config.
+PROD_DEBS := $(RUN_DEBS) nginx-light gettext-base openssl
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test sysdeps-run sysdeps-test lint messages smoke clean
+.PHONY: run test prod drills sysdeps-run sysdeps-test lint messages smoke clean
 
 run: sysdeps-run $(VENV)/.installed-run
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV) -v0; fi
@@ -25,8 +27,21 @@ test: sysdeps-test $(VENV)/.installed-dev
 	$(PY) -m ruff format --check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
 	@! ls */migrations/*_auto_*.py 2>/dev/null | grep . || (echo "Name your migrations (makemigrations --name ...)"; exit 1)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --ignore=bench $(PYTEST_ARGS)
+
+# Production settings on this machine: PostgreSQL, Redis, collectstatic, gunicorn, a Celery
+# worker, beat and nginx with TLS on https://127.0.0.1:8443/ (README, "Production").
+prod: $(VENV)/.installed-run
+	@bash scripts/sysdeps.sh $(PROD_DEBS)
+	bash scripts/prod.sh start
+
+# The production drills (bench/drills): the stack end to end, 50 users for 60 s, faults, and
+# backup + restore. Each starts its own stack on this machine's PostgreSQL and Redis (~6 min).
+drills: $(VENV)/.installed-dev
+	@bash scripts/sysdeps.sh $(PROD_DEBS)
+	$(PY) -m pytest -p no:django -p no:cacheprovider --confcutdir=bench/drills -s bench/drills $(DRILL_ARGS)
 
 # Refresh the Chinese catalogue after adding strings: fill every empty msgstr, then `make test`.
 messages: $(VENV)/.installed-dev

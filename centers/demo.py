@@ -296,8 +296,11 @@ def _ciqikou_record(centre: Centre) -> None:
 
 
 @transaction.atomic
-def load_demo() -> list[DemoLogin]:
-    """Create the demo authority tree, centres, records and one login per role, if missing."""
+def load_centres_demo() -> dict[str, Centre]:
+    """Create the demo authority tree, centres, records and one login per role, if missing.
+
+    The other apps' demo data builds on these centres; reporting.demo.load_demo runs them all.
+    """
     with scopes_disabled():  # demo data spans every centre
         authorities = _authorities()
         centres = _centres(authorities)
@@ -306,13 +309,4 @@ def load_demo() -> list[DemoLogin]:
             _other_record(centre)
         for login in LOGINS:
             _login(login, authorities, centres)
-        # Later apps build on what is above: rosters on departments, filings on everything.
-        from reporting.demo import load_filings_demo, load_summaries_demo
-        from services.demo import load_services_demo
-        from staff.demo import load_staff_demo
-
-        load_staff_demo(centres)
-        load_services_demo(centres)
-        load_filings_demo(centres)
-        load_summaries_demo(centres)
-    return LOGINS
+    return centres

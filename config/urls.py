@@ -27,6 +27,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("readyz/", core_views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("centers.urls")),
     path("", include("staff.urls")),

@@ -81,3 +81,33 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class OutboxMessage(models.Model):
+    """A Celery task recorded in the transaction that needs it, so a broker outage loses nothing.
+
+    The row commits with the change; the hand-off after commit marks it sent, and a beat sweeper
+    sends every row that is still unsent once the broker answers again (core/outbox.py).
+    """
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict)
+    # The sweeper publishes one message per key: ten saves while Redis was down make one rollup
+    # refresh, not ten.
+    key = models.CharField(max_length=200, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_unsent",
+                condition=models.Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.kwargs} {'sent' if self.sent_at else 'pending'}"

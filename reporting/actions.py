@@ -8,9 +8,10 @@ a published report has been shown to the public and is not taken back.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from centers.access import Access
 from centers.models import Centre
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, SUBMIT_FILINGS
+from core import outbox
 from core.audit import audit, diff
 from core.errors import DomainError
 from services.periods import Period
@@ -32,6 +34,7 @@ from .models import (
     ReportRun,
     Summary,
     SummaryVersion,
+    stuck_after,
 )
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
@@ -60,22 +63,9 @@ class TransitionNotAllowed(DomainError):
     """The move is not possible from this state or for this role."""
 
 
-def _after_commit(task, on_error: Callable[[str], None] | None = None, **kwargs) -> None:
-    """Queue a task once the step commits; a failed hand-off is logged and the step still stands.
-
-    Without a broker tasks run inline, so a failing task would otherwise turn a committed
-    submission into a 500; with Redis down, .delay() itself raises.
-    """
-
-    def hand_off() -> None:
-        try:
-            task.delay(**kwargs)
-        except Exception as exc:
-            logger.exception("%s was not handed off (%s)", task.name, kwargs)
-            if on_error is not None:
-                on_error(str(exc))
-
-    transaction.on_commit(hand_off)
+def _after_commit(task, **kwargs) -> None:
+    """Hand a task to Celery through the outbox: the step stands even if the broker is down."""
+    outbox.enqueue(task.name, **kwargs)
 
 
 def _lock(filing: AnnualFiling) -> AnnualFiling:
@@ -233,7 +223,13 @@ def filing_submit(
 def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
     if not reason.strip():
         raise DomainError(_("Say why the report is returned."))
-    return _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+    moved = _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+    # TRANSITIONS lets a reviewer return an approved report too (a page opened before someone
+    # approved it): that is a reopen, so its year unfreezes; otherwise there is no freeze to lift.
+    from services.actions import year_unfreeze
+
+    year_unfreeze(centre=moved.centre, year=moved.year, actor=actor)
+    return moved
 
 
 @transaction.atomic
@@ -245,7 +241,12 @@ def filing_approve(*, filing: AnnualFiling, comment: str, actor, access: Access)
     # entries of a step waiting on this filing) be written, so the two cannot deadlock.
     locked = _lock(filing)
     Centre.objects.select_for_update(no_key=True).filter(pk=locked.centre_id).first()
-    return _move(locked, S.APPROVED, actor=actor, access=access, comment=comment.strip())
+    moved = _move(locked, S.APPROVED, actor=actor, access=access, comment=comment.strip())
+    # The freeze is recorded in services, which owns the tally lock, under the same two locks.
+    from services.actions import year_freeze
+
+    year_freeze(centre=moved.centre, year=moved.year, actor=actor)
+    return moved
 
 
 @transaction.atomic
@@ -260,7 +261,11 @@ def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -
         raise DomainError(_("Say why the report is reopened."))
     if _lock(filing).status != S.APPROVED:
         raise TransitionNotAllowed(_("Only an approved report can be reopened."))
-    return _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+    moved = _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
+    from services.actions import year_unfreeze
+
+    year_unfreeze(centre=moved.centre, year=moved.year, actor=actor)
+    return moved
 
 
 # --- PDF runs --------------------------------------------------------------------------------
@@ -281,21 +286,62 @@ def report_run_request(*, version: FilingVersion) -> ReportRun:
         run = ReportRun.objects.select_for_update().get(pk=run.pk)
         if not run.retryable:
             return run
-        run.status, run.error, run.started_at = ReportRun.Status.QUEUED, "", now
-        run.save(update_fields=["status", "error", "started_at"])
-    _after_commit(
-        filing_render_pdf_task,
-        on_error=lambda error: report_run_fail(run_id=run.pk, error=error),
-        version_id=version.pk,
-    )
+        # A person asking again starts afresh: earlier deaths no longer count against the run.
+        run.status, run.error, run.started_at, run.attempts = ReportRun.Status.QUEUED, "", now, 0
+        run.save(update_fields=["status", "error", "started_at", "attempts"])
+    _after_commit(filing_render_pdf_task, version_id=version.pk)
     return run
 
 
-def report_run_fail(*, run_id: int, error: str) -> None:
-    """Mark a run failed unless it finished meanwhile, so the page offers to try again."""
-    ReportRun.objects.filter(pk=run_id).exclude(status=ReportRun.Status.DONE).update(
-        status=ReportRun.Status.FAILED, error=error[:2000]
+def report_runs_resume() -> int:
+    """Queue again every run stuck past PDF_STALL_SECONDS; one whose renders keep dying fails.
+
+    Runs are taken with SKIP LOCKED so that two sweepers, or a sweeper and a user's retry, never
+    queue the same run twice at once. Returns how many were queued again.
+    """
+    from .tasks import filing_render_pdf_task
+
+    now = timezone.now()
+    stale = now - stuck_after()
+    requeued = 0
+    with transaction.atomic():
+        stuck = ReportRun.objects.select_for_update(skip_locked=True).filter(
+            status__in=[ReportRun.Status.QUEUED, ReportRun.Status.RUNNING], started_at__lt=stale
+        )
+        for run in stuck:
+            if run.attempts >= settings.PDF_MAX_ATTEMPTS:
+                run.status, run.error = ReportRun.Status.FAILED, "the render kept stopping"
+                run.save(update_fields=["status", "error"])
+                continue
+            run.status, run.started_at = ReportRun.Status.QUEUED, now
+            run.save(update_fields=["status", "started_at"])
+            _after_commit(filing_render_pdf_task, version_id=run.version_id)
+            requeued += 1
+    return requeued
+
+
+# A step's mail not claimed this long after the step lost its message (broker restarted).
+LOST_MAIL = dt.timedelta(seconds=60)
+MAIL_WINDOW = dt.timedelta(days=2)  # older unsent mails are no longer news
+MAILED_STEPS = (S.SUBMITTED, S.RETURNED, S.APPROVED, S.PUBLISHED)  # notifications.recipients
+
+
+def filing_mails_resume() -> int:
+    """Queue again the mails of recent steps that no task has claimed; returns how many."""
+    from .tasks import notify_filing_event_task
+
+    now = timezone.now()
+    lost = list(
+        FilingEvent.objects.filter(
+            mailed_at=None, created_at__lt=now - LOST_MAIL, created_at__gt=now - MAIL_WINDOW
+        )
+        .filter(to_status__in=MAILED_STEPS)
+        .values_list("pk", flat=True)
     )
+    with transaction.atomic():
+        for event_id in lost:
+            outbox.enqueue(notify_filing_event_task.name, key=f"mail:{event_id}", event_id=event_id)
+    return len(lost)
 
 
 def report_run_lost(*, run: ReportRun) -> None:

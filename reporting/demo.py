@@ -1,13 +1,22 @@
-"""Demo filings: 磁器口 2024 approved and published (its report reproduces seed 000's sections),
-磁器口 2025 a draft, and the other centres spread over the states."""
+"""The whole demo (`manage.py load_demo`), and its filings: 磁器口 2024 approved and published (its
+report reproduces seed 000's sections), 磁器口 2025 a draft, and the other centres spread over the
+states.
+
+Reporting sits above every other app, so the loader that runs each app's demo in turn lives here.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_scopes import scopes_disabled
 
 from centers.access import Access
+from centers.demo import LOGINS, DemoLogin, load_centres_demo
 from centers.models import Centre
 from centers.permissions import CLERK, MANAGER, REVIEWER
+from services.demo import load_services_demo
+from staff.demo import load_staff_demo
 
 from . import actions
 from .models import AnnualFiling
@@ -22,6 +31,19 @@ PLAN = {
     "xiaolongkan": [(2024, ["submit", "return"])],
     "yangjiaping": [(2024, ["submit", "approve"])],
 }
+
+
+@transaction.atomic
+def load_demo() -> list[DemoLogin]:
+    """Every app's demo data, each built on the ones below it; loading twice changes nothing."""
+    with scopes_disabled():  # demo data spans every centre
+        centres = load_centres_demo()
+        # Later apps build on what is above: rosters on departments, filings on everything.
+        load_staff_demo(centres)
+        load_services_demo(centres)
+        load_filings_demo(centres)
+        load_summaries_demo(centres)
+    return LOGINS
 
 
 def _step(filing: AnnualFiling, step: str, manager, reviewer) -> AnnualFiling:

@@ -70,6 +70,8 @@ class FilingEvent(models.Model):
     actor_name = models.CharField(max_length=150, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the step's mail is claimed for sending, so a repeated task never mails twice.
+    mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -99,16 +101,21 @@ class FilingVersion(models.Model):
         return f"{self.filing} v{self.number}"
 
 
+# How a run's error says that the file could not be written (the page explains it in words).
+STORAGE_ERROR = "storage: "
+
+
 def stuck_after() -> dt.timedelta:
-    """The render task's hard time limit: a run queued or rendering longer has no live worker."""
-    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    """A render takes about a second; a run queued or rendering this long has lost its worker."""
+    return dt.timedelta(seconds=settings.PDF_STALL_SECONDS)
 
 
 class ReportRun(models.Model):
     """A PDF of one submitted version, rendered by a Celery task and kept for download.
 
-    A run still queued or rendering after the task's time limit is stuck (its worker was killed,
-    or the task never reached the broker) and is offered again like a failed one.
+    A run still queued or rendering after PDF_STALL_SECONDS is stuck (its worker was killed, or
+    the task never reached the broker): the page offers a retry, and beat queues it again by
+    itself (`report_runs_resume`) until PDF_MAX_ATTEMPTS renders have died.
     """
 
     class Status(models.TextChoices):
@@ -126,9 +133,15 @@ class ReportRun(models.Model):
     # When the current attempt was queued or claimed by a worker; older runs have none.
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Renders that were claimed by a worker; one that dies mid-render counts as a spent attempt.
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.version} {self.status}"
+
+    @property
+    def storage_error(self) -> bool:
+        return self.error.startswith(STORAGE_ERROR)
 
     @property
     def stuck(self) -> bool:
@@ -143,7 +156,8 @@ class ReportRun(models.Model):
 
     @property
     def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and not self.stuck
+        """Queued or rendering, stuck or not: the page keeps asking until it is done or failed."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
 class Summary(TimeStampedModel):

@@ -12,17 +12,8 @@ from django.utils import timezone
 
 from centers.models import Centre
 
-from .models import FROZEN_STATUSES, AnnualFiling, FilingVersion
+from .models import AnnualFiling, FilingVersion
 from .sections import SECTIONS
-
-
-def approved_years(*, centre: Centre) -> set[int]:
-    """Years whose annual filing is approved (or published): their data may no longer change."""
-    return set(
-        AnnualFiling.objects.filter(centre=centre, status__in=FROZEN_STATUSES).values_list(
-            "year", flat=True
-        )
-    )
 
 
 def year_begun(year: int) -> bool:

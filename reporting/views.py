@@ -253,6 +253,8 @@ def pdf_download(request: CentreRequest, year: int) -> HttpResponse:
     if run is None or not run.file:
         raise Http404("not rendered yet")
     try:
+        if not run.file.storage.exists(run.file.name):
+            raise FileNotFoundError(run.file.name)
         handle = run.file.open("rb")
     except OSError:  # deleted from storage since: offer to make it again
         actions.report_run_lost(run=run)

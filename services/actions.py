@@ -16,7 +16,14 @@ from core.audit import audit
 from core.errors import DomainError
 
 from .locking import LockContext, frozen_state, lock_state, year_lock_state
-from .models import Indicator, LockException, MonthReport, TallyValue, ValidationRule
+from .models import (
+    FrozenYear,
+    Indicator,
+    LockException,
+    MonthReport,
+    TallyValue,
+    ValidationRule,
+)
 from .rollups import mark_changed
 from .selectors import cell_warnings, load_year, year_warnings
 from .validation import parse_value, rule_warnings
@@ -219,3 +226,45 @@ def lock_exception_grant(
         },
     )
     return exception
+
+
+@transaction.atomic
+def year_freeze(*, centre: Centre, year: int, actor) -> FrozenYear:
+    """Close a centre's year to every tally edit (its annual filing is approved); idempotent.
+
+    Takes the centre's row lock, as tally writers do, so a save either commits before the freeze
+    or sees it (see tally_save). NO KEY UPDATE, as filing_approve takes it before calling this.
+    """
+    Centre.objects.select_for_update(no_key=True).filter(pk=centre.pk).first()
+    frozen, created = FrozenYear.objects.get_or_create(
+        centre=centre, year=year, defaults={"frozen_by": actor}
+    )
+    if created:
+        audit(
+            actor=actor,
+            action="services.year.frozen",
+            target=frozen,
+            centre=centre,
+            changes={"year": year},
+        )
+    return frozen
+
+
+@transaction.atomic
+def year_unfreeze(*, centre: Centre, year: int, actor) -> FrozenYear | None:
+    """Open a frozen year again (its filing is reopened); the month locks apply as before.
+
+    Returns the freeze that was lifted, or None when the year was not frozen.
+    """
+    frozen = FrozenYear.objects.filter(centre=centre, year=year).first()
+    if frozen is None:
+        return None
+    audit(
+        actor=actor,
+        action="services.year.unfrozen",
+        target=frozen,
+        centre=centre,
+        changes={"year": year},
+    )
+    frozen.delete()
+    return frozen

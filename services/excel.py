@@ -21,7 +21,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from centers.models import Centre
-from staff import excel as roster_excel
+from core import spreadsheet
 
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Indicator, TallyImport, TallyValue
@@ -93,7 +93,7 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
     stored = _stored(centre, year)
     cells = []
     for number, row in data:
-        code = roster_excel.text(row.get("代码"))
+        code = spreadsheet.text(row.get("代码"))
         indicator = indicators.get(code)
         if indicator is None:
             errors.append(
@@ -101,7 +101,7 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
             )
             continue
         for column in [*MONTH_HEADERS, "全年"]:
-            raw = roster_excel.text(row.get(column))
+            raw = spreadsheet.text(row.get(column))
             if raw == "":
                 continue
             period = _period(indicator, year, column)
@@ -139,9 +139,9 @@ def import_create(
     errors: list[list] = []
     cells: list[list[str]] = []
     try:
-        header, data = roster_excel.read_rows(content)
+        header, data = spreadsheet.read_rows(content)
         title = _sheet_title(content)
-    except roster_excel.UnreadableFile:
+    except spreadsheet.UnreadableFile:
         header, data, title = [], [], ""
         errors.append([0, "", _("This file cannot be read: upload an Excel workbook (.xlsx).")])
     if title and title.rstrip("年").isdigit() and int(title.rstrip("年")) != year:
@@ -173,7 +173,7 @@ def _sheet_title(content: bytes) -> str:
         book.close()
         return title
     except Exception as exc:  # the same damaged files read_rows refuses
-        raise roster_excel.UnreadableFile from exc
+        raise spreadsheet.UnreadableFile from exc
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Whether a centre's month may still be changed, decided here and only here.
 
 In this order:
-1. a year whose annual filing is approved is locked for everyone;
+1. a year whose annual filing is approved is locked for everyone (reporting records it as a
+   FrozenYear through actions.year_freeze, and lifts it on reopening);
 2. months that have not begun cannot be filled in yet;
 3. a reviewer's exception reopens past months for a centre until its date;
 4. otherwise a month locks for clerks and managers TALLY_LOCK_DAYS days after it ends.
@@ -17,9 +18,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from centers.models import Centre
-from reporting.selectors import approved_years
 
-from .models import LockException
+from .models import FrozenYear, LockException
 from .periods import month_end, month_start
 
 
@@ -43,7 +43,12 @@ class LockContext:
     @classmethod
     def load(cls, centre: Centre, today: dt.date) -> LockContext:
         exceptions = list(LockException.objects.filter(centre=centre, open_until__gte=today))
-        return cls(today, approved_years(centre=centre), exceptions)
+        return cls(today, frozen_years(centre), exceptions)
+
+
+def frozen_years(centre: Centre) -> set[int]:
+    """Years whose annual filing is approved (or published): their data may no longer change."""
+    return set(FrozenYear.objects.filter(centre=centre).values_list("year", flat=True))
 
 
 def lock_days() -> int:
@@ -58,7 +63,7 @@ def _frozen(year: int) -> LockState:
 
 def frozen_state(centre: Centre, year: int) -> LockState:
     """Rule 1 alone, read afresh: for a writer that has just taken the centre's row lock."""
-    return _frozen(year) if year in approved_years(centre=centre) else OPEN
+    return _frozen(year) if FrozenYear.objects.filter(centre=centre, year=year).exists() else OPEN
 
 
 def lock_state(month: dt.date, ctx: LockContext) -> LockState:

@@ -211,6 +211,32 @@ class LockException(TimeStampedModel):
         return f"{self.centre} {self.first_month:%Y-%m}–{self.last_month:%Y-%m}"
 
 
+class FrozenYear(TimeStampedModel):
+    """A centre's year whose figures may no longer change: its annual filing is approved.
+
+    Reporting freezes the year when it approves the filing and unfreezes it on reopening, through
+    services' actions, so the tally lock reads this table rather than the filings above it.
+    """
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="frozen_years")
+    year = models.PositiveSmallIntegerField(_("year"))
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("frozen year")
+        verbose_name_plural = _("frozen years")
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "year"], name="one_freeze_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} {self.year}"
+
+
 class ActivityKind(TimeStampedModel):
     """A kind of work record (义诊, 党员大会 …); administrators add more."""
 
@@ -319,6 +345,9 @@ class RollupState(models.Model):
     changed = models.PositiveBigIntegerField(default=0)
     built = models.PositiveBigIntegerField(default=0)
     catalogue = models.CharField(max_length=16, blank=True)  # the catalogue_key it was built with
+    # When `changed` last moved: beat refreshes a centre still stale a minute later (its refresh
+    # message was lost with the broker), and leaves recent saves to their own refresh.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.centre_id} {self.built}/{self.changed}"

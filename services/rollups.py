@@ -15,8 +15,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Max, Min, Q, Sum
+from django.utils import timezone
 
 from centers.models import Centre
+from core import outbox
 
 from .models import FigureRollup, Indicator, Rate, RollupState, TallyValue
 from .periods import Period
@@ -39,8 +41,10 @@ def mark_changed(centre_id: int) -> None:
     from .tasks import refresh_rollups_task
 
     RollupState.objects.get_or_create(centre_id=centre_id)
-    RollupState.objects.filter(centre_id=centre_id).update(changed=F("changed") + 1)
-    transaction.on_commit(lambda: refresh_rollups_task.delay(centre_id=centre_id))
+    RollupState.objects.filter(centre_id=centre_id).update(
+        changed=F("changed") + 1, changed_at=timezone.now()
+    )
+    outbox.enqueue(refresh_rollups_task.name, key=f"rollups:{centre_id}", centre_id=centre_id)
 
 
 def _rows(centre_ids: list[int], span: Period, indicators, rates) -> list[FigureRollup]:
@@ -132,6 +136,30 @@ def build(centre_ids: list[int]) -> int:
 
 def refresh(centre_id: int) -> int:
     return build([centre_id])
+
+
+# A centre stale this long after its last save lost its refresh (broker restarted, worker died).
+LOST_REFRESH = dt.timedelta(seconds=60)
+
+
+def queue_lost_refreshes() -> int:
+    """Queue a refresh for every centre left stale past LOST_REFRESH; returns how many.
+
+    Readers are never wrong meanwhile (stale centres are computed live), only slower.
+    """
+    from .tasks import refresh_rollups_task
+
+    lost = list(
+        RollupState.objects.filter(
+            built__lt=F("changed"), changed_at__lt=timezone.now() - LOST_REFRESH
+        ).values_list("centre_id", flat=True)
+    )
+    with transaction.atomic():
+        for centre_id in lost:
+            outbox.enqueue(
+                refresh_rollups_task.name, key=f"rollups:{centre_id}", centre_id=centre_id
+            )
+    return len(lost)
 
 
 def fresh_centres(centre_ids: list[int], key: str | None = None) -> set[int]:

@@ -15,3 +15,11 @@ def refresh_rollups_task(*, centre_id: int) -> int:
 
     with scopes_disabled():  # a worker acts for no centre in particular
         return refresh(centre_id)
+
+
+@shared_task(ignore_result=True)
+def rollups_sweep_task() -> int:
+    """Beat: refresh the centres whose refresh message was lost."""
+    from .rollups import queue_lost_refreshes
+
+    return queue_lost_refreshes()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
+
+from core.spreadsheet import text
 
 from .models import (
     Category,
@@ -161,11 +161,7 @@ def _styled(sheet, value):
     return cell
 
 
-# --- import ------------------------------------------------------------------------------
-
-
-class UnreadableFile(Exception):
-    """The upload is not an XLSX workbook we can read."""
+# --- import (core.spreadsheet reads the workbook; these read the cells) -----------------------
 
 
 @dataclass
@@ -175,44 +171,6 @@ class ParsedRow:
     number: int
     values: dict = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)
-
-
-def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
-    """Header names and (row number, {header: cell}) for every non-empty row of the first sheet.
-
-    Any failure while reading (not a zip, no worksheet, a damaged sheet …) is UnreadableFile.
-    """
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            return _rows_of(book.worksheets[0])
-        finally:
-            book.close()
-    except (InvalidFileException, zipfile.BadZipFile) as exc:
-        raise UnreadableFile from exc
-    except Exception as exc:  # openpyxl raises many kinds on damaged workbooks
-        raise UnreadableFile from exc
-
-
-def _rows_of(sheet) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-    data = []
-    for number, cells in enumerate(rows, start=2):
-        if all(c in (None, "") for c in cells):
-            continue
-        data.append((number, dict(zip(header, cells, strict=False))))
-        if len(data) > 10_001:  # enough to say the file is too long, without reading it all
-            break
-    return header, data
-
-
-def text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def parse_date(value) -> dt.date | None:

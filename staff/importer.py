@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from centers.models import Centre, Department
+from core import spreadsheet
 from core.audit import audit, diff, snapshot
 
 from . import excel
@@ -51,7 +52,7 @@ def _cell(row: dict, column: str, parse, errors: list, expected: str = ""):
     try:
         return parse(row.get(column))
     except (ValueError, ValidationError) as exc:
-        raw = excel.text(row.get(column))
+        raw = spreadsheet.text(row.get(column))
         if isinstance(exc, ValidationError):
             message = " ".join(exc.messages)
         elif expected:
@@ -67,7 +68,7 @@ def _cell(row: dict, column: str, parse, errors: list, expected: str = ""):
 
 def _required(parse):
     def wrapped(value):
-        if excel.text(value) == "" and not hasattr(value, "year"):
+        if spreadsheet.text(value) == "" and not hasattr(value, "year"):
             raise ValidationError(_("This column must be filled in."))
         return parse(value)
 
@@ -75,7 +76,7 @@ def _required(parse):
 
 
 def _optional_date(value):
-    return None if excel.text(value) == "" else excel.parse_date(value)
+    return None if spreadsheet.text(value) == "" else excel.parse_date(value)
 
 
 MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
@@ -84,7 +85,7 @@ MAX_ROWS = 10_000
 
 def _id_number(value) -> str:
     """A full number is checked; a masked one (from a clerk's export) is kept for matching."""
-    number = normalise_id_number(excel.text(value))
+    number = normalise_id_number(spreadsheet.text(value))
     if number and not MASKED_ID.match(number):
         validate_id_number(number)
     return number
@@ -99,11 +100,11 @@ def _choice(mapping):
 
 
 def _optional_choice(mapping):
-    return lambda v: "" if excel.text(v) == "" else excel.choice(v, mapping)
+    return lambda v: "" if spreadsheet.text(v) == "" else excel.choice(v, mapping)
 
 
 def _name(value) -> str:
-    name = excel.text(value)
+    name = spreadsheet.text(value)
     if len(name) > 50:
         raise ValidationError(_("At most 50 characters."))
     return name
@@ -155,7 +156,7 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
 
 def _department(value, departments) -> str:
     """The department's name, if the centre has one so called (resolved to a row when planning)."""
-    name = excel.text(value)
+    name = spreadsheet.text(value)
     if name and name not in departments:
         raise ValidationError(
             _("No department of this centre is called “%(name)s”.") % {"name": name}
@@ -393,8 +394,8 @@ def roster_fingerprint(centre: Centre) -> str:
 
 def _read(content: bytes) -> tuple[list[str], list, list[str]]:
     try:
-        header, data = excel.read_rows(content)
-    except excel.UnreadableFile:
+        header, data = spreadsheet.read_rows(content)
+    except spreadsheet.UnreadableFile:
         return [], [], [_("This file cannot be read: upload an Excel workbook (.xlsx).")]
     missing = [h for h in excel.REQUIRED if h not in header]
     if missing:

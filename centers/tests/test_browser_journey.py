@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 
+from centers.demo import load_centres_demo
 from conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,7 +45,7 @@ def test_manager_adds_a_clerk_with_htmx_without_a_page_reload(page, live_server,
 
 
 def test_a_printed_demo_login_works_in_the_browser(page, live_server):
-    call_command("load_demo", force=True, stdout=io.StringIO())
+    load_centres_demo()  # the logins `load_demo` prints
     browser_login(page, "reviewer", "chc-demo")
     page.wait_for_url("**/authorities/shapingba/centres/")
     assert page.get_by_text("共 3 个中心").is_visible()

@@ -1,12 +1,16 @@
-"""load_demo: the seed-000 centre in the right tree, every demo login, and idempotence."""
+"""The centres' demo: the seed-000 centre in the right tree, every demo login, and idempotence.
+
+The whole demo (`manage.py load_demo`, every app's data on top of these) is reporting's; its tests
+are in reporting/tests/test_demo.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
+from centers.demo import load_centres_demo
 from centers.models import Authority, AuthorityMembership, Centre, CentreMembership
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +20,9 @@ def _counts() -> dict[str, int]:
     return {m._meta.label: m.objects.count() for m in apps.get_models()}
 
 
-def test_load_demo_builds_the_tree_and_logins(capsys):
-    call_command("load_demo", force=True)
+def test_centres_demo_builds_the_tree_and_logins():
+    centres = load_centres_demo()
+    assert set(centres) == {"ciqikou", "shuangbei", "xiaolongkan", "yangjiaping"}
     ciqikou = Centre.objects.get(slug="ciqikou")
     assert ciqikou.name == "重庆市沙坪坝区磁器口社区卫生服务中心"
     assert ciqikou.address == "重庆市沙坪坝区金磁路4号附1-23号"
@@ -35,28 +40,18 @@ def test_load_demo_builds_the_tree_and_logins(capsys):
     assert CentreMembership.objects.get(user__username="manager").role == "MANAGER"
     assert CentreMembership.objects.get(user__username="clerk").role == "CLERK"
     assert CentreMembership.objects.get(user__username="othermanager").centre.sponsor == second
-    out = capsys.readouterr().out
-    assert "manager" in out and "chc-demo" in out
 
 
-def test_load_demo_twice_changes_nothing():
-    call_command("load_demo", force=True)
+def test_centres_demo_twice_changes_nothing():
+    load_centres_demo()
     before = _counts()
     passwords = dict(get_user_model().objects.values_list("username", "password"))
-    call_command("load_demo", force=True)
+    load_centres_demo()
     assert _counts() == before
     assert dict(get_user_model().objects.values_list("username", "password")) == passwords
 
 
 def test_no_demo_logins_without_demo_data():
-    assert not get_user_model().objects.exists()
-
-
-def test_load_demo_refuses_without_debug_unless_forced():
-    from django.core.management.base import CommandError
-
-    with pytest.raises(CommandError):
-        call_command("load_demo")
     assert not get_user_model().objects.exists()
 
 
@@ -67,7 +62,7 @@ def test_demo_centre_carries_the_seed_record():
     from centers.models import CentreYear, Department, Donation, Licence, PerformanceRecord
     from centers.validators import validate_credit_code
 
-    call_command("load_demo", force=True)
+    load_centres_demo()
     c = Centre.objects.get(slug="ciqikou")
     validate_credit_code(c.credit_code)
     assert c.capital == Decimal("233.88")

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.urls import reverse
 
 from centers import actions, selectors
+from centers.demo import load_centres_demo
 from centers.models import Centre, RegistrationChange
 from core.models import AuditEntry, CalendarDay
 
@@ -20,7 +20,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def demo_centre(db):
-    call_command("load_demo", force=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    load_centres_demo()
     return Centre.objects.get(slug="ciqikou")
 
 

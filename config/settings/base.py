@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request carries its id and the access line times it all.
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,12 +135,33 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The PDF fonts (22 MB of OpenType, read from disk by WeasyPrint) are not worth compressing:
+# brotli on them alone takes collectstatic from seconds to minutes.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "otf", "ttf")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Generated files (PDFs) go through Django's storage API: the local MEDIA_ROOT by default, or any
+# S3-compatible object store (MinIO, Ceph, 阿里云 OSS, 腾讯云 COS …) with CHC_MEDIA_STORAGE=s3, so
+# that several app servers and workers share them.
+if env("CHC_MEDIA_STORAGE", default="local") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("CHC_S3_BUCKET"),
+            "endpoint_url": env("CHC_S3_ENDPOINT_URL", default=None),
+            "region_name": env("CHC_S3_REGION", default=None),
+            "access_key": env("CHC_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env("CHC_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env("CHC_S3_PREFIX", default=""),
+            "addressing_style": env("CHC_S3_ADDRESSING_STYLE", default="path"),
+            "default_acl": None,  # the bucket stays private; downloads go through the app
+            "file_overwrite": False,
+        },
+    }
 
 # --- Mail -----------------------------------------------------------------------------
 EMAIL_BACKEND = env(
@@ -164,16 +188,61 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Keep retries and countdowns well under Redis' redelivery timeout (perf.md B3).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Every task is idempotent (claims, conditional updates), so a task whose worker dies is
+# delivered again rather than lost.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Keep retries and countdowns well under Redis' redelivery timeout (perf.md B3). A broker that
+# does not answer must not hold a request: the outbox keeps what could not be published.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Keep reconnecting at start-up and after a broker restart (Celery 6 changes the default).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat (one process per deployment) runs the sweepers: hand-offs the broker missed, PDF runs
+# whose worker died, and rollup refreshes and mails whose message the broker lost.
+SWEEP_SECONDS = env.int("CHC_SWEEP_SECONDS", default=10)
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "outbox-flush": {"task": "core.tasks.outbox_flush_task", "schedule": SWEEP_SECONDS},
+    "pdf-runs-resume": {
+        "task": "reporting.tasks.report_runs_resume_task",
+        "schedule": SWEEP_SECONDS,
+    },
+    "rollups-sweep": {"task": "services.tasks.rollups_sweep_task", "schedule": 60},
+}
+# A PDF run queued or rendering this long is stuck: the page offers a retry and beat queues it
+# again, up to PDF_MAX_ATTEMPTS renders.
+PDF_STALL_SECONDS = env.int("CHC_PDF_STALL_SECONDS", default=20)
+PDF_MAX_ATTEMPTS = env.int("CHC_PDF_MAX_ATTEMPTS", default=3)
 
 # --- Logging --------------------------------------------------------------------------
+# One line per record on stdout, each with the request id (or Celery task id, "-" outside
+# both; core/logs.py). DJANGO_LOG_FORMAT: "plain" for people, "json" (production's default)
+# for a log collector. `chc.request` writes one access line per request (core/middleware.py).
+LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ValueError(f"DJANGO_LOG_FORMAT must be 'plain' or 'json', not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},

@@ -29,34 +29,6 @@ def age_on(person, day: dt.date):
     return person.age_on(day)
 
 
-def _choice_label(choices_class, key: str) -> str:
-    try:
-        return choices_class(key).label
-    except ValueError:
-        return key
-
-
-@register.filter
-def position_label(key: str) -> str:
-    from staff.models import Position
-
-    return _choice_label(Position, key)
-
-
-@register.filter
-def establishment_label(key: str) -> str:
-    from staff.models import Establishment
-
-    return _choice_label(Establishment, key)
-
-
-@register.filter
-def reason_label(key: str) -> str:
-    from staff.models import LeaveReason
-
-    return _choice_label(LeaveReason, key) if key else "—"
-
-
 @register.filter
 def plain(value):
     """A decimal without trailing zeros (120.00 → 120, 12.50 → 12.5); None stays None."""

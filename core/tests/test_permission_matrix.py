@@ -141,6 +141,7 @@ MATRIX = [
     Route("password_change", "GET", "login", frozenset(ANY_USER), form_page=True),
     Route("password_change_done", "GET", "login", frozenset(ANY_USER)),
     Route("healthz", "GET", "public", frozenset(ROLES)),
+    Route("readyz", "GET", "public", frozenset(ROLES)),
     centre_route("centers:centre-detail", "GET", CENTRE_REACH),
     centre_route("centers:member-list", "GET", {"manager"}),
     centre_route("centers:member-add", "POST", {"manager"}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 
@@ -67,3 +68,10 @@ def ready(centre, manager):
         net_assets_end=Decimal("233.88"),
     )
     return actions.filing_open(centre=centre, year=2024, actor=manager)
+
+
+@pytest.fixture
+def fake_pdf():
+    """WeasyPrint replaced by a fixed byte string, for tests about runs rather than layout."""
+    with mock.patch("reporting.pdf.report_pdf", return_value=b"%PDF-1.4 fake") as render:
+        yield render

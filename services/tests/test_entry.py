@@ -10,7 +10,6 @@ import time_machine
 from django.urls import reverse
 
 from core.models import AuditEntry
-from reporting.models import AnnualFiling
 from services import actions
 from services.locking import LockContext, lock_state, year_lock_state
 from services.models import Indicator, LockException, MonthReport, TallyValue, ValidationRule
@@ -65,7 +64,7 @@ def test_an_exception_reopens_and_an_approved_year_beats_it(centre, reviewer):
     assert not lock_state(D(2024, 2, 1), _ctx(centre, today)).locked  # reopened
     assert lock_state(D(2024, 4, 1), _ctx(centre, today)).locked  # outside the exception
     assert lock_state(D(2024, 2, 1), _ctx(centre, D(2024, 10, 1))).locked  # the exception expired
-    AnnualFiling.objects.create(centre=centre, year=2024, status=AnnualFiling.Status.APPROVED)
+    actions.year_freeze(centre=centre, year=2024, actor=reviewer)  # as approving the filing does
     frozen = lock_state(D(2024, 2, 1), _ctx(centre, today))
     assert frozen.locked and "年度报告已审核通过" in frozen.reason
     assert year_lock_state(2024, _ctx(centre, today)).locked

@@ -8,12 +8,13 @@ import io
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from centers.demo import load_centres_demo
 from centers.models import Centre
 from core.models import AuditEntry
+from services.demo import load_services_demo
 from services.excel import HEADERS
 from services.models import Indicator, TallyImport, TallyValue
 from services.selectors import activity_counts, centre_scope
@@ -107,7 +108,7 @@ def test_an_unreadable_file_is_refused_with_a_message(client, clerk, centre):
 
 
 def test_demo_activities_give_seed_000_counts():
-    call_command("load_demo", force=True, stdout=io.StringIO())
+    load_services_demo(load_centres_demo())
     centre = Centre.objects.get(slug="ciqikou")
     counts = {
         name: (times, people)

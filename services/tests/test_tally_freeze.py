@@ -8,9 +8,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from reporting.models import AnnualFiling
 from services import actions
-from services.models import Indicator, TallyValue
+from services.models import FrozenYear, Indicator, TallyValue
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def test_a_save_is_refused_when_the_year_was_approved_while_it_waited(centre, cl
     def approve_meanwhile(*args, **kwargs):
         # Runs after the save's first lock check and before it takes the centre's row lock,
         # where a concurrent approval would commit.
-        AnnualFiling.objects.create(centre=centre, year=2024, status=AnnualFiling.Status.APPROVED)
+        FrozenYear.objects.create(centre=centre, year=2024)  # what approving the filing writes
         return []
 
     monkeypatch.setattr(actions, "_blocking_rules", approve_meanwhile)

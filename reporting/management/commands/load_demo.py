@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from centers.demo import DEMO_PASSWORD, load_demo
+from centers.demo import DEMO_PASSWORD
+from reporting.demo import load_demo
 
 
 class Command(BaseCommand):

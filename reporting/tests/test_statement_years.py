@@ -1,5 +1,7 @@
 """变更登记 for a past report year: the certificate date counts only if it was issued by the end of
-that year, and the statement and the registered items both go by the date registered."""
+that year, and the statement and the registered items both go by the date registered.
+
+Here rather than in centers' tests because it checks what the filing's prefill makes of them."""
 
 from __future__ import annotations
 

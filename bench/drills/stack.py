@@ -49,7 +49,9 @@ def psql(sql: str, db: str = "postgres") -> str:
 class Stack:
     """Two app servers behind nginx, two workers, one beat, on a database of its own."""
 
-    def __init__(self, var: Path, *, web: int = 2, workers: int = 2, redis_db: int = 7):
+    def __init__(
+        self, var: Path, *, web: int = 2, workers: int = 2, broker: str = "redis://127.0.0.1:6379/7"
+    ):
         self.var, self.web, self.workers = var, web, workers
         self.db = f"chc_drill_{os.getpid()}_{int(time.time())}"
         self.https_port, self.http_port, web_port = free_port(), free_port(), free_port()
@@ -59,7 +61,7 @@ class Stack:
         overrides = {
             "CHC_VAR": str(var),
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{self.db}",
-            "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+            "CELERY_BROKER_URL": broker,
             "CHC_HTTPS_PORT": str(self.https_port),
             "CHC_HTTP_PORT": str(self.http_port),
             "CHC_WEB_PORT": str(web_port),
@@ -88,11 +90,7 @@ class Stack:
 
     # --- life cycle ----------------------------------------------------------------------
     def prepare(self) -> None:
-        subprocess.run(
-            ["redis-cli", "-n", self.env["CELERY_BROKER_URL"].rsplit("/", 1)[1], "FLUSHDB"],
-            check=False,
-            capture_output=True,
-        )
+        subprocess.run(["redis-cli", "-u", self.env["CELERY_BROKER_URL"], "FLUSHDB"], check=False)
         subprocess.run(["bash", "scripts/prod.sh", "prepare"], cwd=ROOT, env=self.env, check=True)
 
     def start(self, name: str, index: int = 0) -> None:

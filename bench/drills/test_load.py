@@ -74,11 +74,15 @@ def _aggregate(prefix) -> dict:
         return next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
 
 
-def _every_save_landed(stack, saves) -> None:  # noqa: F811
-    """Per cell: its stored value is the last acknowledged one, and one audit row per save."""
+def _every_save_landed(stack, saves, minimum: int = USERS, exact: bool = True) -> None:  # noqa: F811
+    """Per cell: its stored value is the last acknowledged one, and one audit row per save.
+
+    Not exact (a database restart): a save may commit and still lose its answer, so the cell
+    may hold a later value and more audit rows than were acknowledged, never fewer.
+    """
     per_cell = Counter((login, code, period) for login, code, period, _ in saves)
     last = {(login, code, period): value for login, code, period, value in saves}
-    assert sum(per_cell.values()) >= USERS  # each user saved at least once
+    assert sum(per_cell.values()) >= minimum  # each user saved at least once
     for (login, code, period), count in per_cell.items():
         centre = f"(SELECT id FROM centers_centre WHERE slug = '{CENTRE_OF[login]}')"
         stored = stack.sql(
@@ -90,7 +94,8 @@ def _every_save_landed(stack, saves) -> None:  # noqa: F811
             "SELECT count(*) FROM core_auditentry WHERE action = 'services.tally.changed' "
             f"AND centre_id = {centre} AND target_id = '{code}@{period[:7]}'"
         )
-        assert (float(stored), int(audited)) == (last[(login, code, period)], count), code
+        got, want = (float(stored), int(audited)), (last[(login, code, period)], count)
+        assert got == want if exact else got >= want, (code, got, want)
     print(f"LOAD writes: {len(saves)} cell saves acknowledged, all stored and audited")
 
 

@@ -19,6 +19,7 @@ from locust import HttpUser, between, events, task
 CENTRES = {"manager": "ciqikou", "clerk": "ciqikou", "othermanager": "yangjiaping"}
 CELLS = json.loads(os.environ["LOAD_CELLS"])  # [[login, indicator code, "YYYY-MM-01"], …]
 _next_cell = itertools.count()
+_next_record = itertools.count()
 _lock = threading.Lock()
 ACKED: dict[str, list] = {"saves": [], "records": [], "pdf": []}
 
@@ -70,7 +71,7 @@ class Clerk(HttpUser):
         add = f"/centres/{self.centre}/activities/add/"
         form = self.client.get(add, name="record form")
         kind = re.search(r'<option value="(\d+)"', form.text).group(1)
-        title = f"load {self.login} {self.code} {self.value}"
+        title = f"load {self.login} {self.code} {next(_next_record)}"
         with self.client.post(
             add,
             {"date": "2026-11-02", "kind": kind, "title": title, "people": "3", "note": ""},

@@ -99,9 +99,15 @@ def _every_save_landed(stack, saves, minimum: int = USERS, exact: bool = True) -
     print(f"LOAD writes: {len(saves)} cell saves acknowledged, all stored and audited")
 
 
-def _every_record_landed(stack, records) -> None:  # noqa: F811
-    stored = int(stack.sql("SELECT count(*) FROM services_activity WHERE title LIKE 'load %'"))
-    assert stored == len(records)
+def _every_record_landed(stack, records, exact: bool = True) -> None:  # noqa: F811
+    """Every acknowledged record is stored; after a database restart a few more may be."""
+    titles = set(
+        stack.sql("SELECT title FROM services_activity WHERE title LIKE 'load %'").split("\n")
+    )
+    stored = len(titles - {""})
+    assert all(title in titles for _centre, title in records)
+    want = len({t for _c, t in records})
+    assert stored == want if exact else stored >= want
     print(f"LOAD writes: {stored} work records acknowledged and stored")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -183,7 +182,3 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def quoted(cmd: list[str]) -> str:
-    return " ".join(shlex.quote(c) for c in cmd)

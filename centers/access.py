@@ -13,11 +13,12 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 from django_scopes import scope, scopes_disabled
 
 from .models import Authority, Centre
-from .permissions import REVIEWER, capabilities_of
+from .permissions import REVIEW_FILINGS, REVIEWER, capabilities_of
 from .selectors import (
     Places,
     authority_ancestor_ids,
@@ -32,10 +33,13 @@ class Access:
     """What the current user may do at one centre or authority, and why."""
 
     roles: frozenset[str]
+    # Capabilities the roles would give but separation of duties withholds here, and the reason.
+    withheld: frozenset[str] = frozenset()
+    withheld_reason: str = ""
 
     @property
     def capabilities(self) -> frozenset[str]:
-        return capabilities_of(self.roles)
+        return capabilities_of(self.roles) - self.withheld
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
@@ -67,6 +71,25 @@ def request_places(request: HttpRequest) -> Places:
     return request._chc_places  # type: ignore[attr-defined]
 
 
+def review_refusal(places: Places, centre: Centre) -> str:
+    """Why this user may not review the centre's work (filings, lock exceptions); "" if they may.
+
+    Separation of duties: only reviewers of the centre's own sponsoring commission act on it
+    (commissions above read it), and never someone who also holds a role at the centre.
+    """
+    if places.centre_roles(centre.pk):
+        return _(
+            "You hold a role at this centre, so you cannot review its work; "
+            "another reviewer of its commission has to."
+        )
+    if not any(m.authority_id == centre.sponsor_id for m in places.authority_memberships):
+        return _(
+            "Only reviewers of the centre's own commission (%(sponsor)s) can do this; "
+            "commissions above it can read but not act."
+        ) % {"sponsor": centre.sponsor.name}
+    return ""
+
+
 def centre_access(places: Places, centre: Centre) -> Access | None:
     """The user's access to a centre, or None when it is outside their reach."""
     roles = set(places.centre_roles(centre.pk))
@@ -74,7 +97,11 @@ def centre_access(places: Places, centre: Centre) -> Access | None:
         above = authority_ancestor_ids(centre.sponsor_id, authority_parent_map())
         if any(m.authority_id in above for m in places.authority_memberships):
             roles.add(REVIEWER)
-    return Access(frozenset(roles)) if roles else None
+    if not roles:
+        return None
+    reason = review_refusal(places, centre) if REVIEWER in roles else ""
+    withheld = frozenset({REVIEW_FILINGS}) if reason else frozenset()
+    return Access(frozenset(roles), withheld, reason)
 
 
 def authority_access(

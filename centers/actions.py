@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import stale
 from core.audit import audit, diff, snapshot
 from core.errors import DomainError
 
@@ -154,25 +155,20 @@ INFO_FIELDS = (
     "online_name",
     "founded_on",
 )
-STALE_EDIT = gettext_lazy(
-    "Someone else saved this record while you were editing it. What you typed is still in the "
-    "form: reload the page to see their version, then enter your changes again."
-)
 
 
-def centre_update_info(*, centre: Centre, data: dict, version: int, actor) -> Centre:
+def centre_update_info(*, centre: Centre, data: dict, based_on: str, actor) -> Centre:
     """Save the certificate data, refusing a stale form instead of overwriting a newer save."""
     with transaction.atomic():
+        stale.claim(centre, based_on=based_on, fields=INFO_FIELDS)
         before = snapshot(Centre.objects.get(pk=centre.pk), INFO_FIELDS)
         try:
             with transaction.atomic():
-                updated = Centre.objects.filter(pk=centre.pk, version=version).update(
+                Centre.objects.filter(pk=centre.pk).update(
                     **data, version=F("version") + 1, updated_at=timezone.now()
                 )
         except IntegrityError as exc:  # a credit code another centre saved just now
             raise DomainError(_("Another centre is registered with this code.")) from exc
-        if not updated:  # the conditional UPDATE is what makes this safe on SQLite too
-            raise DomainError(STALE_EDIT)
         fresh = Centre.objects.select_related("sponsor", "funding_source").get(pk=centre.pk)
         changes = diff(before, snapshot(fresh, INFO_FIELDS))
         if changes:
@@ -225,7 +221,8 @@ ITEM_COLUMNS = {"funding_source": "funding_source_id"}
 def _apply_latest(*, centre_id: int, item: str, actor, fallback: str | None = None) -> None:
     """Make the centre's item equal the newest change of it (or the fallback if none is left).
 
-    Only that column and the version are written, so a concurrent edit of other fields stands.
+    Only that column is written, so a concurrent edit of other fields stands; updated_at moves
+    too, so a certificate form opened before this is refused as stale (core.stale).
     """
     centre = Centre.objects.select_related("funding_source", "sponsor").get(pk=centre_id)
     latest = (
@@ -278,9 +275,13 @@ def registration_change_record(*, centre: Centre, data: dict, actor) -> Registra
 
 @transaction.atomic
 def registration_change_update(
-    *, change: RegistrationChange, data: dict, actor
+    *, change: RegistrationChange, data: dict, based_on: str, actor
 ) -> RegistrationChange:
-    """Correct a recorded change; the item itself cannot change (delete and record anew)."""
+    """Correct a recorded change unless someone saved it since the form was opened.
+
+    The item itself cannot change (delete and record anew).
+    """
+    stale.claim(change, based_on=based_on, fields=CHANGE_FIELDS)
     before = snapshot(RegistrationChange.objects.get(pk=change.pk), CHANGE_FIELDS)
     for name, value in data.items():
         if name != "item":
@@ -334,16 +335,17 @@ def record_create(*, centre: Centre, model, data: dict, actor):
 
 
 @transaction.atomic
-def record_update(*, record, data: dict, actor):
-    """Change a record, auditing old → new for each field that moved."""
+def record_update(*, record, data: dict, based_on: str, actor):
+    """Change a record unless someone saved it since the form was opened; audit old → new."""
     fields = _record_fields(type(record))
+    stale.claim(record, based_on=based_on, fields=data)
     # Re-read: a bound ModelForm has already written the new values onto the instance.
     before = snapshot(type(record).objects.get(pk=record.pk), fields)
     for name, value in data.items():
         setattr(record, name, value)
-    record.save()
     changes = diff(before, snapshot(record, fields))
-    if changes:
+    if changes:  # an unchanged save keeps the stamp, so nobody else's form turns stale
+        record.save()
         audit(
             actor=actor,
             action=f"centers.{record._meta.model_name}.updated",

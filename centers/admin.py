@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import AuditedAdminMixin
 from core.audit import audit, diff, snapshot
+from core.forms import TextGuard
 
 from .models import Authority, AuthorityMembership, Centre, CentreMembership, FundingSource
 from .selectors import authority_subtree_ids
 
 
-class AuthorityForm(forms.ModelForm):
+class AuthorityForm(TextGuard, forms.ModelForm):
     class Meta:
         model = Authority
         fields = ("name", "slug", "parent")
@@ -94,8 +95,13 @@ class AuthorityAdmin(MembershipFormsetAuditMixin, AuditedAdminMixin, admin.Model
     audit_prefix = "admin.authority"
 
 
+class CentreAdminForm(TextGuard, forms.ModelForm):
+    """The admin's own form for every field of a centre, with names checked as in the app."""
+
+
 @admin.register(Centre)
 class CentreAdmin(MembershipFormsetAuditMixin, AuditedAdminMixin, admin.ModelAdmin):
+    form = CentreAdminForm
     list_display = ("name", "slug", "sponsor", "legal_representative")
     list_filter = ("sponsor",)
     search_fields = ("name", "slug", "address")

@@ -60,6 +60,10 @@ LOGINS = [
     DemoLogin("admin", "系统管理员", "", "", "系统管理员 (Django admin)"),
     DemoLogin("cityreviewer", "市卫健委审核员", "chongqing", "REVIEWER", "重庆市卫健委 审核员"),
     DemoLogin("reviewer", "区卫健委审核员", "shapingba", "REVIEWER", "沙坪坝区卫健委 审核员"),
+    # Filings are reviewed by the centre's own district (the city reads them): 杨家坪's needs one.
+    DemoLogin(
+        "otherreviewer", "九龙坡区卫健委审核员", "jiulongpo", "REVIEWER", "九龙坡区卫健委 审核员"
+    ),
     DemoLogin("manager", "磁器口中心管理员", "ciqikou", "MANAGER", "磁器口中心 管理员"),
     DemoLogin("clerk", "磁器口中心录入员", "ciqikou", "CLERK", "磁器口中心 录入员"),
     DemoLogin("othermanager", "杨家坪中心管理员", "yangjiaping", "MANAGER", "杨家坪中心 管理员"),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.dates import RECORD_DATE
+from core.forms import TextGuard
+from core.stale import BasedOnForm
+from core.text import refuse_control_chars, strip_control_chars
 
 from .actions import USERNAME_TAKEN
 from .actions import registered_item_value as current_item_value
@@ -28,8 +31,6 @@ from .models import (
 from .validators import normalise_credit_code, validate_credit_code
 
 TEXT_LIMIT = 5000
-EARLIEST = dt.date(1949, 10, 1)  # nothing in these records predates the People's Republic
-LATEST = dt.date(2100, 12, 31)
 MAX_MOVE_IN_DAYS = 366
 # Registered items (登载事项): once filled in, they change only by change registration.
 REGISTERED_FIELDS = (
@@ -42,7 +43,7 @@ REGISTERED_FIELDS = (
 )
 
 
-class MembershipAddForm(forms.Form):
+class MembershipAddForm(TextGuard, forms.Form):
     """Add a person to a centre by creating their account."""
 
     username = forms.CharField(
@@ -91,12 +92,8 @@ class CentreFilterForm(forms.Form):
 # --- Centre record ---------------------------------------------------------------------
 
 
-def plausible_date(value: dt.date) -> None:
-    """Refuse years that can only be typing slips (0001, 9999), which would skew every count."""
-    if not EARLIEST <= value <= LATEST:
-        raise forms.ValidationError(
-            _("Enter a date between %(a)s and %(b)s."), params={"a": EARLIEST, "b": LATEST}
-        )
+# Years that can only be typing slips (0001, 9999) are refused: they would skew every count.
+plausible_date = RECORD_DATE
 
 
 class DateInput(forms.DateInput):
@@ -108,8 +105,11 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class RecordForm(forms.ModelForm):
-    """A ModelForm with date pickers and short text areas, for the inline record lists."""
+class RecordForm(BasedOnForm, TextGuard, forms.ModelForm):
+    """A ModelForm with date pickers and short text areas, for the inline record lists.
+
+    Editing one carries the record's stamp (`based_on`), so a stale save is refused (core.stale).
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -203,7 +203,6 @@ class CentreYearForm(RecordForm):
 class CentreInfoForm(RecordForm):
     """The centre's certificate data; registered items are editable here only while empty."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
     # Longer than 18 so that a code typed with spaces reaches the check and gets a precise message.
     credit_code = forms.CharField(
         label=_("unified social credit code"), max_length=40, required=False
@@ -238,7 +237,6 @@ class CentreInfoForm(RecordForm):
         self.fields["funding_source"].queryset = FundingSource.objects.filter(
             Q(is_active=True) | Q(pk=self.instance.funding_source_id)
         )
-        self.fields["version"].initial = self.instance.version
         for name in REGISTERED_FIELDS:
             if name in self.fields and self._is_registered(name):
                 self.fields[name].disabled = True
@@ -271,8 +269,11 @@ class CentreInfoForm(RecordForm):
 ITEM_LIMITS = {"name": 100, "purpose": TEXT_LIMIT, "address": 200, "legal_representative": 50}
 
 
-class RegistrationChangeForm(forms.Form):
-    """Record a change registration; the new value is checked as the item requires."""
+class RegistrationChangeForm(BasedOnForm, TextGuard, forms.Form):
+    """Record or correct a change registration; the new value is checked as the item requires."""
+
+    free_text_fields = ("note",)
+    unguarded_fields = ("old_value", "new_value")  # one line or free text by item: clean_item_value
 
     item = forms.ChoiceField(label=_("registered item"), choices=RegistrationChange.Item.choices)
     old_value = forms.CharField(label=_("old value"), max_length=TEXT_LIMIT, widget=forms.Textarea)
@@ -368,6 +369,10 @@ class RegistrationChangeForm(forms.Form):
 def clean_item_value(item: str, value: str) -> str:
     """Check one value of a registered item and return it in its stored form."""
     Item = RegistrationChange.Item
+    if item == Item.PURPOSE:
+        value = strip_control_chars(value)
+    else:  # a name, an address, a person: one line
+        refuse_control_chars(value)
     if item == Item.CAPITAL:
         field = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
         return f"{field.clean(value):.2f}"

@@ -119,7 +119,7 @@ class Centre(TimeStampedModel):
     certificate_valid_to = models.DateField(_("certificate valid to"), null=True, blank=True)
     online_name = models.CharField(_("online name"), max_length=100, blank=True, default="无")
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
-    # Bumped by every edit made in the app, so that a stale form cannot overwrite a newer one.
+    # Counts the edits made in the app; stale forms are refused on updated_at (core/stale.py).
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:

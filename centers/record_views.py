@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.stale import StaleEdit, conflict_status
+
 from . import actions
 from .access import CentreRequest, centre_view
 from .permissions import EDIT_RECORDS, VIEW_CENTRE
@@ -27,7 +29,9 @@ def _form(kind: RecordKind, request: CentreRequest, **kwargs):
     return kind.form(**kwargs, **kind.form_kwargs(request.centre))
 
 
-def _section(request: CentreRequest, kind: RecordKind, form=None, editing=None) -> HttpResponse:
+def _section(
+    request: CentreRequest, kind: RecordKind, form=None, editing=None, status: int = 200
+) -> HttpResponse:
     """The whole list page, or only its section for htmx."""
     can_edit = request.access.can(EDIT_RECORDS)
     if form is None and can_edit:
@@ -41,7 +45,7 @@ def _section(request: CentreRequest, kind: RecordKind, form=None, editing=None) 
         **kind.summary(request),
     }
     template = TEMPLATE + "#record-section" if request.htmx else TEMPLATE
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def _saved(request: CentreRequest, kind: RecordKind, message: str) -> HttpResponse:
@@ -73,7 +77,7 @@ def add_view(kind: RecordKind) -> Callable:
             return _section(request, kind, form=form)
         try:
             actions.record_create(
-                centre=request.centre, model=kind.model, data=form.cleaned_data, actor=request.user
+                centre=request.centre, model=kind.model, data=form.values(), actor=request.user
             )
         except IntegrityError:  # the same unique row saved by someone else a moment ago
             form.add_error(None, _("This record was just saved by someone else; reload the page."))
@@ -99,7 +103,15 @@ def edit_view(kind: RecordKind) -> Callable:
         if not form.is_valid():
             return _section(request, kind, form=form, editing=record)
         try:
-            actions.record_update(record=record, data=form.cleaned_data, actor=request.user)
+            actions.record_update(
+                record=record,
+                data=form.values(),
+                based_on=form.cleaned_data["based_on"],
+                actor=request.user,
+            )
+        except StaleEdit as exc:
+            form.refuse(exc)
+            return _section(request, kind, form, record, status=conflict_status(request))
         except IntegrityError:
             form.add_error(None, _("This record was just saved by someone else; reload the page."))
             return _section(request, kind, form=form, editing=record)

@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, selectors
 from .access import CentreRequest, centre_view
 from .forms import CentreInfoForm, RegistrationChangeForm, StatementForm
 from .models import RegistrationChange
-from .permissions import EDIT_RECORDS, VIEW_CENTRE
+from .permissions import EDIT_RECORDS, VIEW_CENTRE, VIEW_ID_NUMBERS
 from .records import KINDS_BY_KEY
 
 TEMPLATE = "centers/registration.html"
@@ -37,7 +38,9 @@ def _statement_context(request: CentreRequest, params) -> dict:
     return {"statement_form": form, "statement": text, "statement_year": year}
 
 
-def _page(request: CentreRequest, *, info_form=None, change_form=None, editing=None, part=""):
+def _page(
+    request: CentreRequest, *, info_form=None, change_form=None, editing=None, part="", status=200
+):
     can_edit = request.access.can(EDIT_RECORDS)
     context = {
         "part": part,
@@ -50,7 +53,7 @@ def _page(request: CentreRequest, *, info_form=None, change_form=None, editing=N
         **_statement_context(request, request.GET),
     }
     template = TEMPLATE + (f"#{part}" if part and request.htmx else "")
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @require_GET
@@ -68,14 +71,17 @@ def registration_edit(request: CentreRequest) -> HttpResponse:
         return _page(request, info_form=CentreInfoForm(instance=request.centre), part="centre-info")
     form = CentreInfoForm(request.POST, instance=request.centre)
     if form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
             request.centre = actions.centre_update_info(
                 centre=request.centre,
-                data=data,
-                version=form.cleaned_data["version"],
+                data=form.values(),
+                based_on=form.cleaned_data["based_on"],
                 actor=request.user,
             )
+        except StaleEdit as exc:
+            form.refuse(exc)
+            status = conflict_status(request)
+            return _page(request, info_form=form, part="centre-info", status=status)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
@@ -90,6 +96,7 @@ def _change_form_for_get(request: CentreRequest, change=None) -> RegistrationCha
     """A blank form that follows the chosen item: its old value is the centre's current one."""
     if change is not None:
         initial = {f: getattr(change, f) for f in actions.CHANGE_FIELDS}
+        initial["based_on"] = stamp(change)
         return RegistrationChangeForm(centre=request.centre, initial=initial)
     item = request.GET.get("item", "")
     if item not in RegistrationChange.Item.values:
@@ -111,7 +118,7 @@ def change_add(request: CentreRequest) -> HttpResponse:
         return _page(request, change_form=form, part="registration-body")
     try:
         change = actions.registration_change_record(
-            centre=request.centre, data=form.cleaned_data, actor=request.user
+            centre=request.centre, data=form.values(), actor=request.user
         )
     except DomainError as exc:
         form.add_error(None, str(exc))
@@ -134,7 +141,19 @@ def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
         return _page(request, change_form=form, editing=change, part="registration-body")
     try:
         change = actions.registration_change_update(
-            change=change, data=form.cleaned_data, actor=request.user
+            change=change,
+            data=form.values(),
+            based_on=form.cleaned_data["based_on"],
+            actor=request.user,
+        )
+    except StaleEdit as exc:
+        form.refuse(exc)
+        return _page(
+            request,
+            change_form=form,
+            editing=change,
+            part="registration-body",
+            status=conflict_status(request),
         )
     except DomainError as exc:
         form.add_error(None, str(exc))
@@ -218,6 +237,7 @@ def history(request: CentreRequest) -> HttpResponse:
         target_id=target_id,
         before_id=before_id,
         limit=HISTORY_PAGE + 1,
+        hidden=frozenset() if request.access.can(VIEW_ID_NUMBERS) else selectors.PERSONAL_FIELDS,
     )
     more = len(entries) > HISTORY_PAGE
     entries = entries[:HISTORY_PAGE]

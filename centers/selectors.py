@@ -439,7 +439,12 @@ def _field_label(model, name: str) -> str:
         return name
 
 
-def _history_row(entry: AuditEntry) -> HistoryRow:
+# Audited fields that only viewers with view_id_numbers may read (staff.Person.id_number).
+PERSONAL_FIELDS = frozenset({"id_number"})
+HIDDEN = "******"
+
+
+def _history_row(entry: AuditEntry, hidden: frozenset[str] = frozenset()) -> HistoryRow:
     try:
         model = apps.get_model(entry.target_type)
     except LookupError:
@@ -448,6 +453,8 @@ def _history_row(entry: AuditEntry) -> HistoryRow:
     changes = []
     for name, value in entry.changes.items():
         old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
+        if name in hidden:
+            old, new = (HIDDEN if v else v for v in (old, new))
         changes.append((_field_label(model, name) if model else name, old, new))
     what = str(model._meta.verbose_name) if model else entry.target_type
     return HistoryRow(entry, what, str(VERBS.get(verb, verb)), changes)
@@ -460,17 +467,19 @@ def centre_history(
     target_id: str = "",
     before_id: int | None = None,
     limit: int = 50,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[HistoryRow]:
     """Audit entries about a centre's records, newest first, a page at a time (1 query).
 
     Paging goes by id (entries are written in order), so a long history costs the same per page.
+    Values of the `hidden` fields show only as ******.
     """
     qs = AuditEntry.objects.filter(centre=centre)
     if target_type:
         qs = qs.filter(target_type=target_type, target_id=target_id)
     if before_id is not None:
         qs = qs.filter(id__lt=before_id)
-    return [_history_row(e) for e in qs.order_by("-id")[:limit]]
+    return [_history_row(e, hidden) for e in qs.order_by("-id")[:limit]]
 
 
 def registered_items_at(*, centre: Centre, day: dt.date) -> dict[str, str]:

@@ -6,21 +6,19 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from centers import views as centre_views
+from core import accounts
 from core import views as core_views
 
 admin.site.site_header = _("chc administration")
 admin.site.site_title = _("chc administration")
 admin.site.index_title = _("System administration")
+admin.site.login_form = accounts.AdminLoginForm
 
 urlpatterns = [
     path("", centre_views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/", accounts.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -60,8 +60,22 @@ def audit(
     centre=None,
 ) -> AuditEntry:
     """Record one change to official data; call inside the transaction that made it."""
+    entry = audit_entry(actor=actor, action=action, target=target, changes=changes, centre=centre)
+    entry.save()
+    return entry
+
+
+def audit_entry(
+    *,
+    actor,
+    action: str,
+    target: models.Model,
+    changes: dict[str, Any] | None = None,
+    centre=None,
+) -> AuditEntry:
+    """An unsaved audit row, for bulk writers that store thousands at once (audit_bulk)."""
     known = getattr(actor, "pk", None) is not None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         actor=actor if known else None,
         actor_name=actor.get_username() if known else "",
         centre=centre,
@@ -71,3 +85,8 @@ def audit(
         target_repr=str(target)[:255],
         changes=changes or {},
     )
+
+
+def audit_bulk(entries: list[AuditEntry]) -> None:
+    """Store many audit rows in a few queries; same transaction rule as audit()."""
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)

@@ -7,6 +7,12 @@ import re
 import time
 import uuid
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
+from django.shortcuts import render, resolve_url
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 from django_scopes import scopes_disabled
 
 from core.logs import request_id_var
@@ -80,3 +86,123 @@ class AdminScopesDisabledMiddleware:
             with scopes_disabled():
                 return self.get_response(request)
         return self.get_response(request)
+
+
+# Browser features the app never uses, switched off for every page (and any script on it).
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "usb",
+        "serial",
+        "bluetooth",
+        "hid",
+        "xr-spatial-tracking",
+        "browsing-topics",
+    )
+)
+
+
+class PermissionsPolicyMiddleware:
+    """Send Permissions-Policy, so a script that slipped in still cannot reach camera, mic, GPS."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+# No query parameter of ours is anywhere near this long (searches, filters, ids, dates).
+MAX_QUERY_VALUE = 1000
+
+
+class QueryGuardMiddleware:
+    """Answer 400 to a query string with a NUL byte or an overlong value, before any view.
+
+    Views read query parameters by hand in places; a NUL there would reach PostgreSQL (which
+    refuses it with an error, so a 500) and a 10,000-digit number would overflow int(). Form
+    bodies are left to the forms, which answer with a message and keep what was typed.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any(
+            _hostile(key) or any(_hostile(v) for v in values) for key, values in request.GET.lists()
+        ):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+
+def _hostile(value: str) -> bool:
+    return "\x00" in value or len(value) > MAX_QUERY_VALUE
+
+
+# Session keys of the timeout (epoch seconds): when the user signed in, when last seen.
+SIGNED_IN_AT = "_chc_signed_in_at"
+LAST_SEEN_AT = "_chc_last_seen_at"
+# Seen-at is written at most this often, so that a busy page does not save its session per click.
+SEEN_GRANULARITY = 60
+
+
+class SessionTimeoutMiddleware:
+    """Sign a user out after CHC_SESSION_IDLE_MINUTES without a request, and in any case
+    CHC_SESSION_MAX_HOURS after signing in (a working day); the login page says why.
+
+    Shared computers in a centre stay signed in otherwise. Goes after the session, auth and
+    message middleware; anonymous requests (health checks among them) cost nothing here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if SESSION_KEY in request.session:
+            expired = _session_expired(request.session, int(time.time()))
+            if expired:
+                logout(request)
+                messages.info(request, expired)
+                if request.headers.get("HX-Request") == "true":  # a fragment would land mid-page
+                    return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
+        return self.get_response(request)
+
+
+def _session_expired(session, now: int) -> str:
+    """Why the session has ended ("" if it has not); records the visit when it goes on."""
+    signed_in = session.setdefault(SIGNED_IN_AT, now)
+    last_seen = session.get(LAST_SEEN_AT, now)
+    idle = settings.CHC_SESSION_IDLE_MINUTES
+    if now - last_seen > idle * 60:
+        return _(
+            "You were signed out after %(minutes)s minutes without activity. Please sign in again."
+        ) % {"minutes": idle}
+    longest = settings.CHC_SESSION_MAX_HOURS
+    if now - signed_in > longest * 3600:
+        return _("You were signed out %(hours)s hours after signing in. Please sign in again.") % {
+            "hours": longest
+        }
+    if now - last_seen >= SEEN_GRANULARITY or LAST_SEEN_AT not in session:
+        session[LAST_SEEN_AT] = now
+    return ""
+
+
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """On user_logged_in (core.apps): a new sign-in starts both clocks afresh."""
+    if request is not None and hasattr(request, "session"):
+        now = int(time.time())
+        request.session[SIGNED_IN_AT] = now
+        request.session[LAST_SEEN_AT] = now

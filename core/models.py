@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 
 class TimeStampedModel(models.Model):
@@ -111,3 +112,59 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} {self.kwargs} {'sent' if self.sent_at else 'pending'}"
+
+
+class ImportJob(TimeStampedModel):
+    """One uploaded spreadsheet on its way in: stored file → checked plan → preview → applied.
+
+    Every import (roster, tallies, and those to come) is a job of some `kind`; the kind's handler
+    (core/imports.py) says how to read and apply it, the job holds everything between the steps
+    so any web process or worker can pick it up.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting to be checked")
+        CHECKING = "checking", _("being checked")
+        PREVIEW = "preview", _("checked, awaiting confirmation")
+        APPLYING = "applying", _("being imported")
+        APPLIED = "applied", _("imported")
+        FAILED = "failed", _("refused")
+
+    kind = models.CharField(_("kind"), max_length=20)
+    centre = models.ForeignKey(
+        "centers.Centre",
+        verbose_name=_("centre"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    params = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file"), max_length=200)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # What the checked file would do (kind-specific) and what is wrong with the file as a whole.
+    plan = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    # The state of the target data when checked: applying is refused once it has moved.
+    fingerprint = models.CharField(max_length=300, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    progress = models.JSONField(default=list, blank=True)  # [done, total] of the check
+    attempts = models.PositiveSmallIntegerField(default=0)
+    step_started_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "step_started_at"], name="import_job_step")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def busy(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.CHECKING, self.Status.APPLYING}

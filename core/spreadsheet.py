@@ -1,4 +1,5 @@
-"""Reading uploaded XLSX workbooks, shared by the roster (staff) and tally (services) imports.
+"""Reading uploaded XLSX workbooks, shared by the roster (staff) and tally (services) imports,
+and the one way every export writes a cell (text_cell).
 
 Only the app-neutral part lives here: the first sheet as a header and rows, and cell text. What
 the columns mean stays with each app.
@@ -7,44 +8,105 @@ the columns mean stays with each app.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
+
+from .text import xml_safe
 
 
 class UnreadableFile(Exception):
     """The upload is not an XLSX workbook we can read."""
 
 
+# Our layouts use under twenty columns; a sheet claiming 16,384 is not read that wide.
+MAX_COLUMNS = 64
+MAX_DATA_ROWS = 10_001  # enough to say the file is too long, without reading it all
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+class Formula(str):
+    """A formula cell saved without its computed value (written by a program, not by Excel)."""
+
+
+def formula_message(value: Formula) -> str:
+    """What to tell the user about such a cell: it is refused, never read as empty."""
+    return _(
+        "This cell holds a formula (%(formula)s) without its computed value: open the file in "
+        "Excel and save it, then upload it again, or type the value."
+    ) % {"formula": value[:60]}
+
+
 def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
     """Header names and (row number, {header: cell}) for every non-empty row of the first sheet.
 
-    Any failure while reading (not a zip, no worksheet, a damaged sheet …) is UnreadableFile.
+    A formula cell reads as the value Excel computed; one without a value is a Formula, so the
+    importer can refuse it. Any failure while reading (not a zip, no worksheet, a damaged
+    sheet …) is UnreadableFile.
     """
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
-            return _rows_of(book.worksheets[0])
+            header, data = _rows_of(book.worksheets[0])
         finally:
             book.close()
+        if _has_formulas(content):
+            data = _with_formulas(content, header, data)
+        return header, data
     except (InvalidFileException, zipfile.BadZipFile) as exc:
         raise UnreadableFile from exc
+    except MemoryError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds on damaged workbooks
         raise UnreadableFile from exc
 
 
 def _rows_of(sheet) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
-    rows = sheet.iter_rows(values_only=True)
+    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     data = []
     for number, cells in enumerate(rows, start=2):
         if all(c in (None, "") for c in cells):
             continue
         data.append((number, dict(zip(header, cells, strict=False))))
-        if len(data) > 10_001:  # enough to say the file is too long, without reading it all
+        if len(data) >= MAX_DATA_ROWS:
             break
     return header, data
+
+
+def _has_formulas(content: bytes) -> bool:
+    """Whether any worksheet holds a formula (archive already inspected, so bounded)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return any(
+            _FORMULA_TAG.search(archive.read(name))
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/") and name.endswith(".xml")
+        )
+
+
+def _with_formulas(content: bytes, header: list[str], data: list) -> list:
+    """Mark the formula cells that have no computed value (a second, formula-reading pass)."""
+    by_number = dict(data)
+    last = data[-1][0] if len(data) >= MAX_DATA_ROWS else None
+    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    try:
+        rows = book.worksheets[0].iter_rows(min_row=2, max_col=MAX_COLUMNS, values_only=True)
+        for number, cells in enumerate(rows, start=2):
+            if last is not None and number > last:
+                break
+            for name, cell in zip(header, cells, strict=False):
+                formula = getattr(cell, "text", cell)  # an ArrayFormula keeps its text apart
+                if isinstance(formula, str) and formula.startswith("="):
+                    row = by_number.setdefault(number, dict.fromkeys(header))
+                    if row.get(name) in (None, ""):
+                        row[name] = Formula(formula)
+    finally:
+        book.close()
+    return sorted(by_number.items())
 
 
 def text(value) -> str:
@@ -54,3 +116,21 @@ def text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+def text_cell(sheet, value):
+    """A string as a text cell, never a formula (=HYPERLINK(…) in a name stays a name) and without
+    characters XML cannot hold; the text itself is unchanged, so our imports read it back as stored.
+
+    Other values pass through for openpyxl to type. Works for write-only and ordinary sheets.
+    """
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=xml_safe(value))
+    cell.data_type = "s"  # after the value: openpyxl types a leading "=" as a formula
+    return cell
+
+
+def text_row(sheet, values) -> list:
+    """A row for sheet.append with every string written by text_cell."""
+    return [text_cell(sheet, value) for value in values]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django_scopes import scopes_disabled
 
 
 @shared_task(ignore_result=True)
@@ -11,3 +12,31 @@ def outbox_flush_task() -> int:
     from .outbox import flush
 
     return flush()
+
+
+# A 10,000-row workbook is checked in a few seconds; a hostile one is stopped long before these.
+@shared_task(ignore_result=True, bind=True, soft_time_limit=90, time_limit=120)
+def import_check_task(self, job_id: int) -> None:
+    """Check an uploaded spreadsheet into a preview, under a time and a memory limit."""
+    from .imports import run_check
+
+    with scopes_disabled():  # a job names its centre; the task acts for that centre only
+        run_check(job_id, in_worker=not self.request.is_eager)
+
+
+@shared_task(ignore_result=True, soft_time_limit=180, time_limit=210)
+def import_apply_task(job_id: int) -> None:
+    """Apply a confirmed preview in one transaction."""
+    from .imports import run_apply
+
+    with scopes_disabled():
+        run_apply(job_id)
+
+
+@shared_task(ignore_result=True)
+def imports_resume_task() -> int:
+    """Beat: imports whose worker died are queued again."""
+    from .imports import imports_resume
+
+    with scopes_disabled():
+        return imports_resume()

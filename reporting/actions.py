@@ -3,7 +3,8 @@ who, when and why, and sends its mail after commit.
 
 草稿 → 待审核 (manager) → 已退回 (reviewer, reason required) → 待审核 … → 审核通过 (reviewer) →
 已公示 (reviewer); a reviewer may reopen an approved filing, with a reason. Publishing is final:
-a published report has been shown to the public and is not taken back.
+a published report has been shown to the public and is not taken back. Every reviewer's move is
+for reviewers of the centre's own commission who hold no role at the centre (centers.access).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from centers.access import Access
+from centers.access import Access, review_refusal
 from centers.models import Centre
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, SUBMIT_FILINGS
-from core import outbox
+from centers.selectors import user_places
+from core import outbox, stale
 from core.audit import audit, diff
 from core.errors import DomainError
+from core.text import strip_control_chars
 from services.periods import Period
 
 from . import summary
@@ -39,7 +41,6 @@ from .models import (
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
 from .selectors import year_begun
-from .summary_output import printable
 
 S = AnnualFiling.Status
 logger = logging.getLogger(__name__)
@@ -53,10 +54,6 @@ TRANSITIONS = {
     (S.APPROVED, S.PUBLISHED): REVIEW_FILINGS,
     (S.APPROVED, S.RETURNED): REVIEW_FILINGS,  # reopen
 }
-STALE = gettext_lazy(
-    "Someone else saved this report while you were editing it. Your text is still in the box: "
-    "copy it, reload the page to see their version, and merge the two."
-)
 
 
 class TransitionNotAllowed(DomainError):
@@ -89,7 +86,10 @@ def _move(
             % {"now": locked.get_status_display(), "to": S(to).label}
         )
     if not access.can(needed):
-        raise TransitionNotAllowed(_("Your role cannot do this."))
+        raise TransitionNotAllowed(access.withheld_reason or _("Your role cannot do this."))
+    # Separation of duties, from the actor's memberships rather than the access the caller built.
+    if needed == REVIEW_FILINGS and (refusal := review_refusal(user_places(actor), locked.centre)):
+        raise TransitionNotAllowed(refusal)
     event = FilingEvent.objects.create(
         filing=locked,
         from_status=locked.status,
@@ -160,20 +160,25 @@ def filing_refresh(*, filing: AnnualFiling, actor) -> AnnualFiling:
 
 
 def filing_save_narrative(
-    *, filing: AnnualFiling, narrative: str, version: int, actor, access: Access
+    *, filing: AnnualFiling, narrative: str, based_on: str, actor, access: Access
 ) -> AnnualFiling:
     """Save the narrative unless someone saved since this form was opened (no lost update)."""
     if not access.can(EDIT_RECORDS):
         raise TransitionNotAllowed(_("Your role cannot do this."))
+    locked_out = TransitionNotAllowed(_("A report under review or approved cannot be changed."))
     with transaction.atomic():
+        try:
+            stale.claim(filing, based_on=based_on, fields=("narrative",))
+        except stale.StaleEdit:
+            if not AnnualFiling.objects.get(pk=filing.pk).editable:
+                raise locked_out from None  # the clearer reason when both apply
+            raise
         current = AnnualFiling.objects.get(pk=filing.pk)
         if not current.editable:
-            raise TransitionNotAllowed(_("A report under review or approved cannot be changed."))
-        updated = AnnualFiling.objects.filter(pk=filing.pk, version=version).update(
+            raise locked_out
+        AnnualFiling.objects.filter(pk=filing.pk).update(
             narrative=narrative, version=F("version") + 1, updated_at=timezone.now()
         )
-        if not updated:
-            raise DomainError(STALE)
         fresh = AnnualFiling.objects.get(pk=filing.pk)
         if current.narrative != narrative:
             audit(
@@ -357,10 +362,6 @@ def label(key: str) -> str:
 
 # --- Work summaries ---------------------------------------------------------------------------
 
-SUMMARY_STALE = gettext_lazy(
-    "Someone else saved this summary while you were editing it. Your text is still in the boxes: "
-    "copy it, reload the page to see their version, and merge the two."
-)
 TEXT_KEYS = ("intro", *summary.SECTION_KEYS, "problems", "plans")
 TEXT_LIMIT = 20_000
 
@@ -410,12 +411,11 @@ def _locked_summary(pk: int) -> Summary:
 
 
 @transaction.atomic
-def summary_save_texts(*, summary_obj: Summary, texts: dict, version: int, actor) -> Summary:
-    """The author's texts, guarded against a concurrent save; each save is a version."""
+def summary_save_texts(*, summary_obj: Summary, texts: dict, based_on: str, actor) -> Summary:
+    """The author's texts, unless someone saved since the form was opened; each save a version."""
+    stale.claim(summary_obj, based_on=based_on, values=lambda row: dict(row.texts))
     current = _locked_summary(summary_obj.pk)
-    if current.version != version:
-        raise DomainError(str(SUMMARY_STALE))
-    cleaned = {key: printable(str(texts.get(key, "")))[:TEXT_LIMIT] for key in TEXT_KEYS}
+    cleaned = {key: strip_control_chars(str(texts.get(key, "")))[:TEXT_LIMIT] for key in TEXT_KEYS}
     changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, cleaned)
     current.texts = cleaned
     current.version += 1

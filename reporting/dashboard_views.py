@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from centers.access import AuthorityRequest, authority_view
 from centers.permissions import VIEW_AUTHORITY
+from core.spreadsheet import text_row
 
 from . import dashboard
 from .forms import DashboardForm
@@ -93,25 +94,30 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
     book = Workbook()
     sheet = book.active
     sheet.title = "综合排名"
-    sheet.append([f"{request.authority.name} {period.label} 社区卫生服务中心关键指标"])
-    sheet.append(HEADERS)
+    sheet.append(
+        text_row(sheet, [f"{request.authority.name} {period.label} 社区卫生服务中心关键指标"])
+    )
+    sheet.append(text_row(sheet, HEADERS))
     for r in rows:
         sheet.append(
-            [
-                r.rank,
-                r.centre.name,
-                r.centre.sponsor.name,
-                _cell(r.opd),
-                _cell(r.opd_previous),
-                _cell(r.opd_growth),
-                *(_cell(r.rates.get(code)) for code in dashboard.RATE_CODES),
-                _cell(r.completeness),
-                str(statuses.get(r.filing_status, _("not started"))),
-                _cell(r.score),
-            ]
+            text_row(
+                sheet,
+                [
+                    r.rank,
+                    r.centre.name,
+                    r.centre.sponsor.name,
+                    _cell(r.opd),
+                    _cell(r.opd_previous),
+                    _cell(r.opd_growth),
+                    *(_cell(r.rates.get(code)) for code in dashboard.RATE_CODES),
+                    _cell(r.completeness),
+                    str(statuses.get(r.filing_status, _("not started"))),
+                    _cell(r.score),
+                ],
+            )
         )
     sheet.append([])
-    sheet.append([dashboard.FORMULA])
+    sheet.append(text_row(sheet, [dashboard.FORMULA]))
     sheet.column_dimensions["B"].width = 28
     out = io.BytesIO()
     book.save(out)

@@ -15,6 +15,7 @@ from centers.access import Access
 from centers.demo import LOGINS, DemoLogin, load_centres_demo
 from centers.models import Centre
 from centers.permissions import CLERK, MANAGER, REVIEWER
+from core.stale import stamp
 from services.demo import load_services_demo
 from staff.demo import load_staff_demo
 
@@ -68,10 +69,10 @@ def _step(filing: AnnualFiling, step: str, manager, reviewer) -> AnnualFiling:
 def load_filings_demo(centres: dict[str, Centre]) -> None:
     """Create each planned filing once; a second run finds it and leaves it alone."""
     User = get_user_model()
-    # 九龙坡 has no district reviewer among the demo logins; the city reviewer reaches it.
+    # Each centre's filings are reviewed by its own district's reviewer, never the city's.
     reviewers = {
         "shapingba": User.objects.get(username="reviewer"),
-        "jiulongpo": User.objects.get(username="cityreviewer"),
+        "jiulongpo": User.objects.get(username="otherreviewer"),
     }
     for slug, plan in PLAN.items():
         centre = centres[slug]
@@ -118,6 +119,6 @@ def load_summaries_demo(centres: dict[str, Centre]) -> None:
         actions.summary_save_texts(
             summary_obj=summary,
             texts=summary.texts | {"intro": intro},
-            version=summary.version,
+            based_on=stamp(summary),
             actor=summary.created_by,
         )

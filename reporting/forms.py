@@ -7,6 +7,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import TextGuard
+from core.stale import BasedOnForm
 from services.forms import MonthField
 from services.periods import Period
 
@@ -67,10 +69,8 @@ class SummaryCreateForm(forms.Form):
         return kind, Period.range(data["first"], data["last"])
 
 
-class SummaryTextsForm(forms.Form):
-    """The author's texts: one box per part of the summary, and the version they started from."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+class SummaryTextsForm(BasedOnForm, TextGuard, forms.Form):
+    """The author's texts: one box per part of the summary, and the stamp they started from."""
 
     def __init__(self, *args, keys: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,27 +104,26 @@ class DashboardForm(forms.Form):
         return Period.year(year)
 
 
-class NarrativeForm(forms.Form):
-    """开展业务活动情况 with the version the form was opened at (a bad one counts as stale)."""
+class NarrativeForm(BasedOnForm, TextGuard, forms.Form):
+    """开展业务活动情况 with the stamp the form was opened at (a bad one counts as stale)."""
+
+    free_text_fields = ("narrative",)
 
     narrative = forms.CharField(required=False, max_length=NARRATIVE_LIMIT, strip=False)
-    version = forms.CharField(required=False)
-
-    def clean_version(self) -> int:
-        try:
-            return int(self.cleaned_data["version"])
-        except ValueError:
-            return 0
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(TextGuard, forms.Form):
     """Why a report is returned or reopened; the action itself insists that there is one."""
+
+    free_text_fields = ("reason",)
 
     reason = forms.CharField(required=False, max_length=NOTE_LIMIT)
 
 
-class CommentForm(forms.Form):
+class CommentForm(TextGuard, forms.Form):
     """The reviewer's optional comment on approval."""
+
+    free_text_fields = ("comment",)
 
     comment = forms.CharField(required=False, max_length=NOTE_LIMIT)
 

@@ -18,7 +18,8 @@ class AnnualFiling(TimeStampedModel):
     """One centre's annual report for one year; once approved, that year's tallies are frozen.
 
     `data` holds the sections filled from stored records (refreshable while a draft);
-    `narrative` is 开展业务活动情况, which the centre writes. `version` guards against lost updates.
+    `narrative` is 开展业务活动情况, which the centre writes. `version` counts saves; lost updates
+    are refused on updated_at (core/stale.py).
     """
 
     class Status(models.TextChoices):

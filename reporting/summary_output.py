@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import io
-import re
 
 from django.template.loader import render_to_string
+
+from core.text import xml_safe, xml_safe_data
 
 from .pdf import FONT_DIR, html_to_pdf
 from .summary import paragraph, section_number
 
 PARTS = ("一、工作情况", "二、存在的问题", "三、下一步工作计划")
-# Control characters (pasted from Word, say) that XML and so DOCX cannot hold; tab, newline stay.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def printable(text: str) -> str:
-    return CONTROL.sub("", text)
 
 
 def outline(figures: dict, texts: dict) -> list[dict]:
@@ -72,7 +67,7 @@ def _figure_table(document, clauses: list[dict]) -> None:
 
 
 def _paragraphs(document, text: str) -> None:
-    for line in printable(text).splitlines():
+    for line in text.splitlines():
         if line.strip():
             document.add_paragraph(line.strip())
 
@@ -91,10 +86,12 @@ def document_docx(*, summary, figures: dict, texts: dict) -> bytes:
     """Headings for the parts and subsections, the paragraphs, and a figure table per section."""
     import docx
 
+    # DOCX is XML: a control character in any stored name or text would make python-docx refuse.
+    figures, texts, title = xml_safe_data(figures), xml_safe_data(texts), xml_safe(summary.title)
     document = docx.Document()
     _east_asian_font(document, "宋体")
-    document.core_properties.title = printable(summary.title)
-    document.add_heading(printable(summary.title), level=0)
+    document.core_properties.title = title
+    document.add_heading(title, level=0)
     _paragraphs(document, texts.get("intro", ""))
     document.add_heading(PARTS[0], level=1)
     document.add_paragraph(figures.get("lead", ""))

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from centers.access import authority_view, centre_view
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
-from core.errors import DomainError
+from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, summary_output
 from .forms import SummaryCreateForm, SummaryTextsForm
@@ -99,7 +99,7 @@ def _text_keys() -> list[tuple[str, str]]:
 
 
 def _texts_form(summary: Summary, data=None) -> SummaryTextsForm:
-    initial = {"version": summary.version, **summary.texts}
+    initial = {**summary.texts, "based_on": stamp(summary)}
     return SummaryTextsForm(data, keys=_text_keys(), initial=initial)
 
 
@@ -163,21 +163,26 @@ def summary_texts(request: HttpRequest, pk: int) -> HttpResponse:
     _require_write(request)
     summary = _get(request, pk)
     form = _texts_form(summary, request.POST)
+    status = 400
     if form.is_valid():
-        data = form.cleaned_data
         try:
             summary = actions.summary_save_texts(
-                summary_obj=summary, texts=data, version=data["version"], actor=request.user
+                summary_obj=summary,
+                texts=form.values(),
+                based_on=form.cleaned_data["based_on"],
+                actor=request.user,
             )
-        except DomainError as exc:
-            form.add_error(None, str(exc))
+        except StaleEdit as exc:
+            form.refuse(exc)
+            summary.refresh_from_db()
+            status = conflict_status(request)
         else:
             messages.success(
                 request, _("Saved as version %(n)s.") % {"n": summary.versions.first().number}
             )
             return redirect(summary_urls(request, summary.pk)["summary"])
     context = _page_context(request, summary, form)
-    return render(request, "reporting/summary_page.html", context, status=400)
+    return render(request, "reporting/summary_page.html", context, status=status)
 
 
 @require_POST
@@ -223,6 +228,7 @@ def summary_document(request: HttpRequest, pk: int) -> HttpResponse:
         texts=texts,
         version=number,
         back=summary_urls(request, pk),
+        csp_nonce=request.csp_nonce,  # type: ignore[attr-defined]  # its <style> needs it
     )
     return HttpResponse(html)
 

@@ -23,6 +23,7 @@ from centers.permissions import (
     VIEW_CENTRE,
 )
 from core.errors import DomainError
+from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, selectors
 from .forms import CommentForm, NarrativeForm, ReasonForm, first_error
@@ -80,6 +81,9 @@ def filing_page(request: CentreRequest, year: int) -> HttpResponse:
             diff=_diff_for(filing, latest),
             events=filing.events.all(),
             missing=actions.missing_sections(filing) if filing.editable else [],
+            narrative_form=NarrativeForm(
+                initial={"narrative": filing.narrative, "based_on": stamp(filing)}
+            ),
             run=getattr(latest, "pdf", None) if latest else None,
         )
     return render(request, "reporting/filing_page.html", context)
@@ -122,10 +126,14 @@ def filing_narrative(request: CentreRequest, year: int) -> HttpResponse:
         actions.filing_save_narrative(
             filing=filing,
             narrative=text,
-            version=form.cleaned_data["version"],
+            based_on=form.cleaned_data["based_on"],
             actor=request.user,
             access=request.access,
         )
+    except StaleEdit as exc:
+        form.refuse(exc)
+        filing.refresh_from_db()
+        return _narrative_refused(request, filing, str(exc), text, form, conflict_status(request))
     except DomainError as exc:
         return _narrative_refused(request, filing, str(exc), text)
     messages.success(request, _("Saved."))
@@ -133,11 +141,22 @@ def filing_narrative(request: CentreRequest, year: int) -> HttpResponse:
 
 
 def _narrative_refused(
-    request: CentreRequest, filing: AnnualFiling, error: str, typed: str
+    request: CentreRequest,
+    filing: AnnualFiling,
+    error: str,
+    typed: str,
+    form: NarrativeForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    """Both texts side by side, so nothing typed is lost."""
-    context = {"year": filing.year, "filing": filing, "error": error, "typed": typed}
-    return render(request, "reporting/narrative_conflict.html", context)
+    """Both texts side by side, so nothing typed is lost; after a stale save, a form to resave."""
+    context = {
+        "year": filing.year,
+        "filing": filing,
+        "error": error,
+        "typed": typed,
+        "form": form if form is not None and form.stale and filing.editable else None,
+    }
+    return render(request, "reporting/narrative_conflict.html", context, status=status)
 
 
 def _transition(

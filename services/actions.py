@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from centers.access import review_refusal
 from centers.models import Centre
+from centers.selectors import user_places
+from core import stale
 from core.audit import audit
 from core.errors import DomainError
 
@@ -52,9 +55,21 @@ def _plain(value: Decimal | None):
 
 
 def tally_save(
-    *, centre: Centre, indicator: Indicator, period: dt.date, raw: str, actor, warnings: bool = True
+    *,
+    centre: Centre,
+    indicator: Indicator,
+    period: dt.date,
+    raw: str,
+    actor,
+    warnings: bool = True,
+    base: str | None = None,
 ) -> SaveResult:
-    """Save one cell: locked or invalid values are refused with the reason; empty clears it."""
+    """Save one cell: locked or invalid values are refused with the reason; empty clears it.
+
+    `base` is the value the grid showed ("" for empty): if someone saved another value since,
+    StaleEdit is raised instead of overwriting theirs. Without a base (imports, scripts) the save
+    is unconditional.
+    """
     lock = _lock_of(centre, indicator, period)
     if lock.locked:
         return SaveResult(None, lock.reason)
@@ -69,6 +84,8 @@ def tally_save(
         # Approval takes the same lock, so a year approved while this save waited shows now.
         if (frozen := frozen_state(centre, period.year)).locked:
             return SaveResult(None, frozen.reason)
+        if base is not None:
+            _check_base(centre, indicator, period, base, value)
         old, comment = _write_cell(centre, indicator, period, value, actor)
         if old != value:
             mark_changed(centre.pk)
@@ -80,6 +97,35 @@ def tally_save(
         return SaveResult(value)
     values, _comments, rules = load_year(centre=centre, year=period.year)
     return SaveResult(value, "", cell_warnings(indicator, period, values, rules))
+
+
+def _cell_target(indicator: Indicator, period: dt.date) -> tuple[str, str]:
+    """The audit target of a cell (cells are audited by indicator and month, not by row)."""
+    return ("services.tallyvalue", f"{indicator.code}@{period:%Y-%m}")
+
+
+def _cell_refusal(cell: TallyValue | None, indicator: Indicator, period: dt.date, based_on: str):
+    return stale.stale_edit(
+        targets=[_cell_target(indicator, period)],
+        values={"value": cell.value if cell else None, "comment": cell.comment if cell else ""},
+        based_on=based_on,
+        at=cell.updated_at if cell else None,
+        by=cell.updated_by if cell else None,
+    )
+
+
+def _check_base(centre, indicator, period, base: str, value: Decimal | None) -> None:
+    """Refuse to overwrite a value the person never saw (someone saved the cell meanwhile)."""
+    cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
+    current = cell.value if cell else None
+    if value == current:  # both typed the same: nothing of theirs is lost
+        return
+    try:
+        unchanged = (Decimal(base) if base.strip() else None) == current
+    except InvalidOperation:
+        unchanged = False  # an unreadable base counts as stale
+    if not unchanged:
+        raise _cell_refusal(cell, indicator, period, _plain(current) or "")
 
 
 def _write_cell(centre, indicator, period, value, actor) -> tuple[Decimal | None, str]:
@@ -137,30 +183,57 @@ def _blocking_rules(
 
 def _audit_cell(actor, centre, indicator, period, changes) -> None:
     target = TallyValue(
-        pk=f"{indicator.code}@{period:%Y-%m}", centre=centre, indicator=indicator, period=period
+        pk=_cell_target(indicator, period)[1], centre=centre, indicator=indicator, period=period
     )
     audit(
         actor=actor, action="services.tally.changed", target=target, centre=centre, changes=changes
     )
 
 
+COMMENT_LIMIT = 1000  # an explanation of a value, not an essay
+
+
 @transaction.atomic
 def tally_comment(
-    *, centre: Centre, indicator: Indicator, period: dt.date, comment: str, actor
+    *,
+    centre: Centre,
+    indicator: Indicator,
+    period: dt.date,
+    comment: str,
+    actor,
+    base: str | None = None,
 ) -> TallyValue:
-    """Attach an explanation to a value (needed before a month with warnings can be completed)."""
+    """Attach an explanation to a value (needed before a month with warnings can be completed).
+
+    `base` is the explanation the form showed: a different one saved meanwhile raises StaleEdit.
+    A comment over COMMENT_LIMIT is refused, never cut short.
+    """
+    if len(comment) > COMMENT_LIMIT:
+        raise DomainError(
+            _("An explanation can have at most %(limit)s characters; this one has %(n)s.")
+            % {"limit": COMMENT_LIMIT, "n": len(comment)}
+        )
     lock = _lock_of(centre, indicator, period)
     if lock.locked:
         raise DomainError(lock.reason)
+    # The centre's lock, as tally_save takes it: the check against `base` and the write are one.
+    Centre.objects.select_for_update().filter(pk=centre.pk).first()
     cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
     if cell is None:
         raise DomainError(_("Enter a value before explaining it."))
+    if base is not None and _lines(base) not in (_lines(cell.comment), _lines(comment)):
+        raise _cell_refusal(cell, indicator, period, cell.comment)
     old = cell.comment
     if old != comment:
         cell.comment = comment
         cell.save(update_fields=["comment", "updated_at"])
         _audit_cell(actor, centre, indicator, period, {"comment": [old, comment]})
     return cell
+
+
+def _lines(text: str) -> str:
+    """Text as compared for staleness: browsers send line breaks as CRLF, and ends are trimmed."""
+    return text.replace("\r\n", "\n").strip()
 
 
 @transaction.atomic
@@ -203,7 +276,12 @@ def lock_exception_grant(
     reason: str,
     actor,
 ) -> LockException:
-    """A reviewer reopens months of a centre until a date (an approved year stays frozen)."""
+    """A reviewer reopens months of a centre until a date (an approved year stays frozen).
+
+    Only a reviewer of the centre's own commission who holds no role at the centre may grant one.
+    """
+    if refusal := review_refusal(user_places(actor), centre):
+        raise DomainError(refusal)
     if last_month < first_month:
         raise DomainError(_("The last month is before the first."))
     exception = LockException.objects.create(

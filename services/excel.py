@@ -12,19 +12,19 @@ import io
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from centers.models import Centre
-from core import spreadsheet
+from core import imports, spreadsheet
+from core.audit import audit_bulk, audit_entry
+from core.models import ImportJob
 
 from .locking import LockContext, lock_state, year_lock_state
-from .models import Indicator, TallyImport, TallyValue
+from .models import Indicator, TallyValue
 from .rollups import mark_changed
 
 MONTH_HEADERS = [f"{m}月" for m in range(1, 13)]
@@ -51,7 +51,7 @@ def write_year(centre: Centre, year: int) -> bytes:
     sheet = book.create_sheet(f"{year}年")
     header = []
     for title in HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
+        cell = spreadsheet.text_cell(sheet, title)
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
@@ -65,7 +65,7 @@ def write_year(centre: Centre, year: int) -> bytes:
             row.append(
                 None if value is None else (int(value) if value == int(value) else float(value))
             )
-        sheet.append(row)
+        sheet.append(spreadsheet.text_row(sheet, row))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -93,6 +93,10 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
     stored = _stored(centre, year)
     cells = []
     for number, row in data:
+        formulas = [(c, v) for c, v in row.items() if isinstance(v, spreadsheet.Formula)]
+        if formulas:
+            errors += [[number, c, spreadsheet.formula_message(v)] for c, v in formulas]
+            continue
         code = spreadsheet.text(row.get("代码"))
         indicator = indicators.get(code)
         if indicator is None:
@@ -132,36 +136,41 @@ def _stored(centre: Centre, year: int) -> dict:
     }
 
 
-def import_create(
-    *, centre: Centre, year: int, filename: str, content: bytes, actor
-) -> TallyImport:
-    """Read a workbook into a preview; nothing is saved yet."""
-    errors: list[list] = []
-    cells: list[list[str]] = []
+def _check_file(content: bytes, year: int) -> list:
+    """The data rows of a year's workbook, or Refused saying what is wrong with the file."""
     try:
         header, data = spreadsheet.read_rows(content)
         title = _sheet_title(content)
-    except spreadsheet.UnreadableFile:
-        header, data, title = [], [], ""
-        errors.append([0, "", _("This file cannot be read: upload an Excel workbook (.xlsx).")])
+    except spreadsheet.UnreadableFile as exc:
+        raise imports.Refused(
+            _("This file cannot be read: upload an Excel workbook (.xlsx).")
+        ) from exc
     if title and title.rstrip("年").isdigit() and int(title.rstrip("年")) != year:
-        errors.append(
-            [0, "", _("The sheet is for %(sheet)s, not %(year)s.") % {"sheet": title, "year": year}]
+        raise imports.Refused(
+            _("The sheet is for %(sheet)s, not %(year)s.") % {"sheet": title, "year": year}
         )
-        header = []
-    if header and "代码" not in header:
-        errors.append([1, "代码", _("Missing columns: %(names)s.") % {"names": "代码"}])
-    elif header:
-        cells = _read_cells(centre, year, data, errors)
-    return TallyImport.objects.create(
-        centre=centre,
-        year=year,
-        created_by=actor,
-        filename=filename[:200],
-        cells=cells,
-        errors=errors,
-        fingerprint=fingerprint(centre, year),
-    )
+    if "代码" not in header:
+        raise imports.Refused(_("Missing columns: %(names)s.") % {"names": "代码"})
+    return data
+
+
+def check(job: ImportJob, content: bytes, progress) -> None:
+    """Read a workbook into a plan: every problem by row and column, and every changed cell."""
+    year = job.params["year"]
+    errors: list[list] = []
+    data = _check_file(content, year)
+    progress(0, len(data))
+    cells = _read_cells(job.centre, year, data, errors)
+    changes, same = _changes(job.centre, year, cells)
+    job.plan = {
+        "year": year,
+        "cells": cells,
+        "row_errors": errors,
+        "bad_rows": len(errors),
+        "changes": [[c.code, c.name, c.period.isoformat(), c.old, c.new] for c in changes],
+        "same": same,
+    }
+    job.fingerprint = fingerprint(job.centre, year)
 
 
 def _sheet_title(content: bytes) -> str:
@@ -185,14 +194,22 @@ class Change:
     new: str
 
 
-def import_changes(tally_import: TallyImport) -> tuple[list[Change], int]:
-    """What confirming would change, and how many cells it leaves as they are."""
+def planned_changes(job: ImportJob) -> list[Change]:
+    """The changed cells as the check found them, for the preview."""
+    return [
+        Change(code, name, dt.date.fromisoformat(period), old, new)
+        for code, name, period, old, new in job.plan.get("changes", [])
+    ]
+
+
+def _changes(centre: Centre, year: int, cells: list) -> tuple[list[Change], int]:
+    """What writing the cells would change, and how many it leaves as they are."""
     from .validation import parse_value
 
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
-    stored = _stored(tally_import.centre, tally_import.year)
+    stored = _stored(centre, year)
     changes, same = [], 0
-    for code, period_text, raw in tally_import.cells:
+    for code, period_text, raw in cells:
         indicator, period = indicators.get(code), dt.date.fromisoformat(period_text)
         if indicator is None:  # withdrawn from the catalogue since the upload
             continue
@@ -207,41 +224,58 @@ def import_changes(tally_import: TallyImport) -> tuple[list[Change], int]:
     return changes, same
 
 
-class ImportRefused(Exception):
-    """Nothing was written; the message says why."""
+def apply(job: ImportJob, actor, progress) -> dict[str, int]:
+    """Save every changed cell in bulk (each one audited), or nothing."""
+    from .actions import _plain
 
-
-def import_apply(*, tally_import: TallyImport, actor) -> int:
-    """Save every changed cell in one transaction (each one audited), or nothing."""
-    from .actions import _audit_cell, _plain, _write_cell
-
-    with transaction.atomic():
-        Centre.objects.select_for_update().filter(pk=tally_import.centre_id).first()
-        locked = TallyImport.objects.select_for_update().get(pk=tally_import.pk)
-        if locked.status != TallyImport.Status.PREVIEW:
-            raise ImportRefused(_("This file has been imported already."))
-        if locked.errors:
-            raise ImportRefused(_("Some rows have errors."))
-        if fingerprint(locked.centre, locked.year) != locked.fingerprint:
-            raise ImportRefused(_("The tallies changed after this preview; upload the file again."))
-        changes, _same = import_changes(locked)
-        if changes:
-            mark_changed(locked.centre_id)
-        indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
-        ctx = LockContext.load(locked.centre, timezone.localdate())
-        for change in changes:
-            indicator = indicators[change.code]
-            if reason := _lock_reason(indicator, change.period, ctx):  # it may have locked since
-                raise ImportRefused(f"{change.name} {change.period:%Y-%m}：{reason}")
-            value = Decimal(change.new)
-            old, _comment = _write_cell(locked.centre, indicator, change.period, value, actor)
-            _audit_cell(
-                actor,
-                locked.centre,
-                indicator,
-                change.period,
-                {"value": [_plain(old), _plain(value)]},
+    centre, year = job.centre, job.params["year"]
+    Centre.objects.select_for_update().filter(pk=centre.pk).first()
+    if fingerprint(centre, year) != job.fingerprint:
+        raise imports.Refused(_("The tallies changed after this preview; upload the file again."))
+    changes, _same = _changes(centre, year, job.plan.get("cells", []))
+    indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
+    ctx = LockContext.load(centre, timezone.localdate())
+    existing = {
+        (v.indicator_id, v.period): v
+        for v in TallyValue.objects.filter(centre=centre, period__year=year)
+    }
+    now, created, updated, entries = timezone.now(), [], [], []
+    for change in changes:
+        indicator = indicators[change.code]
+        if reason := _lock_reason(indicator, change.period, ctx):  # it may have locked since
+            raise imports.Refused(f"{change.name} {change.period:%Y-%m}：{reason}")
+        value = Decimal(change.new)
+        cell = existing.get((indicator.pk, change.period))
+        old = cell.value if cell else None
+        if cell is None:
+            cell = TallyValue(centre=centre, indicator=indicator, period=change.period)
+            created.append(cell)
+        else:
+            updated.append(cell)
+        cell.value, cell.updated_by, cell.updated_at = value, actor, now
+        target = TallyValue(
+            pk=f"{indicator.code}@{change.period:%Y-%m}",
+            centre=centre,
+            indicator=indicator,
+            period=change.period,
+        )
+        entries.append(
+            audit_entry(
+                actor=actor,
+                action="services.tally.changed",
+                target=target,
+                centre=centre,
+                changes={"value": [_plain(old), _plain(value)]},
             )
-        locked.status = TallyImport.Status.APPLIED
-        locked.save(update_fields=["status", "updated_at"])
-    return len(changes)
+        )
+    TallyValue.objects.bulk_create(created, batch_size=1000)
+    TallyValue.objects.bulk_update(updated, ["value", "updated_by", "updated_at"], batch_size=500)
+    audit_bulk(entries)
+    if changes:
+        mark_changed(centre.pk)
+    return {"saved": len(changes)}
+
+
+def register() -> None:
+    """A year of tallies is a kind of import (core/imports.py)."""
+    imports.register(imports.Kind(name="tallies", check=check, apply=apply))

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from centers.forms import DateInput, RecordForm
+from core.forms import TextGuard
+from core.imports import SpreadsheetField
 
 from .models import Activity
 from .periods import Period
@@ -39,7 +41,9 @@ class ActivityForm(RecordForm):
         return people
 
 
-class LockExceptionForm(forms.Form):
+class LockExceptionForm(TextGuard, forms.Form):
+    free_text_fields = ("reason",)
+
     first_month = MonthField(label=_("from month"))
     last_month = MonthField(label=_("to month"))
     open_until = forms.DateField(label=_("open until"), widget=DateInput)
@@ -61,16 +65,7 @@ class TallyImportForm(forms.Form):
     year = forms.IntegerField(
         label=_("year"), min_value=2000, max_value=2100, initial=lambda: timezone.localdate().year
     )
-    file = forms.FileField(label=_("Tally file (.xlsx)"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > 5 * 1024 * 1024:
-            raise forms.ValidationError(
-                _("The file is %(size)s MB; the limit is 5 MB."),
-                params={"size": f"{upload.size / 1024 / 1024:.1f}"},
-            )
-        return upload
+    file = SpreadsheetField(label=_("Tally file (.xlsx)"))
 
 
 class FiguresForm(forms.Form):

@@ -279,35 +279,6 @@ class Activity(TimeStampedModel):
         return f"{self.date} {self.kind}"
 
 
-class TallyImport(TimeStampedModel):
-    """An uploaded year of tallies awaiting confirmation: its parsed cells, errors and changes."""
-
-    class Status(models.TextChoices):
-        PREVIEW = "preview", _("preview")
-        APPLIED = "applied", _("applied")
-
-    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="tally_imports")
-    year = models.PositiveSmallIntegerField(_("year"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    filename = models.CharField(_("file"), max_length=200)
-    cells = models.JSONField(default=list)  # [indicator code, period ISO, value text]
-    errors = models.JSONField(default=list)  # [row, column, message]
-    fingerprint = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
-
-    objects = ScopedManager(centre="centre")
-
-    class Meta:
-        verbose_name = _("tally import")
-        verbose_name_plural = _("tally imports")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.filename
-
-
 class FigureRollup(models.Model):
     """One centre's figure for a half-year or a year, computed ahead like DHIS2's analytics tables.
 

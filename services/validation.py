@@ -27,8 +27,13 @@ OUTLIER_FACTOR = Decimal(3)
 OUTLIER_MIN_HISTORY = 3
 
 
+VALUE_LIMIT = 40
+
+
 def parse_value(indicator: Indicator, raw: str) -> tuple[Decimal | None, str]:
     """The typed text as a value, or an error message; empty text means "no value"."""
+    if len(raw) > VALUE_LIMIT:  # refused whole: a value cut short could read as another number
+        return None, _("A value has at most %(limit)s characters.") % {"limit": VALUE_LIMIT}
     text = raw.strip().replace(",", "").replace("，", "")
     if text == "":
         return None, ""

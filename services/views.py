@@ -15,13 +15,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from centers import selectors as centre_selectors
 from centers.access import AuthorityRequest, CentreRequest, authority_view, centre_view
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
+from core import imports
 from core.errors import DomainError
-from core.models import AuditEntry
+from core.models import AuditEntry, ImportJob
+from core.stale import StaleEdit
+from core.text import strip_control_chars
 
 from . import actions, excel, selectors
 from .forms import FiguresForm, LockExceptionForm, TallyImportForm
 from .locking import LockContext, lock_state, year_lock_state
-from .models import Category, Indicator, LockException, Rate, TallyImport, TallyValue
+from .models import Category, Indicator, LockException, Rate, TallyValue
 from .periods import month_end
 
 GRID = "services/tally_grid.html"
@@ -69,7 +72,10 @@ def tally_grid(request: CentreRequest, year: int, category: str) -> HttpResponse
 def _cell_request(request: CentreRequest) -> tuple[Indicator, dt.date]:
     """The indicator and period named by a request; anything odd is a 404, never a 500."""
     params = request.POST if request.method == "POST" else request.GET
-    indicator = Indicator.objects.filter(code=params.get("indicator", ""), is_active=True).first()
+    code = params.get("indicator", "")
+    if "\x00" in code or len(code) > 64:  # no code is like that; PostgreSQL refuses a NUL
+        raise Http404("no such cell")
+    indicator = Indicator.objects.filter(code=code, is_active=True).first()
     try:
         period = dt.date.fromisoformat(params.get("period", ""))
     except ValueError:
@@ -82,7 +88,7 @@ def _cell_request(request: CentreRequest) -> tuple[Indicator, dt.date]:
 
 
 def _cell_context(
-    request: CentreRequest, indicator: Indicator, period: dt.date, result=None
+    request: CentreRequest, indicator: Indicator, period: dt.date, result=None, conflict=None
 ) -> dict:
     loaded = selectors.load_year(centre=request.centre, year=period.year)
     values, comments, rules = loaded
@@ -108,8 +114,9 @@ def _cell_context(
     return {
         "cell": cell,
         "error": result.error if result else "",
-        "typed": request.POST.get("value", "") if result and result.error else None,
+        "typed": request.POST.get("value", "") if conflict or (result and result.error) else None,
         "saved": bool(result and not result.error),
+        "conflict": conflict,  # someone saved the cell since it was shown (core.stale)
         "rates": rates,
         "can_edit": request.access.can(EDIT_RECORDS),
     }
@@ -120,18 +127,21 @@ def _cell_context(
 def tally_cell(request: CentreRequest) -> HttpResponse:
     """Save one cell; answer with the cell (saved, warning or error) and its month's rates."""
     indicator, period = _cell_request(request)
-    result = actions.tally_save(
-        centre=request.centre,
-        indicator=indicator,
-        period=period,
-        raw=request.POST.get("value", "")[:40],
-        actor=request.user,
-    )
-    response = render(
-        request,
-        "services/partials/cell_saved.html",
-        _cell_context(request, indicator, period, result),
-    )
+    base = request.POST.get("base")  # the value the grid showed; scripts may send none
+    try:
+        result = actions.tally_save(
+            centre=request.centre,
+            indicator=indicator,
+            period=period,
+            raw=request.POST.get("value", ""),
+            actor=request.user,
+            base=None if base is None else base[:40],
+        )
+    except StaleEdit as exc:  # their value and yours, side by side in the cell
+        context = _cell_context(request, indicator, period, conflict=exc)
+    else:
+        context = _cell_context(request, indicator, period, result)
+    response = render(request, "services/partials/cell_saved.html", context)
     response["HX-Trigger"] = "tally-changed"
     return response
 
@@ -155,7 +165,8 @@ def tally_cell_detail(request: CentreRequest) -> HttpResponse:
 def tally_cell_comment(request: CentreRequest) -> HttpResponse:
     """Save the explanation of a value."""
     indicator, period = _cell_request(request)
-    comment = request.POST.get("comment", "").strip()[:1000]
+    comment = strip_control_chars(request.POST.get("comment", "")).strip()
+    conflict = refused = None
     try:
         actions.tally_comment(
             centre=request.centre,
@@ -163,14 +174,21 @@ def tally_cell_comment(request: CentreRequest) -> HttpResponse:
             period=period,
             comment=comment,
             actor=request.user,
+            base=request.POST.get("base"),  # the explanation the panel showed
         )
-    except DomainError as exc:
+    except StaleEdit as exc:
+        conflict = exc
+    except DomainError as exc:  # too long, locked: the panel keeps what was typed
         messages.error(request, str(exc))
+        refused = exc
     else:
         messages.success(request, _("The explanation is saved."))
     if not request.htmx:
+        if conflict is not None:
+            messages.error(request, str(conflict))
         return redirect("services:tally-grid", request.centre.slug, period.year, indicator.category)
     context = _cell_context(request, indicator, period)
+    context.update(comment_conflict=conflict, comment_refused=refused, typed_comment=comment)
     context["history"] = AuditEntry.objects.filter(
         centre=request.centre,
         target_type="services.tallyvalue",
@@ -215,6 +233,7 @@ def lock_exceptions(request: CentreRequest) -> HttpResponse:
         ),
         "form": LockExceptionForm() if can_grant else None,
         "today": timezone.localdate(),
+        "withheld_reason": request.access.withheld_reason,
     }
     return render(request, "services/lock_exceptions.html", context)
 
@@ -225,9 +244,15 @@ def lock_exception_grant(request: CentreRequest) -> HttpResponse:
     """A reviewer reopens months for late corrections."""
     form = LockExceptionForm(request.POST)
     if form.is_valid():
-        actions.lock_exception_grant(centre=request.centre, actor=request.user, **form.cleaned_data)
-        messages.success(request, _("The months are reopened."))
-        return redirect("services:lock-exceptions", request.centre.slug)
+        try:
+            actions.lock_exception_grant(
+                centre=request.centre, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The months are reopened."))
+            return redirect("services:lock-exceptions", request.centre.slug)
     context = {
         "exceptions": LockException.objects.filter(centre=request.centre).select_related(
             "granted_by"
@@ -305,46 +330,47 @@ def tally_export(request: CentreRequest, year: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
 def tally_import_upload(request: CentreRequest) -> HttpResponse:
-    """Upload a year of tallies; the next page previews it."""
+    """Upload a year of tallies; it is checked in the background, the next page previews it."""
     form = TallyImportForm(request.POST or None, request.FILES or None)
-    year_form = FiguresForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        year = (
-            year_form.period().first.year if request.POST.get("year") else timezone.localdate().year
-        )
-        upload = form.cleaned_data["file"]
-        tally_import = excel.import_create(
+        job = imports.import_start(
+            kind="tallies",
             centre=request.centre,
-            year=year,
-            filename=upload.name,
-            content=upload.read(),
+            params={"year": form.cleaned_data["year"]},
+            upload=form.cleaned_data["file"],
             actor=request.user,
         )
-        return redirect("services:tally-import-preview", request.centre.slug, tally_import.pk)
-    return render(
-        request, "services/tally_import.html", {"form": form, "year": timezone.localdate().year}
-    )
+        return redirect("services:tally-import-preview", request.centre.slug, job.pk)
+    jobs = ImportJob.objects.filter(centre=request.centre, kind="tallies").select_related(
+        "created_by"
+    )[:5]
+    context = {
+        "form": form,
+        "year": timezone.localdate().year,
+        "jobs": jobs,
+        "url_name": "services:tally-import-preview",
+    }
+    return render(request, "services/tally_import.html", context)
 
 
 @require_GET
 @centre_view(EDIT_RECORDS)
 def tally_import_preview(request: CentreRequest, pk: int) -> HttpResponse:
-    """Every problem by row and column, and every cell that would change."""
-    tally_import = get_object_or_404(TallyImport, centre=request.centre, pk=pk)
-    changes, same = ([], 0) if tally_import.errors else excel.import_changes(tally_import)
-    context = {"tally_import": tally_import, "changes": changes, "same": same}
+    """The job: its progress, then every problem by row and column and every changed cell."""
+    job = get_object_or_404(ImportJob, kind="tallies", centre=request.centre, pk=pk)
+    if (poll := imports.job_poll(request, job)) is not None:
+        return poll
+    context = {"job": job, "changes": excel.planned_changes(job), "same": job.plan.get("same", 0)}
     return render(request, "services/tally_import_preview.html", context)
 
 
 @require_POST
 @centre_view(EDIT_RECORDS)
 def tally_import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
-    """Save the previewed cells, all or none."""
-    tally_import = get_object_or_404(TallyImport, centre=request.centre, pk=pk)
+    """Save the previewed cells in the background, all or none."""
+    job = get_object_or_404(ImportJob, kind="tallies", centre=request.centre, pk=pk)
     try:
-        n = excel.import_apply(tally_import=tally_import, actor=request.user)
-    except excel.ImportRefused as exc:
+        imports.import_confirm(job=job, actor=request.user)
+    except imports.Refused as exc:
         messages.error(request, _("Nothing was imported: %(why)s") % {"why": exc})
-        return redirect("services:tally-import-preview", request.centre.slug, pk)
-    messages.success(request, _("%(n)s values saved.") % {"n": n})
-    return redirect("services:tally-grid", request.centre.slug, tally_import.year, Category.RECORDS)
+    return redirect("services:tally-import-preview", request.centre.slug, pk)

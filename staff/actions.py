@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from centers.models import Centre
+from core import stale
 from core.audit import audit, diff, snapshot
 from core.errors import DomainError
 
@@ -57,26 +58,18 @@ def staff_create(*, centre: Centre, person_data: dict, spell_data: dict, actor) 
     return spell
 
 
-def record_stamp(spell: Spell) -> str:
-    """When the person and the spell were last saved: a form carries it to detect stale edits."""
-    return f"{spell.person.updated_at.isoformat()}|{spell.updated_at.isoformat()}"
-
-
 @transaction.atomic
 def staff_update(
-    *, spell: Spell, person_data: dict, spell_data: dict, actor, stamp: str | None = None
+    *, spell: Spell, person_data: dict, spell_data: dict, based_on: str, actor
 ) -> Spell:
-    """Correct a person's details and one of their spells, unless someone saved them meanwhile."""
-    person = Person.objects.select_for_update().get(pk=spell.person_id)
-    fresh = Spell.objects.select_for_update().get(pk=spell.pk)
+    """Correct a person's details and one of their spells, unless someone saved them meanwhile.
+
+    `based_on` is core.stale's stamp of the person and the spell, in that order.
+    """
+    stale.claim(spell.person, spell, based_on=based_on, fields=PERSON_FIELDS + SPELL_FIELDS)
+    person = Person.objects.get(pk=spell.person_id)
+    fresh = Spell.objects.get(pk=spell.pk)
     fresh.person = person
-    if stamp is not None and stamp != record_stamp(fresh):
-        raise DomainError(
-            _(
-                "Someone else saved this person while you were editing. What you typed is still "
-                "in the form: reload the page to see their version, then enter your changes again."
-            )
-        )
     before_person = snapshot(person, PERSON_FIELDS)
     before_spell = snapshot(fresh, SPELL_FIELDS)
     _check_no_overlap(
@@ -107,8 +100,13 @@ def staff_update(
 
 
 @transaction.atomic
-def staff_depart(*, spell: Spell, left_on: dt.date, reason: str, actor) -> Spell:
-    """Record that someone left: the spell ends on that day, which still counts."""
+def staff_depart(*, spell: Spell, left_on: dt.date, reason: str, based_on: str, actor) -> Spell:
+    """Record that someone left: the spell ends on that day, which still counts.
+
+    `based_on` is the spell's stamp from the departure form: a spell corrected meanwhile is
+    shown again rather than ended blind.
+    """
+    stale.claim(spell, based_on=based_on, fields=("hired_on", "left_on", "leave_reason"))
     fresh = Spell.objects.select_for_update().get(pk=spell.pk)
     if fresh.left_on is not None:
         raise DomainError(_("This spell has already ended."))

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class StaffConfig(AppConfig):
     name = "staff"
     verbose_name = _("Staff roster")
+
+    def ready(self) -> None:
+        from .importer import register
+
+        register()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.spreadsheet import text
+from core.spreadsheet import text, text_cell, text_row
 
 from .models import (
     Category,
@@ -147,16 +147,14 @@ def write_roster(spells: Iterable[Spell], *, show_id: bool) -> bytes:
         header.append(cell)
     sheet.append(header)
     for spell in spells:
-        sheet.append(spell_row(spell, show_id=show_id))
+        sheet.append(text_row(sheet, spell_row(spell, show_id=show_id)))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
 def _styled(sheet, value):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = text_cell(sheet, value)
     cell.font = Font(bold=True)
     return cell
 

@@ -12,6 +12,10 @@ from django_scopes import scopes_disabled
 
 from centers.forms import DateInput
 from centers.models import Centre, Department
+from core.dates import BIRTH_DATE, WORK_DATE, add_plausible_date
+from core.forms import TextGuard
+from core.imports import SpreadsheetField
+from core.stale import BasedOnForm
 
 from .actions import PERSON_FIELDS, SPELL_FIELDS
 from .models import (
@@ -24,19 +28,24 @@ from .models import (
     Spell,
     Title,
 )
-from .validators import id_birth_date, normalise_id_number, validate_id_number
+from .validators import id_birth_date, mask_id_number, normalise_id_number, validate_id_number
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_RANGE_DAYS = 3660  # month-end counts are columns of one query: keep them bounded
 
 
+# Each person or spell date is checked for plausibility (a 离职日期 of 9999-12-31 is a slip).
+DATE_CHECKS = {"birth_date": BIRTH_DATE, "hired_on": WORK_DATE, "left_on": WORK_DATE}
+
+
 def _date_widgets(form: forms.Form) -> None:
-    for field in form.fields.values():
+    for name, field in form.fields.items():
         if isinstance(field, forms.DateField):
             field.widget = DateInput()
+            if name in DATE_CHECKS:
+                add_plausible_date(field, DATE_CHECKS[name])
 
 
-class JobFields(forms.Form):
+class JobFields(TextGuard, forms.Form):
     """The post held during a spell; shared by the staff form and the rehire form."""
 
     def __init__(self, *args, centre: Centre, **kwargs):
@@ -76,15 +85,13 @@ with scopes_disabled():
     PERSON_FORM_FIELDS = forms.fields_for_model(Person, fields=PERSON_FIELDS)
 
 
-class StaffForm(JobFields):
+class StaffForm(BasedOnForm, JobFields):
     """A person and one of their spells, edited together.
 
     Without the right to see 身份证号 the form shows it masked and keeps the stored number unless
-    a new full one is typed. `stamp` carries the record's last-saved times, so a form opened before
-    someone else's save cannot overwrite it.
+    a new full one is typed. `based_on` stamps the person and the spell (core.stale), so a form
+    opened before someone else's save cannot overwrite it.
     """
-
-    stamp = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, person: Person | None = None, show_id: bool = True, **kwargs):
         self.person = person
@@ -135,6 +142,11 @@ class StaffForm(JobFields):
         self.clean_job(cleaned)
         return cleaned
 
+    def shown(self, name: str, value) -> str:
+        if name == "id_number" and not self.show_id:  # a refusal must not reveal it either
+            return mask_id_number(value or "") or "—"
+        return super().shown(name, value)
+
     def person_data(self) -> dict:
         return {k: self.cleaned_data[k] for k in PERSON_FIELDS}
 
@@ -164,8 +176,8 @@ for _name in REHIRE_FIELDS:
     RehireForm.base_fields[_name] = copy.deepcopy(SPELL_FORM_FIELDS[_name])
 
 
-class DepartureForm(forms.Form):
-    left_on = forms.DateField(label=_("date left"), widget=DateInput)
+class DepartureForm(BasedOnForm):
+    left_on = forms.DateField(label=_("date left"), widget=DateInput, validators=[WORK_DATE])
     leave_reason = forms.ChoiceField(label=_("reason for leaving"), choices=LeaveReason.choices)
 
 
@@ -223,16 +235,7 @@ class RosterFilterForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Roster file (.xlsx)"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(
-                _("The file is %(size)s MB; the limit is 5 MB."),
-                params={"size": f"{upload.size / 1024 / 1024:.1f}"},
-            )
-        return upload
+    file = SpreadsheetField(label=_("Roster file (.xlsx)"))
 
 
 class PeriodForm(forms.Form):

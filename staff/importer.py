@@ -11,19 +11,26 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from centers.models import Centre, Department
-from core import spreadsheet
-from core.audit import audit, diff, snapshot
+from core import imports, spreadsheet
+from core.audit import audit, audit_bulk, audit_entry, diff, snapshot
+from core.dates import BIRTH_DATE, WORK_DATE, PlausibleDate
+from core.models import ImportJob
+from core.text import refuse_control_chars
 
 from . import excel
 from .actions import PERSON_FIELDS, SPELL_FIELDS
-from .models import PHYSICIANS, Establishment, Person, RosterImport, Spell
-from .validators import id_birth_date, normalise_id_number, validate_id_number
+from .models import PHYSICIANS, Establishment, Person, Spell
+from .validators import (
+    id_birth_date,
+    id_number_fits_mask,
+    normalise_id_number,
+    validate_id_number,
+)
 
 DATE_FIELDS = {"birth_date", "hired_on", "left_on"}
 
@@ -49,6 +56,9 @@ class PlannedRow:
 
 def _cell(row: dict, column: str, parse, errors: list, expected: str = ""):
     """Parse one cell; on failure note "column: message" and return None."""
+    if isinstance(row.get(column), spreadsheet.Formula):
+        errors.append((column, spreadsheet.formula_message(row[column])))
+        return None
     try:
         return parse(row.get(column))
     except (ValueError, ValidationError) as exc:
@@ -79,7 +89,19 @@ def _optional_date(value):
     return None if spreadsheet.text(value) == "" else excel.parse_date(value)
 
 
-MASKED_ID = re.compile(r"^\d{6}\*{8}\d{3}[\dX]$")
+def _plausible(parse, check: PlausibleDate):
+    """A date parser whose date must also pass the forms' plausibility check (core.dates)."""
+
+    def wrapped(value):
+        day = parse(value)
+        if day is not None:
+            check(day)
+        return day
+
+    return wrapped
+
+
+MASKED_ID = re.compile(r"^\d{4}\*{14}$|^\d{6}\*{8}\d{3}[\dX]$")  # today's mask, or an older one
 MAX_ROWS = 10_000
 
 
@@ -105,6 +127,7 @@ def _optional_choice(mapping):
 
 def _name(value) -> str:
     name = spreadsheet.text(value)
+    refuse_control_chars(name)
     if len(name) > 50:
         raise ValidationError(_("At most 50 characters."))
     return name
@@ -116,7 +139,9 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
     v: dict = {}
     v["name"] = _cell(row, "姓名", _required(_name), errors)
     v["gender"] = _cell(row, "性别", _required(_choice(excel.GENDERS)), errors, "男、女")
-    v["birth_date"] = _cell(row, "出生日期", _required(excel.parse_date), errors)
+    v["birth_date"] = _cell(
+        row, "出生日期", _required(_plausible(excel.parse_date, BIRTH_DATE)), errors
+    )
     v["id_number"] = _cell(row, "身份证号", _id_number, errors)
     v["category"] = _cell(
         row, "人员类别", _required(_choice(excel.CATEGORIES)), errors, _labels(excel.CATEGORIES)
@@ -145,8 +170,10 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
     )
     v["department"] = _cell(row, "科室", lambda x: _department(x, departments), errors) or ""
     v["party_member"] = _cell(row, "党员", excel.yes_no, errors, "是、否")
-    v["hired_on"] = _cell(row, "入职日期", _required(excel.parse_date), errors)
-    v["left_on"] = _cell(row, "离职日期", _optional_date, errors)
+    v["hired_on"] = _cell(
+        row, "入职日期", _required(_plausible(excel.parse_date, WORK_DATE)), errors
+    )
+    v["left_on"] = _cell(row, "离职日期", _plausible(_optional_date, WORK_DATE), errors)
     v["leave_reason"] = _cell(
         row, "离职原因", _optional_choice(excel.REASONS), errors, _labels(excel.REASONS)
     )
@@ -213,7 +240,9 @@ class _Index:
         for person in people:
             self.by_name.setdefault((person.name, person.birth_date), []).append(person)
         self.spells: dict[int, list[Spell]] = {}
+        by_pk = {p.pk: p for p in people}
         for spell in Spell.objects.filter(centre=centre):
+            spell.person = by_pk[spell.person_id]  # no query per spell later
             self.spells.setdefault(spell.person_id, []).append(spell)
         self.departments: dict[str, list[Department]] = {}
         self.department_names: dict[int, str] = {}
@@ -254,8 +283,12 @@ def match_person(v: dict, index: _Index) -> Person | None:
         without_id = [p for p in namesakes if not p.id_number]
         return without_id[0] if len(without_id) == 1 else None  # else someone new
     if number:  # masked, as exported for clerks
-        found = [p for p in namesakes if p.id_number and p.masked_id_number == number]
-        if len(found) != 1:
+        found = [p for p in namesakes if p.id_number and id_number_fits_mask(p.id_number, number)]
+        if len(found) > 1:
+            raise Mismatch(
+                _("Several people on the roster share this name and birth date; enter the number.")
+            )
+        if not found:
             raise Mismatch(
                 _(
                     "This masked number matches nobody on the roster; "
@@ -369,7 +402,7 @@ def _plan_one(row: PlannedRow, index: _Index, seen: dict) -> None:
     row.action = Action.UPDATE if row.changes else Action.UNCHANGED
 
 
-# --- storing, previewing and applying ------------------------------------------------------
+# --- the import kind: check a file into a plan, apply the plan --------------------------------
 
 
 def _to_json(values: dict) -> dict:
@@ -392,119 +425,181 @@ def roster_fingerprint(centre: Centre) -> str:
     return "|".join(str(x) for x in (*people.values(), *spells.values(), *departments.values()))
 
 
-def _read(content: bytes) -> tuple[list[str], list, list[str]]:
+def _read(content: bytes) -> list:
+    """The data rows of a 花名册 workbook, or Refused saying what is wrong with the file."""
     try:
         header, data = spreadsheet.read_rows(content)
-    except spreadsheet.UnreadableFile:
-        return [], [], [_("This file cannot be read: upload an Excel workbook (.xlsx).")]
+    except spreadsheet.UnreadableFile as exc:
+        raise imports.Refused(
+            _("This file cannot be read: upload an Excel workbook (.xlsx).")
+        ) from exc
     missing = [h for h in excel.REQUIRED if h not in header]
     if missing:
-        return header, [], [_("Missing columns: %(names)s.") % {"names": "、".join(missing)}]
+        raise imports.Refused(_("Missing columns: %(names)s.") % {"names": "、".join(missing)})
     if not data:
-        return header, [], [_("The file has no data rows under its header.")]
+        raise imports.Refused(_("The file has no data rows under its header."))
     if len(data) > MAX_ROWS:
-        return (
-            header,
-            [],
-            [
-                _("The file has %(n)s rows; at most %(max)s at a time.")
-                % {"n": len(data), "max": MAX_ROWS}
-            ],
+        raise imports.Refused(
+            _("The file has %(n)s rows; at most %(max)s at a time.")
+            % {"n": len(data), "max": MAX_ROWS}
         )
-    return header, data, []
+    return data
 
 
-def roster_import_create(*, centre: Centre, filename: str, content: bytes, actor) -> RosterImport:
-    """Read an uploaded file into a preview; nothing on the roster changes yet."""
-    _header, data, file_errors = _read(content)
-    departments = set(Department.objects.filter(centre=centre).values_list("name", flat=True))
-    rows = []
-    for number, cells in data:
+def check(job: ImportJob, content: bytes, progress) -> None:
+    """Parse every row and plan it against the roster; the job keeps both for the preview."""
+    data = _read(content)
+    departments = set(Department.objects.filter(centre=job.centre).values_list("name", flat=True))
+    parsed = []
+    for i, (number, cells) in enumerate(data, start=1):
         values, errors = parse_row(cells, departments)
-        rows.append({"number": number, "values": _to_json(values), "errors": errors})
-    return RosterImport.objects.create(
-        centre=centre,
-        created_by=actor,
-        filename=filename[:200],
-        rows=rows,
-        file_errors=file_errors,
-        fingerprint=roster_fingerprint(centre),
-    )
+        parsed.append((number, values, errors))
+        if i % 1000 == 0:
+            progress(i, len(data))
+    planned = plan_rows(job.centre, parsed)
+    job.plan = {
+        "rows": [
+            {
+                "number": row.number,
+                "values": _to_json(values),
+                "errors": row.errors,
+                "action": row.action,
+                "changes": row.changes,
+            }
+            for (_n, values, _e), row in zip(parsed, planned, strict=True)
+        ],
+        "summary": {
+            action: sum(r.action == action and not r.errors for r in planned)
+            for action in (Action.NEW_PERSON, Action.NEW_SPELL, Action.UPDATE, Action.UNCHANGED)
+        },
+        "bad_rows": sum(bool(r.errors) for r in planned),
+    }
+    job.fingerprint = roster_fingerprint(job.centre)
 
 
-def roster_import_plan(roster_import: RosterImport) -> list[PlannedRow]:
-    parsed = [(r["number"], _from_json(r["values"]), r["errors"]) for r in roster_import.rows]
-    return plan_rows(roster_import.centre, parsed)
+def preview_rows(job: ImportJob, limit: int = 1000) -> tuple[list[dict], int]:
+    """The rows worth reading (errors first, then what changes), and how many were left out."""
+    rows = job.plan.get("rows", [])
+    shown = [r for r in rows if r["errors"]] + [
+        r for r in rows if not r["errors"] and r["action"] != Action.UNCHANGED
+    ]
+    return shown[:limit], max(len(shown) - limit, 0)
 
 
-class ImportRefused(Exception):
-    """Nothing was written; the message says why."""
-
-
-@transaction.atomic
-def roster_import_apply(*, roster_import: RosterImport, actor) -> dict[str, int]:
-    """Apply every row at once, or none; refused if the roster changed since the preview."""
+def apply(job: ImportJob, actor, progress) -> dict[str, int]:
+    """Apply every row at once in bulk; refused if the roster changed since the preview."""
     # Lock the centre first: two imports (or an import and an edit) of one roster run in turn.
-    Centre.objects.select_for_update().filter(pk=roster_import.centre_id).first()
-    locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
-    if locked.status != RosterImport.Status.PREVIEW:
-        raise ImportRefused(_("This file has been imported already."))
-    if locked.file_errors:
-        raise ImportRefused(_("The file itself has errors."))
-    if roster_fingerprint(locked.centre) != locked.fingerprint:
-        raise ImportRefused(
+    Centre.objects.select_for_update().filter(pk=job.centre_id).first()
+    if roster_fingerprint(job.centre) != job.fingerprint:
+        raise imports.Refused(
             _("The roster changed after this preview; upload the file again to check it anew.")
         )
-    planned = roster_import_plan(locked)
+    parsed = [
+        (r["number"], _from_json(r["values"]), [e for e in r["errors"]])
+        for r in job.plan.get("rows", [])
+    ]
+    planned = plan_rows(job.centre, parsed)
     if any(row.errors for row in planned):
-        raise ImportRefused(_("Some rows have errors."))
+        raise imports.Refused(_("Some rows have errors."))
     counts = {Action.NEW_PERSON: 0, Action.NEW_SPELL: 0, Action.UPDATE: 0, Action.UNCHANGED: 0}
-    index = _Index(locked.centre)
     for row in planned:
-        _apply_row(row, locked.centre, index, actor)
         counts[row.action] += 1
-    locked.status = RosterImport.Status.APPLIED
-    locked.save(update_fields=["status", "updated_at"])
+    _Bulk(job.centre, actor).apply([r for r in planned if r.action != Action.UNCHANGED])
     audit(
         actor=actor,
         action="staff.roster.imported",
-        target=locked,
-        centre=locked.centre,
-        changes={"file": locked.filename, **counts},
+        target=job,
+        centre=job.centre,
+        changes={"file": job.filename, **counts},
     )
     return counts
 
 
-def _save(obj, values: dict, fields, actor, centre, verb: str) -> None:
-    """Create or update one row from the file, with its audit row (old → new)."""
-    before = snapshot(obj, fields) if obj.pk else {}
-    for k, value in values.items():
-        setattr(obj, k, value)
-    obj.save()
-    changes = diff(before, snapshot(obj, fields))
-    if changes:
-        name = obj._meta.model_name
-        audit(
-            actor=actor, action=f"staff.{name}.{verb}", target=obj, centre=centre, changes=changes
+class _Bulk:
+    """Writes planned rows with a few queries per thousand rows: people, spells, audit rows."""
+
+    def __init__(self, centre: Centre, actor):
+        self.centre, self.actor = centre, actor
+        self.index = _Index(centre)
+        self.now = timezone.now()
+        self.new_people: dict[int, Person] = {}
+        self.changed_people: dict[int, Person] = {}
+        self.new_spells: list[Spell] = []
+        self.changed_spells: dict[int, Spell] = {}
+        self.pending: list[tuple[object, str, dict]] = []  # (row object, action, changes)
+
+    def _snap(self, obj, fields) -> dict:
+        """Plain values as core.audit.snapshot gives them, departments named without a query."""
+        values = {}
+        for name in fields:
+            if name == "department":
+                values[name] = self.index.department_names.get(obj.department_id)
+            else:
+                values[name] = snapshot(obj, [name])[name]
+        return values
+
+    def apply(self, rows: list[PlannedRow]) -> None:
+        for row in rows:
+            self._row(row)
+        Person.objects.bulk_create(self.new_people.values(), batch_size=1000)
+        Person.objects.bulk_update(
+            self.changed_people.values(), [*PERSON_FIELDS, "updated_at"], batch_size=500
+        )
+        for spell in self.new_spells:
+            spell.person = spell.person  # takes the new person's pk and keeps it cached
+        Spell.objects.bulk_create(self.new_spells, batch_size=1000)
+        Spell.objects.bulk_update(
+            self.changed_spells.values(), [*SPELL_FIELDS, "updated_at"], batch_size=500
+        )
+        audit_bulk(
+            [
+                audit_entry(
+                    actor=self.actor,
+                    action=f"staff.{obj._meta.model_name}.{verb}",
+                    target=obj,
+                    centre=self.centre,
+                    changes=changes,
+                )
+                for obj, verb, changes in self.pending
+            ]
         )
 
+    def _row(self, row: PlannedRow) -> None:
+        v = row.values
+        person = match_person(dict(v), self.index)
+        if person is None:
+            person = Person(centre=self.centre)
+            self.new_people[id(person)] = person
+            self._set(person, {k: v[k] for k in PERSON_FIELDS}, PERSON_FIELDS)
+            self.index.add(person)
+        elif id(person) not in self.new_people and any(k in PERSON_FIELDS for k in row.changes):
+            self.changed_people[id(person)] = person
+            self._set(person, {k: v[k] for k in PERSON_FIELDS}, PERSON_FIELDS)
+        spell_values = {k: v[k] for k in SPELL_FIELDS if k != "department"}
+        spell_values["department_id"] = v["department_id"]
+        spells = self.index.spells.get(person.pk, []) if person.pk else []
+        spell = next((s for s in spells if s.hired_on == v["hired_on"]), None)
+        if spell is None:
+            spell = Spell(person=person, centre=self.centre)
+            self.new_spells.append(spell)
+        else:
+            self.changed_spells[spell.pk] = spell
+        self._set(spell, spell_values, SPELL_FIELDS)
 
-def _apply_row(row: PlannedRow, centre: Centre, index: _Index, actor) -> None:
-    if row.action == Action.UNCHANGED:
-        return
-    v = row.values
-    person_values = {k: v[k] for k in PERSON_FIELDS}
-    spell_values = {k: v[k] for k in SPELL_FIELDS if k != "department"}
-    spell_values["department_id"] = v["department_id"]
-    person = match_person(dict(v), index) or Person(centre=centre)
-    new_person = person.pk is None
-    if new_person or any(k in PERSON_FIELDS for k in row.changes):
-        _save(person, person_values, PERSON_FIELDS, actor, centre, "imported")
-    if new_person:
-        index.add(person)
-    spell = Spell.objects.filter(person=person, hired_on=v["hired_on"]).first()
-    spell = spell or Spell(person=person, centre=centre)
-    _save(spell, spell_values, SPELL_FIELDS, actor, centre, "imported")
+    def _set(self, obj, values: dict, fields) -> None:
+        """Set the row's values and note its audit row (old → new) for after the writes."""
+        before = self._snap(obj, fields) if obj.pk else {}
+        for k, value in values.items():
+            setattr(obj, k, value)
+        obj.updated_at = self.now
+        changes = diff(before, self._snap(obj, fields))
+        if changes:
+            self.pending.append((obj, "imported", changes))
+
+
+def register() -> None:
+    """The roster is a kind of import (core/imports.py)."""
+    imports.register(imports.Kind(name="roster", check=check, apply=apply))
 
 
 # Model field → the 花名册 column it comes from, to say what a row would change.

@@ -222,31 +222,3 @@ class Spell(TimeStampedModel):
     @property
     def is_health_professional(self) -> bool:
         return self.category in HEALTH_PROFESSIONALS
-
-
-class RosterImport(TimeStampedModel):
-    """An uploaded 花名册 awaiting confirmation: its parsed rows, so any process can apply it."""
-
-    class Status(models.TextChoices):
-        PREVIEW = "preview", _("preview")
-        APPLIED = "applied", _("applied")
-
-    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="roster_imports")
-    created_by = models.ForeignKey(
-        "auth.User", null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    filename = models.CharField(_("file"), max_length=200)
-    rows = models.JSONField(default=list)
-    file_errors = models.JSONField(default=list)
-    fingerprint = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
-
-    objects = ScopedManager(centre="centre")
-
-    class Meta:
-        verbose_name = _("roster import")
-        verbose_name_plural = _("roster imports")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.filename

@@ -51,6 +51,20 @@ def validate_id_number(value: str) -> None:
         )
 
 
+# 18 characters: 6 region, 8 birth date, 3 sequence (the last odd for men), 1 check digit. Pages
+# that mask the number show birth date and sex beside it, and the centre hints at the region, so
+# the mask shows nothing after the prefecture: 100 × 5 sequences remain per region, and the hidden
+# check digit cannot narrow them (shown, it would cut 500 to about 45).
+ID_SHOWN = 4  # province and prefecture
+
+
 def mask_id_number(value: str) -> str:
-    """Show the region and the last four: 500106********123X."""
-    return value[:6] + "*" * 8 + value[-4:] if len(value) == 18 else value
+    """5001**************: beside the birth date, sex and region one sees, 500 numbers still fit."""
+    return value[:ID_SHOWN] + "*" * (18 - ID_SHOWN) if len(value) == 18 else value
+
+
+def id_number_fits_mask(number: str, masked: str) -> bool:
+    """Whether a stored number shows as this masked one (today's mask or an older export's)."""
+    return len(number) == len(masked) and all(
+        m == "*" or m == c for c, m in zip(number, masked, strict=True)
+    )

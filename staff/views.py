@@ -12,7 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from centers.access import CentreRequest, centre_view
 from centers.permissions import EDIT_RECORDS, VIEW_CENTRE, VIEW_ID_NUMBERS
+from core import imports
 from core.errors import DomainError
+from core.models import ImportJob
+from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, excel, importer, selectors
 from .forms import (
@@ -24,7 +27,7 @@ from .forms import (
     RosterFilterForm,
     StaffForm,
 )
-from .models import Person, RosterImport, Spell
+from .models import Person, Spell
 
 PAGE_SIZE = 50
 ROSTER = "staff/roster.html"
@@ -73,8 +76,9 @@ def roster_export(request: CentreRequest) -> HttpResponse:
     return response
 
 
-def _staff_form_page(request, form, *, title: str, spell=None) -> HttpResponse:
-    return render(request, "staff/staff_form.html", {"form": form, "title": title, "spell": spell})
+def _staff_form_page(request, form, *, title: str, spell=None, status: int = 200) -> HttpResponse:
+    context = {"form": form, "title": title, "spell": spell}
+    return render(request, "staff/staff_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -111,25 +115,28 @@ def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
         centre=request.centre,
         person=spell.person,
         show_id=request.access.can(VIEW_ID_NUMBERS),
-        initial={**_initial(spell), "stamp": actions.record_stamp(spell)},
+        initial={**_initial(spell), "based_on": stamp(spell.person, spell)},
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             actions.staff_update(
                 spell=spell,
                 person_data=form.person_data(),
                 spell_data=form.spell_data(),
+                based_on=form.cleaned_data["based_on"],
                 actor=request.user,
-                stamp=form.cleaned_data["stamp"] or None,
             )
+        except StaleEdit as exc:
+            form.refuse(exc)
+            status = conflict_status(request)
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Saved."))
             return redirect("staff:roster", request.centre.slug)
-    return _staff_form_page(
-        request, form, title=_("Edit %(name)s") % {"name": spell.person}, spell=spell
-    )
+    title = _("Edit %(name)s") % {"name": spell.person}
+    return _staff_form_page(request, form, title=title, spell=spell, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,21 +144,27 @@ def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
 def staff_depart(request: CentreRequest, pk: int) -> HttpResponse:
     """Record that someone left."""
     spell = get_object_or_404(Spell.objects.select_related("person"), centre=request.centre, pk=pk)
-    form = DepartureForm(request.POST or None)
+    form = DepartureForm(request.POST or None, initial={"based_on": stamp(spell)})
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             actions.staff_depart(
                 spell=spell,
                 left_on=form.cleaned_data["left_on"],
                 reason=form.cleaned_data["leave_reason"],
+                based_on=form.cleaned_data["based_on"],
                 actor=request.user,
             )
+        except StaleEdit as exc:
+            form.refuse(exc)
+            status = conflict_status(request)
         except DomainError as exc:
             form.add_error("left_on", str(exc))
         else:
             messages.success(request, _("The departure is recorded."))
             return redirect("staff:roster", request.centre.slug)
-    return render(request, "staff/departure_form.html", {"form": form, "spell": spell})
+    context = {"form": form, "spell": spell}
+    return render(request, "staff/departure_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -179,37 +192,38 @@ def staff_rehire(request: CentreRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
 def import_upload(request: CentreRequest) -> HttpResponse:
-    """Upload a 花名册; the next page previews it and nothing is written yet."""
+    """Upload a 花名册; it is checked in the background and nothing is written yet."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        roster_import = importer.roster_import_create(
-            centre=request.centre, filename=upload.name, content=upload.read(), actor=request.user
+        job = imports.import_start(
+            kind="roster",
+            centre=request.centre,
+            params={},
+            upload=form.cleaned_data["file"],
+            actor=request.user,
         )
-        return redirect("staff:import-preview", request.centre.slug, roster_import.pk)
-    return render(request, "staff/import_upload.html", {"form": form})
+        return redirect("staff:import-preview", request.centre.slug, job.pk)
+    jobs = ImportJob.objects.filter(centre=request.centre, kind="roster").select_related(
+        "created_by"
+    )[:5]
+    context = {"form": form, "jobs": jobs, "url_name": "staff:import-preview"}
+    return render(request, "staff/import_upload.html", context)
 
 
 @require_GET
 @centre_view(EDIT_RECORDS)
 def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
-    """Every row with its errors and what it would create or change."""
-    roster_import = get_object_or_404(RosterImport, centre=request.centre, pk=pk)
-    planned = importer.roster_import_plan(roster_import) if not roster_import.file_errors else []
-    summary = {
-        action: sum(r.action == action and not r.errors for r in planned)
-        for action in (
-            importer.Action.NEW_PERSON,
-            importer.Action.NEW_SPELL,
-            importer.Action.UPDATE,
-            importer.Action.UNCHANGED,
-        )
-    }
+    """The job: its progress, then every row with errors and what the rest would change."""
+    job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
+    if (poll := imports.job_poll(request, job)) is not None:
+        return poll
+    rows, hidden = importer.preview_rows(job)
     context = {
-        "roster_import": roster_import,
-        "rows": planned,
-        "bad_rows": sum(bool(r.errors) for r in planned),
-        "summary": summary,
+        "job": job,
+        "rows": rows,
+        "hidden": hidden,
+        "summary": job.plan.get("summary", {}),
+        "bad_rows": job.plan.get("bad_rows", 0),
         "labels": importer.CHANGE_LABELS,
     }
     return render(request, "staff/import_preview.html", context)
@@ -218,27 +232,13 @@ def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
 @require_POST
 @centre_view(EDIT_RECORDS)
 def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
-    """Apply the previewed file in one transaction, or nothing at all."""
-    roster_import = get_object_or_404(RosterImport, centre=request.centre, pk=pk)
+    """Apply the previewed file in the background, in one transaction, or nothing at all."""
+    job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
     try:
-        counts = importer.roster_import_apply(roster_import=roster_import, actor=request.user)
-    except importer.ImportRefused as exc:
+        imports.import_confirm(job=job, actor=request.user)
+    except imports.Refused as exc:
         messages.error(request, _("Nothing was imported: %(why)s") % {"why": exc})
-        return redirect("staff:import-preview", request.centre.slug, pk)
-    messages.success(
-        request,
-        _(
-            "Imported: %(new)s new people, %(spells)s new spells, %(updated)s changed, "
-            "%(same)s unchanged."
-        )
-        % {
-            "new": counts[importer.Action.NEW_PERSON],
-            "spells": counts[importer.Action.NEW_SPELL],
-            "updated": counts[importer.Action.UPDATE],
-            "same": counts[importer.Action.UNCHANGED],
-        },
-    )
-    return redirect("staff:roster", request.centre.slug)
+    return redirect("staff:import-preview", request.centre.slug, pk)
 
 
 @require_GET

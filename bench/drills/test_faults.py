@@ -128,7 +128,8 @@ def test_a_worker_killed_mid_render_loses_no_pdf_and_nobody_clicks(fault_stack):
 
 def test_the_broker_down_fails_no_save_and_its_work_follows(fault_stack):
     s = fault_stack
-    clerk, reviewer = s.session("clerk"), s.session("cityreviewer")
+    # 杨家坪's own district reviews it (separation of duties: the city reads but does not act).
+    clerk, reviewer = s.session("clerk"), s.session("otherreviewer")
     manager = s.session("othermanager")
     month = s.sql(SHANGHAI_MONTH)
     mails = Path(s.env["DJANGO_EMAIL_FILE_PATH"])

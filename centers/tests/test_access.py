@@ -26,8 +26,15 @@ pytestmark = pytest.mark.django_db
 def test_city_reviewer_reaches_a_centre_two_levels_down(city_reviewer, centre):
     access = centre_access(user_places(city_reviewer), centre)
     assert access is not None
-    assert access.can(VIEW_CENTRE) and access.can(REVIEW_FILINGS)
+    assert access.can(VIEW_CENTRE)
     assert not access.can(EDIT_RECORDS)
+    # Reviewing is for the centre's own commission: the city reads but does not act.
+    assert not access.can(REVIEW_FILINGS) and access.withheld_reason
+
+
+def test_the_sponsors_reviewer_may_review(reviewer, centre):
+    access = centre_access(user_places(reviewer), centre)
+    assert access.can(REVIEW_FILINGS) and not access.withheld_reason
 
 
 def test_district_reviewer_does_not_reach_another_district(reviewer, other_centre):
@@ -67,11 +74,12 @@ def test_member_of_one_centre_does_not_reach_another(manager, other_centre):
     assert centre_access(user_places(manager), other_centre) is None
 
 
-def test_a_centre_member_who_also_reviews_gets_both_sets(centre, district):
+def test_a_centre_member_who_also_reviews_does_not_review_their_own_centre(centre, district):
     membership = CentreMembershipFactory(centre=centre)
     AuthorityMembershipFactory(user=membership.user, authority=district)
     access = centre_access(user_places(membership.user), centre)
-    assert access.can(EDIT_RECORDS) and access.can(REVIEW_FILINGS)
+    assert access.can(EDIT_RECORDS) and access.can(VIEW_CENTRE)
+    assert not access.can(REVIEW_FILINGS) and access.withheld_reason
 
 
 def test_centre_page_for_an_unknown_slug_is_404(client, manager):

@@ -20,7 +20,7 @@ def test_manager_records_a_change_and_reviewer_only_reads(
 
     # Choosing the item loads its current value as the old value (htmx).
     page.get_by_label("登记事项").select_option("legal_representative")
-    page.wait_for_function("document.querySelector('#id_old_value').value === '张三'")
+    page.wait_for_function("() => document.querySelector('#id_old_value').value === '张三'")
     page.get_by_label("变更后").fill("王五")
     page.get_by_label("变更日期").fill("2024-03-01")
     page.get_by_label("办理日期").fill("2024-03-05")

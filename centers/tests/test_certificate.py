@@ -11,8 +11,8 @@ from django.urls import reverse
 from centers import actions
 from centers.models import Centre, FundingSource
 from centers.validators import credit_code_check_char, validate_credit_code
-from core.errors import DomainError
 from core.models import AuditEntry
+from core.stale import StaleEdit, stamp
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -59,7 +59,7 @@ def blank_centre(centre):
 
 def _info_data(centre, **overrides):
     data = {
-        "version": centre.version,
+        "based_on": stamp(centre),
         "credit_code": "12500106450412352T",
         "purpose": "为人民健康提供基本医疗卫生服务。",
         "address": "重庆市沙坪坝区金磁路4号附1-23号",
@@ -131,27 +131,32 @@ def test_registered_items_once_filled_cannot_be_edited_directly(client, clerk, c
 
 
 def test_a_stale_form_is_refused_and_keeps_what_was_typed(client, clerk, manager, blank_centre):
-    stale_version = blank_centre.version
+    opened = stamp(blank_centre)
     actions.centre_update_info(
-        centre=blank_centre, data={"online_name": "磁器口.公益"}, version=1, actor=manager
+        centre=blank_centre, data={"online_name": "磁器口.公益"}, based_on=opened, actor=manager
     )
     client.force_login(clerk)
     response = _post_info(
-        client, blank_centre, _info_data(blank_centre, version=stale_version, online_name="无")
+        client, blank_centre, _info_data(blank_centre, based_on=opened, online_name="无")
     )
     body = response.content.decode()
-    assert "他人已保存了该记录" in body
+    assert "在您编辑期间，其他人（彭娅" in body and "已保存了此记录" in body
     assert 'value="重庆市沙坪坝区金磁路4号附1-23号"' in body
+    assert "磁器口.公益" in body  # their value, shown beside the form
     blank_centre.refresh_from_db()
     assert blank_centre.online_name == "磁器口.公益"
 
 
 def test_stale_update_raises_in_the_action(manager, centre):
-    actions.centre_update_info(centre=centre, data={"online_name": "a"}, version=1, actor=manager)
-    with pytest.raises(DomainError):
+    opened = stamp(centre)
+    actions.centre_update_info(
+        centre=centre, data={"online_name": "a"}, based_on=opened, actor=manager
+    )
+    with pytest.raises(StaleEdit) as refused:
         actions.centre_update_info(
-            centre=centre, data={"online_name": "b"}, version=1, actor=manager
+            centre=centre, data={"online_name": "b"}, based_on=opened, actor=manager
         )
+    assert refused.value.values["online_name"] == "a"
 
 
 def test_a_code_used_by_another_centre_is_refused(client, clerk, blank_centre, other_centre):

@@ -14,6 +14,7 @@ from django_scopes.exceptions import ScopeError
 from centers import selectors
 from centers.models import CentreYear, Department, Donation, Licence, PerformanceRecord
 from core.models import AuditEntry
+from core.stale import stamp
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -142,6 +143,7 @@ def test_licence_edit_is_audited_old_to_new_and_visible_in_its_history(
         "issuer": "",
         "valid_from": "2024-09-05",
         "valid_to": "2029-07-04",
+        "based_on": stamp(licence),
     }
     client.post(_url(centre, "licence-edit", licence.pk), data, **HX)
     entry = AuditEntry.objects.get(action="centers.licence.updated")

@@ -13,6 +13,7 @@ from centers import actions, selectors
 from centers.demo import load_centres_demo
 from centers.models import Centre, RegistrationChange
 from core.models import AuditEntry, CalendarDay
+from core.stale import stamp
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -302,6 +303,7 @@ def test_correcting_a_change_keeps_its_item_and_is_audited(client, manager, cent
     change = _record_legal_rep(centre, manager, dt.date(2024, 3, 1), dt.date(2024, 3, 1))
     client.force_login(manager)
     data = _change_data(item="capital", new_value="王六", registered_on="2024-03-04")
+    data["based_on"] = stamp(change)
     client.post(reverse("centers:change-edit", args=[centre.slug, change.pk]), data, **HX)
     change.refresh_from_db()
     assert change.item == "legal_representative" and change.new_value == "王六"
@@ -440,7 +442,7 @@ def test_a_withdrawn_funding_source_does_not_block_editing(client, clerk, centre
     centre.refresh_from_db()
     client.force_login(clerk)
     data = {
-        "version": centre.version,
+        "based_on": stamp(centre),
         "credit_code": "12500106450412352T",
         "online_name": "无",
         "funding_source": source.pk,

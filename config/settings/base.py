@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor
 
@@ -42,6 +43,9 @@ MIDDLEWARE = [
     # First, so that every log line of the request carries its id and the access line times it all.
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every response (error pages too) carries the policy and the nonce is set.
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -49,6 +53,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sessions, auth and messages: it signs out with a message for the login page.
+    "core.middleware.SessionTimeoutMiddleware",
+    "core.middleware.QueryGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.middleware.AdminScopesDisabledMiddleware",
@@ -70,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "centers.context_processors.places",
+                "core.context_processors.csp_nonce",
             ],
             "builtins": [
                 "django.templatetags.i18n",
@@ -115,13 +123,37 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_RESET_ON_SUCCESS = True
-# Behind N reverse proxies, the client address comes from X-Forwarded-For (core/http.py);
-# otherwise every login would share the proxy's address and one user could lock out another.
-TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+# Requests from these proxies (addresses or networks) have the client address read from
+# X-Forwarded-For (core/http.py), so that logins do not all share the proxy's address; from
+# anywhere else X-Forwarded-For is ignored, since a client can send any value. nginx is local.
+CHC_TRUSTED_PROXIES = env.list("CHC_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 AXES_VERBOSE = False
 
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=12 * 3600)
+# A session ends after this long without a request, and this long after signing in at the
+# latest (a working day), whatever the cookie says (core.middleware.SessionTimeoutMiddleware).
+CHC_SESSION_IDLE_MINUTES = env.int("CHC_SESSION_IDLE_MINUTES", default=30)
+CHC_SESSION_MAX_HOURS = env.int("CHC_SESSION_MAX_HOURS", default=10)
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------
+# Scripts and styles from our own origin, or inline with the request's nonce; nothing inline
+# otherwise (no onclick=, no style=). htmx is told not to inject its indicator styles
+# (base.html), and Chart.js draws on a canvas from a static file.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Language, time -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -214,7 +246,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": SWEEP_SECONDS,
     },
     "rollups-sweep": {"task": "services.tasks.rollups_sweep_task", "schedule": 60},
+    "imports-resume": {"task": "core.tasks.imports_resume_task", "schedule": 60},
 }
+# A worker checking an uploaded spreadsheet may grow by this much before the file is refused.
+CHC_IMPORT_MEMORY_MB = env.int("CHC_IMPORT_MEMORY_MB", default=768)
 # A PDF run queued or rendering this long is stuck: the page offers a retry and beat queues it
 # again, up to PDF_MAX_ATTEMPTS renders.
 PDF_STALL_SECONDS = env.int("CHC_PDF_STALL_SECONDS", default=20)

@@ -126,7 +126,7 @@ def test_password_change_works(client, manager):
     assert manager.check_password("Longer-pass-42")
 
 
-@override_settings(TRUSTED_PROXY_COUNT=1)
+@override_settings(CHC_TRUSTED_PROXIES=["10.0.0.2"])
 def test_client_address_comes_from_our_proxy_not_from_the_client():
     from django.test import RequestFactory
 
@@ -139,7 +139,7 @@ def test_client_address_comes_from_our_proxy_not_from_the_client():
     assert client_ip(RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
 
 
-@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=2, TRUSTED_PROXY_COUNT=1)
+@override_settings(AXES_ENABLED=True, AXES_FAILURE_LIMIT=2, CHC_TRUSTED_PROXIES=["10.0.0.2"])
 def test_behind_a_proxy_one_address_cannot_lock_out_another(client, manager):
     for _ in range(2):
         client.post(

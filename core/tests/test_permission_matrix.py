@@ -24,16 +24,18 @@ from centers.models import (
     RegistrationChange,
 )
 from centers.records import RECORD_KINDS
+from core.models import ImportJob
 from reporting.models import AnnualFiling, FilingVersion, ReportRun, Summary, SummaryVersion
-from services.models import Activity, ActivityKind, TallyImport
+from services.models import Activity, ActivityKind
 from services.records import ACTIVITY_KINDS
-from staff.models import RosterImport
 from staff.tests.factories import PersonFactory, SpellFactory
 
 ROLES = ["anonymous", "outsider", "other_member", "clerk", "manager", "reviewer", "city_reviewer"]
 # Who can reach the fixture centre (sponsored by `district`) and the `district` authority at all.
 CENTRE_REACH = {"clerk", "manager", "reviewer", "city_reviewer"}
 AUTHORITY_REACH = {"reviewer", "city_reviewer"}
+# Acting on a centre's work is for reviewers of its own commission only (separation of duties).
+SPONSOR_REVIEWERS = {"reviewer"}
 ANY_USER = set(ROLES) - {"anonymous"}
 EDITORS = {"clerk", "manager"}
 YEAR = {"year": 2024}
@@ -184,7 +186,7 @@ MATRIX = [
     ),
     centre_route("services:month-submit", "POST", EDITORS, lambda ctx: YEAR | {"month": 3}),
     centre_route("services:lock-exceptions", "GET", CENTRE_REACH),
-    centre_route("services:lock-exception-grant", "POST", AUTHORITY_REACH, form_page=True),
+    centre_route("services:lock-exception-grant", "POST", SPONSOR_REVIEWERS, form_page=True),
     centre_route("services:centre-figures", "GET", CENTRE_REACH),
     centre_route("services:tally-export", "GET", CENTRE_REACH, lambda ctx: YEAR),
     centre_route("services:tally-import", "POST", EDITORS, form_page=True),
@@ -202,10 +204,10 @@ MATRIX = [
     centre_route("reporting:filing-refresh", "POST", EDITORS, lambda ctx: YEAR),
     centre_route("reporting:filing-narrative", "POST", EDITORS, lambda ctx: YEAR),
     centre_route("reporting:filing-submit", "POST", {"manager"}, lambda ctx: YEAR),
-    centre_route("reporting:filing-return", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
-    centre_route("reporting:filing-approve", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
-    centre_route("reporting:filing-publish", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
-    centre_route("reporting:filing-reopen", "POST", AUTHORITY_REACH, lambda ctx: YEAR),
+    centre_route("reporting:filing-return", "POST", SPONSOR_REVIEWERS, lambda ctx: YEAR),
+    centre_route("reporting:filing-approve", "POST", SPONSOR_REVIEWERS, lambda ctx: YEAR),
+    centre_route("reporting:filing-publish", "POST", SPONSOR_REVIEWERS, lambda ctx: YEAR),
+    centre_route("reporting:filing-reopen", "POST", SPONSOR_REVIEWERS, lambda ctx: YEAR),
     centre_route("reporting:filing-report", "GET", CENTRE_REACH, lambda ctx: YEAR),
     centre_route("reporting:pdf-request", "POST", CENTRE_REACH, lambda ctx: YEAR),
     centre_route("reporting:pdf-status", "GET", CENTRE_REACH, lambda ctx: YEAR),
@@ -284,10 +286,12 @@ def records(centre):
         "authority_summary": summaries[1],
         "filing": filing,
         "activity": Activity.objects.create(centre=centre, date=day, kind=kind, people=30),
-        "tally_import": TallyImport.objects.create(centre=centre, year=2024, filename="统计.xlsx"),
+        "tally_import": ImportJob.objects.create(
+            kind="tallies", centre=centre, params={"year": 2024}, filename="统计.xlsx"
+        ),
         "spell": spell,
         "person": spell.person,
-        "import": RosterImport.objects.create(centre=centre, filename="花名册.xlsx", rows=[]),
+        "import": ImportJob.objects.create(kind="roster", centre=centre, filename="花名册.xlsx"),
         "year": CentreYear.objects.create(centre=centre, year=2024, beds=10),
         "licence": Licence.objects.create(centre=centre, name="医疗机构执业许可证", valid_from=day),
         "performance": PerformanceRecord.objects.create(
@@ -342,7 +346,8 @@ def test_permission_matrix(client, route, role, users, centre, district, records
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
     elif expected == "ok":
-        assert 200 <= response.status_code < 400, response.status_code
+        # 409: the gate let the user in and core.stale refused a form posted without its stamp.
+        assert 200 <= response.status_code < 400 or response.status_code == 409, response
         if route.scope != "public" and response.status_code in (301, 302):
             assert not response["Location"].startswith(reverse("login"))
     else:

@@ -60,7 +60,9 @@ def test_dashboard_rows_sorting_chart_and_xlsx(browser, live_server, demo):
     assert len(names) == 3 and short == DISTRICT  # not 杨家坪, another district
     assert _ranks(page) == ["1", "2", "3"]  # default: best score first
     assert "综合得分 = " in page.locator("#score-formula").inner_text()
-    page.wait_for_function("Chart.getChart(document.getElementById('trend-chart')) !== undefined")
+    page.wait_for_function(
+        "() => Chart.getChart(document.getElementById('trend-chart')) !== undefined"
+    )
     drawn = "document.getElementById('trend-chart').getBoundingClientRect().height > 0"
     assert page.evaluate(drawn)
     _shot(page, "dashboard")

@@ -5,84 +5,16 @@ test database."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from config import celery_app
 from reporting.models import AnnualFiling, FilingVersion, ReportRun
 from reporting.tasks import filing_render_pdf_task
 
-ROOT = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("CHC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-@pytest.fixture
-def worker(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the test database, which needs PostgreSQL (CI runs it)")
-    if not _redis_up():
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    queue = f"chc-test-{uuid.uuid4().hex[:8]}"
-    log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "CHC_CELERY_EAGER": "0",
-        "CELERY_BROKER_URL": BROKER,
-        "DATABASE_URL": _database_url(),
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),  # a file, not a pipe: a full pipe would stall the worker
-        stderr=subprocess.STDOUT,
-    )
-    conf = celery_app.conf
-    eager = conf.task_always_eager
-    conf.task_always_eager = False  # send to the broker instead of running in this process
-    try:
-        yield queue, process, log
-    finally:
-        conf.task_always_eager = eager
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_a_real_worker_renders_the_pdf(worker, centre):

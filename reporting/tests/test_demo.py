@@ -54,3 +54,18 @@ def test_load_demo_refuses_without_debug_unless_forced():
     with pytest.raises(CommandError):
         call_command("load_demo")
     assert not get_user_model().objects.exists()
+
+
+def test_demo_reviews_follow_separation_of_duties():
+    """Every demo review step was taken by a reviewer of the centre's own commission."""
+    from centers.access import review_refusal
+    from centers.selectors import user_places
+    from reporting.models import FilingEvent
+
+    call_command("load_demo", force=True)
+    reviewed = FilingEvent.objects.filter(to_status__in=["returned", "approved", "published"])
+    assert reviewed.exists()
+    for event in reviewed.select_related("filing__centre__sponsor", "actor"):
+        assert review_refusal(user_places(event.actor), event.filing.centre) == ""
+    approved = FilingEvent.objects.get(filing__centre__slug="yangjiaping", to_status="approved")
+    assert approved.actor_name == "otherreviewer"

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from centers.access import Access
 from centers.permissions import MANAGER, REVIEWER
+from core.stale import stamp
 from reporting import actions
 from reporting.models import AnnualFiling, FilingEvent
 
@@ -27,7 +28,7 @@ def _url(filing, name):
 def test_a_narrative_with_nul_is_refused_and_the_text_kept_to_copy(client, ready, manager):
     client.force_login(manager)
     response = client.post(
-        _url(ready, "filing-narrative"), {"narrative": "义诊\x00活动", "version": ready.version}
+        _url(ready, "filing-narrative"), {"narrative": "义诊\x00活动", "based_on": stamp(ready)}
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -39,16 +40,19 @@ def test_a_narrative_with_nul_is_refused_and_the_text_kept_to_copy(client, ready
 def test_an_overlong_narrative_is_refused_not_cut(client, ready, manager):
     client.force_login(manager)
     text = "字" * 50_001
-    response = client.post(_url(ready, "filing-narrative"), {"narrative": text, "version": "1"})
+    response = client.post(_url(ready, "filing-narrative"), {"narrative": text, "based_on": "1"})
     assert response.status_code == 200 and "50000" in response.content.decode()
     ready.refresh_from_db()
     assert ready.narrative != text[:50_000]
 
 
-def test_a_narrative_with_a_bad_version_counts_as_stale(client, ready, manager):
+def test_a_narrative_with_a_bad_stamp_counts_as_stale(client, ready, manager):
     client.force_login(manager)
-    response = client.post(_url(ready, "filing-narrative"), {"narrative": "新", "version": "x"})
-    assert "在您编辑期间，他人已保存了本报告" in response.content.decode()
+    response = client.post(_url(ready, "filing-narrative"), {"narrative": "新", "based_on": "x"})
+    assert response.status_code == 409
+    assert "在您编辑期间，其他人" in response.content.decode()
+    ready.refresh_from_db()
+    assert ready.narrative != "新"
 
 
 @pytest.mark.parametrize(

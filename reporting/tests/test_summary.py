@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from centers.tests.factories import CentreFactory
+from core.stale import stamp
 from reporting import sentences as s
 from reporting.models import Summary
 from reporting.summary import Owner, generate, paragraph
@@ -170,7 +171,7 @@ def test_reviewer_writes_saves_regenerates_and_restores(
     assert "门急诊人次7.1万人次" in page.content.decode()
     texts_url = reverse("reporting:authority-summary-texts", args=[district.slug, summary.pk])
     data = {
-        "version": summary.version,
+        "based_on": stamp(summary),
         "intro": "上半年，我委坚持…",
         "medical": "医疗服务稳步增长。",
     }
@@ -203,12 +204,13 @@ def test_reviewer_writes_saves_regenerates_and_restores(
 def test_a_stale_save_keeps_what_was_typed(client, reviewer, district, district_data):
     summary = _create(client, reviewer, district)
     url = reverse("reporting:authority-summary-texts", args=[district.slug, summary.pk])
-    client.post(url, {"version": summary.version, "plans": "第一稿"})
-    response = client.post(url, {"version": summary.version, "plans": "第二稿，未见第一稿"})
-    assert response.status_code == 400
+    client.post(url, {"based_on": stamp(summary), "plans": "第一稿"})
+    response = client.post(url, {"based_on": stamp(summary), "plans": "第二稿，未见第一稿"})
+    assert response.status_code == 409
     body = response.content.decode()
     assert "第二稿，未见第一稿" in body
-    assert "while you were editing" in body or "编辑期间" in body
+    assert "在您编辑期间，其他人（区审核员" in body
+    assert "第一稿" in body.replace("第二稿，未见第一稿", "")  # theirs, beside the form
     summary.refresh_from_db()
     assert summary.texts["plans"] == "第一稿"
 
@@ -216,16 +218,16 @@ def test_a_stale_save_keeps_what_was_typed(client, reviewer, district, district_
 @pytest.mark.parametrize(
     "data",
     [
-        {"version": "x", "plans": "保留"},
-        {"version": 1, "plans": "含\x00空字符"},
-        {"version": 1, "intro": "长" * 20_001},
+        {"based_on": "x", "plans": "保留"},
+        {"based_on": "", "plans": "含\x00空字符"},
+        {"based_on": "", "intro": "长" * 20_001},
     ],
 )
 def test_bad_text_input_comes_back_without_a_500(client, reviewer, district, data):
     summary = _create(client, reviewer, district)
     url = reverse("reporting:authority-summary-texts", args=[district.slug, summary.pk])
     response = client.post(url, data)
-    assert response.status_code == 400
+    assert response.status_code in (400, 409)  # invalid, or a bad stamp: stale
     summary.refresh_from_db()
     assert summary.versions.count() == 1
 
@@ -270,7 +272,7 @@ def test_reviewers_read_centre_summaries_but_do_not_write_them(client, manager, 
     assert page.status_code == 200
     assert "save-texts" not in page.content.decode()
     url = reverse("reporting:centre-summary-texts", args=[centre.slug, summary.pk])
-    assert client.post(url, {"version": 1, "plans": "x"}).status_code == 403
+    assert client.post(url, {"based_on": stamp(summary), "plans": "x"}).status_code == 403
 
 
 def test_another_owners_summary_is_a_404(client, manager, centre, other_centre, district):

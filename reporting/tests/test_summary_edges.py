@@ -9,6 +9,8 @@ import pytest
 from django.db.models import Q
 from django.urls import reverse
 
+from core.models import ImportJob
+from core.stale import stamp
 from reporting import actions
 from reporting import sentences as s
 from reporting.dashboard import dashboard_rows
@@ -16,8 +18,9 @@ from reporting.summary import Owner, generate
 from reporting.tests.data import H1_2024, TODAY, put
 from services import rollups
 from services.actions import tally_save
-from services.excel import fingerprint, import_apply
-from services.models import Indicator, RollupState, TallyImport
+from services.excel import apply as import_apply
+from services.excel import fingerprint
+from services.models import Indicator, RollupState
 from services.periods import Period
 from services.rollups import build, fresh_centres, refresh, span_figures
 from services.selectors import tally_figures
@@ -36,15 +39,15 @@ def test_import_apply_invalidates_rollups(district_data, manager, time_machine):
     a = district_data["a"]
     ids = [c.pk for c in district_data.values()]
     build(ids)
-    imp = TallyImport.objects.create(
+    imp = ImportJob.objects.create(
+        kind="tallies",
         centre=a,
-        year=2024,
+        params={"year": 2024},
         filename="x.xlsx",
-        cells=[["opd_visits", "2024-03-01", "9000"]],
-        errors=[],
+        plan={"cells": [["opd_visits", "2024-03-01", "9000"]]},
         fingerprint=fingerprint(a, 2024),
     )
-    assert import_apply(tally_import=imp, actor=manager) == 1
+    assert import_apply(imp, manager, lambda done, total: None) == {"saved": 1}
     live = tally_figures(scope=Q(centre_id__in=ids), period=H1_2024)
     assert live["opd_visits"].value == 74000
     assert span_figures(centre_ids=ids, period=H1_2024)["opd_visits"].value == 74000
@@ -172,7 +175,7 @@ def test_docx_with_control_character_in_text(client, centre, manager):
     client.force_login(manager)
     client.raise_request_exception = False
     texts_url = reverse("reporting:centre-summary-texts", args=[centre.slug, summary.pk])
-    resp = client.post(texts_url, {"version": summary.version, "plans": "一、加强\x07管理"})
+    resp = client.post(texts_url, {"based_on": stamp(summary), "plans": "一、加强\x07管理"})
     assert resp.status_code == 302
     docx_url = reverse("reporting:centre-summary-docx", args=[centre.slug, summary.pk])
     assert client.get(docx_url).status_code == 200
@@ -205,12 +208,12 @@ def test_odd_numbers_and_pdf(client, centre, manager):
     print("pk huge", r.status_code)
     r = client.post(
         reverse("reporting:centre-summary-texts", args=[centre.slug, summary.pk]),
-        {"version": big, "intro": "x"},
+        {"based_on": big, "intro": "x"},
     )
     print("texts huge version", r.status_code)
     r = client.post(
         reverse("reporting:centre-summary-texts", args=[centre.slug, summary.pk]),
-        {"version": summary.version, "intro": "a\x07b\x1fc<script>"},
+        {"based_on": stamp(summary), "intro": "a\x07b\x1fc<script>"},
     )
     print("texts ctrl", r.status_code)
     r = client.get(reverse("reporting:centre-summary-pdf", args=[centre.slug, summary.pk]))

@@ -13,6 +13,7 @@ from centers.access import Access
 from centers.models import Licence, RegistrationChange
 from centers.permissions import CLERK, MANAGER, REVIEWER
 from core.errors import DomainError
+from core.stale import stamp
 from reporting import actions
 from reporting.actions import TransitionNotAllowed
 from reporting.models import AnnualFiling, FilingVersion
@@ -123,7 +124,7 @@ def test_versions_freeze_what_was_submitted_and_the_diff_shows_the_fix(
     actions.filing_save_narrative(
         filing=filing,
         narrative=filing.narrative + "新增义诊情况。",
-        version=filing.version,
+        based_on=stamp(filing),
         actor=manager,
         access=M,
     )
@@ -144,7 +145,7 @@ def test_an_approved_report_cannot_change_and_freezes_its_tallies(ready, manager
     filing = actions.filing_approve(filing=filing, comment="", actor=reviewer, access=R)
     with pytest.raises(DomainError):
         actions.filing_save_narrative(
-            filing=filing, narrative="改", version=filing.version, actor=manager, access=M
+            filing=filing, narrative="改", based_on=stamp(filing), actor=manager, access=M
         )
     with pytest.raises(DomainError):
         actions.filing_refresh(filing=filing, actor=manager)
@@ -158,20 +159,21 @@ def test_two_real_sessions_editing_one_draft_do_not_lose_an_update(ready, manage
     first, second = Client(), Client()
     first.force_login(manager)
     second.force_login(clerk)
-    v1 = first.get(url).context["filing"].version
-    v2 = second.get(url).context["filing"].version
+    v1 = first.get(url).context["narrative_form"]["based_on"].value()
+    v2 = second.get(url).context["narrative_form"]["based_on"].value()
     assert v1 == v2
-    assert first.post(save, {"narrative": "管理员写的", "version": v1}).status_code == 302
-    refused = second.post(save, {"narrative": "录入员写的", "version": v2})
+    assert first.post(save, {"narrative": "管理员写的", "based_on": v1}).status_code == 302
+    refused = second.post(save, {"narrative": "录入员写的", "based_on": v2})
+    assert refused.status_code == 409
     body = refused.content.decode()
-    assert "在您编辑期间，他人已保存了本报告" in body
+    assert "在您编辑期间，其他人（彭娅" in body
     assert "录入员写的" in body and "管理员写的" in body  # both texts on the page to merge
     assert AnnualFiling.objects.get().narrative == "管理员写的"
 
 
 def test_refresh_updates_the_prefilled_parts_and_keeps_the_narrative(ready, manager):
     actions.filing_save_narrative(
-        filing=ready, narrative="我们自己写的", version=ready.version, actor=manager, access=M
+        filing=ready, narrative="我们自己写的", based_on=stamp(ready), actor=manager, access=M
     )
     Licence.objects.create(
         centre=ready.centre,

@@ -13,10 +13,11 @@ from openpyxl import load_workbook
 
 from centers.demo import load_centres_demo
 from centers.models import Centre
-from core.models import AuditEntry
+from core.models import AuditEntry, ImportJob
+from core.tests.helpers import post_and_run
 from services.demo import load_services_demo
 from services.excel import HEADERS
-from services.models import Indicator, TallyImport, TallyValue
+from services.models import Indicator, TallyValue
 from services.selectors import activity_counts, centre_scope
 
 pytestmark = pytest.mark.django_db
@@ -25,15 +26,15 @@ TODAY = dt.datetime(2024, 5, 20, 10, 0)
 
 def _upload(client, centre, content: bytes, year=2024):
     url = reverse("services:tally-import", args=[centre.slug])
-    return client.post(
-        url, {"year": year, "file": SimpleUploadedFile("t.xlsx", content)}, follow=True
+    return post_and_run(
+        client, url, {"year": year, "file": SimpleUploadedFile("t.xlsx", content)}, follow=True
     )
 
 
 def _confirm(client, centre):
-    latest = TallyImport.objects.order_by("-pk").first()
-    return client.post(
-        reverse("services:tally-import-confirm", args=[centre.slug, latest.pk]), follow=True
+    latest = ImportJob.objects.order_by("-pk").first()
+    return post_and_run(
+        client, reverse("services:tally-import-confirm", args=[centre.slug, latest.pk]), follow=True
     )
 
 

@@ -11,8 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from centers.models import Department
+from core.models import ImportJob
+from core.tests.helpers import post_and_run
 from staff import importer
-from staff.models import Person, RosterImport, Spell
+from staff.models import Person, Spell
 from staff.tests.factories import PersonFactory, SpellFactory
 from staff.tests.test_excel_import import GOOD, _id, _upload, workbook
 
@@ -27,9 +29,9 @@ def department(centre):
 
 
 def _confirm(client, centre, follow=False):
-    latest = RosterImport.objects.order_by("-pk").first()
-    return client.post(
-        reverse("staff:import-confirm", args=[centre.slug, latest.pk]), follow=follow
+    latest = ImportJob.objects.order_by("-pk").first()
+    return post_and_run(
+        client, reverse("staff:import-confirm", args=[centre.slug, latest.pk]), follow=follow
     )
 
 
@@ -143,7 +145,7 @@ def test_a_stale_edit_form_is_refused(client, clerk, centre):
     spell = SpellFactory(person=PersonFactory(centre=centre))
     client.force_login(clerk)
     url = reverse("staff:staff-edit", args=[centre.slug, spell.pk])
-    stamp = client.get(url).context["form"].initial["stamp"]
+    stamp = client.get(url).context["form"].initial["based_on"]
     Spell.objects.filter(pk=spell.pk).update(
         left_on=dt.date(2024, 5, 1),
         leave_reason="resigned",
@@ -159,10 +161,10 @@ def test_a_stale_edit_form_is_refused(client, clerk, centre):
         "establishment": "off",
         "contract_kind": "contract",
         "position": "staff",
-        "stamp": stamp,
+        "based_on": stamp,
     }
     body = client.post(url, data).content.decode()
-    assert "在您编辑期间，他人已保存" in body
+    assert "在您编辑期间，其他人" in body and "已保存了此记录" in body
     assert Spell.objects.get().left_on == dt.date(2024, 5, 1)
 
 

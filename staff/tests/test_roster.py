@@ -11,6 +11,7 @@ from django.urls import reverse
 from centers.demo import load_centres_demo
 from centers.models import Centre
 from core.models import AuditEntry
+from core.stale import stamp
 from staff.demo import load_staff_demo
 from staff.models import Person, Spell
 from staff.selectors import workforce_figures
@@ -79,12 +80,12 @@ def test_departure_and_rehire_keep_both_spells(client, clerk, centre):
     client.force_login(clerk)
     bad = client.post(
         _url(centre, "staff-depart", spell.pk),
-        {"left_on": "2019-01-01", "leave_reason": "resigned"},
+        {"left_on": "2019-01-01", "leave_reason": "resigned", "based_on": stamp(spell)},
     )
     assert "离职日期不能早于入职日期" in bad.content.decode()
     client.post(
         _url(centre, "staff-depart", spell.pk),
-        {"left_on": "2023-06-30", "leave_reason": "resigned"},
+        {"left_on": "2023-06-30", "leave_reason": "resigned", "based_on": stamp(spell)},
     )
     spell.refresh_from_db()
     assert spell.left_on == dt.date(2023, 6, 30)

@@ -419,6 +419,9 @@ VERBS = {
     "deleted": gettext_lazy("deleted"),
     "revoked": gettext_lazy("removed"),
     "password_changed": gettext_lazy("password changed"),
+    # staff.id_number.*: someone who may not see 身份证号 typed one in use, or was then refused
+    "conflict": gettext_lazy("identity card number in use by someone else"),
+    "refused": gettext_lazy("refused"),
 }
 
 

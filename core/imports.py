@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .models import ImportJob
 from .outbox import enqueue
@@ -33,15 +35,31 @@ logger = logging.getLogger(__name__)
 # An office's largest honest workbook (10,000 roster rows) is about 1 MB zipped, 15 MB unpacked.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_MEMBERS = 300
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 30 * 1024 * 1024  # 10,000 rows of our roster: ~10 MB
 # Spreadsheet XML compresses well (20–60×); bombs reach thousands.
 MAX_RATIO = 150
 RATIO_FLOOR_BYTES = 2 * 1024 * 1024  # small members may compress as they like
 # A step that ran this long without finishing lost its worker (Celery's hard limit is shorter).
 STALL = dt.timedelta(minutes=6)
 MAX_ATTEMPTS = 3
+# Jobs nobody confirmed are dropped after this long, with their file and rows (身份证号 …).
+KEEP = dt.timedelta(hours=24)
+# One person checks at most this many files at a time; more wait for these to finish.
+MAX_BUSY_PER_USER = 2
 CHECK_TASK = "core.tasks.import_check_task"
 APPLY_TASK = "core.tasks.import_apply_task"
+
+
+UNEXPECTED = _lazy(
+    "Something went wrong on our side and nothing was imported; try again, and tell the "
+    "administrator if it happens again."
+)
+
+
+EXPIRED = _lazy(
+    "This preview was not confirmed within 24 hours and has been discarded with its file; "
+    "upload the file again."
+)
 
 
 class Refused(Exception):
@@ -193,11 +211,21 @@ def import_start(*, kind: str, centre, params: dict, upload: UploadedFile, actor
     """Store the file and queue its check; the user watches the job page meanwhile."""
     if kind not in KINDS:
         raise ValueError(kind)
+    busy = ImportJob.objects.filter(
+        created_by=actor,
+        status__in=[ImportJob.Status.QUEUED, ImportJob.Status.CHECKING, ImportJob.Status.APPLYING],
+    )
+    if busy.count() >= MAX_BUSY_PER_USER:
+        raise Refused(
+            _("You have %(n)s files being checked or imported; wait until they are done.")
+            % {"n": busy.count()}
+        )
     with transaction.atomic():
         job = ImportJob(
             kind=kind, centre=centre, params=params, created_by=actor, filename=upload.name
         )
-        job.file.save(upload.name, upload, save=False)
+        # Stored under a name of ours: the user's may be too long for the disk, or hostile.
+        job.file.save(f"{uuid.uuid4().hex}.xlsx", upload, save=False)
         job.save()
         enqueue(CHECK_TASK, key=f"import:{job.pk}:check", job_id=job.pk)
     return job
@@ -219,9 +247,7 @@ def _claim(job_id: int, expected: str, running: str) -> ImportJob | None:
         if job.status != expected and not stalled:
             return None
         if job.attempts >= MAX_ATTEMPTS:
-            job.status = ImportJob.Status.FAILED
-            job.errors = [_("Reading this file was interrupted several times; it was refused.")]
-            job.save(update_fields=["status", "errors", "updated_at"])
+            _fail(job, _("Reading this file was interrupted several times; it was refused."))
             return None
         job.status, job.step_started_at = running, now
         job.attempts += 1
@@ -230,10 +256,19 @@ def _claim(job_id: int, expected: str, running: str) -> ImportJob | None:
 
 
 def _fail(job: ImportJob, message: str) -> None:
+    plan = ImportJob.objects.filter(pk=job.pk).values_list("plan", flat=True).first() or {}
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.FAILED, errors=[message], updated_at=timezone.now()
+        status=ImportJob.Status.FAILED,
+        errors=[str(message)],
+        plan=_counts_only(plan),
+        updated_at=timezone.now(),
     )
     _discard_file(job)
+
+
+def _counts_only(plan: dict) -> dict:
+    """A finished job's plan without its rows (they hold 身份证号 and the like)."""
+    return {k: v for k, v in plan.items() if not isinstance(v, list)}
 
 
 def _discard_file(job: ImportJob) -> None:
@@ -270,6 +305,10 @@ def run_check(job_id: int, *, in_worker: bool) -> None:
         return
     except _time_limit_errors():
         _fail(job, _("Reading the file took too long; split it into smaller files."))
+        return
+    except Exception:  # a bug or an outage must end the job, never leave it checking forever
+        logger.exception("import %s: the check failed", job.pk)
+        _fail(job, UNEXPECTED)
         return
     job.status = ImportJob.Status.PREVIEW
     job.save(update_fields=["status", "plan", "errors", "fingerprint", "updated_at"])
@@ -310,7 +349,7 @@ def run_apply(job_id: int) -> None:
             locked.status = ImportJob.Status.APPLIED
             locked.result = {**locked.result, **counts}
             # The rows now live in the tables they were imported into; keep only the counts.
-            locked.plan = {k: v for k, v in locked.plan.items() if not isinstance(v, list)}
+            locked.plan = _counts_only(locked.plan)
             locked.save(update_fields=["status", "result", "plan", "updated_at"])
     except Refused as exc:
         _fail(job, str(exc))
@@ -318,7 +357,28 @@ def run_apply(job_id: int) -> None:
     except _time_limit_errors():
         _fail(job, _("Importing took too long and was undone; try again, or split the file."))
         return
+    except Exception:
+        logger.exception("import %s: the apply failed and was rolled back", job.pk)
+        _fail(job, UNEXPECTED)
+        return
     _discard_file(job)
+
+
+def imports_expire() -> int:
+    """Drop what nobody confirmed within KEEP (beat runs this): no file or rows stay behind."""
+    cutoff = timezone.now() - KEEP
+    stale = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.QUEUED, ImportJob.Status.PREVIEW], created_at__lt=cutoff
+    )
+    n = 0
+    for job in stale:
+        _fail(job, EXPIRED)
+        n += 1
+    for job in ImportJob.objects.filter(
+        status__in=[ImportJob.Status.APPLIED, ImportJob.Status.FAILED], created_at__lt=cutoff
+    ).exclude(file=""):
+        _discard_file(job)
+    return n
 
 
 def imports_resume() -> int:

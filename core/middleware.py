@@ -89,6 +89,7 @@ class AdminScopesDisabledMiddleware:
 
 
 # Browser features the app never uses, switched off for every page (and any script on it).
+# Only features Chromium knows: an unknown one ("bluetooth") is a warning in every page's console.
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (
@@ -105,7 +106,6 @@ PERMISSIONS_POLICY = ", ".join(
         "publickey-credentials-get",
         "usb",
         "serial",
-        "bluetooth",
         "hid",
         "xr-spatial-tracking",
         "browsing-topics",

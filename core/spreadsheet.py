@@ -11,9 +11,11 @@ import io
 import re
 import zipfile
 
+from defusedxml.ElementTree import iterparse as safe_iterparse
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .text import xml_safe
@@ -51,11 +53,13 @@ def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, obje
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
-            header, data = _rows_of(book.worksheets[0])
+            sheet = book.worksheets[0]
+            header, data = _rows_of(sheet)
+            path = sheet._worksheet_path  # where the sheet's XML is, for the formula scan
         finally:
             book.close()
         if _has_formulas(content):
-            data = _with_formulas(content, header, data)
+            data = _with_formulas(content, path, header, data)
         return header, data
     except (InvalidFileException, zipfile.BadZipFile) as exc:
         raise UnreadableFile from exc
@@ -88,24 +92,41 @@ def _has_formulas(content: bytes) -> bool:
         )
 
 
-def _with_formulas(content: bytes, header: list[str], data: list) -> list:
-    """Mark the formula cells that have no computed value (a second, formula-reading pass)."""
+def _formulas_without_value(content: bytes, path: str):
+    """(row, column index, formula) of each formula cell saved with no computed value.
+
+    openpyxl cannot tell such a cell from one whose value is "", so the sheet's XML is read:
+    Excel stores an empty text result as t="str" with an empty <v>; a program that wrote only
+    the formula leaves <v> out or empty without that type.
+    """
+    with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open(path) as xml:
+        for _event, element in safe_iterparse(xml):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if tag == "row":
+                element.clear()  # keep memory flat on long sheets
+                continue
+            if tag != "c":
+                continue
+            formula = value = None
+            for child in element:
+                name = child.tag.rsplit("}", 1)[-1]
+                formula = child if name == "f" else formula
+                value = child if name == "v" else value
+            has_value = value is not None and (value.text or element.get("t") == "str")
+            if formula is not None and not has_value:
+                column, row = coordinate_from_string(element.get("r", "A1"))
+                yield row, column_index_from_string(column) - 1, "=" + (formula.text or "…")
+
+
+def _with_formulas(content: bytes, path: str, header: list[str], data: list) -> list:
+    """Mark the formula cells that have no computed value, never reading them as empty."""
     by_number = dict(data)
     last = data[-1][0] if len(data) >= MAX_DATA_ROWS else None
-    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    try:
-        rows = book.worksheets[0].iter_rows(min_row=2, max_col=MAX_COLUMNS, values_only=True)
-        for number, cells in enumerate(rows, start=2):
-            if last is not None and number > last:
-                break
-            for name, cell in zip(header, cells, strict=False):
-                formula = getattr(cell, "text", cell)  # an ArrayFormula keeps its text apart
-                if isinstance(formula, str) and formula.startswith("="):
-                    row = by_number.setdefault(number, dict.fromkeys(header))
-                    if row.get(name) in (None, ""):
-                        row[name] = Formula(formula)
-    finally:
-        book.close()
+    for number, index, formula in _formulas_without_value(content, path):
+        if number < 2 or index >= len(header) or (last is not None and number > last):
+            continue
+        row = by_number.setdefault(number, dict.fromkeys(header))
+        row[header[index]] = Formula(formula)
     return sorted(by_number.items())
 
 

@@ -8,7 +8,8 @@ cannot both pass (on PostgreSQL the second waits, then finds the stamp moved; SQ
 at a time). A refusal is a `StaleEdit` carrying the newer values and who saved them when; the
 form (`BasedOnForm.refuse`) keeps what was typed, shows the newer values beside it and takes the
 newer stamp, so saving again overwrites knowingly. Tally cells, which are single values, use the
-value shown as their base instead (services/actions.py) and raise the same exception.
+value shown as their base instead (services/actions.py) and raise the same exception; a request
+without a base is stale there too, as a form without its stamp is here.
 """
 
 from __future__ import annotations

@@ -35,8 +35,9 @@ def import_apply_task(job_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def imports_resume_task() -> int:
-    """Beat: imports whose worker died are queued again."""
-    from .imports import imports_resume
+    """Beat: imports whose worker died are queued again; unconfirmed ones expire."""
+    from .imports import imports_expire, imports_resume
 
     with scopes_disabled():
+        imports_expire()
         return imports_resume()

@@ -39,6 +39,12 @@ class SaveResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# The base of a request that did not say what it showed: never a value, never an explanation
+# (the views strip control characters), so it is stale whatever the cell holds (core/stale.py
+# treats a missing stamp the same way). Only a save of the value already stored gets past it.
+UNSEEN = "\x00unseen"
+
+
 def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
     ctx = LockContext.load(centre, timezone.localdate())
     if indicator.frequency == Indicator.Frequency.YEARLY:
@@ -67,8 +73,9 @@ def tally_save(
     """Save one cell: locked or invalid values are refused with the reason; empty clears it.
 
     `base` is the value the grid showed ("" for empty): if someone saved another value since,
-    StaleEdit is raised instead of overwriting theirs. Without a base (imports, scripts) the save
-    is unconditional.
+    StaleEdit is raised instead of overwriting theirs. A request that sent no base passes
+    UNSEEN, which is stale like a form without its stamp. Without a base (code that means to
+    overwrite: scripts, benchmarks) the save is unconditional.
     """
     lock = _lock_of(centre, indicator, period)
     if lock.locked:
@@ -205,7 +212,8 @@ def tally_comment(
 ) -> TallyValue:
     """Attach an explanation to a value (needed before a month with warnings can be completed).
 
-    `base` is the explanation the form showed: a different one saved meanwhile raises StaleEdit.
+    `base` is the explanation the form showed: a different one saved meanwhile raises StaleEdit
+    (unless this one is the same as theirs), and so does UNSEEN (a request without a base).
     A comment over COMMENT_LIMIT is refused, never cut short.
     """
     if len(comment) > COMMENT_LIMIT:
@@ -221,7 +229,8 @@ def tally_comment(
     cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
     if cell is None:
         raise DomainError(_("Enter a value before explaining it."))
-    if base is not None and _lines(base) not in (_lines(cell.comment), _lines(comment)):
+    # Theirs is kept unless the form showed it, or what was typed is the same text anyway.
+    if base is not None and _lines(cell.comment) not in (_lines(base), _lines(comment)):
         raise _cell_refusal(cell, indicator, period, cell.comment)
     old = cell.comment
     if old != comment:

@@ -91,7 +91,7 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
     ctx = LockContext.load(centre, timezone.localdate())
     stored = _stored(centre, year)
-    cells = []
+    cells, seen = [], {}
     for number, row in data:
         formulas = [(c, v) for c, v in row.items() if isinstance(v, spreadsheet.Formula)]
         if formulas:
@@ -104,6 +104,12 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
                 [number, "代码", _("No indicator has the code “%(code)s”.") % {"code": code}]
             )
             continue
+        if code in seen:  # two rows for one indicator: which value was meant is not ours to guess
+            errors.append(
+                [number, "代码", _("The same code is on row %(n)s too.") % {"n": seen[code]}]
+            )
+            continue
+        seen[code] = number
         for column in [*MONTH_HEADERS, "全年"]:
             raw = spreadsheet.text(row.get(column))
             if raw == "":
@@ -203,7 +209,11 @@ def planned_changes(job: ImportJob) -> list[Change]:
 
 
 def _changes(centre: Centre, year: int, cells: list) -> tuple[list[Change], int]:
-    """What writing the cells would change, and how many it leaves as they are."""
+    """What writing the cells would change, and how many it leaves as they are.
+
+    Old and new read alike, as the grid shows them (59.00 and 59 are both "59").
+    """
+    from .actions import _plain
     from .validation import parse_value
 
     indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
@@ -218,9 +228,7 @@ def _changes(centre: Centre, year: int, cells: list) -> tuple[list[Change], int]
         if old == value:
             same += 1
         else:
-            changes.append(
-                Change(code, indicator.name, period, None if old is None else str(old), str(value))
-            )
+            changes.append(Change(code, indicator.name, period, _plain(old), _plain(value) or ""))
     return changes, same
 
 

@@ -105,7 +105,11 @@ def _cell_context(
     )
     # A yearly denominator weighs on every month of its year; a monthly value on its own month.
     months = [period.replace(month=m) for m in range(1, 13)] if yearly else [period]
-    affected = Rate.objects.filter(Q(numerator=indicator) | Q(denominator=indicator))
+    # Only the rates on this cell's page (its category): htmx logs an error for an out-of-band
+    # fragment with no target, and a rate of another category is drawn when its page loads.
+    affected = Rate.objects.filter(category=indicator.category).filter(
+        Q(numerator=indicator) | Q(denominator=indicator)
+    )
     rates = [
         (rate, month, selectors._month_rate(rate, month, values))
         for rate in affected.select_related("numerator", "denominator")
@@ -127,7 +131,7 @@ def _cell_context(
 def tally_cell(request: CentreRequest) -> HttpResponse:
     """Save one cell; answer with the cell (saved, warning or error) and its month's rates."""
     indicator, period = _cell_request(request)
-    base = request.POST.get("base")  # the value the grid showed; scripts may send none
+    base = request.POST.get("base")  # the value the grid showed; none is stale, as a lost stamp
     try:
         result = actions.tally_save(
             centre=request.centre,
@@ -135,7 +139,7 @@ def tally_cell(request: CentreRequest) -> HttpResponse:
             period=period,
             raw=request.POST.get("value", ""),
             actor=request.user,
-            base=None if base is None else base[:40],
+            base=actions.UNSEEN if base is None else base[:40],
         )
     except StaleEdit as exc:  # their value and yours, side by side in the cell
         context = _cell_context(request, indicator, period, conflict=exc)
@@ -174,7 +178,8 @@ def tally_cell_comment(request: CentreRequest) -> HttpResponse:
             period=period,
             comment=comment,
             actor=request.user,
-            base=request.POST.get("base"),  # the explanation the panel showed
+            # The explanation the panel showed; a request without it is stale, never an overwrite.
+            base=request.POST.get("base", actions.UNSEEN),
         )
     except StaleEdit as exc:
         conflict = exc
@@ -333,14 +338,18 @@ def tally_import_upload(request: CentreRequest) -> HttpResponse:
     """Upload a year of tallies; it is checked in the background, the next page previews it."""
     form = TallyImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = imports.import_start(
-            kind="tallies",
-            centre=request.centre,
-            params={"year": form.cleaned_data["year"]},
-            upload=form.cleaned_data["file"],
-            actor=request.user,
-        )
-        return redirect("services:tally-import-preview", request.centre.slug, job.pk)
+        try:
+            job = imports.import_start(
+                kind="tallies",
+                centre=request.centre,
+                params={"year": form.cleaned_data["year"]},
+                upload=form.cleaned_data["file"],
+                actor=request.user,
+            )
+        except imports.Refused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("services:tally-import-preview", request.centre.slug, job.pk)
     jobs = ImportJob.objects.filter(centre=request.centre, kind="tallies").select_related(
         "created_by"
     )[:5]

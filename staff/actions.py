@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from centers.models import Centre
 from core import stale
@@ -28,6 +29,25 @@ SPELL_FIELDS = (
     "position",
     "department",
 )
+
+
+# Someone who may not see 身份证号 learns, from a refused duplicate, that a number they guessed is
+# on the roster. That refusal cannot be avoided, so each one is audited (the count, never the
+# numbers) and after ID_CONFLICT_LIMIT of them in ID_CONFLICT_WINDOW they may enter no full
+# number at all (staff.selectors.id_number_entry_blocked).
+ID_CONFLICT = "staff.id_number.conflict"
+ID_REFUSED = "staff.id_number.refused"
+ID_CONFLICT_LIMIT = 3
+ID_CONFLICT_WINDOW = dt.timedelta(hours=24)
+ID_ENTRY_BLOCKED = gettext_lazy(
+    "You have entered identity card numbers of other people on the roster several times; for "
+    "now you cannot enter full identity card numbers. Ask a centre manager."
+)
+
+
+def id_number_probe_record(*, actor, centre: Centre, target, action: str, count: int) -> None:
+    """Audit a conflict or refusal (never the number): managers see probing, the limit counts."""
+    audit(actor=actor, action=action, target=target, centre=centre, changes={"count": count})
 
 
 def _audit(actor, action: str, target, centre, changes: dict) -> None:

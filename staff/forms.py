@@ -17,7 +17,7 @@ from core.forms import TextGuard
 from core.imports import SpreadsheetField
 from core.stale import BasedOnForm
 
-from .actions import PERSON_FIELDS, SPELL_FIELDS
+from .actions import ID_CONFLICT, ID_ENTRY_BLOCKED, ID_REFUSED, PERSON_FIELDS, SPELL_FIELDS
 from .models import (
     PHYSICIANS,
     Category,
@@ -28,6 +28,7 @@ from .models import (
     Spell,
     Title,
 )
+from .selectors import id_number_entry_blocked
 from .validators import id_birth_date, mask_id_number, normalise_id_number, validate_id_number
 
 MAX_RANGE_DAYS = 3660  # month-end counts are columns of one query: keep them bounded
@@ -88,14 +89,19 @@ with scopes_disabled():
 class StaffForm(BasedOnForm, JobFields):
     """A person and one of their spells, edited together.
 
-    Without the right to see 身份证号 the form shows it masked and keeps the stored number unless
-    a new full one is typed. `based_on` stamps the person and the spell (core.stale), so a form
-    opened before someone else's save cannot overwrite it.
+    Without the right to see 身份证号 the form shows it masked and keeps the stored number; see
+    clean_id_number for what such a user may type. `based_on` stamps the person and the spell
+    (core.stale), so a form opened before someone else's save cannot overwrite it.
     """
 
-    def __init__(self, *args, person: Person | None = None, show_id: bool = True, **kwargs):
+    def __init__(
+        self, *args, person: Person | None = None, show_id: bool = True, user=None, **kwargs
+    ):
         self.person = person
         self.show_id = show_id
+        self.user = user
+        # The audit action the view must record for a number this user may not see (actions.py).
+        self.id_probe = ""
         super().__init__(*args, **kwargs)
         if person is not None and person.id_number and not show_id:
             self.initial["id_number"] = person.masked_id_number
@@ -113,6 +119,12 @@ class StaffForm(BasedOnForm, JobFields):
         return born
 
     def clean_id_number(self) -> str:
+        """A full number, unless the user may not see numbers and it could tell them one.
+
+        Such a user may not replace a stored number (a right and a wrong guess would save
+        differently), and "already in use" is audited; after ID_CONFLICT_LIMIT of those they may
+        type no full number at all. The view records self.id_probe.
+        """
         number = normalise_id_number(self.cleaned_data.get("id_number", ""))
         if (
             self.person is not None
@@ -122,11 +134,24 @@ class StaffForm(BasedOnForm, JobFields):
             return self.person.id_number  # the masked value shown came back unchanged
         if not number:
             return ""
+        if not self.show_id:
+            if id_number_entry_blocked(user=self.user):
+                self.id_probe = ID_REFUSED
+                raise forms.ValidationError(ID_ENTRY_BLOCKED)
+            if self.person is not None and self.person.id_number:
+                raise forms.ValidationError(
+                    _(
+                        "You may not see identity card numbers: keep the masked number shown; "
+                        "a centre manager corrects identity card numbers."
+                    )
+                )
         validate_id_number(number)
         others = Person.objects.filter(centre=self.centre, id_number=number)
         if self.person is not None:
             others = others.exclude(pk=self.person.pk)
         if others.exists():
+            if not self.show_id:
+                self.id_probe = ID_CONFLICT
             raise forms.ValidationError(_("Someone on this roster already has this number."))
         return number
 
@@ -201,7 +226,7 @@ class RosterFilterForm(forms.Form):
         label=_("Sort by"),
         required=False,
         choices=[
-            ("name", _("name")),
+            ("name", _("full name")),
             ("-hired_on", _("latest hired first")),
             ("hired_on", _("earliest hired first")),
             ("department", _("department")),

@@ -1,7 +1,9 @@
 """Importing a 花名册: parse every row, plan what would change, and apply only when confirmed.
 
 A person is matched by 身份证号, or by 姓名 and 出生日期 when the number is empty; a spell by its
-person and 入职日期. Re-importing the file that export wrote changes nothing.
+person and 入职日期. Re-importing the file that export wrote changes nothing. For an uploader who
+may not see 身份证号, no row tells whether a full number is right; one that is someone else's
+refuses the whole file, audited and limited (_unseen_id_number).
 """
 
 from __future__ import annotations
@@ -23,9 +25,18 @@ from core.models import ImportJob
 from core.text import refuse_control_chars
 
 from . import excel
-from .actions import PERSON_FIELDS, SPELL_FIELDS
+from .actions import (
+    ID_CONFLICT,
+    ID_ENTRY_BLOCKED,
+    ID_REFUSED,
+    PERSON_FIELDS,
+    SPELL_FIELDS,
+    id_number_probe_record,
+)
 from .models import PHYSICIANS, Establishment, Person, Spell
+from .selectors import id_number_entry_blocked, sees_id_numbers
 from .validators import (
+    ID_SHOWN,
     id_birth_date,
     id_number_fits_mask,
     normalise_id_number,
@@ -49,6 +60,7 @@ class PlannedRow:
     errors: list[tuple[str, str]] = field(default_factory=list)
     action: str = ""
     changes: list[str] = field(default_factory=list)
+    conflict: bool = False  # a full number that is someone else's, for an uploader who can't see it
 
 
 # --- parsing one row ---------------------------------------------------------------------
@@ -269,20 +281,53 @@ class Mismatch(Exception):
     """A row that cannot be matched to the roster safely; the message says why."""
 
 
-def match_person(v: dict, index: _Index) -> Person | None:
+class IdConflict(Exception):
+    """A full number that is someone else's, from an uploader who may not see numbers."""
+
+
+def is_full_id(number) -> bool:
+    """A number as typed in full, not masked (None is a cell that failed to parse)."""
+    return bool(number) and not MASKED_ID.match(number)
+
+
+def _unseen_id_number(number: str, namesakes: list[Person], index: _Index) -> None:
+    """Without the right to see 身份证号, no outcome may tell a right number from a wrong one.
+
+    Whoever is on the roster under this name and birth date with a number keeps it (the masked
+    export or an empty cell); a full number there is an error whether or not it is the stored one.
+    A number that belongs to someone else cannot be created: IdConflict, on which the whole file
+    is refused without naming the row, audited, and limited (check()).
+    """
+    if any(p.id_number for p in namesakes):
+        raise Mismatch(
+            _(
+                "You may not see identity card numbers: for people already on the roster keep "
+                "the masked number from the export or leave the cell empty; a centre manager "
+                "corrects identity card numbers."
+            )
+        )
+    if number in index.by_id:
+        raise IdConflict
+
+
+def match_person(v: dict, index: _Index, *, sees_ids: bool = True) -> Person | None:
     """The roster's person for a row, or None for a new one.
 
     A full 身份证号 decides. Without one (an empty or masked cell), name and birth date must point
-    to one person, whose stored number is then kept.
+    to one person, whose stored number is then kept. `sees_ids` False: see _unseen_id_number.
     """
     number, key = v["id_number"], (v["name"], v["birth_date"])
     namesakes = index.by_name.get(key, [])
     if number and not MASKED_ID.match(number):
+        if not sees_ids:
+            _unseen_id_number(number, namesakes, index)
         if number in index.by_id:
             return index.by_id[number]
         without_id = [p for p in namesakes if not p.id_number]
         return without_id[0] if len(without_id) == 1 else None  # else someone new
     if number:  # masked, as exported for clerks
+        if not sees_ids:  # an older mask's later digits are a guess they could test: ignored
+            number = number[:ID_SHOWN] + "*" * (len(number) - ID_SHOWN)
         found = [p for p in namesakes if p.id_number and id_number_fits_mask(p.id_number, number)]
         if len(found) > 1:
             raise Mismatch(
@@ -311,7 +356,9 @@ def _overlaps(a_start, a_end, b_start, b_end) -> bool:
     return a_start <= (b_end or dt.date.max) and b_start <= (a_end or dt.date.max)
 
 
-def plan_rows(centre: Centre, parsed: list[tuple[int, dict, list]]) -> list[PlannedRow]:
+def plan_rows(
+    centre: Centre, parsed: list[tuple[int, dict, list]], *, sees_ids: bool = True
+) -> list[PlannedRow]:
     """What applying the parsed rows would do, row by row; any error blocks them all."""
     index = _Index(centre)
     seen: dict = {}
@@ -320,9 +367,11 @@ def plan_rows(centre: Centre, parsed: list[tuple[int, dict, list]]) -> list[Plan
         row = PlannedRow(number, dict(values), list(errors))
         if not row.errors:
             try:
-                _plan_one(row, index, seen)
+                _plan_one(row, index, seen, sees_ids)
             except Mismatch as exc:
                 row.errors.append(("身份证号", str(exc)))
+            except IdConflict:
+                row.conflict = True
         planned.append(row)
     return planned
 
@@ -354,9 +403,9 @@ def _check_file(row: PlannedRow, seen: dict) -> None:
         )
 
 
-def _plan_one(row: PlannedRow, index: _Index, seen: dict) -> None:
+def _plan_one(row: PlannedRow, index: _Index, seen: dict, sees_ids: bool = True) -> None:
     v = row.values
-    person = match_person(v, index)
+    person = match_person(v, index, sees_ids=sees_ids)
     _check_file(row, seen)
     if row.errors:
         return
@@ -438,12 +487,39 @@ def _read(content: bytes) -> list:
         raise imports.Refused(_("Missing columns: %(names)s.") % {"names": "、".join(missing)})
     if not data:
         raise imports.Refused(_("The file has no data rows under its header."))
-    if len(data) > MAX_ROWS:
+    if len(data) > MAX_ROWS:  # reading stopped past the limit, so the true count is unknown
         raise imports.Refused(
-            _("The file has %(n)s rows; at most %(max)s at a time.")
-            % {"n": len(data), "max": MAX_ROWS}
+            _("The file has more than %(max)s rows; at most %(max)s at a time.") % {"max": MAX_ROWS}
         )
     return data
+
+
+def _refuse_unseen_ids(job: ImportJob, planned: list[PlannedRow]) -> None:
+    """Refuse, audit and count a file with others' numbers from an uploader who may not see them.
+
+    Which rows conflict would say which guess was right, so the file goes back whole, unnamed.
+    """
+    conflicts = sum(row.conflict for row in planned)
+    if conflicts:
+        id_number_probe_record(
+            actor=job.created_by, centre=job.centre, target=job, action=ID_CONFLICT, count=conflicts
+        )
+        raise imports.Refused(
+            _(
+                "A number in the file conflicts with someone else on the roster; ask a centre "
+                "manager, who may see identity card numbers, to import this file."
+            )
+        )
+
+
+def _refuse_blocked(job: ImportJob, parsed: list[tuple[int, dict, list]]) -> None:
+    """After too many conflicts, any full number is refused outright (audited), right or wrong."""
+    full = sum(is_full_id(values["id_number"]) for _n, values, _e in parsed)
+    if full and id_number_entry_blocked(user=job.created_by):
+        id_number_probe_record(
+            actor=job.created_by, centre=job.centre, target=job, action=ID_REFUSED, count=full
+        )
+        raise imports.Refused(str(ID_ENTRY_BLOCKED))
 
 
 def check(job: ImportJob, content: bytes, progress) -> None:
@@ -456,7 +532,12 @@ def check(job: ImportJob, content: bytes, progress) -> None:
         parsed.append((number, values, errors))
         if i % 1000 == 0:
             progress(i, len(data))
-    planned = plan_rows(job.centre, parsed)
+    sees_ids = sees_id_numbers(user=job.created_by, centre=job.centre)
+    if not sees_ids:
+        _refuse_blocked(job, parsed)
+    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids)
+    if not sees_ids:
+        _refuse_unseen_ids(job, planned)
     job.plan = {
         "rows": [
             {
@@ -498,8 +579,9 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
         (r["number"], _from_json(r["values"]), [e for e in r["errors"]])
         for r in job.plan.get("rows", [])
     ]
-    planned = plan_rows(job.centre, parsed)
-    if any(row.errors for row in planned):
+    sees_ids = sees_id_numbers(user=job.created_by, centre=job.centre)
+    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids)
+    if any(row.errors or row.conflict for row in planned):
         raise imports.Refused(_("Some rows have errors."))
     counts = {Action.NEW_PERSON: 0, Action.NEW_SPELL: 0, Action.UPDATE: 0, Action.UNCHANGED: 0}
     for row in planned:

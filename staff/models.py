@@ -123,7 +123,7 @@ class Person(TimeStampedModel):
     """Someone who works or worked at a centre; their spells of employment hang below."""
 
     centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="people")
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)  # 姓名, not the 名称 of a thing
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("date of birth"))
     id_number = models.CharField(

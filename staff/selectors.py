@@ -22,9 +22,15 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import ExtractYear
+from django.utils import timezone
 
+from centers.access import centre_access
 from centers.models import Centre, CentreYear
+from centers.permissions import VIEW_ID_NUMBERS
+from centers.selectors import user_places
+from core.models import AuditEntry
 
+from .actions import ID_CONFLICT, ID_CONFLICT_LIMIT, ID_CONFLICT_WINDOW
 from .models import (
     HEALTH_PROFESSIONALS,
     PHYSICIANS,
@@ -372,3 +378,20 @@ def roster(
         if value:
             qs = qs.filter(**{name: value})
     return qs.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def sees_id_numbers(*, user, centre: Centre) -> bool:
+    """Whether a user may see full ID numbers at a centre; needs no request, for tasks."""
+    if user is None:
+        return False
+    access = centre_access(user_places(user), centre)
+    return access is not None and access.can(VIEW_ID_NUMBERS)
+
+
+def id_number_entry_blocked(*, user) -> bool:
+    """Whether a user ran into others' numbers too often lately to enter a full one unseen."""
+    if user is None:  # an upload whose account is gone: its conflicts are refused one by one
+        return False
+    since = timezone.now() - ID_CONFLICT_WINDOW
+    recent = AuditEntry.objects.filter(actor=user, action=ID_CONFLICT, created_at__gte=since)
+    return recent.count() >= ID_CONFLICT_LIMIT

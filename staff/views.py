@@ -81,11 +81,28 @@ def _staff_form_page(request, form, *, title: str, spell=None, status: int = 200
     return render(request, "staff/staff_form.html", context, status=status)
 
 
+def _record_id_probe(request: CentreRequest, form: StaffForm) -> None:
+    """Audit a number the user may not see that was in use or refused (StaffForm.id_probe)."""
+    if form.id_probe:
+        actions.id_number_probe_record(
+            actor=request.user,
+            centre=request.centre,
+            target=request.centre,
+            action=form.id_probe,
+            count=1,
+        )
+
+
 @require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
 def staff_add(request: CentreRequest) -> HttpResponse:
     """Add someone to the roster."""
-    form = StaffForm(request.POST or None, centre=request.centre)
+    form = StaffForm(
+        request.POST or None,
+        centre=request.centre,
+        show_id=request.access.can(VIEW_ID_NUMBERS),
+        user=request.user,
+    )
     if request.method == "POST" and form.is_valid():
         actions.staff_create(
             centre=request.centre,
@@ -95,6 +112,7 @@ def staff_add(request: CentreRequest) -> HttpResponse:
         )
         messages.success(request, _("Saved."))
         return redirect("staff:roster", request.centre.slug)
+    _record_id_probe(request, form)
     return _staff_form_page(request, form, title=_("Add a staff member"))
 
 
@@ -115,6 +133,7 @@ def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
         centre=request.centre,
         person=spell.person,
         show_id=request.access.can(VIEW_ID_NUMBERS),
+        user=request.user,
         initial={**_initial(spell), "based_on": stamp(spell.person, spell)},
     )
     status = 200
@@ -135,6 +154,7 @@ def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("staff:roster", request.centre.slug)
+    _record_id_probe(request, form)
     title = _("Edit %(name)s") % {"name": spell.person}
     return _staff_form_page(request, form, title=title, spell=spell, status=status)
 
@@ -195,14 +215,18 @@ def import_upload(request: CentreRequest) -> HttpResponse:
     """Upload a 花名册; it is checked in the background and nothing is written yet."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = imports.import_start(
-            kind="roster",
-            centre=request.centre,
-            params={},
-            upload=form.cleaned_data["file"],
-            actor=request.user,
-        )
-        return redirect("staff:import-preview", request.centre.slug, job.pk)
+        try:
+            job = imports.import_start(
+                kind="roster",
+                centre=request.centre,
+                params={},
+                upload=form.cleaned_data["file"],
+                actor=request.user,
+            )
+        except imports.Refused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("staff:import-preview", request.centre.slug, job.pk)
     jobs = ImportJob.objects.filter(centre=request.centre, kind="roster").select_related(
         "created_by"
     )[:5]

@@ -2,8 +2,10 @@
 
 Every simulated clerk owns one tally cell (an open month, its own indicator) and writes a new
 value each time, so the drill can check afterwards that every acknowledged save is in the
-database. Users log in as the demo accounts over TLS; LOAD_RESULTS names the file where the
-acknowledged writes are written at the end.
+database. Like the grid, each save sends the value it last saw as `base` (read from the cell's
+panel at the start, then from each answer): a save without it is refused as stale. Users log in
+as the demo accounts over TLS; LOAD_RESULTS names the file where the acknowledged writes are
+written at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ _next_cell = itertools.count()
 _next_record = itertools.count()
 _lock = threading.Lock()
 ACKED: dict[str, list] = {"saves": [], "records": [], "pdf": []}
+SHOWN = re.compile(r'"base": "([^"]*)"')  # the value a cell shows, as its inputs post it back
+PANEL_VALUE = re.compile(r"：<strong>([^<]*)</strong>")  # the cell panel's value, "—" if empty
 
 
 class Clerk(HttpUser):
@@ -42,6 +46,13 @@ class Clerk(HttpUser):
             name="login",
         )
         self.headers = {"X-CSRFToken": self.client.cookies["csrftoken"], "Referer": self.host + "/"}
+        panel = self.client.get(
+            f"/centres/{self.centre}/tallies/cell/detail/",
+            params={"indicator": self.code, "period": self.period},
+            name="cell detail",
+        )
+        shown = PANEL_VALUE.search(panel.text)
+        self.base = "" if shown is None or shown.group(1) == "—" else shown.group(1)
 
     @task(6)
     def view_pages(self):
@@ -54,11 +65,13 @@ class Clerk(HttpUser):
         value = 100 + self.value
         with self.client.post(
             f"/centres/{self.centre}/tallies/cell/",
-            {"indicator": self.code, "period": self.period, "value": str(value)},
+            {"indicator": self.code, "period": self.period, "value": str(value), "base": self.base},
             headers={**self.headers, "HX-Request": "true"},
             name="cell save",
             catch_response=True,
         ) as answer:
+            if shown := SHOWN.search(answer.text or ""):  # saved or not, what the cell holds now
+                self.base = shown.group(1)
             if answer.status_code == 200 and "is-saved" in answer.text:
                 with _lock:
                     ACKED["saves"].append([self.login, self.code, self.period, value])

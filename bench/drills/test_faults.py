@@ -11,6 +11,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -139,9 +140,10 @@ def test_the_broker_down_fails_no_save_and_its_work_follows(fault_stack):
     assert ready["status"] == "fail" and not ready["checks"]["broker"]["ok"]
     saved = []
     for i, code in enumerate(("edu_lectures", "edu_consults", "live_births", "tb_notified")):
+        base = _shown(s, clerk, code, month)  # what the grid shows: a save without it is stale
         answer = clerk.post(
             s.url + "/centres/ciqikou/tallies/cell/",
-            {"indicator": code, "period": month, "value": str(40 + i)},
+            {"indicator": code, "period": month, "value": str(40 + i), "base": base},
             headers={"HX-Request": "true"},
             timeout=15,
         )
@@ -289,6 +291,17 @@ def test_postgresql_restarted_under_load_recovers_and_loses_nothing(fault_stack,
         f"{failures} failed requests during the restart, every acknowledged write stored "
         f"({len(acked['saves'])} saves, {len(acked['records'])} records)"
     )
+
+
+def _shown(s, session, code: str, month: str) -> str:
+    """The value 磁器口's cell shows ("" when empty), read from its panel."""
+    panel = session.get(
+        s.url + "/centres/ciqikou/tallies/cell/detail/",
+        params={"indicator": code, "period": month},
+        timeout=10,
+    )
+    value = re.search(r"：<strong>([^<]*)</strong>", panel.text).group(1)
+    return "" if value == "—" else value
 
 
 def _failures(prefix: Path) -> str:

@@ -4,6 +4,7 @@ refused with the manager's version beside the form, and saving again overwrites 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from centers import actions
 from centers.models import Licence
@@ -21,7 +22,9 @@ def test_a_stale_licence_form_is_refused_then_saved_knowingly(page, manager, cle
     page.goto(f"/centres/{centre.slug}/licences/")
     page.locator(f"#licence-{licence.pk}").get_by_role("link", name="编辑").click()
     page.get_by_label("证照编号").wait_for()
+    page.wait_for_load_state("networkidle")  # the form is swapped in by htmx: let it settle
     page.get_by_label("证照编号").fill("乙-0002")
+    expect(page.get_by_label("证照编号")).to_have_value("乙-0002")
 
     # Meanwhile the manager saves the same licence.
     actions.record_update(

@@ -55,6 +55,35 @@ def test_error_pages_and_json_carry_the_headers_too(client):
         assert "geolocation=()" in response["Permissions-Policy"]
 
 
+# Features Chromium knows (an unknown one is a warning in every page's console); the browser
+# test services/tests/test_browser_tallies.py checks the console itself.
+KNOWN_FEATURES = {
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "publickey-credentials-get",
+    "usb",
+    "serial",
+    "hid",
+    "xr-spatial-tracking",
+    "browsing-topics",
+}
+
+
+def test_the_permissions_policy_names_only_features_chromium_knows(client):
+    policy = client.get(reverse("healthz"))["Permissions-Policy"]
+    features = {part.strip().removesuffix("=()") for part in policy.split(",")}
+    assert "bluetooth" not in features
+    assert features <= KNOWN_FEATURES, features - KNOWN_FEATURES
+
+
 INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\bnonce=)[^>]*>", re.IGNORECASE)
 STYLE_ATTRIBUTE = re.compile(r"<[^>]*\sstyle\s*=", re.IGNORECASE)

@@ -60,9 +60,9 @@ def bomb(rows=(GOOD,), megabytes=60) -> bytes:
     return _rewrite(content, {"xl/worksheets/sheet1.xml": xml})
 
 
-def _upload(client, url_name, centre, content, **data):
+def _upload(client, url_name, centre, content, name="花名册.xlsx", **data):
     url = reverse(url_name, args=[centre.slug])
-    upload = SimpleUploadedFile("花名册.xlsx", content)
+    upload = SimpleUploadedFile(name, content)
     return post_and_run(client, url, {"file": upload, **data}, follow=True)
 
 
@@ -195,7 +195,9 @@ def _people(n: int, **overrides) -> list[dict]:
 
 
 def _job(centre, content: bytes, manager) -> ImportJob:
-    job = ImportJob.objects.create(kind="roster", centre=centre, filename="x.xlsx")
+    job = ImportJob.objects.create(
+        kind="roster", centre=centre, filename="x.xlsx", created_by=manager
+    )  # the uploader's right to see 身份证号 decides how full numbers are matched
     roster_check(job, content, lambda done, total: None)
     job.status = ImportJob.Status.APPLYING
     job.result = {"confirmed_by": manager.pk}
@@ -313,3 +315,124 @@ def test_an_overlong_file_name_is_refused_not_cut(client, manager, centre):
     response = post_and_run(client, url, {"file": upload})
     assert response.status_code == 200 and "200" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_a_formula_whose_computed_result_is_empty_reads_as_empty(
+    client, manager, centre, department
+):
+    content = workbook(GOOD)
+    xml = _sheet_xml(content)
+    start = xml.index(b'<c r="O2"')  # 离职日期: Excel's =IF(…,"",…) saved with its empty result
+    end = xml.index(b"</c>", start) + 4
+    cell = b'<c r="O2" t="str"><f>IF(A2="","",A2)</f><v></v></c>'
+    client.force_login(manager)
+    body = _upload(
+        client,
+        "staff:import-upload",
+        centre,
+        _rewrite(content, {"xl/worksheets/sheet1.xml": xml[:start] + cell + xml[end:]}),
+    ).content.decode()
+    assert "新增人员 1" in body and "公式" not in body
+
+
+def test_a_formula_written_by_a_program_without_its_value_is_refused_in_the_tally_import(
+    client, manager, centre
+):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "2024年"
+    sheet.append(["代码", "指标", "单位", "1月", "2月"])
+    sheet.append(["opd_visits", "门急诊人次", "人次", 100, "=D2*2"])  # openpyxl keeps no value
+    content = io.BytesIO()
+    book.save(content)
+    client.force_login(manager)
+    body = _upload(
+        client, "services:tally-import", centre, content.getvalue(), year=2024
+    ).content.decode()
+    assert "「2月」：此单元格是公式（=D2*2）" in body
+    assert not TallyValue.objects.filter(centre=centre).exists()
+
+
+def test_two_rows_for_one_indicator_are_an_error_not_a_stuck_import(client, manager, centre):
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "2024年"
+    sheet.append(["代码", "指标", "单位", "1月"])
+    sheet.append(["opd_visits", "门急诊人次", "人次", 3])
+    sheet.append(["opd_visits", "门急诊人次", "人次", 4])
+    content = io.BytesIO()
+    book.save(content)
+    client.force_login(manager)
+    body = _upload(
+        client, "services:tally-import", centre, content.getvalue(), year=2024
+    ).content.decode()
+    assert "第3行「代码」：第 2 行也是这个代码" in body
+    assert ImportJob.objects.get().status == ImportJob.Status.PREVIEW
+
+
+def test_an_unexpected_failure_ends_the_job_with_a_message(
+    client, manager, centre, department, monkeypatch
+):
+    def broken(job, content, progress):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(imports.KINDS, "roster", imports.Kind("roster", broken, None))
+    client.force_login(manager)
+    body = _upload(client, "staff:import-upload", centre, workbook(GOOD)).content.decode()
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.FAILED and not job.file
+    assert "系统出错" in body and "disk on fire" not in body
+
+
+def test_file_names_are_ours_on_disk_whatever_the_users_name(client, manager, centre, department):
+    client.force_login(manager)
+    name = "𠮷" * 120 + ".xlsx"  # 4-byte characters: 484 bytes, past any disk's name limit
+    body = _upload(client, "staff:import-upload", centre, workbook(GOOD), name=name)
+    assert body.status_code == 200 and "新增人员 1" in body.content.decode()
+    job = ImportJob.objects.get()
+    assert job.filename == name
+
+
+def test_one_person_checks_two_files_at_a_time(client, manager, centre):
+    for _n in range(2):
+        ImportJob.objects.create(
+            kind="roster", centre=centre, filename="x.xlsx", created_by=manager
+        )
+    client.force_login(manager)
+    response = _upload(client, "staff:import-upload", centre, workbook(GOOD))
+    assert "正在检查或导入的文件有 2 个" in response.content.decode()
+    assert ImportJob.objects.count() == 2
+
+
+def test_previews_nobody_confirmed_expire_with_their_file_and_rows(
+    centre, department, manager, time_machine
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    job = ImportJob.objects.create(
+        kind="roster", centre=centre, filename="x.xlsx", file=ContentFile(workbook(GOOD), "x.xlsx")
+    )
+    roster_check(job, workbook(GOOD), lambda done, total: None)
+    job.status = ImportJob.Status.PREVIEW
+    job.save()
+    path = job.file.path
+    assert imports.imports_expire() == 0
+    time_machine.shift(imports.KEEP + dt.timedelta(minutes=1))
+    assert imports.imports_expire() == 1
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "24 小时" in job.errors[0]
+    assert not job.file and "rows" not in job.plan
+    import os
+
+    assert not os.path.exists(path)
+
+
+def test_more_rows_than_allowed_says_so_without_a_wrong_count(client, manager, centre, monkeypatch):
+    from core import spreadsheet
+    from staff import importer
+
+    monkeypatch.setattr(importer, "MAX_ROWS", 3)
+    monkeypatch.setattr(spreadsheet, "MAX_DATA_ROWS", 4)
+    client.force_login(manager)
+    rows = [{**GOOD, "姓名": f"人{i}"} for i in range(9)]
+    body = _upload(client, "staff:import-upload", centre, workbook(*rows)).content.decode()
+    assert "文件超过 3 行" in body

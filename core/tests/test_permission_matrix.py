@@ -179,10 +179,15 @@ MATRIX = [
     centre_route(
         "services:tally-grid", "GET", CENTRE_REACH, lambda ctx: YEAR | {"category": "medical"}
     ),
-    centre_route("services:tally-cell", "POST", EDITORS, data=lambda ctx: CELL | {"value": "12"}),
+    centre_route(
+        "services:tally-cell", "POST", EDITORS, data=lambda ctx: CELL | {"value": "12", "base": ""}
+    ),
     centre_route("services:tally-cell-detail", "GET", CENTRE_REACH, data=lambda ctx: CELL),
     centre_route(
-        "services:tally-cell-comment", "POST", EDITORS, data=lambda ctx: CELL | {"comment": "x"}
+        "services:tally-cell-comment",
+        "POST",
+        EDITORS,
+        data=lambda ctx: CELL | {"comment": "x", "base": ""},
     ),
     centre_route("services:month-submit", "POST", EDITORS, lambda ctx: YEAR | {"month": 3}),
     centre_route("services:lock-exceptions", "GET", CENTRE_REACH),

@@ -12,7 +12,13 @@ from openpyxl import Workbook, load_workbook
 
 from core import spreadsheet
 from core.forms import TextGuard
-from core.text import strip_control_chars, xml_safe, xml_safe_data
+from core.text import (
+    has_control_chars,
+    refuse_control_chars,
+    strip_control_chars,
+    xml_safe,
+    xml_safe_data,
+)
 
 FORMULA = '=HYPERLINK("http://x","y")'
 HOSTILE = [FORMULA, "+1+2", "-3", "@SUM(A1)", "\t=1", "\r=1", "'=1"]
@@ -31,6 +37,37 @@ def test_xml_safe_data_cleans_nested_strings_only():
 
 def test_free_text_keeps_tabs_and_line_breaks():
     assert strip_control_chars("一\x01二\t三\r\n四\x0b五\x7f六\x85") == "一二\t三\r\n四五六"
+
+
+BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"]
+MARKS = ["\u200e", "\u200f"]  # left-to-right and right-to-left marks
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+@pytest.mark.parametrize("char", BIDI + MARKS + ZERO_WIDTH)
+def test_one_line_values_refuse_bidi_controls_and_invisible_characters(char):
+    # "\u202e室科" shows as 科室; "内\u200b科" looks like 内科 and is another department.
+    for name in (f"{char}室科", f"内{char}科", f"内科{char}"):
+        assert has_control_chars(name), repr(name)
+        with pytest.raises(forms.ValidationError):
+            refuse_control_chars(name)
+    assert not has_control_chars("内科 · 全科门诊（一）")
+
+
+def test_free_text_drops_bidi_controls_and_keeps_emoji_joiners_and_marks():
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # one emoji, joined by U+200D
+    typed = "".join(f"{c}说明" for c in BIDI) + family + "\u200e\u200f"
+    assert strip_control_chars(typed) == "说明" * len(BIDI) + family + "\u200e\u200f"
+
+
+def test_text_guard_refuses_a_reversed_name_and_cleans_a_reversed_reason():
+    form = _Form({"name": "\u202e室科", "reason": "\u202e原因", "narrative": "第\u2067一段\u2069"})
+    with translation.override("zh-hans"):
+        assert not form.is_valid()
+        assert CONTROL_MESSAGE in form.errors["name"][0]
+    assert set(form.errors) == {"name"}
+    assert form.cleaned_data["reason"] == "原因"
+    assert form.cleaned_data["narrative"] == "第一段"
 
 
 def _book(writer) -> Workbook:

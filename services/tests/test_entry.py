@@ -206,19 +206,35 @@ def test_cell_view_answers_with_the_cell_and_the_months_rates(client, clerk, cen
     )
     response = client.post(
         url,
-        {"indicator": "tcm_visits", "period": "2024-04-01", "value": "100"},
+        {"indicator": "tcm_visits", "period": "2024-04-01", "value": "100", "base": ""},
         HTTP_HX_REQUEST="true",
     )
     body = response.content.decode()
-    assert 'id="cell-tcm_visits-2024-04"' in body and "已保存" in body
+    assert 'id="cell-tcm_visits-2024-04"' in body and "is-saved" in body and "已保存" in body
     assert 'id="rate-tcm_visit_share-2024-04" hx-swap-oob="true"' in body and "25.00%" in body
     bad = client.post(
         url,
-        {"indicator": "tcm_visits", "period": "2024-04-01", "value": "-1"},
+        {"indicator": "tcm_visits", "period": "2024-04-01", "value": "-1", "base": "100"},
         HTTP_HX_REQUEST="true",
     )
     assert "数值不能为负数" in bad.content.decode() and 'value="-1"' in bad.content.decode()
     assert TallyValue.objects.get(indicator__code="tcm_visits").value == 100
+
+
+@time_machine.travel(TODAY)
+def test_a_saved_cell_updates_only_the_rates_on_its_own_page(client, clerk, centre):
+    # 活产数 (children) is the denominator of 新生儿访视率 (children) and of 早孕建册率 and
+    # 产后访视率 (maternal): the maternal rates are not on the children page, and an out-of-band
+    # fragment without a target is an error in the browser's console.
+    client.force_login(clerk)
+    body = client.post(
+        reverse("services:tally-cell", args=[centre.slug]),
+        {"indicator": "live_births", "period": "2024-04-01", "value": "10", "base": ""},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "is-saved" in body
+    assert 'id="rate-newborn_visit_rate-2024-04" hx-swap-oob="true"' in body
+    assert "early_reg_rate" not in body and "postpartum_rate" not in body
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,28 @@ def test_a_sheet_for_another_year_is_refused(client, clerk, centre):
         in _upload(client, centre, content, year=2024).content.decode()
     )
     assert "确保该值大于或等于2000" in _upload(client, centre, content, year=1999).content.decode()
+
+
+@time_machine.travel(TODAY)
+def test_the_preview_shows_old_and_new_values_alike(client, clerk, centre):
+    visits = Indicator.objects.get(code="opd_visits")
+    TallyValue.objects.create(centre=centre, indicator=visits, period=dt.date(2024, 4, 1), value=59)
+    TallyValue.objects.create(
+        centre=centre, indicator=visits, period=dt.date(2024, 5, 1), value="12.50"
+    )
+    client.force_login(clerk)
+    book = load_workbook(
+        io.BytesIO(client.get(reverse("services:tally-export", args=[centre.slug, 2024])).content)
+    )
+    for r in book.active.iter_rows(min_row=2):
+        if r[0].value == "opd_visits":
+            r[3 + 3].value = 7  # April: 59 → 7
+            r[3 + 4].value = "13.0"  # May: 12.5 → 13
+    out = io.BytesIO()
+    book.save(out)
+    body = _upload(client, centre, out.getvalue()).content.decode()
+    assert '<td class="num">59</td><td class="num">7</td>' in body
+    assert '<td class="num">12.5</td><td class="num">13</td>' in body
+    assert ".00" not in body and "13.0<" not in body
+    _confirm(client, centre)
+    assert TallyValue.objects.get(period=dt.date(2024, 5, 1)).value == 13

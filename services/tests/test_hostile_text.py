@@ -78,6 +78,11 @@ def test_a_tally_explanation_loses_control_characters(client, clerk, centre):
     client.force_login(clerk)
     client.post(
         reverse("services:tally-cell-comment", args=[centre.slug]),
-        {"indicator": "opd_visits", "period": "2024-05-01", "comment": "含\x00核酸\x01采样"},
+        {
+            "indicator": "opd_visits",
+            "period": "2024-05-01",
+            "comment": "含\x00核酸\x01采样",
+            "base": "",
+        },
     )
     assert TallyValue.objects.get(indicator=indicator).comment == "含核酸采样"

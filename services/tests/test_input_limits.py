@@ -74,7 +74,7 @@ def test_an_overlong_value_is_refused_not_cut_to_another_number(client, clerk, c
     typed = "5" + " " * 39 + "0"
     response = client.post(
         reverse("services:tally-cell", args=[centre.slug]),
-        {**CELL, "value": typed},
+        {**CELL, "value": typed, "base": "100"},
         HTTP_HX_REQUEST="true",
     )
     assert "数值最多 40 个字符" in response.content.decode()

@@ -16,6 +16,7 @@ import time_machine
 from django.urls import reverse
 
 from centers.tests.editing import opened, sessions
+from core import stale
 from core.models import AuditEntry
 from services import actions
 from services.models import Activity, ActivityKind, Indicator, TallyValue
@@ -152,3 +153,85 @@ def test_a_multi_line_explanation_is_not_stale_against_itself(centre, clerk):
         base="第一行\n第二行",
     )
     assert TallyValue.objects.get().comment == "改了"
+
+
+@time_machine.travel(TODAY)
+def test_a_cell_posted_without_its_base_is_a_conflict_not_an_overwrite(centre, manager, clerk):
+    indicator = Indicator.objects.get(code="total_visits")
+    actions.tally_save(
+        centre=centre, indicator=indicator, period=APRIL, raw="100", actor=manager, base=""
+    )
+    [second] = sessions(clerk)
+    cell = reverse("services:tally-cell", args=[centre.slug])
+    key = {"indicator": "total_visits", "period": "2024-04-01"}
+
+    refused = second.post(cell, {**key, "value": "120"}, **HX)  # no base: as a stale one
+    body = refused.content.decode()
+    assert "has-conflict" in body and "is-saved" not in body
+    assert 'name="value" value="120"' in body and "已保存：100。" in body
+    assert _base_shown(body, "total_visits") == "100"
+    assert TallyValue.objects.get().value == 100
+
+    kept = second.post(cell, {**key, "value": "120", "base": "100"}, **HX)  # "Save mine"
+    assert "is-saved" in kept.content.decode()
+    assert TallyValue.objects.get().value == 120
+
+
+@time_machine.travel(TODAY)
+def test_an_empty_cell_posted_without_its_base_is_a_conflict_too(centre, clerk):
+    [session] = sessions(clerk)
+    refused = session.post(
+        reverse("services:tally-cell", args=[centre.slug]),
+        {"indicator": "total_visits", "period": "2024-04-01", "value": "120"},
+        **HX,
+    )
+    body = refused.content.decode()
+    assert "has-conflict" in body and _base_shown(body, "total_visits") == ""
+    assert not TallyValue.objects.exists()
+
+
+@time_machine.travel(TODAY)
+def test_an_explanation_posted_without_its_base_is_a_conflict(centre, manager, clerk):
+    indicator = Indicator.objects.get(code="total_visits")
+    TallyValue.objects.create(
+        centre=centre, indicator=indicator, period=APRIL, value=100, comment="含发热门诊"
+    )
+    [second] = sessions(clerk)
+    comment = reverse("services:tally-cell-comment", args=[centre.slug])
+    key = {"indicator": "total_visits", "period": "2024-04-01"}
+
+    refused = second.post(comment, {**key, "comment": "含义诊人次"}, **HX)
+    body = refused.content.decode()
+    assert 'id="comment-conflict"' in body and 'id="their-comment">含发热门诊<' in body
+    assert TallyValue.objects.get().comment == "含发热门诊"
+    second.post(comment, {**key, "comment": "含义诊人次", "base": "含发热门诊"}, **HX)
+    assert TallyValue.objects.get().comment == "含义诊人次"
+
+
+@time_machine.travel(TODAY)
+def test_an_explanation_saved_again_unchanged_does_not_overwrite_a_newer_one(
+    centre, manager, clerk
+):
+    indicator = Indicator.objects.get(code="total_visits")
+    TallyValue.objects.create(
+        centre=centre, indicator=indicator, period=APRIL, value=100, comment="旧说明"
+    )
+    actions.tally_comment(
+        centre=centre,
+        indicator=indicator,
+        period=APRIL,
+        comment="新说明",
+        actor=manager,
+        base="旧说明",
+    )
+    # The clerk's panel still shows 旧说明 and they press save without editing it.
+    with pytest.raises(stale.StaleEdit):
+        actions.tally_comment(
+            centre=centre,
+            indicator=indicator,
+            period=APRIL,
+            comment="旧说明",
+            actor=clerk,
+            base="旧说明",
+        )
+    assert TallyValue.objects.get().comment == "新说明"

@@ -233,3 +233,14 @@ def test_ids_are_masked_in_exports_for_clerks(client, clerk, manager, centre, de
     assert list(masked.active.values)[1][3] == GOOD["身份证号"][:4] + "*" * 14
     page = client.get(reverse("staff:roster", args=[centre.slug])).content.decode()
     assert GOOD["身份证号"] not in page
+
+
+def test_the_preview_offers_one_way_to_upload_again_and_heads_names_姓名(
+    client, clerk, centre, department
+):
+    client.force_login(clerk)
+    body = _upload(client, centre, workbook(GOOD)).content.decode()
+    assert "新增人员 1" in body
+    upload = reverse("staff:import-upload", args=[centre.slug])
+    assert body.count(f'href="{upload}"') == 1 and body.count("重新上传文件") == 1
+    assert "<th>姓名</th>" in body and "名称" not in body

@@ -196,7 +196,7 @@ def test_too_many_rows_are_refused(client, clerk, centre, monkeypatch):
     monkeypatch.setattr(importer, "MAX_ROWS", 2)
     client.force_login(clerk)
     body = _upload(client, centre, workbook(GOOD, GOOD, GOOD)).content.decode()
-    assert "文件有 3 行，每次最多 2 行" in body
+    assert "文件超过 2 行；每次最多导入 2 行" in body
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from centers.demo import load_centres_demo
 from centers.models import Centre
@@ -208,3 +210,16 @@ def test_figures_page_for_the_demo_shows_the_rate(client):
         reverse("staff:figures", args=["ciqikou"]), {"year": "2024", "part": "h1"}
     ).content.decode()
     assert "按 6 个月末在职人数的平均值计算" in half
+
+
+def test_a_persons_name_reads_姓名_on_every_staff_page(client, manager, centre):
+    SpellFactory(centre=centre, person=PersonFactory(centre=centre, name="王芳"))
+    client.force_login(manager)
+    roster = client.get(_url(centre, "roster")).content.decode()
+    assert "<th>姓名</th>" in roster and '<option value="name">姓名</option>' in roster
+    form = client.get(_url(centre, "staff-add")).content.decode()
+    assert '<label for="id_name">姓名' in form
+    for body in (roster, form):
+        assert "名称" not in body
+    export = client.get(_url(centre, "roster-export"))
+    assert next(load_workbook(io.BytesIO(export.content)).active.values)[0] == "姓名"

@@ -16,14 +16,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from centers.models import Centre
-from services.models import Indicator, MonthReport, Rate, TallyValue
-from services.periods import Period, month_end
+from services.models import Indicator, Rate, TallyValue
+from services.periods import Period
 from services.rollups import span_totals
-from services.selectors import centre_totals, rate_value
+from services.selectors import centre_totals, rate_value, reporting
 
 from .models import AnnualFiling
 from .summary import expected_months
@@ -111,24 +111,6 @@ def score(row: CentreRow) -> Decimal:
     return total.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def _reports(centres: list[Centre], months: list[dt.date]) -> dict[int, int]:
-    if not months:
-        return {}
-    rows = (
-        MonthReport.objects.filter(
-            centre__in=centres, period__gte=months[0], period__lte=months[-1]
-        )
-        .values("centre_id")
-        .annotate(n=Count("id"))
-    )
-    return {r["centre_id"]: r["n"] for r in rows}
-
-
-def _expected(centre: Centre, months: list[dt.date]) -> int:
-    founded = centre.founded_on
-    return sum(1 for m in months if founded is None or founded <= month_end(m))
-
-
 def dashboard_rows(
     *, authority_ids, period: Period, sort: str = "-score", today: dt.date | None = None
 ) -> list[CentreRow]:
@@ -151,7 +133,7 @@ def dashboard_rows(
     per_centre = span_totals(centre_ids=ids, period=period, codes=codes)
     if per_centre is None:  # not a half or a year: live
         per_centre = centre_totals(scope=Q(centre_id__in=ids), period=period)
-    reported = _reports(centres, months)
+    state = reporting(centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today)
     filings = dict(
         AnnualFiling.objects.filter(centre__in=centres, year=period.last.year).values_list(
             "centre_id", "status"
@@ -173,8 +155,8 @@ def dashboard_rows(
                 opd=value("opd_visits"),
                 opd_previous=value("opd_visits", 1),
                 rates=row_rates,
-                reported=reported.get(centre.pk, 0),
-                expected=_expected(centre, months),
+                reported=state.reported(centre.pk),
+                expected=state.expected(centre.pk),
                 filing_status=filings.get(centre.pk, ""),
             )
         )

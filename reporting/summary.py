@@ -16,10 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from centers.models import Authority, Centre
-from services.models import MonthReport
 from services.periods import Period, month_end
 from services.rollups import span_figures
-from services.selectors import Figure, activity_counts, tally_figures
+from services.selectors import Figure, activity_counts, reporting, tally_figures
 from staff.selectors import workforce_brief
 
 from . import sentences as s
@@ -99,26 +98,6 @@ def expected_months(period: Period, today: dt.date) -> list[dt.date]:
     """The months of the period that have ended (a summary written mid-period stops there)."""
     current = today.replace(day=1)
     return [m for m in period.months if m < current]
-
-
-def missing_months(centres: list[tuple[int, dt.date | None]], months: list[dt.date]) -> dict:
-    """{month: centres that have not marked it reported}, counting a centre from its founding."""
-    if not months:
-        return {}
-    reported = set(
-        MonthReport.objects.filter(
-            centre_id__in=[pk for pk, _f in centres], period__gte=months[0], period__lte=months[-1]
-        ).values_list("centre_id", "period")
-    )
-    missing = {}
-    for month in months:
-        open_then = [
-            pk for pk, founded in centres if founded is None or founded <= month_end(month)
-        ]
-        count = sum(1 for pk in open_then if (pk, month) not in reported)
-        if count:
-            missing[month] = count
-    return missing
 
 
 def _trace(figure: Figure, period: Period, centres: int) -> str:
@@ -220,7 +199,7 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     if figures is None:  # a range of months: no rollups, all live
         figures = tally_figures(scope=scope, period=shown)
     centres = len(founded)
-    missing = missing_months(founded, months)
+    missing = reporting(centres=founded, months=months, today=today).missing_by_month()
     sections = []
     for key, title, codes in TALLY_SECTIONS:
         clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]

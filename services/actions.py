@@ -29,7 +29,7 @@ from .models import (
 )
 from .rollups import mark_changed
 from .selectors import cell_warnings, load_year, year_warnings
-from .validation import parse_value, rule_warnings
+from .validation import Values, parse_value, rule_warnings
 
 
 @dataclass
@@ -37,6 +37,10 @@ class SaveResult:
     value: Decimal | None
     error: str = ""
     warnings: list[str] = field(default_factory=list)
+    # The year as it stands after the save (what the warnings came from) and the locks checked:
+    # the view draws the cell from them instead of loading them again. None when not loaded.
+    loaded: tuple[Values, dict, list[ValidationRule]] | None = None
+    locks: LockContext | None = None
 
 
 # The base of a request that did not say what it showed: never a value, never an explanation
@@ -45,11 +49,14 @@ class SaveResult:
 UNSEEN = "\x00unseen"
 
 
-def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
-    ctx = LockContext.load(centre, timezone.localdate())
+def _lock_in(ctx: LockContext, indicator: Indicator, period: dt.date):
     if indicator.frequency == Indicator.Frequency.YEARLY:
         return year_lock_state(period.year, ctx)
     return lock_state(period, ctx)
+
+
+def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
+    return _lock_in(LockContext.load(centre, timezone.localdate()), indicator, period)
 
 
 def _plain(value: Decimal | None):
@@ -77,33 +84,56 @@ def tally_save(
     UNSEEN, which is stale like a form without its stamp. Without a base (code that means to
     overwrite: scripts, benchmarks) the save is unconditional.
     """
-    lock = _lock_of(centre, indicator, period)
-    if lock.locked:
-        return SaveResult(None, lock.reason)
+    ctx = LockContext.load(centre, timezone.localdate())
+    if (lock := _lock_in(ctx, indicator, period)).locked:
+        return SaveResult(None, lock.reason, locks=ctx)
     value, error = parse_value(indicator, raw)
     if error:
-        return SaveResult(None, error)
-    if value is not None and (blocking := _blocking_rules(centre, indicator, period, value)):
-        return SaveResult(None, blocking[0])
+        return SaveResult(None, error, locks=ctx)
+    # One load of the year serves the error rules before the write and the warnings after it
+    # (bulk imports, without warnings, load it only when an error rule needs it).
+    loaded = load_year(centre=centre, year=period.year) if warnings else None
+    if value is not None and (
+        blocking := _blocking_rules(centre, indicator, period, value, loaded)
+    ):
+        return SaveResult(None, blocking[0], loaded=loaded, locks=ctx)
     with transaction.atomic():
         # One writer per centre at a time: saves are short, and imports and saves do not race.
         Centre.objects.select_for_update().filter(pk=centre.pk).first()
         # Approval takes the same lock, so a year approved while this save waited shows now.
         if (frozen := frozen_state(centre, period.year)).locked:
             return SaveResult(None, frozen.reason)
+        cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
         if base is not None:
-            _check_base(centre, indicator, period, base, value)
-        old, comment = _write_cell(centre, indicator, period, value, actor)
+            _check_base(cell, indicator, period, base, value)
+        old, comment = _write_cell(cell, centre, indicator, period, value, actor)
         if old != value:
-            mark_changed(centre.pk)
+            mark_changed(centre.pk, [period.year])
             changes = {"value": [_plain(old), _plain(value)]}
             if comment:  # clearing a value drops its explanation too
                 changes["comment"] = [comment, None]
             _audit_cell(actor, centre, indicator, period, changes)
     if not warnings:  # bulk imports check everything once in their preview
         return SaveResult(value)
-    values, _comments, rules = load_year(centre=centre, year=period.year)
-    return SaveResult(value, "", cell_warnings(indicator, period, values, rules))
+    _apply(loaded, indicator, period, value, cell)
+    values, _comments, rules = loaded
+    return SaveResult(
+        value, "", cell_warnings(indicator, period, values, rules), loaded=loaded, locks=ctx
+    )
+
+
+def _apply(loaded, indicator: Indicator, period: dt.date, value, cell) -> None:
+    """The year as loaded plus this write (the cell was read under the centre's lock, so the
+    saved cell is exact; other cells are as loaded, as a reload after commit would be)."""
+    values, comments, _rules = loaded
+    key = (indicator.pk, period)
+    if value is None:
+        values.by_cell.pop(key, None)
+        comments.pop(key, None)
+    else:
+        values.by_cell[key] = value
+        if cell is not None:
+            comments[key] = cell.comment
 
 
 def _cell_target(indicator: Indicator, period: dt.date) -> tuple[str, str]:
@@ -121,9 +151,8 @@ def _cell_refusal(cell: TallyValue | None, indicator: Indicator, period: dt.date
     )
 
 
-def _check_base(centre, indicator, period, base: str, value: Decimal | None) -> None:
+def _check_base(cell, indicator, period, base: str, value: Decimal | None) -> None:
     """Refuse to overwrite a value the person never saw (someone saved the cell meanwhile)."""
-    cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
     current = cell.value if cell else None
     if value == current:  # both typed the same: nothing of theirs is lost
         return
@@ -135,9 +164,9 @@ def _check_base(centre, indicator, period, base: str, value: Decimal | None) -> 
         raise _cell_refusal(cell, indicator, period, _plain(current) or "")
 
 
-def _write_cell(centre, indicator, period, value, actor) -> tuple[Decimal | None, str]:
-    """Insert, update or delete one cell; returns the value it had and, if deleted, its comment."""
-    cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
+def _write_cell(cell, centre, indicator, period, value, actor) -> tuple[Decimal | None, str]:
+    """Insert, update or delete one cell (as read under the centre's lock); returns the value it
+    had and, if deleted, its comment."""
     old = cell.value if cell else None
     if value is None:
         if cell is not None:
@@ -161,21 +190,26 @@ def _write_cell(centre, indicator, period, value, actor) -> tuple[Decimal | None
 
 
 def _blocking_rules(
-    centre: Centre, indicator: Indicator, period: dt.date, value: Decimal
+    centre: Centre, indicator: Indicator, period: dt.date, value: Decimal, loaded=None
 ) -> list[str]:
     """Rules an administrator made errors (not warnings) that this value would break."""
-    error_rules = [
-        r
-        for r in ValidationRule.objects.filter(
-            is_active=True, severity=ValidationRule.Severity.ERROR
-        )
+    rules = (
+        loaded[2]
+        if loaded is not None
+        else ValidationRule.objects.filter(is_active=True, severity=ValidationRule.Severity.ERROR)
         .filter(Q(left=indicator) | Q(right=indicator))
         .select_related("left", "right")
+    )
+    error_rules = [
+        r
+        for r in rules
+        if r.severity == ValidationRule.Severity.ERROR and indicator.pk in (r.left_id, r.right_id)
     ]
     if not error_rules:
         return []
-    values, _comments, _rules = load_year(centre=centre, year=period.year)
-    values.by_cell[(indicator.pk, period)] = value
+    loaded = loaded or load_year(centre=centre, year=period.year)
+    # A copy with the new value: the shared load must keep the stored one if this is refused.
+    values = Values({**loaded[0].by_cell, (indicator.pk, period): value}, loaded[0].indicators)
     months = (
         [period]
         if indicator.frequency == Indicator.Frequency.MONTHLY

@@ -167,7 +167,7 @@ def _tallies(centre: Centre, residents: int, size: float, growth: float) -> None
     rows = _centre_year(centre, 2023, residents, size, 1.0, rng)
     rows += _centre_year(centre, 2024, round(residents * 1.01), size, growth, rng)
     TallyValue.objects.bulk_create(rows)
-    mark_changed(centre.pk)  # any rollups of this centre are out of date now
+    mark_changed(centre.pk, [2023, 2024])  # any rollups of these years are out of date now
     reports = [
         MonthReport(centre=centre, period=dt.date(year, m, 1))
         for year in (2023, 2024)

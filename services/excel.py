@@ -280,7 +280,7 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
     TallyValue.objects.bulk_update(updated, ["value", "updated_by", "updated_at"], batch_size=500)
     audit_bulk(entries)
     if changes:
-        mark_changed(centre.pk)
+        mark_changed(centre.pk, {c.period.year for c in changes})
     return {"saved": len(changes)}
 
 

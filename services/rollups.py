@@ -5,13 +5,22 @@ Never stale without saying so, because it never serves stale data: each tally wr
 centre's `RollupState.changed` in its own transaction and queues `refresh_rollups_task` on commit;
 readers use rollups only for centres whose `built == changed` and compute every other centre live
 with `centre_totals`, the same function the rollups are built from.
+
+A write costs its own years, not the centre's history: it records the years it touched in
+`dirty_years`, and the refresh rebuilds only those years' spans and the next year's (a yearly
+denominator carries into the next year). One refresh per centre is queued or running at a time
+(`refresh_queued_at`); saves meanwhile only add their years, and the refresh queues one more at its
+end if a write outran it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.db import transaction
 from django.db.models import F, Max, Min, Q, Sum
@@ -36,14 +45,30 @@ def is_span(period: Period) -> bool:
     )
 
 
-def mark_changed(centre_id: int) -> None:
-    """Call inside the transaction that wrote a tally: readers go live until the refresh ran."""
+def mark_changed(centre_id: int, years: Iterable[int]) -> None:
+    """Call inside the transaction that wrote tallies of these years: readers go live until the
+    refresh ran, and a refresh already queued takes these years too instead of queueing another.
+    """
+    state = RollupState.objects.select_for_update().filter(centre_id=centre_id).first()
+    if state is None:
+        RollupState.objects.bulk_create([RollupState(centre_id=centre_id)], ignore_conflicts=True)
+        state = RollupState.objects.select_for_update().get(centre_id=centre_id)
+    now = timezone.now()
+    queue = state.refresh_queued_at is None
+    stamp = state.changed + 1  # the row is locked: this is the `changed` written below
+    RollupState.objects.filter(centre_id=centre_id).update(
+        changed=F("changed") + 1,
+        changed_at=now,
+        dirty_years=state.dirty_years | {str(year): stamp for year in years},
+        refresh_queued_at=now if queue else state.refresh_queued_at,
+    )
+    if queue:
+        _enqueue(centre_id)
+
+
+def _enqueue(centre_id: int) -> None:
     from .tasks import refresh_rollups_task
 
-    RollupState.objects.get_or_create(centre_id=centre_id)
-    RollupState.objects.filter(centre_id=centre_id).update(
-        changed=F("changed") + 1, changed_at=timezone.now()
-    )
     outbox.enqueue(refresh_rollups_task.name, key=f"rollups:{centre_id}", centre_id=centre_id)
 
 
@@ -99,8 +124,8 @@ def _years(centre_ids: list[int]) -> list[int]:
     return list(range(found["first"].year, found["last"].year + 2))
 
 
-def build(centre_ids: list[int]) -> int:
-    """(Re)build the rollups of these centres; returns the rows written.
+def build(centre_ids: list[int], *, from_task: bool = False) -> int:
+    """(Re)build every year of these centres' rollups; returns the rows written.
 
     The state rows exist before anything is read, and each centre is marked built at the
     `changed` it had then; a write that lands meanwhile leaves it stale (computed live) until that
@@ -119,23 +144,60 @@ def build(centre_ids: list[int]) -> int:
         for span in spans_of(year)
         for row in _rows(centre_ids, span, indicators, rates)
     ]
+    return _write(centre_ids, targets, key, rows, None, from_task=from_task)
+
+
+def refresh(centre_id: int) -> int:
+    """The refresh task's work: the spans of the years written since the last build and of the
+    years after them; everything for a centre never built or built with another catalogue."""
+    indicators, rates, key = _catalogue()
+    state = RollupState.objects.filter(centre_id=centre_id).first()
+    if state is None or state.catalogue != key:
+        return build([centre_id], from_task=True)
+    years = sorted({int(year) + after for year in state.dirty_years for after in (0, 1)})
+    spans = [span for year in years for span in spans_of(year)]
+    rows = [row for span in spans for row in _rows([centre_id], span, indicators, rates)]
+    return _write([centre_id], {centre_id: state.changed}, key, rows, spans, from_task=True)
+
+
+def _write(centre_ids, targets, key, rows, spans: list[Period] | None, *, from_task) -> int:
+    """Replace the rollups of these spans (all of them for None) and mark each centre built at its
+    target, in one transaction; returns the rows written."""
     with transaction.atomic():
         # Centre rows first, as tally_save takes them: the rollup rows' foreign keys need a share
         # lock on them, which would otherwise deadlock with a save holding the centre and waiting
         # for the state row.
         list(Centre.objects.select_for_update().filter(pk__in=centre_ids).order_by("pk"))
-        list(RollupState.objects.select_for_update().filter(centre_id__in=centre_ids))
-        FigureRollup.objects.filter(centre_id__in=centre_ids).delete()
+        states = list(RollupState.objects.select_for_update().filter(centre_id__in=centre_ids))
+        # A refresh that read later has written already: what this one read is older, and
+        # writing it would put old figures under a newer `built`.
+        behind = {s.centre_id for s in states if s.built > targets[s.centre_id]}
+        states = [s for s in states if s.centre_id not in behind]
+        ids = [s.centre_id for s in states]
+        rows = [row for row in rows if row.centre_id not in behind]
+        old = FigureRollup.objects.filter(centre_id__in=ids)
+        if spans is not None:  # no spans: nothing to replace
+            spans_q = (Q(first=span.first, last=span.last) for span in spans)
+            old = old.filter(reduce(or_, spans_q, Q(pk__in=[])))
+        old.delete()
         FigureRollup.objects.bulk_create(rows, batch_size=5000)
-        for centre in centre_ids:
-            RollupState.objects.filter(centre_id=centre).update(
-                built=targets[centre], catalogue=key
-            )
+        for state in states:
+            _settle(state, targets[state.centre_id], key, from_task=from_task)
     return len(rows)
 
 
-def refresh(centre_id: int) -> int:
-    return build([centre_id])
+def _settle(state: RollupState, target: int, key: str, *, from_task: bool) -> None:
+    """Mark a centre built at `target` and clear the years that build covered; years written
+    after it stay dirty, and the refresh task queues one more refresh for them."""
+    left = {year: stamp for year, stamp in state.dirty_years.items() if stamp > target}
+    queued = state.refresh_queued_at
+    if from_task:  # saves meanwhile saw this refresh queued and left their years to it
+        queued = timezone.now() if left else None
+        if left:
+            _enqueue(state.centre_id)
+    RollupState.objects.filter(centre_id=state.centre_id).update(
+        built=target, catalogue=key, dirty_years=left, refresh_queued_at=queued
+    )
 
 
 # A centre stale this long after its last save lost its refresh (broker restarted, worker died).
@@ -143,22 +205,25 @@ LOST_REFRESH = dt.timedelta(seconds=60)
 
 
 def queue_lost_refreshes() -> int:
-    """Queue a refresh for every centre left stale past LOST_REFRESH; returns how many.
+    """Queue a refresh for every centre whose queued refresh or stale state is older than
+    LOST_REFRESH; returns how many.
 
     Readers are never wrong meanwhile (stale centres are computed live), only slower.
     """
-    from .tasks import refresh_rollups_task
-
-    lost = list(
-        RollupState.objects.filter(
-            built__lt=F("changed"), changed_at__lt=timezone.now() - LOST_REFRESH
-        ).values_list("centre_id", flat=True)
-    )
+    now = timezone.now()
+    cutoff = now - LOST_REFRESH
     with transaction.atomic():
-        for centre_id in lost:
-            outbox.enqueue(
-                refresh_rollups_task.name, key=f"rollups:{centre_id}", centre_id=centre_id
+        lost = list(
+            RollupState.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(refresh_queued_at__lt=cutoff)
+                | Q(refresh_queued_at__isnull=True, built__lt=F("changed"), changed_at__lt=cutoff)
             )
+            .values_list("centre_id", flat=True)
+        )
+        for centre_id in lost:
+            _enqueue(centre_id)
+        RollupState.objects.filter(centre_id__in=lost).update(refresh_queued_at=now)
     return len(lost)
 
 

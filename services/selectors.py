@@ -223,30 +223,82 @@ def report_status(month: dt.date, submitted_on: dt.date | None, today: dt.date) 
     return ReportStatus.LATE if today > due_date(month) else ReportStatus.MISSING
 
 
+@dataclass
+class Reporting:
+    """Which months each centre marked 已报送, and which it owed: the one count every page uses.
+
+    A centre owes a month once it was founded by the month's end; months not yet ended are owed
+    by nobody. The completeness page, the dashboard's 报送完整率 and the summaries' 未报 all
+    read this, so they cannot disagree.
+    """
+
+    months: list[dt.date]
+    founded: dict[int, dt.date | None]
+    submitted: dict[tuple[int, dt.date], dt.date]
+    today: dt.date
+
+    def _open(self, centre_id: int, month: dt.date) -> bool:
+        founded = self.founded[centre_id]
+        return founded is None or founded <= month_end(month)
+
+    def owes(self, centre_id: int, month: dt.date) -> bool:
+        """An ended month of the centre's existence."""
+        return month < self.today.replace(day=1) and self._open(centre_id, month)
+
+    def status(self, centre_id: int, month: dt.date) -> str:
+        """已报, 逾期 or 未报 up to the running month; "" before founding and after today."""
+        submitted = self.submitted.get((centre_id, month))
+        running = month <= self.today.replace(day=1) and self._open(centre_id, month)
+        if submitted is None and not running:
+            return ""
+        return report_status(month, submitted, self.today)
+
+    def reported(self, centre_id: int) -> int:
+        return sum((centre_id, m) in self.submitted for m in self.months)
+
+    def expected(self, centre_id: int) -> int:
+        return sum(self.owes(centre_id, m) for m in self.months)
+
+    def missing_by_month(self) -> dict[dt.date, int]:
+        """{month: how many centres owe it and have not reported it}, months with any."""
+        missing = {}
+        for month in self.months:
+            count = sum(
+                1 for c in self.founded if self.owes(c, month) and (c, month) not in self.submitted
+            )
+            if count:
+                missing[month] = count
+        return missing
+
+
+def reporting(
+    *,
+    centres: list[tuple[int, dt.date | None]],
+    months: list[dt.date],
+    today: dt.date | None = None,
+) -> Reporting:
+    """The reporting state of (centre id, founded on) pairs over some months, in one query."""
+    today = today or timezone.localdate()
+    submitted = {}
+    if months and centres:
+        submitted = {
+            (c, p): timezone.localdate(created)
+            for c, p, created in MonthReport.objects.filter(
+                centre_id__in=[pk for pk, _f in centres],
+                period__gte=months[0],
+                period__lte=months[-1],
+            ).values_list("centre_id", "period", "created_at")
+        }
+    return Reporting(list(months), dict(centres), submitted, today)
+
+
 def completeness(
     *, centres: list[Centre], year: int, today: dt.date | None = None
 ) -> list[tuple[Centre, list[str]]]:
     """Per centre and month of a year: reported, late or missing (1 query for all centres)."""
-    today = today or timezone.localdate()
-    submitted = {
-        (c, p): timezone.localdate(created)
-        for c, p, created in MonthReport.objects.filter(
-            centre__in=centres, period__year=year
-        ).values_list("centre_id", "period", "created_at")
-    }
     months = [dt.date(year, m, 1) for m in range(1, 13)]
-    return [
-        (
-            c,
-            [
-                report_status(m, submitted.get((c.pk, m)), today)
-                if m <= today.replace(day=1)
-                else ""
-                for m in months
-            ],
-        )
-        for c in centres
-    ]
+    state = reporting(centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today)
+    return [(c, [state.status(c.pk, m) for m in months]) for c in centres]
 
 
 # --- aggregation for reports ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db import DatabaseError
 
 @shared_task(autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
 def refresh_rollups_task(*, centre_id: int) -> int:
-    """Rebuild one centre's rollups; until it has run, readers compute that centre live."""
+    """Rebuild the years a centre's saves touched; until it has run, readers compute it live."""
     from django_scopes import scopes_disabled
 
     from .rollups import refresh

@@ -90,9 +90,12 @@ def _cell_request(request: CentreRequest) -> tuple[Indicator, dt.date]:
 def _cell_context(
     request: CentreRequest, indicator: Indicator, period: dt.date, result=None, conflict=None
 ) -> dict:
-    loaded = selectors.load_year(centre=request.centre, year=period.year)
+    # A save hands over the year and locks it checked (the year with its write applied).
+    loaded = getattr(result, "loaded", None) or selectors.load_year(
+        centre=request.centre, year=period.year
+    )
     values, comments, rules = loaded
-    ctx = LockContext.load(request.centre, timezone.localdate())
+    ctx = getattr(result, "locks", None) or LockContext.load(request.centre, timezone.localdate())
     yearly = indicator.frequency == Indicator.Frequency.YEARLY
     lock = year_lock_state(period.year, ctx) if yearly else lock_state(period, ctx)
     cell = selectors.Cell(

@@ -159,7 +159,7 @@ def test_a_centre_whose_refresh_was_lost_is_refreshed_by_the_sweeper(
     a = district_data["a"]
     build([a.pk])
     with django_capture_on_commit_callbacks(execute=False):  # the refresh message is lost
-        mark_changed(a.pk)
+        mark_changed(a.pk, [2024])
     assert a.pk not in fresh_centres([a.pk]) and queue_lost_refreshes() == 0
     time_machine.move_to(dt.datetime.now(tz=dt.UTC) + LOST_REFRESH * 2)
     with django_capture_on_commit_callbacks(execute=True):

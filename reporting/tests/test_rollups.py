@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django.db.models import Q
 
+from core.models import OutboxMessage
+from services import rollups
 from services.actions import tally_save
-from services.models import Indicator, RollupState
+from services.models import FigureRollup, Indicator, RollupState
 from services.periods import Period
-from services.rollups import build, fresh_centres, is_span, span_figures
+from services.rollups import build, fresh_centres, is_span, queue_lost_refreshes, span_figures
 from services.selectors import tally_figures
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +91,160 @@ def test_the_refresh_task_runs_outside_any_centre_scope(district_data):
     with scope():  # as in a worker or `load_demo`: scoping on, no centre, scoped managers refuse
         assert refresh_rollups_task(centre_id=a.pk) > 0
     assert a.pk in fresh_centres([a.pk])
+
+
+# --- a save costs its own years, and a burst of saves one refresh ------------------------------
+
+
+def _stored(centre) -> set[tuple]:
+    return set(
+        FigureRollup.objects.filter(centre=centre).values_list(
+            "first", "last", "code", "value", "denominator"
+        )
+    )
+
+
+def _refresh_messages(centre) -> int:
+    return OutboxMessage.objects.filter(key=f"rollups:{centre.pk}").count()
+
+
+def _save(centre, code, month, raw, actor):
+    result = tally_save(
+        centre=centre,
+        indicator=Indicator.objects.get(code=code),
+        period=dt.date(*month, 1),
+        raw=raw,
+        actor=actor,
+    )
+    assert not result.error, result.error
+
+
+@pytest.fixture
+def april(time_machine):
+    time_machine.move_to(dt.datetime(2024, 4, 10, 12, 0, tzinfo=dt.UTC))  # March, April open
+
+
+def test_a_burst_of_saves_queues_one_refresh_that_equals_a_full_rebuild(
+    april, district_data, manager, django_capture_on_commit_callbacks
+):
+    a = district_data["a"]
+    build(_ids(district_data))
+    with django_capture_on_commit_callbacks() as callbacks:
+        _save(a, "opd_visits", (2024, 3), "9000", manager)
+        _save(a, "opd_visits", (2024, 4), "6500", manager)
+        _save(a, "res_pop", (2024, 1), "52000", manager)  # a denominator: carries into 2025
+        _save(a, "referrals_down", (2024, 4), "20", manager)
+        _save(a, "opd_visits", (2024, 3), "", manager)  # cleared
+    # Five saves, one message: the others found the refresh queued and added their year to it.
+    assert len(callbacks) == 1 and _refresh_messages(a) == 1
+    state = RollupState.objects.get(centre=a)
+    assert set(state.dirty_years) == {"2024"} and state.refresh_queued_at is not None
+    callbacks[0]()  # the refresh (eager in tests)
+    state.refresh_from_db()
+    assert state.built == state.changed and state.dirty_years == {}
+    assert state.refresh_queued_at is None and a.pk in fresh_centres([a.pk])
+    incremental = _stored(a)
+    build([a.pk])  # the whole history, from scratch
+    assert incremental == _stored(a)
+    assert ("res_pop", Decimal("52000")) in {(r[2], r[3]) for r in incremental if r[0].year == 2025}
+
+
+def test_a_reader_between_saves_and_their_refresh_computes_live(
+    april, district_data, manager, django_capture_on_commit_callbacks
+):
+    ids = _ids(district_data)
+    a = district_data["a"]
+    build(ids)
+    with django_capture_on_commit_callbacks() as callbacks:
+        _save(a, "opd_visits", (2024, 3), "9000", manager)
+        _save(a, "opd_visits", (2024, 3), "9500", manager)  # the refresh is queued already
+        # Its refresh has not run: 甲 is stale, computed live, so the newest value shows at once.
+        assert a.pk not in fresh_centres(ids)
+        figures = span_figures(centre_ids=ids, period=Period.half(2024, 1))
+        assert figures["opd_visits"].value == 71000 + 3500
+    callbacks[0]()
+    assert a.pk in fresh_centres(ids)
+    assert span_figures(centre_ids=ids, period=Period.half(2024, 1))["opd_visits"].value == 74500
+
+
+def test_a_refresh_after_saves_in_two_years_rebuilds_both_and_no_other(
+    district_data, manager, django_capture_on_commit_callbacks, time_machine, monkeypatch
+):
+    time_machine.move_to(dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.UTC))  # Dec 2023 still open
+    a = district_data["a"]
+    build([a.pk])
+    with django_capture_on_commit_callbacks() as callbacks:
+        _save(a, "opd_visits", (2023, 12), "4000", manager)
+        _save(a, "opd_visits", (2024, 1), "6100", manager)
+    assert set(RollupState.objects.get(centre=a).dirty_years) == {"2023", "2024"}
+    real, spans = rollups._rows, []
+    monkeypatch.setattr(
+        rollups, "_rows", lambda ids, span, *rest: spans.append(span) or real(ids, span, *rest)
+    )
+    callbacks[0]()
+    monkeypatch.setattr(rollups, "_rows", real)
+    # The two years and the one after the later (denominators carry), three spans each.
+    assert sorted({s.first.year for s in spans}) == [2023, 2024, 2025] and len(spans) == 9
+    incremental = _stored(a)
+    build([a.pk])
+    assert incremental == _stored(a) and a.pk in fresh_centres([a.pk])
+    figures = span_figures(centre_ids=[a.pk], period=Period.half(2023, 2))
+    assert figures["opd_visits"].value == 4000
+
+
+def test_a_save_during_a_refresh_queues_exactly_one_more(
+    april, district_data, manager, django_capture_on_commit_callbacks, monkeypatch
+):
+    a = district_data["a"]
+    build([a.pk])
+    with django_capture_on_commit_callbacks() as callbacks:
+        _save(a, "opd_visits", (2024, 3), "9000", manager)
+    real = rollups._rows
+
+    def racing(*args):
+        out = real(*args)
+        if not racing.done:  # the refresh has read its data; a clerk saves meanwhile
+            racing.done = True
+            _save(a, "opd_visits", (2024, 4), "6600", manager)
+        return out
+
+    racing.done = False
+    monkeypatch.setattr(rollups, "_rows", racing)
+    with django_capture_on_commit_callbacks() as more:
+        callbacks[0]()
+    monkeypatch.setattr(rollups, "_rows", real)
+    # The save saw the refresh running and queued nothing; the refresh queued one for it.
+    assert len(more) == 1 and _refresh_messages(a) == 2
+    state = RollupState.objects.get(centre=a)
+    assert state.built < state.changed and set(state.dirty_years) == {"2024"}
+    assert span_figures(centre_ids=[a.pk], period=Period.half(2024, 1))["opd_visits"].value == (
+        6000 * 4 + 9000 + 6600
+    )
+    more[0]()
+    state.refresh_from_db()
+    assert state.built == state.changed and state.refresh_queued_at is None
+    incremental = _stored(a)
+    build([a.pk])
+    assert incremental == _stored(a)
+
+
+def test_a_lost_refresh_is_recovered_by_the_sweeper_with_every_year_it_missed(
+    april, district_data, manager, django_capture_on_commit_callbacks, time_machine
+):
+    a = district_data["a"]
+    build([a.pk])
+    with django_capture_on_commit_callbacks():  # not run: the broker lost the message
+        _save(a, "opd_visits", (2024, 3), "9000", manager)
+    assert queue_lost_refreshes() == 0  # too early: it may still come
+    time_machine.move_to(dt.datetime(2024, 4, 10, 12, 5, tzinfo=dt.UTC))
+    with django_capture_on_commit_callbacks():
+        _save(a, "opd_visits", (2024, 4), "6600", manager)
+    assert _refresh_messages(a) == 1  # still "queued": the save queues nothing of its own
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue_lost_refreshes() == 1
+    state = RollupState.objects.get(centre=a)
+    assert state.built == state.changed and state.refresh_queued_at is None
+    assert queue_lost_refreshes() == 0
+    incremental = _stored(a)
+    build([a.pk])
+    assert incremental == _stored(a)

@@ -1,0 +1,79 @@
+"""Which months a centre reported is counted once (services.selectors.reporting): the
+completeness page, the dashboard's 报送完整率 and the summary's 未报 agree, each counting a
+centre from its founding. Worked by hand for 2024 as seen on 2024-11-20."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from centers.tests.factories import CentreFactory
+from reporting.dashboard import dashboard_rows
+from reporting.summary import expected_months
+from services.models import MonthReport
+from services.periods import Period
+from services.selectors import completeness, reporting
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2024, 11, 20)
+
+
+def _reported(centre, month: int, on: dt.date) -> None:
+    report = MonthReport.objects.create(centre=centre, period=dt.date(2024, month, 1))
+    at = timezone.make_aware(dt.datetime.combine(on, dt.time(9)))
+    MonthReport.objects.filter(pk=report.pk).update(created_at=at)
+
+
+@pytest.fixture
+def centres(district):
+    old = CentreFactory(name="老中心", slug="old", sponsor=district, founded_on=None)
+    new = CentreFactory(
+        name="新中心", slug="new", sponsor=district, founded_on=dt.date(2024, 7, 15)
+    )
+    for month in (1, 2, 4, 5, 6, 7, 8, 9, 10):  # all but March, each by the 10th after
+        _reported(old, month, dt.date(2024, month + 1, 5))
+    _reported(new, 8, dt.date(2024, 9, 9))  # on time
+    _reported(new, 9, dt.date(2024, 10, 15))  # after the 10th: late
+    return old, new
+
+
+def test_a_centre_founded_in_july_owes_july_to_october(centres):
+    old, new = centres
+    months = expected_months(Period.year(2024), TODAY)  # January to October have ended
+    state = reporting(
+        centres=[(old.pk, None), (new.pk, new.founded_on)], months=months, today=TODAY
+    )
+    assert (state.expected(old.pk), state.reported(old.pk)) == (10, 9)
+    assert (state.expected(new.pk), state.reported(new.pk)) == (4, 2)
+    assert state.missing_by_month() == {
+        dt.date(2024, 3, 1): 1,  # the old centre
+        dt.date(2024, 7, 1): 1,  # the new one, founded on the 15th
+        dt.date(2024, 10, 1): 1,
+    }
+
+
+def test_the_completeness_page_shows_nothing_before_the_founding(centres):
+    _old, new = centres
+    rows = dict(completeness(centres=[new], year=2024, today=TODAY))
+    assert rows[new] == [
+        "", "", "", "", "", "",  # January to June: before the centre existed
+        "late",  # July: founded on the 15th, never reported, due 10 August
+        "reported",
+        "late",  # reported on 15 October, due the 10th
+        "late",  # October: due 10 November, not reported
+        "missing",  # November: running, not yet due
+        "",
+    ]  # fmt: skip
+
+
+def test_the_dashboard_counts_the_same_months(centres, district):
+    old, new = centres
+    rows = {r.centre.pk: r for r in dashboard_rows(
+        authority_ids=[district.pk], period=Period.year(2024), today=TODAY
+    )}  # fmt: skip
+    assert (rows[new.pk].reported, rows[new.pk].expected) == (2, 4)
+    assert rows[new.pk].completeness == Decimal("50.0")
+    assert rows[old.pk].completeness == Decimal("90.0")

@@ -8,6 +8,7 @@ period-end for stocks, the year's value for yearly ones), from which rates and å
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -95,9 +96,14 @@ def load_year(*, centre: Centre, year: int) -> tuple[Values, dict, list[Validati
     return Values(by_cell, indicators), comments, rules
 
 
+@functools.cache
+def _previous_months(month: dt.date) -> tuple[dt.date, ...]:
+    return tuple(add_months(month, -n) for n in range(1, 13))
+
+
 def _history(values: Values, indicator: Indicator, month: dt.date) -> list[Decimal]:
-    previous = [add_months(month, -n) for n in range(1, 13)]
-    return [v for m in previous if (v := values.by_cell.get((indicator.pk, m))) is not None]
+    cells, pk = values.by_cell, indicator.pk
+    return [v for m in _previous_months(month) if (v := cells.get((pk, m))) is not None]
 
 
 def cell_warnings(indicator: Indicator, month: dt.date, values: Values, rules) -> list[str]:
@@ -113,33 +119,41 @@ def cell_warnings(indicator: Indicator, month: dt.date, values: Values, rules) -
     return notes
 
 
-def _cell(indicator, period, values, comments, rules, lock) -> Cell:
+def _cell(indicator, period, values, comments, warnings, lock) -> Cell:
     return Cell(
         indicator=indicator,
         period=period,
         value=values.by_cell.get((indicator.pk, period)),
         comment=comments.get((indicator.pk, period), ""),
         lock=lock,
-        warnings=cell_warnings(indicator, period, values, rules),
+        warnings=warnings.get((indicator.pk, period), []),
     )
 
 
-def year_warnings(*, centre: Centre, year: int, loaded=None) -> list[Cell]:
+def _warnings_of_year(values: Values, rules, year: int) -> dict[tuple[int, dt.date], list[str]]:
+    """The warnings of every stored cell of the year, computed once for the grid and its list."""
+    by_left: dict[int, list] = {}
+    for rule in rules:  # each cell checks only the rules with it on their left side
+        by_left.setdefault(rule.left_id, []).append(rule)
+    found = {}
+    for indicator_id, period in values.by_cell:
+        indicator = values.indicators.get(indicator_id)
+        mine = by_left.get(indicator_id, [])
+        notes = period.year == year and indicator and cell_warnings(indicator, period, values, mine)
+        if notes:
+            found[(indicator_id, period)] = notes
+    return found
+
+
+def year_warnings(*, centre: Centre, year: int, loaded=None, warnings=None) -> list[Cell]:
     """Every cell of the year, in any category, with a warning (explained or not)."""
     values, comments, rules = loaded or load_year(centre=centre, year=year)
-    found = []
-    for (indicator_id, period), _value in sorted(
-        values.by_cell.items(), key=lambda kv: (kv[0][1], kv[0][0])
-    ):
-        if period.year != year:
-            continue
-        indicator = values.indicators.get(indicator_id)
-        if indicator is None:
-            continue
-        cell = _cell(indicator, period, values, comments, rules, LockState(False))
-        if cell.warnings:
-            found.append(cell)
-    return found
+    if warnings is None:
+        warnings = _warnings_of_year(values, rules, year)
+    return [
+        _cell(values.indicators[i], period, values, comments, warnings, LockState(False))
+        for i, period in sorted(warnings, key=lambda key: (key[1], key[0]))
+    ]
 
 
 def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | None = None) -> Grid:
@@ -157,14 +171,15 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
     columns = [MonthColumn(m, lock_state(m, ctx), m in reported) for m in months]
     indicators = [i for i in values.indicators.values() if i.category == category]
     indicators.sort(key=lambda i: (i.position, i.code))
+    warnings = _warnings_of_year(values, rules, year)
     rows = [
-        (i, [_cell(i, c.month, values, comments, rules, c.lock) for c in columns])
+        (i, [_cell(i, c.month, values, comments, warnings, c.lock) for c in columns])
         for i in indicators
         if i.frequency == MONTHLY
     ]
     year_lock = year_lock_state(year, ctx)
     yearly = [
-        _cell(i, dt.date(year, 1, 1), values, comments, rules, year_lock)
+        _cell(i, dt.date(year, 1, 1), values, comments, warnings, year_lock)
         for i in indicators
         if i.frequency == YEARLY
     ]
@@ -173,7 +188,9 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
         for r in Rate.objects.filter(category=category).select_related("numerator", "denominator")
     ]
     open_warnings = [
-        c for c in year_warnings(centre=centre, year=year, loaded=loaded) if c.needs_comment
+        c
+        for c in year_warnings(centre=centre, year=year, loaded=loaded, warnings=warnings)
+        if c.needs_comment
     ]
     return Grid(year, category, columns, rows, yearly, rates, open_warnings)
 

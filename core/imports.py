@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from .models import ImportJob
+from .models import BUSY_STATUSES, ImportJob
 from .outbox import enqueue
 
 logger = logging.getLogger(__name__)
@@ -211,14 +211,11 @@ def import_start(*, kind: str, centre, params: dict, upload: UploadedFile, actor
     """Store the file and queue its check; the user watches the job page meanwhile."""
     if kind not in KINDS:
         raise ValueError(kind)
-    busy = ImportJob.objects.filter(
-        created_by=actor,
-        status__in=[ImportJob.Status.QUEUED, ImportJob.Status.CHECKING, ImportJob.Status.APPLYING],
-    )
-    if busy.count() >= MAX_BUSY_PER_USER:
+    busy = ImportJob.objects.filter(created_by=actor, status__in=BUSY_STATUSES).count()
+    if busy >= MAX_BUSY_PER_USER:
         raise Refused(
             _("You have %(n)s files being checked or imported; wait until they are done.")
-            % {"n": busy.count()}
+            % {"n": busy}
         )
     with transaction.atomic():
         job = ImportJob(
@@ -409,6 +406,11 @@ def _time_limit_errors() -> tuple[type[BaseException], ...]:
     from celery.exceptions import SoftTimeLimitExceeded
 
     return (SoftTimeLimitExceeded,)
+
+
+def recent_jobs(*, centre, kind: str, n: int = 5):
+    """The centre's last imports of a kind, for the upload page (one query)."""
+    return ImportJob.objects.filter(centre=centre, kind=kind).select_related("created_by")[:n]
 
 
 def job_poll(request, job: ImportJob):

@@ -167,4 +167,12 @@ class ImportJob(TimeStampedModel):
 
     @property
     def busy(self) -> bool:
-        return self.status in {self.Status.QUEUED, self.Status.CHECKING, self.Status.APPLYING}
+        return self.status in BUSY_STATUSES
+
+
+# A job in one of these has a step queued or running; the page polls, the user waits.
+BUSY_STATUSES = (
+    ImportJob.Status.QUEUED,
+    ImportJob.Status.CHECKING,
+    ImportJob.Status.APPLYING,
+)

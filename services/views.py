@@ -353,9 +353,7 @@ def tally_import_upload(request: CentreRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             return redirect("services:tally-import-preview", request.centre.slug, job.pk)
-    jobs = ImportJob.objects.filter(centre=request.centre, kind="tallies").select_related(
-        "created_by"
-    )[:5]
+    jobs = imports.recent_jobs(centre=request.centre, kind="tallies")
     context = {
         "form": form,
         "year": timezone.localdate().year,

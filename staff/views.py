@@ -227,9 +227,7 @@ def import_upload(request: CentreRequest) -> HttpResponse:
             form.add_error("file", str(exc))
         else:
             return redirect("staff:import-preview", request.centre.slug, job.pk)
-    jobs = ImportJob.objects.filter(centre=request.centre, kind="roster").select_related(
-        "created_by"
-    )[:5]
+    jobs = imports.recent_jobs(centre=request.centre, kind="roster")
     context = {"form": form, "jobs": jobs, "url_name": "staff:import-preview"}
     return render(request, "staff/import_upload.html", context)
 

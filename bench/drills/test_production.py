@@ -65,3 +65,51 @@ def test_readiness_reports_database_broker_and_storage(stack):  # noqa: F811
     body = requests.get(stack.url + "/readyz/", verify=stack.cert, timeout=5).json()
     assert body["status"] == "ok"
     assert {k for k, v in body["checks"].items() if v["ok"]} == {"database", "broker", "storage"}
+
+
+def _job_page(session, url: str, timeout: float = 60) -> str:
+    """Poll the import job page as its htmx poll does, until the step has ended."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page = session.get(url, timeout=10)
+        assert page.status_code == 200, page.status_code
+        if 'hx-trigger="every 1s"' not in page.text:
+            return page.text
+        time.sleep(0.5)
+    raise AssertionError(f"the import at {url} did not finish in {timeout} s")
+
+
+def test_an_import_goes_through_the_worker_and_a_bomb_is_refused(stack):  # noqa: F811
+    import io
+    import zipfile
+
+    manager = stack.session("manager")
+    base = stack.url + "/centres/ciqikou/staff/"
+    exported = manager.get(base + "export.xlsx", params={"status": "all"}, timeout=20).content
+    upload = manager.post(
+        base + "import/",
+        files={"file": ("花名册.xlsx", exported)},
+        timeout=20,
+        allow_redirects=False,
+    )
+    assert upload.status_code == 302, upload.text[:500]
+    job = stack.url + upload.headers["Location"]
+    preview = _job_page(manager, job)
+    assert "新增人员 0 · 新增任职 0 · 修改 0" in preview, preview[:2000]  # the export, unchanged
+    confirm = manager.post(job + "confirm/", timeout=20, allow_redirects=False)
+    assert confirm.status_code == 302
+    assert "该文件已导入" in _job_page(manager, job)
+
+    padded = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(exported)) as src, zipfile.ZipFile(padded, "w", 8) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * 100 * 2**20)
+            dst.writestr(item.filename, data)
+    bomb = manager.post(
+        base + "import/", files={"file": ("bomb.xlsx", padded.getvalue())}, timeout=20
+    )
+    assert "压缩炸弹" in _job_page(manager, bomb.url, timeout=20)

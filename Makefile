@@ -13,7 +13,7 @@ PROD_DEBS := $(RUN_DEBS) nginx-light gettext-base openssl
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test prod drills bench-http sysdeps-run sysdeps-test lint messages smoke clean
+.PHONY: run test prod drills bench-http bench-save sysdeps-run sysdeps-test lint messages smoke clean
 
 run: sysdeps-run $(VENV)/.installed-run
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV) -v0; fi
@@ -43,11 +43,17 @@ drills: $(VENV)/.installed-dev
 	@bash scripts/sysdeps.sh $(PROD_DEBS)
 	$(PY) -m pytest -p no:django -p no:cacheprovider --confcutdir=bench/drills -s bench/drills $(DRILL_ARGS)
 
-# bench/http.py: each page against a bare Django page of the same size, wrk -t2 -c16, interleaved
+# bench/pages_http.py: each page against a bare Django page of the same size, wrk -t2 -c16, interleaved
 # pairs, production settings on a throwaway database of this machine's PostgreSQL (~12 min).
 bench-http: $(VENV)/.installed-dev
 	@bash scripts/sysdeps.sh $(PROD_DEBS) wrk
-	$(PY) -m bench.http $(BENCH_ARGS)
+	$(PY) -m bench.pages_http $(BENCH_ARGS)
+
+# bench/cell_save.py: the tally cell save on an open month at 1 and 4 concurrent writers, with the
+# Celery worker refreshing rollups, against a bare POST + UPDATE, interleaved (~3 min).
+bench-save: $(VENV)/.installed-dev
+	@bash scripts/sysdeps.sh $(PROD_DEBS)
+	$(PY) -m bench.cell_save $(BENCH_ARGS)
 
 # Refresh the Chinese catalogue after adding strings: fill every empty msgstr, then `make test`.
 messages: $(VENV)/.installed-dev

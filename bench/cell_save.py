@@ -1,273 +1,391 @@
-"""Tally cell save over real HTTP, with its rollup refresh, against a bare POST of one UPDATE.
+"""The tally cell save over HTTP on the production path, against a bare POST of one UPDATE.
 
-Run (PostgreSQL: four writers need row locks; it builds and drops its own test database):
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/chc_bench .venv/bin/python -m bench.cell_save
+Run:  make bench-save        (= .venv/bin/python -m bench.cell_save; ~3 minutes)
+      .venv/bin/python -m bench.cell_save --saves 30 --pairs 3 --writers 1,4
 
-One centre with five years of tallies (40 indicators × 60 months, up to this month), served by
-Django's threaded WSGI server in this process; 1 and 4 writers, each a logged-in clerk saving its
-own indicator of the current month (open: months lock 30 days after they end). Refreshes run
-eagerly after each save's commit, in the request's thread, so a save's time includes the refresh
-it triggered (as a worker's time would come on top of it). The bare view goes through the same
-server and middleware (session, auth, CSRF) and runs one UPDATE of the same cell. Ours and bare
-alternate A B A B (PAIRS pairs); printed: p50 per configuration, ours ÷ bare, and the refresh
-time per save. "before" is the full history rebuild (`build`) every save used to trigger; it is
-timed against today's per-year refresh on the same data, and also served as a configuration
-(the refresh task swapped for the full rebuild).
+What it does (method of the performance notes, parts A1 and A6):
+- builds a throwaway PostgreSQL database with `scripts/prod.sh prepare` (migrate, collectstatic,
+  the demo data) through bench/drills/stack.py, as bench/pages_http.py does, and starts the
+  Procfile's gunicorn (config/deploy/gunicorn.conf.py, 2 sync workers, production settings) and
+  one Celery worker (concurrency 1) on a Redis database of its own: each save's rollup refresh
+  runs in that worker, as in production;
+- gives the demo centre 磁器口 a history that reaches this month (the demo's last two years moved
+  forward, so a save's checks read a real year), and logs in one clerk per writer (created in the
+  throwaway database) through the login form;
+- each writer saves its own indicator of the current month, which is open (services/locking.py),
+  value + 1 each time with the value it showed as base, one request after the other, checking
+  every answer is the saved cell; 1 and 4 writers at once, all at the same centre (they share its
+  row lock and its rollup refresh);
+- interleaved with each run, the same number of writers POSTs to bench/bare.py's `bare-save/`
+  under the same gunicorn config: the same middleware minus ours, CSRF checked, one UPDATE of a
+  row of a tiny table of its own in the same database, in autocommit;
+- after each run of ours it waits until the worker has caught up (the centre's rollups fresh,
+  the outbox empty), then reads the worker's log: every refresh task's own runtime ("succeeded
+  in …s"), and the worker processes' CPU time over the run, each divided by the saves.
 
-Client threads share the process (and the GIL) with the server: the milliseconds are ceilings,
-compare the ratios.
+Printed: p50/p99 of ours and bare at each number of writers (all requests of the runs), ours ÷
+bare as the median of the per-pair ratios of p50 (min–max), and the worker's time per save.
+The load generator is Python threads in this process (one connection each, as a browser tab's
+requests follow one another), sharing the two cores: the milliseconds are ceilings, compare the
+ratios.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import argparse
+import contextlib
+import http.client
+import json
 import os
+import re
 import secrets
-import socket
+import shutil
+import signal
 import statistics
-import sys
+import subprocess
+import tempfile
 import threading
 import time
-import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-warnings.filterwarnings("ignore", "No directory at")
+from bench.drills.stack import Stack
+from bench.pages_http import login, make_stack, start_bare, start_stack
 
-import django  # noqa: E402
-
-django.setup()
-
-import requests  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
-from django.urls import include, path  # noqa: E402
-from django.utils import timezone  # noqa: E402
-from django.views.decorators.http import require_POST  # noqa: E402
-from django_scopes import scopes_disabled  # noqa: E402
-
-from centers.models import Authority, Centre, CentreMembership  # noqa: E402
-from services import rollups  # noqa: E402
-from services.models import Indicator, RollupState, TallyValue  # noqa: E402
-
-PAIRS = int(os.environ.get("PAIRS", 3))
-SAVES = int(os.environ.get("SAVES", 30))  # per writer per run
 WRITERS = ["opd_visits", "tcm_visits", "discharges", "referrals_up"]
-THIS_MONTH = timezone.localdate().replace(day=1)
 
+# Run in the throwaway database (manage.py shell): the centre's history up to this month, one
+# clerk per writer, fresh rollups; prints what the benchmark needs as JSON.
+SETUP = """
+import datetime as dt, json
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django_scopes import scopes_disabled
+from centers.models import Centre, CentreMembership
+from services.models import Indicator, TallyValue
+from services.rollups import build
 
-@require_POST
-def bare(request):
-    """The floor: one UPDATE of the same cell, behind the same middleware."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE services_tallyvalue SET value = %s WHERE centre_id = %s "
-            "AND indicator_id = %s AND period = %s",
-            [request.POST["value"], request.POST["centre"], request.POST["ind"], THIS_MONTH],
-        )
-    return HttpResponse("ok")
-
-
-urlpatterns = [path("bench-bare/", bare), path("", include(settings.ROOT_URLCONF))]
-
-
-def build() -> dict:
-    city = Authority.objects.create(name="市卫健委", slug="city")
-    centre = Centre.objects.create(name="磁器口社区卫生服务中心", slug="ciqikou", sponsor=city)
-    indicators = list(Indicator.objects.filter(is_active=True).order_by("pk"))
-    first = dt.date(THIS_MONTH.year - 4, 1, 1)
-    rows = []
-    for ind in indicators[:36] + [i for i in indicators if i.code in WRITERS]:
-        month = first
-        while month <= THIS_MONTH:
-            if ind.frequency == "monthly" or month.month == 1:
-                rows.append(TallyValue(centre=centre, indicator=ind, period=month, value=1000))
-            month = (month + dt.timedelta(days=32)).replace(day=1)
-    TallyValue.objects.bulk_create(rows, ignore_conflicts=True)
+WRITERS = {writers!r}
+with scopes_disabled():
+    centre = Centre.objects.get(slug="ciqikou")
+    month = timezone.localdate().replace(day=1)
+    last = TallyValue.objects.filter(centre=centre).order_by("-period").first().period
+    shift = max(0, month.year - last.year)
+    moved = [
+        TallyValue(centre=centre, indicator_id=v.indicator_id, value=v.value,
+                   period=v.period.replace(year=v.period.year + shift))
+        for v in TallyValue.objects.filter(centre=centre, period__year__gte=last.year - 1)
+        if v.period.replace(year=v.period.year + shift) <= month
+    ]
+    TallyValue.objects.bulk_create(moved, ignore_conflicts=True)
+    ids = {{}}
+    for code in WRITERS:
+        ind = Indicator.objects.get(code=code)
+        cell, _ = TallyValue.objects.get_or_create(
+            centre=centre, indicator=ind, period=month, defaults={{"value": 1000}})
+        ids[code] = int(cell.value)
     User = get_user_model()
-    clerks = [User.objects.create(username=f"clerk{i}") for i in range(len(WRITERS))]
-    for clerk in clerks:
-        CentreMembership.objects.create(user=clerk, centre=centre, role="CLERK")
-    rollups.build([centre.pk])
-    print(f"data: {len(rows):,} tally values, {THIS_MONTH.year - 4}–{THIS_MONTH:%Y-%m}")
-    return {"centre": centre, "clerks": clerks}
+    for i in range(len(WRITERS)):
+        user, _ = User.objects.get_or_create(username=f"benchclerk{{i}}")
+        user.set_password("chc-demo")
+        user.save()
+        CentreMembership.objects.get_or_create(
+            user=user, centre=centre, role=CentreMembership.Role.CLERK)
+    build([centre.pk])
+    print(json.dumps({{"centre": centre.pk, "month": month.isoformat(), "values": ids,
+                      "moved": len(moved)}}))
+"""
+
+TASK_DONE = re.compile(r"refresh_rollups_task\[[^\]]+\] succeeded in ([\d.e-]+)s")
 
 
-def sessions(clerks, port: int) -> list[requests.Session]:
-    out = []
-    for clerk in clerks:
-        client = Client()
-        client.force_login(clerk)
-        token = secrets.token_hex(16)  # a 32-character CSRF secret, sent as cookie and header
-        s = requests.Session()
-        s.cookies.set(
-            settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value
-        )
-        s.cookies.set(settings.CSRF_COOKIE_NAME, token)
-        s.headers.update(
-            {"X-CSRFToken": token, "HX-Request": "true", "Referer": f"http://127.0.0.1:{port}/"}
-        )
-        out.append(s)
-    return out
+@dataclass
+class Run:
+    kind: str
+    writers: int
+    latencies: list[float]  # ms
+    task_seconds: float = 0.0  # the refresh tasks' own runtime, from the worker's log
+    tasks: int = 0
+    worker_cpu: float = 0.0  # CPU seconds of the worker's processes over the run and its drain
+    drain: float = 0.0  # seconds the worker still needed after the last save
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def saves(self) -> int:
+        return len(self.latencies)
 
 
-class Handler(WSGIRequestHandler):
-    """No access log; TCP_NODELAY, or a response's second write waits on a delayed ACK (40 ms)."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, *args) -> None:
-        pass
+def pct(values: list[float], p: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
-class Refreshes:
-    """Times every refresh the saves trigger (in whatever thread runs it)."""
-
-    def __init__(self, full: bool):
-        self.full, self.lock, self.times, self.count = full, threading.Lock(), [], 0
-        self.real, self.depth = rollups.refresh, threading.local()
-
-    def __call__(self, centre_id: int) -> int:
-        # Eager: a refresh that queues one more (a save outran it) runs it inside its own commit;
-        # only the outermost is timed, so no time counts twice.
-        depth = getattr(self.depth, "n", 0)
-        self.depth.n = depth + 1
-        start = time.perf_counter()
+def group_cpu(sid: int) -> float:
+    """CPU seconds used so far by the live processes of one session (a process and its pool)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if self.full:  # before: every refresh rebuilt the centre's whole history
-                return rollups.build([centre_id], from_task=True)
-            return self.real(centre_id)
-        finally:
-            self.depth.n = depth
-            with self.lock:
-                self.count += 1
-                if depth == 0:
-                    self.times.append((time.perf_counter() - start) * 1000)
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[3]) == sid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def run(kind: str, n: int, data, port: int, sess, values) -> tuple[list[float], float, int]:
-    """n writers × SAVES saves; returns the latencies (ms) and the refresh ms per save."""
-    centre = data["centre"]
-    ids = {c: Indicator.objects.get(code=c).pk for c in WRITERS}
-    refreshes = Refreshes(full=kind == "before")
-    rollups.refresh = refreshes
+class Writer:
+    """One clerk's tab: saves its cell one request after the other, on one connection."""
+
+    def __init__(self, port: int, headers: dict[str, str], path: str, form) -> None:
+        self.port, self.headers, self.path, self.form = port, headers, path, form
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def post(self) -> tuple[float, int, bytes]:
+        body = urlencode(self.form())
+        headers = {**self.headers, "Content-Type": "application/x-www-form-urlencoded"}
+        start = time.perf_counter()
+        for attempt in (0, 1):  # sync workers close each connection: reconnect once if stale
+            try:
+                self.conn.request("POST", self.path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                if attempt:
+                    raise
+        return (time.perf_counter() - start) * 1000, response.status, data
+
+
+def ours_writer(port: int, cookie: str, month: str, code: str, values: dict) -> Writer:
+    csrf = re.search(r"csrftoken=([^;]+)", cookie).group(1)
+    headers = {
+        "X-Forwarded-Proto": "https",  # what nginx adds; production redirects plain HTTP
+        "Cookie": cookie,
+        "X-CSRFToken": csrf,
+        "Referer": f"https://127.0.0.1:{port}/",
+        "HX-Request": "true",
+    }
+
+    def form() -> dict:
+        old = values[code]
+        values[code] = old + 1
+        return {"indicator": code, "period": month, "value": str(old + 1), "base": str(old)}
+
+    return Writer(port, headers, "/centres/ciqikou/tallies/cell/", form)
+
+
+def bare_writer(port: int, row: int, values: dict) -> Writer:
+    token = secrets.token_hex(16)  # a 32-character CSRF secret, sent as cookie and header
+    headers = {"Cookie": f"csrftoken={token}", "X-CSRFToken": token}
+
+    def form() -> dict:
+        values[row] = values.get(row, 0) + 1
+        return {"id": row, "value": values[row]}
+
+    return Writer(port, headers, "/bare-save/", form)
+
+
+def run(writers: list[Writer], saves: int, kind: str) -> Run:
+    """Every writer saves `saves` times, all at once; the latencies of every request."""
     latencies: list[float] = []
+    problems: list[str] = []
     lock = threading.Lock()
 
-    def writer(i: int) -> None:
-        code, s, mine = WRITERS[i], sess[i], []
-        for _ in range(SAVES):
-            old = values[code]
-            values[code] = old + 1
-            if kind == "bare":
-                url = f"http://127.0.0.1:{port}/bench-bare/"
-                form = {"value": values[code], "centre": centre.pk, "ind": ids[code]}
-            else:
-                url = f"http://127.0.0.1:{port}/centres/{centre.slug}/tallies/cell/"
-                form = {
-                    "indicator": code,
-                    "period": THIS_MONTH.isoformat(),
-                    "value": values[code],
-                    "base": old,
-                }
-            start = time.perf_counter()
-            r = s.post(url, data=form)
-            mine.append((time.perf_counter() - start) * 1000)
-            assert r.status_code == 200, (r.status_code, r.text[:300])
-            assert kind == "bare" or "is-saved" in r.text, r.text[:500]
+    def loop(w: Writer) -> None:
+        mine = []
+        for _ in range(saves):
+            ms, status, data = w.post()
+            mine.append(ms)
+            ok = status == 200 and (kind == "bare" or b"is-saved" in data)
+            if not ok:
+                with lock:
+                    problems.append(f"HTTP {status}: {data[:200]!r}")
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(n)]
+    threads = [threading.Thread(target=loop, args=(w,)) for w in writers]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    rollups.refresh = refreshes.real
-    saves = n * SAVES
-    return latencies, sum(refreshes.times) / saves, refreshes.count
+    return Run(kind, len(writers), latencies, problems=problems)
 
 
-def timed(fn, runs: int = 7) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def drained(stack: Stack, centre: int) -> bool:
+    state = stack.sql(
+        "SELECT (built = changed AND refresh_queued_at IS NULL)::int FROM services_rollupstate "
+        f"WHERE centre_id = {centre}; SELECT count(*) FROM core_outboxmessage WHERE sent_at IS NULL"
+    ).split()
+    return state == ["1", "0"]
+
+
+class Bench:
+    """The running servers, the logged-in writers and the measuring of one run."""
+
+    def __init__(self, stack: Stack, var: Path) -> None:
+        self.stack = stack
+        self.data = json.loads(
+            stack.manage("shell", "-c", SETUP.format(writers=WRITERS)).splitlines()[-1]
+        )
+        stack.sql(
+            "CREATE TABLE bench_bare_cell (id integer PRIMARY KEY, value numeric(14, 2) NOT NULL,"
+            " updated_at timestamptz); INSERT INTO bench_bare_cell"
+            f" SELECT i, 0, now() FROM generate_series(1, {len(WRITERS)}) i"
+        )
+        self.bare, self.bare_port = start_bare(var, stack.env["DATABASE_URL"])
+        self.port = stack.web_ports[0]
+        base = f"http://127.0.0.1:{self.port}"
+        self.cookies = [login(base, f"benchclerk{i}") for i in range(len(WRITERS))]
+        self.values, self.bare_values = dict(self.data["values"]), {}
+        self.worker = stack.procs[("worker", 0)]
+        self.worker_log = stack.logs / "worker.0.log"
+
+    def writers(self, kind: str, n: int) -> list[Writer]:
+        if kind == "ours":
+            month = self.data["month"]
+            return [
+                ours_writer(self.port, self.cookies[i], month, WRITERS[i], self.values)
+                for i in range(n)
+            ]
+        return [bare_writer(self.bare_port, i + 1, self.bare_values) for i in range(n)]
+
+    def measure(self, kind: str, n: int, saves: int) -> Run:
+        """One run; for ours, until the worker has caught up, with its share."""
+        offset = self.worker_log.stat().st_size
+        cpu = group_cpu(self.worker.pid)
+        result = run(self.writers(kind, n), saves, kind)
+        if kind == "ours":
+            finished = time.monotonic()
+            while not drained(self.stack, self.data["centre"]):
+                if time.monotonic() > finished + 120:
+                    result.problems.append("the worker did not catch up within 120 s")
+                    break
+                time.sleep(0.02)
+            result.drain = time.monotonic() - finished
+            time.sleep(0.2)  # the log line is written after the task's commit
+        with open(self.worker_log, "rb") as f:
+            f.seek(offset)
+            done = [float(x) for x in TASK_DONE.findall(f.read().decode(errors="replace"))]
+        result.tasks, result.task_seconds = len(done), sum(done)
+        result.worker_cpu = group_cpu(self.worker.pid) - cpu
+        return result
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.bare.pid, signal.SIGTERM)
+        self.bare.wait(timeout=30)
+
+
+def describe(r: Run) -> str:
+    line = f"  {r.kind} ×{r.writers}: p50 {pct(r.latencies, 50):.1f} ms"
+    line += f", p99 {pct(r.latencies, 99):.1f} ms"
+    if r.kind == "ours":
+        line += (
+            f", {r.tasks} refreshes, task {r.task_seconds * 1000 / r.saves:.1f} ms/save,"
+            f" worker CPU {r.worker_cpu * 1000 / r.saves:.1f} ms/save,"
+            f" drain {r.drain * 1000:.0f} ms"
+        )
+    return line
 
 
 def main() -> None:
-    if connection.vendor != "postgresql":
-        sys.exit("bench/cell_save.py needs PostgreSQL: set DATABASE_URL=postgres://…")
-    setup_test_environment()
-    settings.ROOT_URLCONF = __name__
-    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
-    settings.DEBUG = False
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    server = None
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=40, help="saves per writer per run")
+    parser.add_argument("--pairs", type=int, default=3, help="A B pairs per number of writers")
+    parser.add_argument("--writers", default="1,4", help="numbers of concurrent writers")
+    parser.add_argument("--redis-db", type=int, default=12, help="flushed at the start")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.writers.split(",")]
+    assert max(counts) <= len(WRITERS), f"at most {len(WRITERS)} writers"
+
+    began = time.monotonic()
+    var = Path(tempfile.mkdtemp(prefix="chc-bench-save-"))
+    stack, bench = None, None
     try:
-        with scopes_disabled():
-            data = build()
-            centre = data["centre"]
-
-            def one_year_refresh() -> None:  # what a save in this month queues now
-                state = RollupState.objects.get(centre=centre)
-                state.dirty_years = {str(THIS_MONTH.year): state.changed}
-                state.save(update_fields=["dirty_years"])
-                rollups.refresh(centre.pk)
-
-            full = timed(lambda: rollups.build([centre.pk]))
-            part = timed(one_year_refresh)
-            print(
-                f"worker: full rebuild (before) {full:.1f} ms, per-year refresh (now) {part:.1f} ms"
-            )
-            server = ThreadedWSGIServer(("127.0.0.1", 0), Handler)
-            server.set_app(get_wsgi_application())
-            port = server.server_address[1]
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            sess = sessions(data["clerks"], port)
-            values = {c: 2000 for c in WRITERS}
-            for c in WRITERS:
-                TallyValue.objects.filter(
-                    centre=centre, indicator__code=c, period=THIS_MONTH
-                ).update(value=2000)
-            run("now", 1, data, port, sess, values)  # warm-up
-            run("bare", 1, data, port, sess, values)
-            results: dict[tuple[str, int], list] = {}
-            for n in (1, 4):
-                for _ in range(PAIRS):
-                    for kind in ("now", "bare", "before"):  # interleaved A B (C) A B (C) …
-                        lat, per_save, count = run(kind, n, data, port, sess, values)
-                        results.setdefault((kind, n), []).append((lat, per_save, count))
-            head = f"{'p50 ms':>8}{'÷ bare':>8}{'refresh ms/save':>17}{'refreshes':>11}"
-            print(f"\n{'config':<22}{head}")
-            for n in (1, 4):
-                bare_p50 = statistics.median(x for lat, _, _ in results[("bare", n)] for x in lat)
-                for kind in ("now", "before", "bare"):
-                    runs = results[(kind, n)]
-                    p50 = statistics.median(x for lat, _, _ in runs for x in lat)
-                    per_save = statistics.median(p for _, p, _ in runs)
-                    count = sum(c for _, _, c in runs)
-                    saves = n * SAVES * len(runs)
-                    note = f"{per_save:>17.1f}{count:>6}/{saves}" if kind != "bare" else ""
-                    print(f"{kind + f' ×{n} writers':<22}{p50:>8.1f}{p50 / bare_p50:>7.2f}×{note}")
+        print(f"building the database and starting the servers in {var} ...", flush=True)
+        stack = make_stack(var, args.redis_db)
+        stack.db = stack.db.replace("chc_bench_http_", "chc_bench_save_")
+        stack.env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{stack.db}"
+        start_stack(stack)
+        bench = Bench(stack, var)
+        print(
+            f"ready in {time.monotonic() - began:.0f} s: saving {bench.data['month']} at centre"
+            f" {bench.data['centre']} ({bench.data['moved']} tallies moved forward);"
+            f" {args.saves} saves per writer per run, {args.pairs} pairs",
+            flush=True,
+        )
+        for n in counts:  # warm-up: imports, connections, caches of both servers and the worker
+            bench.measure("ours", n, 5)
+            bench.measure("bare", n, 5)
+        runs: dict[tuple[str, int], list[Run]] = {}
+        for n in counts:
+            for _ in range(args.pairs):
+                for kind in ("ours", "bare"):  # interleaved A B A B
+                    r = bench.measure(kind, n, args.saves)
+                    runs.setdefault((kind, n), []).append(r)
+                    print(describe(r), flush=True)
+        print_table(runs, counts, args)
+        print(f"total {time.monotonic() - began:.0f} s")
     finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        connection.close()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if bench is not None:
+            bench.stop()
+        if stack is not None:
+            stack.stop()
+            broker = stack.env["CELERY_BROKER_URL"]
+            subprocess.run(["redis-cli", "-u", broker, "FLUSHDB"], check=False, capture_output=True)
+        shutil.rmtree(var, ignore_errors=True)
+
+
+def print_table(runs: dict[tuple[str, int], list[Run]], counts: list[int], args) -> None:
+    print()
+    print(
+        f"cell save over HTTP, gunicorn 2 sync workers + 1 Celery worker, production settings;"
+        f" {args.saves} saves per writer per run, {args.pairs} interleaved pairs; load average "
+        + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    )
+    head = (
+        "writers",
+        "ours p50/p99 ms",
+        "bare p50/p99 ms",
+        "ours÷bare p50 (min–max)",
+        "worker task ms/save",
+        "worker CPU ms/save",
+        "refreshes/saves",
+    )
+    lines, problems = [], []
+    for n in counts:
+        ours, bare = runs[("ours", n)], runs[("bare", n)]
+        all_ours = [x for r in ours for x in r.latencies]
+        all_bare = [x for r in bare for x in r.latencies]
+        ratios = [
+            pct(a.latencies, 50) / pct(b.latencies, 50) for a, b in zip(ours, bare, strict=True)
+        ]
+        saves = sum(r.saves for r in ours)
+        lines.append(
+            (
+                str(n),
+                f"{pct(all_ours, 50):.1f}/{pct(all_ours, 99):.1f}",
+                f"{pct(all_bare, 50):.1f}/{pct(all_bare, 99):.1f}",
+                f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})",
+                f"{sum(r.task_seconds for r in ours) * 1000 / saves:.1f}",
+                f"{sum(r.worker_cpu for r in ours) * 1000 / saves:.1f}",
+                f"{sum(r.tasks for r in ours)}/{saves}",
+            )
+        )
+        problems += [f"{r.kind} ×{n}: {p}" for r in ours + bare for p in r.problems]
+    widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
+    for row in [head, *lines]:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+    print(
+        "worker task: the refresh tasks' own runtime (Celery's 'succeeded in'); worker CPU: the"
+        " worker's processes (main and pool) over the run and until it caught up; both per save."
+    )
+    for problem in sorted(set(problems))[:20]:
+        print("UNRELIABLE:", problem)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Production settings for bench/http.py, with static files collected into its own folder.
+"""Production settings for bench/pages_http.py, with static files collected into its own folder.
 
 Only STATIC_ROOT differs (base.py fixes it to the checkout's staticfiles/), so that a benchmark
 never rewrites the folder that `make prod` or another run serves.

@@ -6,6 +6,7 @@ a place in reach without the needed capability is a 403.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -24,6 +25,7 @@ from .selectors import (
     authority_ancestor_ids,
     authority_parent_map,
     authority_subtree_ids,
+    authority_tree,
     user_places,
 )
 
@@ -60,6 +62,7 @@ class AuthorityRequest(HttpRequest):
     htmx: HtmxDetails
     authority: Authority
     authority_subtree: set[int]
+    authority_names: dict[int, str]  # every authority's name, in name order
     access: Access
     places: Places
 
@@ -117,6 +120,24 @@ def authority_access(
     return None
 
 
+def _centre_by_slug(places: Places, slug: str) -> Centre | None:
+    """The centre, with its sponsor and funding source; no query when the user holds a role
+    there (the places loaded it). A copy, so that a form editing the page's centre leaves the
+    switcher's alone."""
+    for m in places.centre_memberships:
+        if m.centre.slug == slug:
+            return copy.copy(m.centre)
+    return Centre.objects.select_related("sponsor", "funding_source").filter(slug=slug).first()
+
+
+def _authority_by_slug(places: Places, slug: str) -> Authority | None:
+    """The authority; no query when the user reviews for it (the places loaded it)."""
+    for m in places.authority_memberships:
+        if m.authority.slug == slug:
+            return copy.copy(m.authority)
+    return Authority.objects.filter(slug=slug).first()
+
+
 def centre_view(capability: str) -> Callable:
     """Decorate a view under centres/<centre_slug>/: login, reach (404), capability (403)."""
 
@@ -124,8 +145,8 @@ def centre_view(capability: str) -> Callable:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, centre_slug: str, *args, **kwargs) -> HttpResponse:
-            centre = Centre.objects.select_related("sponsor").filter(slug=centre_slug).first()
             places = request_places(request)
+            centre = _centre_by_slug(places, centre_slug)
             access = centre_access(places, centre) if centre else None
             if access is None:
                 raise Http404("centre not found")
@@ -150,9 +171,10 @@ def authority_view(capability: str) -> Callable:
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, authority_slug: str, *args, **kwargs) -> HttpResponse:
-            authority = Authority.objects.filter(slug=authority_slug).first()
             places = request_places(request)
-            parents = authority_parent_map()
+            authority = _authority_by_slug(places, authority_slug)
+            tree = authority_tree()
+            parents = {pk: parent for pk, parent, _name in tree}
             access = authority_access(places, authority, parents) if authority else None
             if access is None:
                 raise Http404("authority not found")
@@ -160,6 +182,7 @@ def authority_view(capability: str) -> Callable:
                 raise PermissionDenied
             request.authority = authority  # type: ignore[attr-defined]
             request.authority_subtree = authority_subtree_ids([authority.pk], parents)  # type: ignore[attr-defined]
+            request.authority_names = {pk: name for pk, _parent, name in tree}  # type: ignore[attr-defined]
             request.access = access  # type: ignore[attr-defined]
             request.places = places  # type: ignore[attr-defined]
             # Authority pages read across the centres of the subtree by design; their selectors

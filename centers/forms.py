@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -84,9 +86,10 @@ class CentreFilterForm(forms.Form):
         label=_("Sponsoring authority"), required=False, coerce=int, empty_value=None
     )
 
-    def __init__(self, *args, sponsors=(), **kwargs):
+    def __init__(self, *args, sponsors: Iterable[tuple[int, str]] = (), **kwargs):
+        """`sponsors`: (id, name) of the authorities to offer, in the order shown."""
         super().__init__(*args, **kwargs)
-        self.fields["sponsor"].choices = [("", _("All"))] + [(a.pk, a.name) for a in sponsors]
+        self.fields["sponsor"].choices = [("", _("All")), *sponsors]
 
 
 # --- Centre record ---------------------------------------------------------------------

@@ -35,6 +35,12 @@ def authority_parent_map() -> dict[int, int | None]:
     return dict(Authority.objects.values_list("id", "parent_id"))
 
 
+def authority_tree() -> list[tuple[int, int | None, str]]:
+    """Every authority as (id, parent id, name), by name, in one query: the parent map and the
+    names an authority page lists (its sponsors filter) together."""
+    return list(Authority.objects.order_by("name").values_list("id", "parent_id", "name"))
+
+
 def authority_subtree_ids(
     root_ids: Iterable[int], parents: dict[int, int | None] | None = None
 ) -> set[int]:
@@ -84,8 +90,12 @@ def user_places(user) -> Places:
     if not user.is_authenticated:
         return Places()
     return Places(
+        # With each centre as its pages print it (sponsor, funding source): a centre page takes
+        # its centre from here when the user works there (centers.access.centre_view).
         centre_memberships=list(
-            CentreMembership.objects.filter(user=user).select_related("centre__sponsor")
+            CentreMembership.objects.filter(user=user).select_related(
+                "centre__sponsor", "centre__funding_source"
+            )
         ),
         authority_memberships=list(
             AuthorityMembership.objects.filter(user=user).select_related("authority")
@@ -109,11 +119,6 @@ def centre_list(
     if sponsor_id is not None:
         qs = qs.filter(sponsor_id=sponsor_id)
     return qs.order_by("sponsor__name", "name")
-
-
-def authority_options(authority_ids: Iterable[int]) -> QuerySet[Authority]:
-    """Authorities for a sponsor filter, by name."""
-    return Authority.objects.filter(id__in=list(authority_ids)).order_by("name")
 
 
 def centre_member_list(*, centre: Centre) -> QuerySet[CentreMembership]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.errors import DomainError
+from core.pagination import CountingPaginator
 
 from . import actions, selectors
 from .access import AuthorityRequest, CentreRequest, authority_view, centre_view, request_places
@@ -154,7 +154,7 @@ def _after_member_change(request: CentreRequest, error: str, success: str) -> Ht
 def authority_centre_list(request: AuthorityRequest) -> HttpResponse:
     """Every centre the authority or its sub-authorities sponsor, searchable and paged."""
     subtree = request.authority_subtree
-    sponsors = selectors.authority_options(subtree)
+    sponsors = [(pk, name) for pk, name in request.authority_names.items() if pk in subtree]
     form = CentreFilterForm(request.GET, sponsors=sponsors)
     form.is_valid()  # an invalid filter is ignored; the valid ones still apply
     filters = form.cleaned_data
@@ -163,7 +163,7 @@ def authority_centre_list(request: AuthorityRequest) -> HttpResponse:
         search=filters.get("q") or "",
         sponsor_id=filters.get("sponsor"),
     )
-    page = Paginator(centres, CENTRES_PER_PAGE).get_page(request.GET.get("page"))
+    page = CountingPaginator(centres, CENTRES_PER_PAGE).get_page(request.GET.get("page"))
     template = "centers/authority_centre_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#centre-table"

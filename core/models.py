@@ -96,6 +96,9 @@ class OutboxMessage(models.Model):
     # The sweeper publishes one message per key: ten saves while Redis was down make one rollup
     # refresh, not ten.
     key = models.CharField(max_length=200, blank=True, db_index=True)
+    # Seconds the task waits in the broker before it runs: a rollup refresh waits for the saves
+    # that follow within them, so a clerk typing a column makes one refresh, not thirty.
+    countdown = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

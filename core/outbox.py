@@ -26,9 +26,10 @@ GRACE = dt.timedelta(seconds=10)
 KEEP_SENT = dt.timedelta(days=7)
 
 
-def enqueue(task: str, *, key: str = "", **kwargs) -> None:
-    """Record the task with the caller's change; publish it once that change commits."""
-    message = OutboxMessage.objects.create(task=task, kwargs=kwargs, key=key)
+def enqueue(task: str, *, key: str = "", countdown: int = 0, **kwargs) -> None:
+    """Record the task with the caller's change; publish it once that change commits, to run
+    `countdown` seconds later (inline at once when there is no broker)."""
+    message = OutboxMessage.objects.create(task=task, kwargs=kwargs, key=key, countdown=countdown)
     transaction.on_commit(lambda: publish(message.pk))
 
 
@@ -39,7 +40,12 @@ def publish(message_id: int) -> bool:
         return False
     eager = settings.CELERY_TASK_ALWAYS_EAGER
     try:
-        current_app.send_task(message.task, kwargs=message.kwargs) if not eager else _run(message)
+        if eager:
+            _run(message)
+        else:
+            current_app.send_task(
+                message.task, kwargs=message.kwargs, countdown=message.countdown or None
+            )
     except Exception as exc:
         logger.warning("outbox: %s not handed to the broker yet (%s)", message.task, exc)
         OutboxMessage.objects.filter(pk=message.pk).update(

@@ -25,8 +25,8 @@ from centers.selectors import user_places
 from core import outbox, stale
 from core.audit import audit, diff
 from core.errors import DomainError
+from core.periods import Period
 from core.text import strip_control_chars
-from services.periods import Period
 
 from . import summary
 from .models import (

@@ -1,7 +1,8 @@
 """The reviewer's dashboard: every centre of a subtree with its key indicators, a score and a rank.
 
-A fixed number of queries whatever the number of centres: the centres, one grouped tally query,
-the rates' definitions, the month reports, the filings, and one for the monthly trend.
+A fixed number of queries whatever the number of centres: the centres, the figures door's
+per-centre figures, the month reports, the filings, and one for the monthly trend. A city's page
+adds a row per district (its centres' figures added up, their mean score) and pages the centres.
 
 The combined score (综合得分, 0–100) weighs what the commission's assessment weighs:
     0.15 × 全人群签约率 + 0.20 × 65岁以上老年人体检率 + 0.20 × 高血压患者规范管理率
@@ -16,18 +17,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum
 from django.utils import timezone
 
-from centers.models import Centre
-from services.models import Indicator, Rate, TallyValue
-from services.periods import Period
-from services.rollups import span_totals
-from services.selectors import centre_totals, rate_value, reporting
+from centers.models import Authority, Centre
+from core.periods import Period
+from services import figures
 
 from .models import AnnualFiling
 from .summary import expected_months
 
+# What a row shows of its centre (a city has a thousand: no other column is loaded).
+ROW_FIELDS = ("name", "slug", "founded_on", "sponsor__name", "sponsor__slug", "sponsor__parent")
+APPROVED = (AnnualFiling.Status.APPROVED, AnnualFiling.Status.PUBLISHED)
+OPD = "opd_visits"
 RATE_CODES = ("fd_rate", "elderly_check_rate", "htn_std_rate", "dm_std_rate")
 WEIGHTS = {
     "fd_rate": Decimal("0.15"),
@@ -60,18 +62,18 @@ COLUMNS = [
 ]
 
 
-@dataclass
-class CentreRow:
-    centre: Centre
+class _Shares:
+    """同比 of 门急诊人次 and 报送完整率, as a centre's row and a district's row both show them."""
+
     opd: Decimal | None
     opd_previous: Decimal | None
-    rates: dict[str, Decimal | None]
     reported: int
     expected: int
-    filing_status: str
-    score: Decimal = Decimal(0)
-    rank: int = 0
-    extra: dict = field(default_factory=dict)
+    rates: dict[str, Decimal | None]
+
+    @property
+    def rate_list(self) -> list[tuple[str, Decimal | None]]:
+        return [(code, self.rates.get(code)) for code in RATE_CODES]
 
     @property
     def opd_growth(self) -> Decimal | None:
@@ -87,9 +89,19 @@ class CentreRow:
         share = Decimal(self.reported) / self.expected * 100
         return share.quantize(Decimal("0.1"), ROUND_HALF_UP)
 
-    @property
-    def rate_list(self) -> list[tuple[str, Decimal | None]]:
-        return [(code, self.rates.get(code)) for code in RATE_CODES]
+
+@dataclass
+class CentreRow(_Shares):
+    centre: Centre
+    opd: Decimal | None
+    opd_previous: Decimal | None
+    rates: dict[str, Decimal | None]
+    reported: int
+    expected: int
+    filing_status: str
+    score: Decimal = Decimal(0)
+    rank: int = 0
+    extra: dict = field(default_factory=dict)
 
     def sort_value(self, key: str):
         if key == "name":
@@ -111,50 +123,61 @@ def score(row: CentreRow) -> Decimal:
     return total.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
+def _period_so_far(period: Period, today: dt.date) -> tuple[Period, list[dt.date]]:
+    """The running year compares its ended months with the same months a year before."""
+    months = expected_months(period, today)
+    if months:
+        period = Period(period.first, months[-1], period.label)
+    return period, months
+
+
 def dashboard_rows(
     *, authority_ids, period: Period, sort: str = "-score", today: dt.date | None = None
 ) -> list[CentreRow]:
     """One row per centre of the subtree, scored, ranked, then sorted as asked."""
+    return dashboard_tables(authority_ids=authority_ids, period=period, sort=sort, today=today)[0]
+
+
+def dashboard_tables(
+    *,
+    authority_ids,
+    period: Period,
+    sort: str = "-score",
+    today: dt.date | None = None,
+    authority: Authority | None = None,
+) -> tuple[list[CentreRow], list[DistrictRow]]:
+    """The centres' rows and, for an `authority` with districts below it, one row per district
+    (and one for the centres it sponsors itself): every figure from one read of the door."""
     today = today or timezone.localdate()
-    months = expected_months(period, today)
-    if months:  # the running year compares its ended months with the same months a year before
-        period = Period(period.first, months[-1], period.label)
+    period, months = _period_so_far(period, today)
     centres = list(
-        Centre.objects.filter(sponsor_id__in=list(authority_ids)).select_related("sponsor")
+        Centre.objects.filter(sponsor_id__any_of=list(authority_ids))
+        .select_related("sponsor")
+        .only(*ROW_FIELDS)
     )
-    rates = {
-        r.code: r
-        for r in Rate.objects.filter(code__in=RATE_CODES).select_related("numerator", "denominator")
-    }
-    codes = ["opd_visits"] + [
-        c for r in rates.values() for c in (r.numerator.code, r.denominator.code)
-    ]
-    ids = [c.pk for c in centres]
-    per_centre = span_totals(centre_ids=ids, period=period, codes=codes)
-    if per_centre is None:  # not a half or a year: live
-        per_centre = centre_totals(scope=Q(centre_id__in=ids), period=period)
-    state = reporting(centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today)
+    tops, district_of = _districts(authority, authority_ids, centres)
+    groups: dict[tuple, list[int]] = {("c", c.pk): [c.pk] for c in centres}
+    for centre in centres:
+        if centre.pk in district_of:
+            groups.setdefault(("d", district_of[centre.pk]), []).append(centre.pk)
+    found = figures.by_group(groups=groups, period=period, codes=[OPD, *RATE_CODES])
+    state = figures.reporting(
+        centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today
+    )
     filings = dict(
-        AnnualFiling.objects.filter(centre__in=centres, year=period.last.year).values_list(
-            "centre_id", "status"
-        )
+        AnnualFiling.objects.filter(
+            centre_id__any_of=[c.pk for c in centres], year=period.last.year
+        ).values_list("centre_id", "status")
     )
     rows = []
     for centre in centres:
-
-        def value(code: str, which: int = 0, pk=centre.pk):
-            return per_centre.get((pk, code), (None, None))[which]
-
-        row_rates = {
-            code: rate_value(value(r.numerator.code), value(r.denominator.code), r.scale)
-            for code, r in rates.items()
-        }
+        mine = found[("c", centre.pk)]
         rows.append(
             CentreRow(
                 centre=centre,
-                opd=value("opd_visits"),
-                opd_previous=value("opd_visits", 1),
-                rates=row_rates,
+                opd=mine[OPD].value,
+                opd_previous=mine[OPD].previous,
+                rates={code: mine[code].value for code in RATE_CODES},
                 reported=state.reported(centre.pk),
                 expected=state.expected(centre.pk),
                 filing_status=filings.get(centre.pk, ""),
@@ -164,7 +187,65 @@ def dashboard_rows(
         row.score = score(row)
     for rank, row in enumerate(sorted(rows, key=lambda r: (-r.score, r.centre.name)), 1):
         row.rank = rank
-    return sort_rows(rows, sort)
+    by_pk = {r.centre.pk: r for r in rows}
+    districts = [
+        _district_row(tops[key[1]], found[key], [by_pk[pk] for pk in members])
+        for key, members in groups.items()
+        if key[0] == "d"
+    ]
+    # Districts by name, then the centres the commission sponsors itself.
+    districts.sort(key=lambda d: (d.authority == authority, d.authority.name))
+    return sort_rows(rows, sort), districts
+
+
+def _districts(authority, authority_ids, centres) -> tuple[dict[int, Authority], dict[int, int]]:
+    """({id: the authority or a district right below it}, {centre id: its district's id}); empty
+    when the authority has no districts below it."""
+    if authority is None:
+        return {}, {}
+    tree = {a.pk: a for a in Authority.objects.filter(pk__in=list(authority_ids))}
+    tops = {pk: a for pk, a in tree.items() if a.parent_id == authority.pk}
+    if not tops:
+        return {}, {}
+    tops[authority.pk] = tree.get(authority.pk, authority)
+
+    def district(pk: int) -> int:
+        while pk not in tops:
+            pk = tree[pk].parent_id
+        return pk
+
+    return tops, {c.pk: district(c.sponsor_id) for c in centres}
+
+
+@dataclass
+class DistrictRow(_Shares):
+    """A district's centres added up: their figures as one scope, their mean score."""
+
+    authority: Authority
+    centres: int
+    opd: Decimal | None
+    opd_previous: Decimal | None
+    rates: dict[str, Decimal | None]
+    reported: int
+    expected: int
+    approved: int  # annual reports approved or published
+    mean_score: Decimal | None
+
+
+def _district_row(authority: Authority, found: dict, members: list[CentreRow]) -> DistrictRow:
+    """A district's centres as one scope (figures) and as a team (counts, mean score)."""
+    mean = sum(r.score for r in members) / len(members)
+    return DistrictRow(
+        authority=authority,
+        centres=len(members),
+        opd=found[OPD].value,
+        opd_previous=found[OPD].previous,
+        rates={code: found[code].value for code in RATE_CODES},
+        reported=sum(r.reported for r in members),
+        expected=sum(r.expected for r in members),
+        approved=sum(1 for r in members if r.filing_status in APPROVED),
+        mean_score=mean.quantize(Decimal("0.01"), ROUND_HALF_UP),
+    )
 
 
 def sort_rows(rows: list[CentreRow], sort: str) -> list[CentreRow]:
@@ -181,30 +262,12 @@ def sort_rows(rows: list[CentreRow], sort: str) -> list[CentreRow]:
 
 def trend_choices() -> list[tuple[str, str]]:
     """Monthly flow indicators worth a trend line (counts of services)."""
-    return list(
-        Indicator.objects.filter(
-            is_active=True,
-            aggregation=Indicator.Aggregation.FLOW,
-            frequency=Indicator.Frequency.MONTHLY,
-        )
-        .order_by("position", "code")
-        .values_list("code", "name")
-    )
+    return figures.trend_indicators()
 
 
-def monthly_trend(*, authority_ids, code: str, year: int) -> dict:
-    """The subtree's monthly totals of one indicator for a year and the year before (one query)."""
-    rows = (
-        TallyValue.objects.filter(
-            centre__sponsor_id__in=list(authority_ids),
-            indicator__code=code,
-            period__gte=dt.date(year - 1, 1, 1),
-            period__lte=dt.date(year, 12, 1),
-        )
-        .values("period")
-        .annotate(total=Sum("value"))
-    )
-    by_month = {r["period"]: r["total"] for r in rows}
+def monthly_trend(*, centre_ids: list[int], code: str, year: int) -> dict:
+    """These centres' monthly totals of one indicator for a year and the year before."""
+    by_month = figures.monthly_totals(centre_ids=centre_ids, code=code, year=year)
 
     def series(y: int) -> list[float | None]:
         values = [by_month.get(dt.date(y, m, 1)) for m in range(1, 13)]

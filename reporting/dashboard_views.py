@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -17,6 +19,8 @@ from core.spreadsheet import text_row
 from . import dashboard
 from .forms import DashboardForm
 from .models import AnnualFiling
+
+PAGE_ROWS = 50  # centres per page: a city of 1,000 centres stays a page of ~60 KB
 
 HEADERS = [
     "排名",
@@ -36,36 +40,48 @@ HEADERS = [
 
 
 def _load(request: AuthorityRequest):
-    form = DashboardForm(request.GET)
-    period = form.period()
+    default_year = timezone.localdate().year - 1
+    form = DashboardForm(request.GET or None, initial={"year": default_year, "part": "year"})
+    period = form.period(default_year)
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "-score"
-    rows = dashboard.dashboard_rows(
-        authority_ids=request.authority_subtree, period=period, sort=sort
+    rows, districts = dashboard.dashboard_tables(
+        authority_ids=request.authority_subtree,
+        period=period,
+        sort=sort,
+        authority=request.authority,
     )
-    return form, period, sort, data, rows
+    return form, period, sort, data, rows, districts
 
 
 @require_GET
 @authority_view(VIEW_AUTHORITY)
 def dashboard_page(request: AuthorityRequest) -> HttpResponse:
     """Every centre with its key indicators, sortable, ranked by a stated score; monthly trends."""
-    form, period, sort, data, rows = _load(request)
+    form, period, sort, data, rows, districts = _load(request)
     choices = dashboard.trend_choices()
     trend_code = data.get("trend") or "opd_visits"
     if trend_code not in dict(choices):
         trend_code = "opd_visits"
     trend = dashboard.monthly_trend(
-        authority_ids=request.authority_subtree, code=trend_code, year=period.last.year
+        centre_ids=[r.centre.pk for r in rows], code=trend_code, year=period.last.year
     )
     trend["name"] = dict(choices).get(trend_code, "")
     query = request.GET.copy()
+    query.pop("page", None)
+    pager_query = query.urlencode()  # pages keep the sort order
     query.pop("sort", None)
+    page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
+    period_query = query.copy()
+    period_query.pop("trend", None)
     context = {
-        "rows": rows,
+        "rows": page.object_list,
+        "query": pager_query,
+        "period_query": period_query.urlencode(),
+        "rate_codes": dashboard.RATE_CODES,
+        "page": page,
+        "districts": districts,
         "period": period,
-        "year": period.last.year,
-        "part": data.get("part") or "year",
         "sort": sort,
         "base_query": query.urlencode(),
         "formula": dashboard.FORMULA,
@@ -76,7 +92,10 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
         "statuses": dict(AnnualFiling.Status.choices),
         "form": form,
     }
-    return render(request, "reporting/dashboard.html", context)
+    template = "reporting/dashboard.html"
+    if request.htmx and not request.htmx.boosted:  # the pager swaps the centres' table only
+        template += "#centre-table"
+    return render(request, template, context)
 
 
 def _cell(value):
@@ -89,7 +108,7 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
     """The same table as a spreadsheet, with the score's formula beneath it."""
     from openpyxl import Workbook
 
-    _form, period, _sort, _data, rows = _load(request)
+    _form, period, _sort, _data, rows, districts = _load(request)
     statuses = dict(AnnualFiling.Status.choices)
     book = Workbook()
     sheet = book.active
@@ -119,6 +138,8 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
     sheet.append([])
     sheet.append(text_row(sheet, [dashboard.FORMULA]))
     sheet.column_dimensions["B"].width = 28
+    if districts:
+        _district_sheet(book.create_sheet("分区汇总"), request.authority, period, districts)
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(
@@ -128,3 +149,41 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
     name = f"{request.authority.name}{period.label}关键指标.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
+
+
+DISTRICT_HEADERS = [
+    "区县",
+    "中心数",
+    "门急诊人次",
+    "上年同期",
+    "同比(%)",
+    *HEADERS[6:10],
+    "报送完整率(%)",
+    "年报已审核",
+    "平均综合得分",
+]
+
+
+def _district_sheet(sheet, authority, period, districts) -> None:
+    """The dashboard's table by district: each district's centres added up, their mean score."""
+    sheet.append(text_row(sheet, [f"{authority.name} {period.label} 分区汇总"]))
+    sheet.append(text_row(sheet, DISTRICT_HEADERS))
+    for d in districts:
+        name = "直属中心" if d.authority == authority else d.authority.name
+        sheet.append(
+            text_row(
+                sheet,
+                [
+                    name,
+                    d.centres,
+                    _cell(d.opd),
+                    _cell(d.opd_previous),
+                    _cell(d.opd_growth),
+                    *(_cell(value) for _code, value in d.rate_list),
+                    _cell(d.completeness),
+                    d.approved,
+                    _cell(d.mean_score),
+                ],
+            )
+        )
+    sheet.column_dimensions["A"].width = 28

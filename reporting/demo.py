@@ -89,7 +89,7 @@ def load_filings_demo(centres: dict[str, Centre]) -> None:
 def load_summaries_demo(centres: dict[str, Centre]) -> None:
     """沙坪坝区 and 磁器口 each have their H1 2024 summary, once, with an opening paragraph."""
     from centers.models import Authority
-    from services.periods import Period
+    from core.periods import Period
 
     from .models import Summary
     from .summary import Owner

@@ -8,9 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import TextGuard
+from core.periods import Period, PeriodForm
 from core.stale import BasedOnForm
-from services.forms import MonthField
-from services.periods import Period
 
 from .models import Summary
 
@@ -19,54 +18,41 @@ NARRATIVE_LIMIT = 50_000
 NOTE_LIMIT = 2000
 
 
-class SummaryCreateForm(forms.Form):
-    """上半年/下半年, a whole year, or a range of whole months."""
+class SummaryCreateForm(PeriodForm):
+    """上半年/下半年, a whole year, or a range of whole months; the field is "kind", as stored."""
 
-    kind = forms.ChoiceField(
-        label=_("kind"),
-        choices=[("h1", _("first half")), ("h2", _("second half")), *Summary.Kind.choices[1:]],
-        initial="h1",
-    )
-    year = forms.IntegerField(
-        label=_("year"), min_value=2000, max_value=2100, initial=lambda: timezone.localdate().year
-    )
-    first = MonthField(label=_("from month"), required=False)
-    last = MonthField(label=_("to month"), required=False)
+    parts = ("h1", "h2", "year", "range")
+    part_field = "kind"
+    max_months = MAX_MONTHS
+    too_long = _("A summary covers at most 36 months.")
+    field_order = ("kind", "year", "first", "last")
+
+    part = None
+    kind = forms.ChoiceField(label=_("period"), initial="h1")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].required = True
+        self.fields["year"].initial = timezone.localdate().year
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") == Summary.Kind.RANGE:
-            self._check_range(cleaned.get("first"), cleaned.get("last"))
         self._begun()
         return cleaned
-
-    def _check_range(self, first, last) -> None:
-        if not first and "first" not in self.errors:
-            self.add_error("first", _("Choose the first month of the range."))
-        if not last and "last" not in self.errors:
-            self.add_error("last", _("Choose the last month of the range."))
-        if first and last and last < first:
-            self.add_error("last", _("The last month is before the first."))
-        elif first and last and len(Period.range(first, last).months) > MAX_MONTHS:
-            self.add_error("last", _("A summary covers at most 36 months."))
 
     def _begun(self) -> None:
         """A summary of months that have not begun has nothing to say yet."""
         if self.errors:
             return
-        _kind, period = self.period()
+        _kind, period = self.summary_period()
         if period.first >= timezone.localdate().replace(day=1):
             self.add_error("year", _("That period has not begun yet; choose one that has."))
 
-    def period(self) -> tuple[str, Period]:
-        """(stored kind, period) of valid input."""
-        data = self.cleaned_data
-        kind = data["kind"]
-        if kind in ("h1", "h2"):
-            return Summary.Kind.HALF, Period.half(data["year"], int(kind[1]))
-        if kind == Summary.Kind.YEAR:
-            return kind, Period.year(data["year"])
-        return kind, Period.range(data["first"], data["last"])
+    def summary_period(self) -> tuple[str, Period]:
+        """(stored kind, period) of valid input: 上半年 and 下半年 are both stored as half."""
+        kind = self.cleaned_data["kind"]
+        stored = Summary.Kind.HALF if kind in ("h1", "h2") else kind
+        return stored, self.period(self.cleaned_data["year"])
 
 
 class SummaryTextsForm(BasedOnForm, TextGuard, forms.Form):
@@ -84,24 +70,13 @@ class SummaryTextsForm(BasedOnForm, TextGuard, forms.Form):
             )
 
 
-class DashboardForm(forms.Form):
+class DashboardForm(PeriodForm):
     """The dashboard's period and sort order; bad input falls back to the defaults."""
 
-    year = forms.IntegerField(min_value=2000, max_value=2100, required=False)
-    part = forms.ChoiceField(
-        required=False,
-        choices=[("h1", _("first half")), ("h2", _("second half")), ("year", _("whole year"))],
-    )
+    parts = ("year", "h1", "h2")
+
     sort = forms.CharField(required=False, max_length=40)
     trend = forms.CharField(required=False, max_length=40)
-
-    def period(self) -> Period:
-        default = timezone.localdate().year - 1
-        data = self.cleaned_data if self.is_valid() else {}
-        year, part = data.get("year") or default, data.get("part") or "year"
-        if part in ("h1", "h2"):
-            return Period.half(year, int(part[1]))
-        return Period.year(year)
 
 
 class NarrativeForm(BasedOnForm, TextGuard, forms.Form):

@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from centers import selectors as centre_selectors
 from centers.models import Centre, CentreYear, Donation, Licence, PerformanceRecord
-from services import selectors as tally_selectors
-from services.periods import Period
+from core.periods import Period
+from services import figures as door
 from staff.models import Establishment, Spell
 from staff.selectors import in_service, workforce_figures
+
+from . import sentences as s
 
 NONE = "无"
 
@@ -153,49 +155,18 @@ QUOTED = [
 
 
 def _service_paragraph(centre: Centre, year: int) -> str:
-    figures = tally_selectors.tally_figures(
-        scope=tally_selectors.centre_scope(centre), period=Period.year(year)
-    )
-    parts = []
-    for code in QUOTED:
-        f = figures.get(code)
-        if f is None or f.value is None:
-            continue
-        value = f"{f.value}{f.unit}" if f.is_rate else f"{_plain(f.value)}{f.unit}"
-        if f.change is not None:
-            if f.in_points:
-                value += _(" (%(sign)s%(n)s points on last year)") % {
-                    "sign": "+" if f.change >= 0 else "",
-                    "n": f.change,
-                }
-            else:
-                value += _(" (%(sign)s%(n)s%% on last year)") % {
-                    "sign": "+" if f.change >= 0 else "",
-                    "n": f.change,
-                }
-        parts.append(f"{f.name}{value}")
+    figures = door.totals(centre_ids=[centre.pk], period=Period.year(year))
+    parts = [s.figure_brief(f) for code in QUOTED if (f := figures.get(code)) is not None]
+    parts = [p for p in parts if p]
     return (_("Services: ") + "；".join(parts) + "。") if parts else ""
 
 
 def _activities_paragraph(centre: Centre, year: int) -> str:
-    counts = tally_selectors.activity_counts(
-        scope=tally_selectors.centre_scope(centre),
-        first=dt.date(year, 1, 1),
-        last=dt.date(year, 12, 31),
-    )
+    counts = door.activities(centre_ids=[centre.pk], period=Period.year(year))
     if not counts:
         return ""
-    parts = [
-        _("%(kind)s %(n)s times") % {"kind": name, "n": times}
-        + (_(" serving %(p)s") % {"p": people} if people else "")
-        for name, times, people in counts
-    ]
+    parts = [s.activity_brief(name, times, people) for name, times, people in counts]
     return _("Work records: ") + "，".join(parts) + "。"
-
-
-def _plain(value) -> str:
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def narrative_draft(centre: Centre, year: int) -> str:

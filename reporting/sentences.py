@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.selectors import Figure
+from django.utils.translation import gettext as _
+
+from services.figures import Figure
 
 TEN_THOUSAND = Decimal(10_000)
 PEOPLE_UNITS = {"人", "人次", "例", "份"}
@@ -92,3 +94,69 @@ def missing_words(missing: dict[dt.date, int]) -> str:
         )
         parts.append(f"{count}个中心{names}数据未报")
     return "其中" + "，".join(parts) + "，以上合计不含未报数据。"
+
+
+def plain(value: Decimal) -> str:
+    """A stored number as typed: 20.00 → 20, 2981.47 stays."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def figure_brief(f: Figure) -> str:
+    """The annual report's short form: 门急诊人次76420人次 (+14.8% on last year); empty if none."""
+    if f.value is None:
+        return ""
+    value = f"{f.value}{f.unit}" if f.is_rate else f"{plain(f.value)}{f.unit}"
+    if f.change is not None:
+        sign = "+" if f.change >= 0 else ""
+        if f.in_points:
+            value += _(" (%(sign)s%(n)s points on last year)") % {"sign": sign, "n": f.change}
+        else:
+            value += _(" (%(sign)s%(n)s%% on last year)") % {"sign": sign, "n": f.change}
+    return f"{f.name}{value}"
+
+
+def activity_brief(kind: str, times: int, people: int) -> str:
+    """The annual report's short form of a kind of activity: 健康讲座 12 次，服务 300 人次."""
+    text = _("%(kind)s %(n)s times") % {"kind": kind, "n": times}
+    return text + (_(" serving %(p)s") % {"p": people} if people else "")
+
+
+def activity_clause(kind: str, times: int, people: int) -> str:
+    """A summary's clause: 开展健康讲座12次，参与300人次."""
+    return f"开展{kind}{times}次，参与{people}人次"
+
+
+def weak_figure(f: Figure) -> str:
+    """A figure that fell on last year, as a suggestion for 存在的问题; empty when it did not
+    fall, or when the fall rounds to nothing (持平)."""
+    if f.change is None or f.change >= 0:
+        return ""
+    if f.in_points:
+        return f"{f.name}{point_words(f.value, f.previous, f.unit)}"
+    if f.is_rate:
+        return ""
+    words = growth_words(f.value, f.previous)
+    return "" if "持平" in words else f"{f.name}{words}"
+
+
+def workforce_clauses(w) -> list[str]:
+    """The roster's figures for a period (staff.selectors.workforce_brief) as clauses."""
+    clauses = [
+        f"期末在岗职工{w.headcount_end}人，期内平均{trim(w.average_headcount, 2)}人",
+        f"卫生技术人员{w.health_professionals}人，其中执业（助理）医师{w.physicians}人、"
+        f"全科医生{w.general_practitioners}人、注册护士{w.nurses}人",
+        f"期内新进{w.hires}人、离职{w.departures}人",
+    ]
+    if w.departure_rate is not None:
+        clauses.append(f"离职率{trim(w.departure_rate, 2)}%")
+    if w.off_share_end is not None:
+        clauses.append(f"期末编外人员{w.off_establishment_end}人，占{trim(w.off_share_end, 2)}%")
+    if w.nurses_per_physician is not None:
+        clauses.append(f"医护比1:{trim(w.nurses_per_physician, 2)}")
+    return clauses
+
+
+def high_departures(rate: Decimal, yearly: Decimal, limit) -> str:
+    """人员流动较大 … when the period's departure rate, scaled to a year, is above the limit."""
+    return f"人员流动较大，期内离职率{trim(rate, 2)}%（折合全年{trim(yearly, 1)}%，高于{limit}%）"

@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from centers.models import Authority, Centre
-from services.periods import Period, month_end
-from services.rollups import span_figures
-from services.selectors import Figure, activity_counts, reporting, tally_figures
+from core.periods import Period, month_end
+from services import figures as door
+from services.figures import Figure
 from staff.selectors import workforce_brief
 
 from . import sentences as s
@@ -132,21 +132,13 @@ def _clause(figure: Figure, period: Period, centres: int) -> dict | None:
 
 def _weak_spots(figures: dict[str, Figure]) -> list[str]:
     """Falling counts and rates below the previous year, as suggestions for 存在的问题."""
-    found = []
-    for _key, _title, codes in TALLY_SECTIONS:
-        for code in codes:
-            figure = figures.get(code)
-            if figure is None or figure.change is None or figure.change >= 0:
-                continue
-            if figure.in_points:
-                found.append(
-                    f"{figure.name}{s.point_words(figure.value, figure.previous, figure.unit)}"
-                )
-            elif not figure.is_rate and "持平" not in (
-                words := s.growth_words(figure.value, figure.previous)
-            ):
-                found.append(f"{figure.name}{words}")
-    return found
+    found = (
+        s.weak_figure(figures[code])
+        for _key, _title, codes in TALLY_SECTIONS
+        for code in codes
+        if code in figures
+    )
+    return [text for text in found if text]
 
 
 def _workforce(scope: Q, period: Period) -> tuple[list[dict], list[str]]:
@@ -155,35 +147,23 @@ def _workforce(scope: Q, period: Period) -> tuple[list[dict], list[str]]:
     trace = f"来源：人员花名册；期间：{_span(period)}"
     if not w.headcount_end and not w.departures and not w.hires:
         return [], []
-    clauses = [
-        f"期末在岗职工{w.headcount_end}人，期内平均{s.trim(w.average_headcount, 2)}人",
-        f"卫生技术人员{w.health_professionals}人，其中执业（助理）医师{w.physicians}人、"
-        f"全科医生{w.general_practitioners}人、注册护士{w.nurses}人",
-        f"期内新进{w.hires}人、离职{w.departures}人",
-    ]
-    if w.departure_rate is not None:
-        clauses.append(f"离职率{s.trim(w.departure_rate, 2)}%")
-    if w.off_share_end is not None:
-        clauses.append(f"期末编外人员{w.off_establishment_end}人，占{s.trim(w.off_share_end, 2)}%")
-    if w.nurses_per_physician is not None:
-        clauses.append(f"医护比1:{s.trim(w.nurses_per_physician, 2)}")
+    clauses = s.workforce_clauses(w)
     weak = []
     months = len(period.months)
     if w.departure_rate is not None:
         yearly = w.departure_rate * Decimal(12) / months
         if yearly > settings.SUMMARY_HIGH_DEPARTURE_RATE:
             weak.append(
-                f"人员流动较大，期内离职率{s.trim(w.departure_rate, 2)}%"
-                f"（折合全年{s.trim(yearly, 1)}%，高于{settings.SUMMARY_HIGH_DEPARTURE_RATE}%）"
+                s.high_departures(w.departure_rate, yearly, settings.SUMMARY_HIGH_DEPARTURE_RATE)
             )
     return [{"text": c, "code": "", "trace": trace} for c in clauses], weak
 
 
-def _activities(scope: Q, period: Period) -> list[dict]:
-    rows = activity_counts(scope=scope, first=period.first, last=month_end(period.last))
+def _activities(centre_ids: list[int], period: Period) -> list[dict]:
+    rows = door.activities(centre_ids=centre_ids, period=period)
     trace = f"来源：工作记录；期间：{_span(period)}"
     return [
-        {"text": f"开展{name}{times}次，参与{people}人次", "code": "", "trace": trace}
+        {"text": s.activity_clause(name, times, people), "code": "", "trace": trace}
         for name, times, people in rows
     ]
 
@@ -194,12 +174,11 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     months = expected_months(period, today)
     shown = Period(period.first, months[-1], period.label) if months else period
     founded = list(owner.centres().values_list("pk", "founded_on"))
-    scope = Q(centre_id__in=[pk for pk, _f in founded])
-    figures = span_figures(centre_ids=[pk for pk, _f in founded], period=shown)
-    if figures is None:  # a range of months: no rollups, all live
-        figures = tally_figures(scope=scope, period=shown)
+    ids = [pk for pk, _f in founded]
+    scope = Q(centre_id__any_of=ids)
+    figures = door.totals(centre_ids=ids, period=shown)
     centres = len(founded)
-    missing = reporting(centres=founded, months=months, today=today).missing_by_month()
+    missing = door.reporting(centres=founded, months=months, today=today).missing_by_month()
     sections = []
     for key, title, codes in TALLY_SECTIONS:
         clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
@@ -207,7 +186,7 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     workforce, weak_staff = _workforce(scope, shown)
     sections.append({"key": "workforce", "title": "人员队伍", "clauses": workforce})
     sections.append(
-        {"key": "activities", "title": "党建与活动", "clauses": _activities(scope, shown)}
+        {"key": "activities", "title": "党建与活动", "clauses": _activities(ids, shown)}
     )
     weak = _weak_spots(figures) + weak_staff
     if missing:

@@ -113,7 +113,7 @@ def summary_list(request: HttpRequest) -> HttpResponse:
     form = SummaryCreateForm(request.POST or None)
     side = _require_write(request) if request.method == "POST" else _side(request)
     if request.method == "POST" and form.is_valid():
-        kind, period = form.period()
+        kind, period = form.summary_period()
         created = actions.summary_create(
             owner=side.owner, period=period, kind=kind, actor=request.user
         )

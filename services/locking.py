@@ -18,9 +18,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from centers.models import Centre
+from core.periods import month_end, month_start
 
 from .models import FrozenYear, LockException
-from .periods import month_end, month_start
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,6 @@ def _frozen(year: int) -> LockState:
     return LockState(
         True, _("The %(year)s annual filing is approved; its figures are frozen.") % {"year": year}
     )
-
-
-def frozen_state(centre: Centre, year: int) -> LockState:
-    """Rule 1 alone, read afresh: for a writer that has just taken the centre's row lock."""
-    return _frozen(year) if FrozenYear.objects.filter(centre=centre, year=year).exists() else OPEN
 
 
 def lock_state(month: dt.date, ctx: LockContext) -> LockState:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -97,8 +99,10 @@ class Rate(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
-    @property
+    @cached_property
     def suffix(self) -> str:
+        """%, ‰, ‱ or 元/人次: looked up once per instance (a city's dashboard asks thousands of
+        times)."""
         return self.get_scale_display()
 
 

@@ -7,10 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from centers.records import Column, RecordKind, Row, _cells
 
-from . import selectors
+from . import figures
 from .forms import ActivityForm, FiguresForm
 from .models import Activity
-from .periods import month_end
 
 ACTIVITY_COLUMNS = (
     Column(_("date"), lambda r: r.date),
@@ -20,6 +19,7 @@ ACTIVITY_COLUMNS = (
     Column(_("note"), lambda r: r.note, "wide"),
 )
 LIST_LIMIT = 200
+SUMMARY_PARTS = ("year", "h1", "h2", "q1", "q2", "q3", "q4")  # the counts' form has no month boxes
 
 
 def _activity_rows(*, centre) -> list[Row]:
@@ -28,17 +28,12 @@ def _activity_rows(*, centre) -> list[Row]:
 
 
 def _summary(request) -> dict:
+    this_year = timezone.localdate().year
     form = FiguresForm(
-        request.GET or None, initial={"year": timezone.localdate().year, "part": "year"}
+        request.GET or None, parts=SUMMARY_PARTS, initial={"year": this_year, "part": "year"}
     )
-    period = (
-        form.period() if request.GET else FiguresForm({"year": timezone.localdate().year}).period()
-    )
-    counts = selectors.activity_counts(
-        scope=selectors.centre_scope(request.centre),
-        first=period.first,
-        last=month_end(period.last),
-    )
+    period = form.period(this_year)
+    counts = figures.activities(centre_ids=[request.centre.pk], period=period)
     return {"summary_form": form, "summary_period": period, "summary_counts": counts}
 
 

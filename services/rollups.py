@@ -21,16 +21,30 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
-from django.db import transaction
-from django.db.models import F, Max, Min, Q, Sum
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import ExtractYear, RowNumber
 from django.utils import timezone
 
 from centers.models import Centre
 from core import outbox
+from core.periods import Period
 
 from .models import FigureRollup, Indicator, Rate, RollupState, TallyValue
-from .periods import Period
 from .selectors import Figure, centre_totals, rate_sums, rate_value, sum_present
 
 
@@ -48,56 +62,218 @@ def is_span(period: Period) -> bool:
 def mark_changed(centre_id: int, years: Iterable[int]) -> None:
     """Call inside the transaction that wrote tallies of these years: readers go live until the
     refresh ran, and a refresh already queued takes these years too instead of queueing another.
+
+    One UPDATE … RETURNING (plus the outbox row when it queues the refresh).
     """
-    state = RollupState.objects.select_for_update().filter(centre_id=centre_id).first()
-    if state is None:
+    years = sorted({int(year) for year in years})
+    queued = _stamp(centre_id, years)
+    if queued is None:  # the centre's first write: its state row does not exist yet
         RollupState.objects.bulk_create([RollupState(centre_id=centre_id)], ignore_conflicts=True)
-        state = RollupState.objects.select_for_update().get(centre_id=centre_id)
-    now = timezone.now()
-    queue = state.refresh_queued_at is None
-    stamp = state.changed + 1  # the row is locked: this is the `changed` written below
-    RollupState.objects.filter(centre_id=centre_id).update(
-        changed=F("changed") + 1,
-        changed_at=now,
-        dirty_years=state.dirty_years | {str(year): stamp for year in years},
-        refresh_queued_at=now if queue else state.refresh_queued_at,
-    )
-    if queue:
+        queued = _stamp(centre_id, years)
+    if queued:
         _enqueue(centre_id)
+
+
+def _stamp(centre_id: int, years: list[int]) -> bool | None:
+    """Bump the centre's `changed`, stamp its written years with the new value and mark a refresh
+    queued if none is; whether this call queued it (None: no state row).
+
+    The UPDATE locks the row, so concurrent writers stamp one after the other. It sets
+    `refresh_queued_at` to `now` only where it was empty; the row it returns holds `now` exactly
+    when this call set it (another writer's `now` is another instant: at worst, the same
+    microsecond would queue a second refresh, which is harmless).
+    """
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    pairs = ", ".join("%s, changed + 1" for _year in years)  # {year: the new `changed`}
+    if not years:
+        dirty, keys = "dirty_years", []
+    elif connection.vendor == "postgresql":
+        dirty, keys = f"dirty_years || jsonb_build_object({pairs})", [str(y) for y in years]
+    else:  # SQLite keeps JSON as text; json_set adds the keys
+        dirty, keys = f"json_set(dirty_years, {pairs})", [f'$."{y}"' for y in years]
+    # The table's name and placeholders only are formatted in:
+    sql = (
+        f"UPDATE {RollupState._meta.db_table} SET changed = changed + 1, changed_at = %s, "  # noqa: S608
+        f"dirty_years = {dirty}, refresh_queued_at = COALESCE(refresh_queued_at, %s) "
+        "WHERE centre_id = %s RETURNING refresh_queued_at = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *keys, now, centre_id, now])
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
 
 
 def _enqueue(centre_id: int) -> None:
     from .tasks import refresh_rollups_task
 
-    outbox.enqueue(refresh_rollups_task.name, key=f"rollups:{centre_id}", centre_id=centre_id)
-
-
-def _rows(centre_ids: list[int], span: Period, indicators, rates) -> list[FigureRollup]:
-    per_centre = centre_totals(
-        scope=Q(centre_id__in=centre_ids), period=span, indicators=indicators
+    outbox.enqueue(
+        refresh_rollups_task.name,
+        key=f"rollups:{centre_id}",
+        countdown=settings.CHC_ROLLUP_REFRESH_DELAY,
+        centre_id=centre_id,
     )
-    rows = [
-        FigureRollup(centre_id=c, first=span.first, last=span.last, code=code, value=now)
-        for (c, code), (now, _then) in per_centre.items()
-        if now is not None
-    ]
-    for rate in rates:
-        for centre in centre_ids:
-            num, den = rate_sums(
-                per_centre, rate.numerator.code, rate.denominator.code, 0, [centre]
+
+
+def _year_ranges(years: list[int]) -> Q:
+    """The months of these years, runs of consecutive years as one range each."""
+    ranges, q = [], Q(pk__in=[])
+    for year in sorted(set(years)):
+        if ranges and ranges[-1][1] == year - 1:
+            ranges[-1][1] = year
+        else:
+            ranges.append([year, year])
+    for first, last in ranges:
+        q |= Q(period__gte=dt.date(first, 1, 1), period__lte=dt.date(last, 12, 1))
+    return q
+
+
+HALF = Case(
+    When(period__month__lte=6, then=Value(1)), default=Value(2), output_field=IntegerField()
+)
+Spans = dict[tuple[int, int], dict[tuple[int, str], Decimal]]
+
+
+def _span_values(centre_ids: list[int], years: list[int], indicators: list[Indicator]) -> Spans:
+    """{(year, half: 1, 2 or 0 for the whole year): {(centre, code): value}} for every span of
+    these years, in three queries whatever their number: the `now` side of `centre_totals` for
+    each span (a span's year-earlier side is the rollup of the span a year before)."""
+    kinds: dict[str, dict[int, str]] = {"flow": {}, "stock": {}, "yearly": {}}
+    for ind in indicators:
+        if ind.frequency == Indicator.Frequency.YEARLY:
+            kinds["yearly"][ind.pk] = ind.code
+        elif ind.aggregation == Indicator.Aggregation.FLOW:
+            kinds["flow"][ind.pk] = ind.code
+        else:
+            kinds["stock"][ind.pk] = ind.code
+    out: Spans = {(year, half): {} for year in years for half in (1, 2, 0)}
+    months = TallyValue.objects.filter(_year_ranges(years), centre_id__any_of=centre_ids).annotate(
+        y=ExtractYear("period"), h=HALF
+    )
+    _add_flows(out, months, kinds["flow"])
+    _add_stocks(out, months, kinds["stock"])
+    _add_yearly(out, centre_ids, years, kinds["yearly"])
+    return out
+
+
+def _add_flows(out: Spans, months, codes: dict[int, str]) -> None:
+    """A flow adds up its months per half-year; the year adds both halves."""
+    flows = (
+        months.filter(indicator_id__in=list(codes))
+        .values("centre_id", "indicator_id", "y", "h")
+        .annotate(total=Sum("value"))
+        .values_list("centre_id", "indicator_id", "y", "h", "total")
+    )
+    for centre, ind, year, half, total in flows:
+        key = (centre, codes[ind])
+        out[(year, half)][key] = total
+        whole = out[(year, 0)]
+        whole[key] = whole[key] + total if key in whole else total
+
+
+def _add_stocks(out: Spans, months, codes: dict[int, str]) -> None:
+    """A stock is its latest month per half-year; the year's is the second half's, else the
+    first's."""
+    stocks = months.filter(indicator_id__in=list(codes))
+    if connection.vendor == "postgresql":  # DISTINCT ON walks the (centre, indicator, period) index
+        stocks = stocks.order_by("centre_id", "indicator_id", "y", "h", "-period").distinct(
+            "centre_id", "indicator_id", "y", "h"
+        )
+    else:
+        stocks = stocks.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("centre_id"), F("indicator_id"), F("y"), F("h")],
+                order_by=F("period").desc(),
             )
-            if num is not None:
-                rows.append(
-                    FigureRollup(
-                        centre_id=centre,
-                        first=span.first,
-                        last=span.last,
-                        code=rate.code,
-                        value=num,
-                        denominator=den,
-                    )
-                )
+        ).filter(rank=1)
+    rows = stocks.values_list("centre_id", "indicator_id", "y", "h", "value")
+    for centre, ind, year, half, value in rows:
+        key = (centre, codes[ind])
+        out[(year, half)][key] = value
+        if half == 2 or key not in out[(year, 0)]:
+            out[(year, 0)][key] = value
+
+
+def _add_yearly(out: Spans, centre_ids: list[int], years: list[int], codes) -> None:
+    """A yearly figure (stored in January) is the latest of its year and the one before, the
+    same for the three spans of a year."""
+    wanted = Q(pk__in=[])
+    for year in years:
+        wanted |= Q(period__gte=dt.date(year - 1, 1, 1), period__lte=dt.date(year, 1, 1))
+    cells: dict[tuple[int, str], list[tuple[dt.date, Decimal]]] = {}
+    for centre, ind, period, value in TallyValue.objects.filter(
+        wanted, centre_id__any_of=centre_ids, indicator_id__in=list(codes)
+    ).values_list("centre_id", "indicator_id", "period", "value"):
+        cells.setdefault((centre, codes[ind]), []).append((period, value))
+    for key, found in cells.items():
+        for year in years:
+            first, last = dt.date(year - 1, 1, 1), dt.date(year, 1, 1)
+            inside = [cell for cell in found if first <= cell[0] <= last]
+            if inside:
+                value = max(inside, key=lambda cell: cell[0])[1]
+                for half in (1, 2, 0):
+                    out[(year, half)][key] = value
+
+
+# A rollup row before it is stored: (centre, first, last, code, value, denominator).
+Row = tuple[int, dt.date, dt.date, str, Decimal, Decimal | None]
+
+
+def _rows_of_years(centre_ids: list[int], years: list[int], indicators, rates) -> list[Row]:
+    """Every rollup row of these centres for the half-years and years of `years` (three queries):
+    the figures `centre_totals` gives for each span, and for each rate its numerator and
+    denominator per centre that has both."""
+    rows: list[Row] = []
+    for (year, half), figures in _span_values(centre_ids, years, indicators).items():
+        span = Period.year(year) if half == 0 else Period.half(year, half)
+        first, last = span.first, span.last
+        rows += [(c, first, last, code, value, None) for (c, code), value in figures.items()]
+        for rate in rates:
+            for centre in centre_ids:
+                num = figures.get((centre, rate.numerator_code))
+                den = figures.get((centre, rate.denominator_code))
+                if num is not None and den:
+                    rows.append((centre, first, last, rate.code, num, den))
     return rows
+
+
+class _Indicator(NamedTuple):
+    pk: int
+    code: str
+    aggregation: str
+    frequency: str
+
+
+class _Rate(NamedTuple):
+    code: str
+    numerator_id: int
+    denominator_id: int
+    scale: int
+    numerator_code: str
+    denominator_code: str
+
+
+def _catalogue_rows() -> tuple[list[_Indicator], list[_Rate], str]:
+    """The catalogue as the rollups are computed from it, as plain tuples (two queries, no model
+    instances): the same `catalogue_key` as `_catalogue`'s."""
+    indicators = [
+        _Indicator(*row)
+        for row in Indicator.objects.filter(is_active=True).values_list(
+            "pk", "code", "aggregation", "frequency"
+        )
+    ]
+    rates = [
+        _Rate(*row)
+        for row in Rate.objects.values_list(
+            "code",
+            "numerator_id",
+            "denominator_id",
+            "scale",
+            "numerator__code",
+            "denominator__code",
+        )
+    ]
+    return indicators, rates, catalogue_key(indicators, rates)
 
 
 def catalogue_key(indicators, rates) -> str:
@@ -137,53 +313,89 @@ def build(centre_ids: list[int], *, from_task: bool = False) -> int:
     targets = dict(
         RollupState.objects.filter(centre_id__in=centre_ids).values_list("centre_id", "changed")
     )
-    indicators, rates, key = _catalogue()
-    rows = [
-        row
-        for year in _years(centre_ids)
-        for span in spans_of(year)
-        for row in _rows(centre_ids, span, indicators, rates)
-    ]
+    indicators, rates, key = _catalogue_rows()
+    rows = _rows_of_years(centre_ids, _years(centre_ids), indicators, rates)
     return _write(centre_ids, targets, key, rows, None, from_task=from_task)
 
 
 def refresh(centre_id: int) -> int:
     """The refresh task's work: the spans of the years written since the last build and of the
     years after them; everything for a centre never built or built with another catalogue."""
-    indicators, rates, key = _catalogue()
+    indicators, rates, key = _catalogue_rows()
     state = RollupState.objects.filter(centre_id=centre_id).first()
     if state is None or state.catalogue != key:
         return build([centre_id], from_task=True)
     years = sorted({int(year) + after for year in state.dirty_years for after in (0, 1)})
     spans = [span for year in years for span in spans_of(year)]
-    rows = [row for span in spans for row in _rows([centre_id], span, indicators, rates)]
+    rows = _rows_of_years([centre_id], years, indicators, rates)
     return _write([centre_id], {centre_id: state.changed}, key, rows, spans, from_task=True)
 
 
 def _write(centre_ids, targets, key, rows, spans: list[Period] | None, *, from_task) -> int:
     """Replace the rollups of these spans (all of them for None) and mark each centre built at its
-    target, in one transaction; returns the rows written."""
+    target, in one transaction; returns the rows written.
+
+    For given spans (a refresh) only the rows that differ are deleted and inserted: a save
+    changes a handful of a year's hundreds.
+    """
     with transaction.atomic():
-        # Centre rows first, as tally_save takes them: the rollup rows' foreign keys need a share
-        # lock on them, which would otherwise deadlock with a save holding the centre and waiting
-        # for the state row.
-        list(Centre.objects.select_for_update().filter(pk__in=centre_ids).order_by("pk"))
+        # The centre rows first, in the key-share lock the rollup rows' foreign keys take anyway:
+        # taken after the state rows it would deadlock with a writer holding the centre FOR
+        # UPDATE (an import) and waiting for the state row. Saves hold the centre FOR NO KEY
+        # UPDATE, which lets it through: a refresh never waits for saves, nor they for its reads.
+        _key_share(centre_ids)
         states = list(RollupState.objects.select_for_update().filter(centre_id__in=centre_ids))
         # A refresh that read later has written already: what this one read is older, and
         # writing it would put old figures under a newer `built`.
         behind = {s.centre_id for s in states if s.built > targets[s.centre_id]}
         states = [s for s in states if s.centre_id not in behind]
         ids = [s.centre_id for s in states]
-        rows = [row for row in rows if row.centre_id not in behind]
+        rows = [row for row in rows if row[0] not in behind]
         old = FigureRollup.objects.filter(centre_id__in=ids)
-        if spans is not None:  # no spans: nothing to replace
+        if spans is None:
+            old.delete()
+        else:  # no spans: nothing to replace
             spans_q = (Q(first=span.first, last=span.last) for span in spans)
             old = old.filter(reduce(or_, spans_q, Q(pk__in=[])))
-        old.delete()
-        FigureRollup.objects.bulk_create(rows, batch_size=5000)
+            rows, gone = _changed(rows, old)
+            if gone:
+                FigureRollup.objects.filter(pk__in=gone).delete()
+        FigureRollup.objects.bulk_create(
+            [
+                FigureRollup(centre_id=c, first=f, last=la, code=code, value=v, denominator=d)
+                for c, f, la, code, v, d in rows
+            ],
+            batch_size=5000,
+        )
         for state in states:
             _settle(state, targets[state.centre_id], key, from_task=from_task)
     return len(rows)
+
+
+def _key_share(centre_ids: list[int]) -> None:
+    """SELECT … FOR KEY SHARE of these centres, in id order (Django has no key_share=)."""
+    if connection.vendor != "postgresql" or not centre_ids:
+        return  # SQLite writes one transaction at a time
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Centre._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
+            [sorted(centre_ids)],
+        )
+
+
+def _changed(rows: list[Row], stored) -> tuple[list[Row], list[int]]:
+    """The rows to insert (new or different) and the stored rows to delete (gone or different)."""
+    wanted = {row[:4]: row[4:] for row in rows}
+    gone, same = [], set()
+    for pk, *key, value, denominator in stored.values_list(
+        "pk", "centre_id", "first", "last", "code", "value", "denominator"
+    ):
+        key = tuple(key)
+        if wanted.get(key) == (value, denominator):
+            same.add(key)
+        else:
+            gone.append(pk)
+    return [row for row in rows if row[:4] not in same], gone
 
 
 def _settle(state: RollupState, target: int, key: str, *, from_task: bool) -> None:
@@ -233,7 +445,7 @@ def fresh_centres(centre_ids: list[int], key: str | None = None) -> set[int]:
         key = _catalogue()[2]
     return set(
         RollupState.objects.filter(
-            centre_id__in=centre_ids, built=F("changed"), built__gte=1, catalogue=key
+            centre_id__any_of=centre_ids, built=F("changed"), built__gte=1, catalogue=key
         ).values_list("centre_id", flat=True)
     )
 
@@ -250,7 +462,7 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     sums: dict[tuple[str, dt.date], list] = {}
     rows = (
         FigureRollup.objects.filter(
-            centre_id__in=list(fresh), first__in=[period.first, earlier.first]
+            centre_id__any_of=list(fresh), first__in=[period.first, earlier.first]
         )
         .filter(Q(last=period.last) | Q(last=earlier.last))
         .values("code", "first")
@@ -259,7 +471,7 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     for r in rows:
         sums[(r["code"], r["first"])] = [r["value"], r["denominator"]]
     live = (
-        centre_totals(scope=Q(centre_id__in=stale), period=period, indicators=indicators)
+        centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)
         if stale
         else {}
     )
@@ -296,20 +508,21 @@ def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
 
 
 def span_totals(
-    *, centre_ids: list[int], period: Period, codes: list[str]
+    *, centre_ids: list[int], period: Period, codes: list[str], catalogue: tuple | None = None
 ) -> dict[tuple[int, str], tuple] | None:
     """`centre_totals`'s {(centre, code): (value, a year earlier)} for some indicators, per centre,
-    from rollups where fresh and live elsewhere; None when the period is not a half or a year."""
+    from rollups where fresh and live elsewhere; None when the period is not a half or a year.
+    `catalogue` is `current_catalogue()` when the caller has read it already."""
     if not is_span(period):
         return None
     earlier = period.year_earlier()
-    indicators, _rates, key = _catalogue()
+    indicators, _rates, key = catalogue or _catalogue()
     fresh = fresh_centres(centre_ids, key)
     stale = [c for c in centre_ids if c not in fresh]
     totals: dict[tuple[int, str], list] = {}
     rows = (
         FigureRollup.objects.filter(
-            centre_id__in=list(fresh),
+            centre_id__any_of=list(fresh),
             code__in=codes,
             first__in=[period.first, earlier.first],
         )
@@ -319,6 +532,11 @@ def span_totals(
     for centre, code, first, value in rows:
         totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = value
     if stale:
-        live = centre_totals(scope=Q(centre_id__in=stale), period=period, indicators=indicators)
+        live = centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)
         totals |= {key: list(pair) for key, pair in live.items() if key[1] in codes}
     return {key: tuple(pair) for key, pair in totals.items()}
+
+
+def current_catalogue() -> tuple[list[Indicator], list[Rate], str]:
+    """(active indicators, rates, their key): what figures are computed with today."""
+    return _catalogue()

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from centers.models import Centre
+from core.periods import Period, add_months, month_end
 
 from .locking import LockContext, LockState, lock_state, year_lock_state
 from .models import Activity, Indicator, MonthReport, Rate, TallyValue, ValidationRule
-from .periods import Period, add_months, month_end
 from .validation import Values, outlier_warning, rule_warnings
 
 CENT = Decimal("0.01")
@@ -56,6 +59,32 @@ class Cell:
     @property
     def needs_comment(self) -> bool:
         return bool(self.warnings) and not self.comment.strip()
+
+    # What services/partials/cell.html prints, computed here once per cell: a grid has a hundred
+    # cells, and each filter or {% if %} in that template runs for every one of them.
+    @property
+    def month_key(self) -> str:
+        """The period as YYYY-MM, for element ids."""
+        return f"{self.period:%Y-%m}"
+
+    @property
+    def shown(self) -> str:
+        """The value as typed back: no trailing zeros (120.00 → 120), "" when empty."""
+        if self.value is None:
+            return ""
+        text = f"{self.value:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+
+    @property
+    def css_class(self) -> str:
+        classes = ["cell"]
+        if self.lock.locked:
+            classes.append("is-locked")
+        if self.warnings:
+            classes.append("has-warning")
+        if self.needs_comment:
+            classes.append("needs-comment")
+        return " ".join(classes)
 
 
 @dataclass
@@ -92,8 +121,18 @@ def load_year(*, centre: Centre, year: int) -> tuple[Values, dict, list[Validati
     for indicator_id, period, value, comment in rows:
         by_cell[(indicator_id, period)] = value
         comments[(indicator_id, period)] = comment
-    rules = list(ValidationRule.objects.filter(is_active=True).select_related("left", "right"))
+    rules = list(ValidationRule.objects.filter(is_active=True))
+    _attach_sides(rules, indicators)
     return Values(by_cell, indicators), comments, rules
+
+
+def _attach_sides(rules: list[ValidationRule], indicators: dict[int, Indicator]) -> None:
+    """Give each rule its two indicators from the catalogue already loaded, rather than joining
+    them again per rule; a side that is not in it (inactive) is fetched, in one query."""
+    missing = {i for r in rules for i in (r.left_id, r.right_id) if i not in indicators}
+    known = indicators | (Indicator.objects.in_bulk(missing) if missing else {})
+    for rule in rules:
+        rule.left, rule.right = known[rule.left_id], known[rule.right_id]
 
 
 @functools.cache
@@ -130,8 +169,40 @@ def _cell(indicator, period, values, comments, warnings, lock) -> Cell:
     )
 
 
+# Recent results of _warnings_of_year, keyed by everything they are computed from (so never
+# stale): browsing a year's category tabs, or a reviewer reading the grid, computes them once.
+_WARNINGS_MEMO: OrderedDict[tuple, dict[tuple[int, dt.date], list[str]]] = OrderedDict()
+_WARNINGS_MEMO_SIZE = 32
+_warnings_memo_lock = threading.Lock()
+
+
+def _warnings_key(values: Values, rules, year: int) -> tuple:
+    catalogue = tuple(
+        (i.pk, i.frequency, i.aggregation, i.name) for i in values.indicators.values()
+    )
+    checks = tuple(
+        (r.pk, r.left_id, r.right_id, r.operator, r.left.name, r.right.name) for r in rules
+    )
+    return (year, get_language(), frozenset(values.by_cell.items()), catalogue, checks)
+
+
 def _warnings_of_year(values: Values, rules, year: int) -> dict[tuple[int, dt.date], list[str]]:
     """The warnings of every stored cell of the year, computed once for the grid and its list."""
+    key = _warnings_key(values, rules, year)
+    with _warnings_memo_lock:
+        found = _WARNINGS_MEMO.get(key)
+        if found is not None:
+            _WARNINGS_MEMO.move_to_end(key)
+    if found is None:
+        found = _compute_warnings_of_year(values, rules, year)
+        with _warnings_memo_lock:
+            _WARNINGS_MEMO[key] = found
+            while len(_WARNINGS_MEMO) > _WARNINGS_MEMO_SIZE:
+                _WARNINGS_MEMO.popitem(last=False)
+    return {cell: list(notes) for cell, notes in found.items()}  # callers may keep or change them
+
+
+def _compute_warnings_of_year(values: Values, rules, year: int) -> dict:
     by_left: dict[int, list] = {}
     for rule in rules:  # each cell checks only the rules with it on their left side
         by_left.setdefault(rule.left_id, []).append(rule)
@@ -298,14 +369,16 @@ def reporting(
     today = today or timezone.localdate()
     submitted = {}
     if months and centres:
-        submitted = {
-            (c, p): timezone.localdate(created)
-            for c, p, created in MonthReport.objects.filter(
-                centre_id__in=[pk for pk, _f in centres],
+        submitted = dict(
+            ((c, p), day)
+            for c, p, day in MonthReport.objects.filter(
+                centre_id__any_of=[pk for pk, _f in centres],
                 period__gte=months[0],
                 period__lte=months[-1],
-            ).values_list("centre_id", "period", "created_at")
-        }
+            )
+            .annotate(day=TruncDate("created_at"))  # in the current time zone, as localdate
+            .values_list("centre_id", "period", "day")
+        )
     return Reporting(list(months), dict(centres), submitted, today)
 
 
@@ -384,6 +457,48 @@ def _latest(scope: Q, first: dt.date, last: dt.date, ids: dict[int, str]) -> dic
     return {(c, ids[i]): v for c, i, v in rows.values_list("centre_id", "indicator_id", "value")}
 
 
+def _latest_pair(scope: Q, now: Period, then: Period, ids: dict[int, str]) -> tuple[dict, dict]:
+    """`_latest` of a period and of the same months a year earlier, in one query when the two do
+    not overlap (periods of up to a year); each row says which of the two it belongs to."""
+    if then.last >= now.first:  # a range longer than a year
+        return (
+            _latest(scope, now.first, now.last, ids),
+            _latest(scope, then.first, then.last, ids),
+        )
+    if not ids:
+        return {}, {}
+    rows = (
+        TallyValue.objects.filter(scope, indicator_id__in=list(ids))
+        .filter(
+            Q(period__gte=now.first, period__lte=now.last)
+            | Q(period__gte=then.first, period__lte=then.last)
+        )
+        .annotate(
+            side=Case(
+                When(period__gte=now.first, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+    )
+    if connection.vendor == "postgresql":
+        rows = rows.order_by("centre_id", "indicator_id", "side", "-period").distinct(
+            "centre_id", "indicator_id", "side"
+        )
+    else:
+        rows = rows.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("centre_id"), F("indicator_id"), F("side")],
+                order_by=F("period").desc(),
+            )
+        ).filter(rank=1)
+    found: tuple[dict, dict] = ({}, {})
+    for c, i, side, v in rows.values_list("centre_id", "indicator_id", "side", "value"):
+        found[side][(c, ids[i])] = v
+    return found
+
+
 def _of_kind(indicators, aggregation, frequency) -> dict[int, str]:
     return {
         i.pk: i.code
@@ -395,7 +510,7 @@ def _of_kind(indicators, aggregation, frequency) -> dict[int, str]:
 def centre_totals(
     *, scope: Q, period: Period, indicators: list[Indicator] | None = None
 ) -> dict[tuple[int, str], tuple]:
-    """{(centre id, indicator code): (value, value a year earlier)} in five indexed queries.
+    """{(centre id, indicator code): (value, value a year earlier)} in four indexed queries.
 
     Flows add up the months of the period; a stock is each centre's latest value in the period;
     a yearly figure is the latest of the period's year or the one before (denominators are
@@ -431,8 +546,7 @@ def centre_totals(
     stocks, yearly = _of_kind(indicators, STOCK, MONTHLY), _of_kind(indicators, None, YEARLY)
     year, year_before = period.last.replace(month=1), earlier.last.replace(month=1)
     spans = [
-        (_latest(scope, period.first, period.last, stocks),
-         _latest(scope, earlier.first, earlier.last, stocks)),
+        _latest_pair(scope, period, earlier, stocks),
         (_latest(scope, add_months(year, -12), year, yearly),
          _latest(scope, add_months(year_before, -12), year_before, yearly)),
     ]  # fmt: skip

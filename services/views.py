@@ -22,10 +22,10 @@ from core.stale import StaleEdit
 from core.text import strip_control_chars
 
 from . import actions, excel, selectors
+from . import figures as door
 from .forms import FiguresForm, LockExceptionForm, TallyImportForm
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Category, Indicator, LockException, Rate, TallyValue
-from .periods import month_end
 
 GRID = "services/tally_grid.html"
 
@@ -110,12 +110,17 @@ def _cell_context(
     months = [period.replace(month=m) for m in range(1, 13)] if yearly else [period]
     # Only the rates on this cell's page (its category): htmx logs an error for an out-of-band
     # fragment with no target, and a rate of another category is drawn when its page loads.
-    affected = Rate.objects.filter(category=indicator.category).filter(
-        Q(numerator=indicator) | Q(denominator=indicator)
-    )
+    # A save has read them already.
+    affected = getattr(result, "rates", None)
+    if affected is None:
+        affected = (
+            Rate.objects.filter(category=indicator.category)
+            .filter(Q(numerator=indicator) | Q(denominator=indicator))
+            .select_related("numerator", "denominator")
+        )
     rates = [
         (rate, month, selectors._month_rate(rate, month, values))
-        for rate in affected.select_related("numerator", "denominator")
+        for rate in affected
         for month in months
     ]
     return {
@@ -284,13 +289,11 @@ def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
     )
 
 
-def _figures_page(request, scope, title: str) -> HttpResponse:
+def _figures_page(request, centre_ids: list[int], title: str) -> HttpResponse:
     form = FiguresForm(request.GET or None)
-    period = form.period()
-    figures = selectors.tally_figures(scope=scope, period=period)
-    activities = selectors.activity_counts(
-        scope=scope, first=period.first, last=month_end(period.last)
-    )
+    period = form.period(timezone.localdate().year - 1)
+    figures = door.totals(centre_ids=centre_ids, period=period)
+    activities = door.activities(centre_ids=centre_ids, period=period)
     groups = []
     for value, label in Category.choices:
         counts = [f for f in figures.values() if not f.is_rate and f.category == value]
@@ -311,15 +314,17 @@ def _figures_page(request, scope, title: str) -> HttpResponse:
 @centre_view(VIEW_CENTRE)
 def centre_figures(request: CentreRequest) -> HttpResponse:
     """The centre's figures for a period, with the same period a year earlier and 同比."""
-    return _figures_page(request, selectors.centre_scope(request.centre), request.centre.name)
+    return _figures_page(request, [request.centre.pk], request.centre.name)
 
 
 @require_GET
 @authority_view(VIEW_AUTHORITY)
 def authority_figures(request: AuthorityRequest) -> HttpResponse:
     """The same for every centre of an authority's subtree, added up in the database."""
-    scope = selectors.subtree_scope(request.authority_subtree)
-    return _figures_page(request, scope, request.authority.name)
+    centres = centre_selectors.centre_list(authority_ids=request.authority_subtree)
+    return _figures_page(
+        request, list(centres.values_list("pk", flat=True)), request.authority.name
+    )
 
 
 @require_GET

@@ -15,6 +15,7 @@ from centers.models import Centre, Department
 from core.dates import BIRTH_DATE, WORK_DATE, add_plausible_date
 from core.forms import TextGuard
 from core.imports import SpreadsheetField
+from core.periods import PeriodForm
 from core.stale import BasedOnForm
 
 from .actions import ID_CONFLICT, ID_ENTRY_BLOCKED, ID_REFUSED, PERSON_FIELDS, SPELL_FIELDS
@@ -30,9 +31,6 @@ from .models import (
 )
 from .selectors import id_number_entry_blocked
 from .validators import id_birth_date, mask_id_number, normalise_id_number, validate_id_number
-
-MAX_RANGE_DAYS = 3660  # month-end counts are columns of one query: keep them bounded
-
 
 # Each person or spell date is checked for plausibility (a 离职日期 of 9999-12-31 is a slip).
 DATE_CHECKS = {"birth_date": BIRTH_DATE, "hired_on": WORK_DATE, "left_on": WORK_DATE}
@@ -263,44 +261,7 @@ class ImportForm(forms.Form):
     file = SpreadsheetField(label=_("Roster file (.xlsx)"))
 
 
-class PeriodForm(forms.Form):
-    """A year, one of its halves, or any date range."""
+class WorkforcePeriodForm(PeriodForm):
+    """A year, one of its halves, or a range of whole months (at most ten years)."""
 
-    year = forms.IntegerField(label=_("year"), min_value=1949, max_value=2100, required=False)
-    part = forms.ChoiceField(
-        label=_("period"),
-        required=False,
-        choices=[
-            ("year", _("whole year")),
-            ("h1", _("first half")),
-            ("h2", _("second half")),
-            ("range", _("date range")),
-        ],
-    )
-    start = forms.DateField(label=_("from"), required=False, widget=DateInput)
-    end = forms.DateField(label=_("to"), required=False, widget=DateInput)
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if cleaned.get("part") == "range" and start and end:
-            if end < start:
-                self.add_error("end", _("The end is before the start."))
-            elif (end - start).days > MAX_RANGE_DAYS:
-                self.add_error("end", _("Choose at most ten years at a time."))
-        return cleaned
-
-    def period(self, default_year: int) -> tuple[dt.date, dt.date]:
-        """The chosen period; anything invalid falls back to the default year."""
-        if not self.is_valid():
-            return dt.date(default_year, 1, 1), dt.date(default_year, 12, 31)
-        data = self.cleaned_data
-        year, part = data.get("year") or default_year, data.get("part") or "year"
-        start, end = data.get("start"), data.get("end")
-        if part == "range" and start and end and start <= end:
-            return start, end
-        if part == "h1":
-            return dt.date(year, 1, 1), dt.date(year, 6, 30)
-        if part == "h2":
-            return dt.date(year, 7, 1), dt.date(year, 12, 31)
-        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    parts = ("year", "h1", "h2", "range")

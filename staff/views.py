@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +14,8 @@ from centers.permissions import EDIT_RECORDS, VIEW_CENTRE, VIEW_ID_NUMBERS
 from core import imports
 from core.errors import DomainError
 from core.models import ImportJob
+from core.pagination import CountingPaginator
+from core.periods import month_end
 from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, excel, importer, selectors
@@ -22,10 +23,10 @@ from .forms import (
     REHIRE_FIELDS,
     DepartureForm,
     ImportForm,
-    PeriodForm,
     RehireForm,
     RosterFilterForm,
     StaffForm,
+    WorkforcePeriodForm,
 )
 from .models import Person, Spell
 
@@ -43,7 +44,7 @@ def _filtered(request: CentreRequest):
 def roster(request: CentreRequest) -> HttpResponse:
     """The 花名册, filtered, searched, sorted and paged; htmx swaps only the table."""
     form, spells = _filtered(request)
-    page = Paginator(spells, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountingPaginator(spells, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -266,9 +267,11 @@ def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
 @require_GET
 @centre_view(VIEW_CENTRE)
 def figures(request: CentreRequest) -> HttpResponse:
-    """Workforce figures for a year, a half-year or a date range."""
+    """Workforce figures for a year, a half-year or a range of whole months."""
     default_year = timezone.localdate().year - 1
-    form = PeriodForm(request.GET or None, initial={"year": default_year, "part": "year"})
-    start, end = form.period(default_year)
-    data = selectors.workforce_figures(centre=request.centre, start=start, end=end)
+    form = WorkforcePeriodForm(request.GET or None, initial={"year": default_year, "part": "year"})
+    period = form.period(default_year)
+    data = selectors.workforce_figures(
+        centre=request.centre, start=period.first, end=month_end(period.last)
+    )
     return render(request, "staff/figures.html", {"form": form, "f": data})

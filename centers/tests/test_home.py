@@ -66,5 +66,27 @@ def test_centre_overview_query_count_is_bounded(
     for _ in range(20):
         CentreMembershipFactory(centre=centre)
     client.force_login(manager)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         client.get(reverse("centers:centre-detail", args=[centre.slug]))
+
+
+def test_a_place_page_takes_its_place_from_the_users_memberships(
+    client, manager, reviewer, centre, district
+):
+    """A member's centre page and a reviewer's own authority page look up no centre or authority
+    of their own: the memberships loaded for the switcher have them; other places are queried."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def tables(user, url):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries if " FROM " in q["sql"]]
+
+    detail = reverse("centers:centre-detail", args=[centre.slug])
+    assert '"centers_centre"' not in tables(manager, detail)
+    assert '"centers_centre"' in tables(reviewer, detail)  # not a member: looked up
+    centres = reverse("centers:authority-centre-list", args=[district.slug])
+    assert tables(reviewer, centres).count('"centers_authority"') == 1  # tree, names with it
+    assert tables(reviewer, centres).count('"centers_centre"') == 1  # the page, counted in it

@@ -248,6 +248,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "rollups-sweep": {"task": "services.tasks.rollups_sweep_task", "schedule": 60},
     "imports-resume": {"task": "core.tasks.imports_resume_task", "schedule": 60},
 }
+# A rollup refresh waits this many seconds after the save that queued it, so the saves that
+# follow within them share it (readers compute the centre live meanwhile: never stale).
+CHC_ROLLUP_REFRESH_DELAY = env.int("CHC_ROLLUP_REFRESH_DELAY", default=2)
 # A worker checking an uploaded spreadsheet may grow by this much before the file is refused.
 CHC_IMPORT_MEMORY_MB = env.int("CHC_IMPORT_MEMORY_MB", default=768)
 # A PDF run queued or rendering this long is stuck: the page offers a retry and beat queues it

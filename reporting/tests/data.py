@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from core.periods import Period
 from services.models import Indicator, TallyValue
-from services.periods import Period
 
 H1_2024 = Period.half(2024, 1)
 TODAY = dt.date(2024, 7, 15)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from reporting.dashboard import dashboard_rows, monthly_trend
-from reporting.tests.data import H1_2024, TODAY
+from reporting.tests.data import H1_2024, TODAY, put
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -53,7 +53,9 @@ def test_sorting_either_way_with_missing_values_last(district, district_data):
 
 
 def test_monthly_trend_sums_the_subtree(district, district_data):
-    trend = monthly_trend(authority_ids=[district.pk], code="opd_visits", year=2024)
+    trend = monthly_trend(
+        centre_ids=list(district.centres.values_list("pk", flat=True)), code="opd_visits", year=2024
+    )
     assert trend["current"][:6] == [13000, 13000, 13000, 13000, 6000, 13000]
     assert trend["previous"][:6] == [11000] * 6
     assert trend["current"][6:] == [None] * 6
@@ -114,3 +116,49 @@ def test_rollups_give_the_same_rows_as_live(district, district_data):
     build([c.pk for c in district_data.values()])
     assert snapshot() == live
     assert live[0][4] == D("26.80")
+
+
+def test_a_large_subtree_is_paged_and_summarised_by_district(
+    client, city_reviewer, city, district, other_district, django_assert_max_num_queries
+):
+    """55 + 1 centres: the city sees two district rows and its centres 50 to a page; the pager
+    swaps only the table; the query count does not grow with the centres."""
+    from centers.tests.factories import CentreFactory
+
+    for i in range(55):
+        centre = CentreFactory(
+            name=f"中心{i:02}", slug=f"c{i}", sponsor=district, founded_on=dt.date(2000, 1, 1)
+        )
+        put(centre, "opd_visits", (2024, 1), 100 + i)
+    CentreFactory(name="外区中心", slug="far", sponsor=other_district)
+    client.force_login(city_reviewer)
+    url = reverse("reporting:dashboard", args=[city.slug])
+    query = {"year": 2024, "part": "h1", "sort": "name"}
+    with django_assert_max_num_queries(22):
+        first = client.get(url, query).content.decode()
+    districts = first.split('id="dashboard-districts"')[1].split("</table>")[0]
+    # 门急诊 of the district: 100 + 101 + … + 154 = 55 × 127 = 6985; the other district: none.
+    assert (
+        district.name in districts
+        and "6985" in districts
+        and '<td class="num">55</td>' in districts
+    )
+    assert other_district.name in districts
+    centres = first.split('id="dashboard-centres"')[1]
+    assert centres.count("centre-detail") == 0 and centres.count("<tr><td>") == 50
+    assert "中心00" in centres and "中心49" in centres and "中心50" not in centres
+    second = client.get(url, query | {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in second and 'id="dashboard-centres"' in second
+    assert second.count("<tr><td>") == 6 and "中心54" in second and "外区中心" in second
+    assert "sort=name" in first.split('class="pager')[1]
+    book = load_workbook(
+        io.BytesIO(
+            client.get(reverse("reporting:dashboard-export", args=[city.slug]), query).content
+        )
+    )
+    assert book.sheetnames == ["综合排名", "分区汇总"]
+    by_district = list(book["分区汇总"].iter_rows(min_row=3, values_only=True))
+    assert sorted((r[0], r[1], r[2]) for r in by_district) == sorted(
+        [(district.name, 55, 6985), (other_district.name, 1, None)]
+    )
+    assert book["综合排名"].max_row == 2 + 56 + 2  # every centre, not one page

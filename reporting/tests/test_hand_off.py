@@ -32,10 +32,11 @@ def broker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     state = {"down": True, "published": []}
 
-    def send_task(name, kwargs=None, **_options):
+    def send_task(name, kwargs=None, **options):
         if state["down"]:
             raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         state["published"].append((name, kwargs))
+        state.setdefault("countdowns", []).append(options.get("countdown"))
         import_string(name).apply(kwargs=kwargs, throw=True)
 
     with mock.patch.object(current_app, "send_task", side_effect=send_task):
@@ -92,6 +93,36 @@ def test_a_hand_off_that_goes_through_is_marked_sent_at_once(
         "filing_render_pdf_task",
         "notify_filing_event_task",
     ]
+
+
+def test_a_save_queues_one_refresh_that_waits_for_the_saves_after_it(
+    broker, centre, manager, settings, time_machine, django_capture_on_commit_callbacks
+):
+    """The refresh is published with CHC_ROLLUP_REFRESH_DELAY; saves meanwhile queue nothing."""
+    from services.actions import tally_save
+    from services.models import Indicator
+
+    settings.CHC_ROLLUP_REFRESH_DELAY = 2
+    broker["down"] = False
+    time_machine.move_to(dt.datetime(2024, 4, 10, 12, 0, tzinfo=dt.UTC))  # March is open
+    opd = Indicator.objects.get(code="opd_visits")
+    with mock.patch("services.rollups.refresh", return_value=0):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            for value in ("100", "200", "300"):
+                tally_save(
+                    centre=centre,
+                    indicator=opd,
+                    period=dt.date(2024, 3, 1),
+                    raw=value,
+                    actor=manager,
+                )
+        assert OutboxMessage.objects.filter(key=f"rollups:{centre.pk}").count() == 1
+        for callback in callbacks:
+            callback()
+    assert broker["published"] == [
+        ("services.tasks.refresh_rollups_task", {"centre_id": centre.pk})
+    ]
+    assert broker["countdowns"] == [2]
 
 
 def test_the_sweeper_sends_one_message_per_key(broker, time_machine):

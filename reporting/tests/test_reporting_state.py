@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from centers.tests.factories import CentreFactory
+from core.periods import Period
 from reporting.dashboard import dashboard_rows
 from reporting.summary import expected_months
 from services.models import MonthReport
-from services.periods import Period
 from services.selectors import completeness, reporting
 
 pytestmark = pytest.mark.django_db

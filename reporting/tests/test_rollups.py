@@ -6,15 +6,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.db.models import Q
 
 from core.models import OutboxMessage
+from core.periods import Period
 from services import rollups
 from services.actions import tally_save
-from services.models import FigureRollup, Indicator, RollupState
-from services.periods import Period
+from services.models import FigureRollup, Indicator, RollupState, TallyValue
 from services.rollups import build, fresh_centres, is_span, queue_lost_refreshes, span_figures
 from services.selectors import tally_figures
+
+from .data import put
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +152,74 @@ def test_a_burst_of_saves_queues_one_refresh_that_equals_a_full_rebuild(
     assert ("res_pop", Decimal("52000")) in {(r[2], r[3]) for r in incremental if r[0].year == 2025}
 
 
+def _by_span_reference(centre) -> set[tuple]:
+    """The rollup rows as defined: `centre_totals` span by span (what `build` did before it read
+    every span in one pass), for each year from the first tally to the year after the last."""
+    from services.models import Rate
+    from services.selectors import centre_totals, rate_sums
+
+    indicators = list(Indicator.objects.filter(is_active=True))
+    rates = list(Rate.objects.select_related("numerator", "denominator"))
+    rows = set()
+    for year in rollups._years([centre.pk]):
+        for span in rollups.spans_of(year):
+            totals = centre_totals(scope=Q(centre_id=centre.pk), period=span, indicators=indicators)
+            rows |= {
+                (span.first, span.last, code, now, None)
+                for (_c, code), (now, _then) in totals.items()
+                if now is not None
+            }
+            for rate in rates:
+                num, den = rate_sums(totals, rate.numerator.code, rate.denominator.code, 0)
+                if num is not None:
+                    rows.add((span.first, span.last, rate.code, num, den))
+    return rows
+
+
+def test_a_one_pass_refresh_of_several_years_equals_a_full_build(
+    april, district_data, django_assert_max_num_queries, monkeypatch
+):
+    """Dirty 2021 and 2024: the refresh reads 2021, 2022, 2024 and 2025 in one pass (a handful of
+    queries whatever the years) and writes what a full build and the span-by-span definition
+    give, with a yearly figure carried into a year without one and stocks per half-year."""
+    a = district_data["a"]
+    build([a.pk])
+    put(a, "res_pop", (2021, 1), 48000)  # yearly: 2022 has none, so 2022's spans carry it
+    put(a, "fd_signed", (2021, 3), 14000)  # a stock: H1's latest month is March…
+    put(a, "fd_signed", (2021, 9), 14500)  # …H2's and the year's September
+    put(a, "opd_visits", (2021, 2), 4000)  # a flow in each half
+    put(a, "opd_visits", (2021, 11), 4500)
+    put(a, "fd_signed", (2024, 9), 16500)  # 2024: a later stock month, a changed flow
+    TallyValue.objects.filter(
+        centre=a, indicator__code="opd_visits", period=dt.date(2024, 2, 1)
+    ).update(value=6100)
+    with transaction.atomic():
+        rollups.mark_changed(a.pk, [2021, 2024])
+    real, calls = rollups._rows_of_years, []
+    monkeypatch.setattr(
+        rollups,
+        "_rows_of_years",
+        lambda ids, years, *rest: calls.append(years) or real(ids, years, *rest),
+    )
+    # catalogue 2, state 1, the spans 3; write: centre and state locks, stored rows, delete,
+    # insert, settle; and the savepoint pair of the test's transaction. 40 before for one year.
+    with django_assert_max_num_queries(14):
+        rollups.refresh(a.pk)
+    monkeypatch.setattr(rollups, "_rows_of_years", real)
+    assert calls == [[2021, 2022, 2024, 2025]]
+    assert a.pk in fresh_centres([a.pk])
+    incremental = _stored(a)
+    assert incremental == _by_span_reference(a)
+    build([a.pk])
+    assert incremental == _stored(a)
+    spans = {(r[0], r[1], r[2]): r[3] for r in incremental}
+    assert spans[(dt.date(2022, 1, 1), dt.date(2022, 6, 1), "res_pop")] == 48000
+    assert spans[(dt.date(2021, 1, 1), dt.date(2021, 6, 1), "fd_signed")] == 14000
+    assert spans[(dt.date(2021, 1, 1), dt.date(2021, 12, 1), "fd_signed")] == 14500
+    assert spans[(dt.date(2021, 1, 1), dt.date(2021, 12, 1), "opd_visits")] == 8500
+    assert spans[(dt.date(2024, 1, 1), dt.date(2024, 12, 1), "fd_signed")] == 16500
+
+
 def test_a_reader_between_saves_and_their_refresh_computes_live(
     april, district_data, manager, django_capture_on_commit_callbacks
 ):
@@ -177,14 +248,16 @@ def test_a_refresh_after_saves_in_two_years_rebuilds_both_and_no_other(
         _save(a, "opd_visits", (2023, 12), "4000", manager)
         _save(a, "opd_visits", (2024, 1), "6100", manager)
     assert set(RollupState.objects.get(centre=a).dirty_years) == {"2023", "2024"}
-    real, spans = rollups._rows, []
+    real, calls = rollups._rows_of_years, []
     monkeypatch.setattr(
-        rollups, "_rows", lambda ids, span, *rest: spans.append(span) or real(ids, span, *rest)
+        rollups,
+        "_rows_of_years",
+        lambda ids, years, *rest: calls.append(years) or real(ids, years, *rest),
     )
     callbacks[0]()
-    monkeypatch.setattr(rollups, "_rows", real)
-    # The two years and the one after the later (denominators carry), three spans each.
-    assert sorted({s.first.year for s in spans}) == [2023, 2024, 2025] and len(spans) == 9
+    monkeypatch.setattr(rollups, "_rows_of_years", real)
+    # The two years and the one after the later (denominators carry), in one pass.
+    assert calls == [[2023, 2024, 2025]]
     incremental = _stored(a)
     build([a.pk])
     assert incremental == _stored(a) and a.pk in fresh_centres([a.pk])
@@ -199,7 +272,7 @@ def test_a_save_during_a_refresh_queues_exactly_one_more(
     build([a.pk])
     with django_capture_on_commit_callbacks() as callbacks:
         _save(a, "opd_visits", (2024, 3), "9000", manager)
-    real = rollups._rows
+    real = rollups._rows_of_years
 
     def racing(*args):
         out = real(*args)
@@ -209,10 +282,10 @@ def test_a_save_during_a_refresh_queues_exactly_one_more(
         return out
 
     racing.done = False
-    monkeypatch.setattr(rollups, "_rows", racing)
+    monkeypatch.setattr(rollups, "_rows_of_years", racing)
     with django_capture_on_commit_callbacks() as more:
         callbacks[0]()
-    monkeypatch.setattr(rollups, "_rows", real)
+    monkeypatch.setattr(rollups, "_rows_of_years", real)
     # The save saw the refresh running and queued nothing; the refresh queued one for it.
     assert len(more) == 1 and _refresh_messages(a) == 2
     state = RollupState.objects.get(centre=a)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from core.models import ImportJob
+from core.periods import Period
 from core.stale import stamp
 from reporting import actions
 from reporting import sentences as s
@@ -21,7 +22,6 @@ from services.actions import tally_save
 from services.excel import apply as import_apply
 from services.excel import fingerprint
 from services.models import Indicator, RollupState
-from services.periods import Period
 from services.rollups import build, fresh_centres, refresh, span_figures
 from services.selectors import tally_figures
 
@@ -82,11 +82,11 @@ def test_write_during_first_build_is_not_marked_fresh(
     time_machine.move_to(dt.datetime(2024, 4, 10, 12, 0, tzinfo=dt.UTC))
     a = district_data["a"]
     assert not RollupState.objects.filter(centre=a).exists()
-    real = rollups.centre_totals
+    real = rollups._span_values
     done = []
 
-    def racing(**kw):
-        out = real(**kw)
+    def racing(*args):
+        out = real(*args)
         if not done:  # after the command has read its data, a clerk saves a cell
             done.append(1)
             r = tally_save(
@@ -99,9 +99,9 @@ def test_write_during_first_build_is_not_marked_fresh(
             assert not r.error  # commits; its refresh (eager) runs now, then ours finishes
         return out
 
-    monkeypatch.setattr(rollups, "centre_totals", racing)
-    build([a.pk])  # H1 2024 is read first, then the write lands
-    monkeypatch.setattr(rollups, "centre_totals", real)
+    monkeypatch.setattr(rollups, "_span_values", racing)
+    build([a.pk])  # every span is read first, then the write lands
+    monkeypatch.setattr(rollups, "_span_values", real)
     state = RollupState.objects.get(centre=a)
     # The save's own refresh (eager) built 甲 at the newer version while ours was reading; ours
     # is then dropped, never written under that newer `built` (old rows marked fresh).

@@ -16,13 +16,15 @@ pytestmark = pytest.mark.django_db
 
 @time_machine.travel(dt.datetime(2024, 5, 20, 10, 0))
 def test_a_save_is_refused_when_the_year_was_approved_while_it_waited(centre, clerk, monkeypatch):
-    def approve_meanwhile(*args, **kwargs):
-        # Runs after the save's first lock check and before it takes the centre's row lock,
-        # where a concurrent approval would commit.
-        FrozenYear.objects.create(centre=centre, year=2024)  # what approving the filing writes
-        return []
+    real = actions._cell_catalogue
 
-    monkeypatch.setattr(actions, "_blocking_rules", approve_meanwhile)
+    def approve_meanwhile(*args, **kwargs):
+        # Runs before the save takes the centre's row lock, where a concurrent approval would
+        # commit while the save waits.
+        FrozenYear.objects.create(centre=centre, year=2024)  # what approving the filing writes
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "_cell_catalogue", approve_meanwhile)
     result = actions.tally_save(
         centre=centre,
         indicator=Indicator.objects.get(code="opd_visits"),

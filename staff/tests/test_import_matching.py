@@ -216,8 +216,15 @@ def test_import_applies_the_forms_rules(
 
 def test_a_ten_year_limit_on_figure_ranges(client, clerk, centre):
     client.force_login(clerk)
-    response = client.get(
-        reverse("staff:figures", args=[centre.slug]),
-        {"part": "range", "start": "1900-01-01", "end": "2024-12-31"},
+    url = reverse("staff:figures", args=[centre.slug])
+    too_long = client.get(url, {"part": "range", "first": "2000-01", "last": "2024-12"})
+    body = too_long.content.decode()
+    assert too_long.status_code == 200 and "每次最多选择十年" in body
+    default_year = timezone.localdate().year - 1
+    assert too_long.context["f"].start == dt.date(default_year, 1, 1)  # the default year instead
+    ten_years = client.get(url, {"part": "range", "first": "2015-01", "last": "2024-12"})
+    assert "每次最多选择十年" not in ten_years.content.decode()
+    assert (ten_years.context["f"].start, ten_years.context["f"].end) == (
+        dt.date(2015, 1, 1),
+        dt.date(2024, 12, 31),
     )
-    assert response.status_code == 200 and "每次最多选择十年" in response.content.decode()

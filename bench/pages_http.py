@@ -1,10 +1,7 @@
 """HTTP benchmark: our pages against a bare Django page of the same size, on production settings.
 
-Run:  make bench-http        (= .venv/bin/python -m bench.http; ~12 minutes)
-      .venv/bin/python -m bench.http --only dashboard --pairs 5
-
-Run it as a module (`-m bench.http`), never as `python bench/http.py`: that would put bench/ on
-sys.path, where this file would shadow the standard library's `http`.
+Run:  make bench-http        (= .venv/bin/python -m bench.pages_http; ~12 minutes)
+      .venv/bin/python -m bench.pages_http --only dashboard --pairs 5
 
 What it does (method of the performance notes, part A1):
 - builds a throwaway PostgreSQL database (migrate, collectstatic into a temp folder, the demo data)
@@ -96,11 +93,15 @@ def start_stack(stack: Stack) -> None:
     wait_ok(f"http://127.0.0.1:{stack.web_ports[0]}/readyz/", stack.logs)
 
 
-def start_bare(var: Path) -> tuple[subprocess.Popen, int]:
+def start_bare(var: Path, database_url: str = "") -> tuple[subprocess.Popen, int]:
+    """bench/bare.py under the production gunicorn config; with a database, its `bare-save/`
+    answers too (bench/cell_save.py)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
     env.update(PORT=str(port), WEB_CONCURRENCY="2", GUNICORN_MAX_REQUESTS="0")
     env.update(GUNICORN_LOG_LEVEL="warning", GUNICORN_PROC_NAME="chc-bench-bare")
+    if database_url:
+        env["CHC_BARE_DATABASE_URL"] = database_url
     log = open(var / "logs" / "bare.log", "ab")  # noqa: SIM115 (owned by the process)
     proc = subprocess.Popen(
         [

@@ -69,7 +69,7 @@ def by_group(*, groups: dict, period: Period, codes: list[str]) -> dict[object, 
     indicators = {i.code: i for i in catalogue[0] if i.code in codes}
     rates = {r.code: r for r in catalogue[1] if r.code in codes}
     needed = set(indicators) | {
-        code for r in rates.values() for code in (r.numerator.code, r.denominator.code)
+        code for r in rates.values() for code in (r.numerator_code, r.denominator_code)
     }
     centre_ids = sorted({c for members in groups.values() for c in members})
     per_centre = rollups.span_totals(
@@ -89,7 +89,7 @@ def by_group(*, groups: dict, period: Period, codes: list[str]) -> dict[object, 
             )
             row[code] = Figure(code, ind.name, ind.unit, False, now, then, ind.category)
         for code, rate in rates.items():
-            parts = (rate.numerator.code, rate.denominator.code)
+            parts = (rate.numerator_code, rate.denominator_code)
             now, then = (
                 rate_value(*rate_sums(per_centre, *parts, which, members), rate.scale)
                 for which in (0, 1)

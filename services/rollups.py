@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import reduce
 from operator import or_
-from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -44,8 +43,17 @@ from centers.models import Centre
 from core import outbox
 from core.periods import Period
 
-from .models import FigureRollup, Indicator, Rate, RollupState, TallyValue
-from .selectors import Figure, centre_totals, rate_sums, rate_value, sum_present
+from .models import FigureRollup, Indicator, RollupState, TallyValue
+from .selectors import (
+    Figure,
+    FigureIndicator,
+    FigureRate,
+    centre_totals,
+    figure_catalogue,
+    rate_sums,
+    rate_value,
+    sum_present,
+)
 
 
 def spans_of(year: int) -> list[Period]:
@@ -237,42 +245,9 @@ def _rows_of_years(centre_ids: list[int], years: list[int], indicators, rates) -
     return rows
 
 
-class _Indicator(NamedTuple):
-    pk: int
-    code: str
-    aggregation: str
-    frequency: str
-
-
-class _Rate(NamedTuple):
-    code: str
-    numerator_id: int
-    denominator_id: int
-    scale: int
-    numerator_code: str
-    denominator_code: str
-
-
-def _catalogue_rows() -> tuple[list[_Indicator], list[_Rate], str]:
-    """The catalogue as the rollups are computed from it, as plain tuples (two queries, no model
-    instances): the same `catalogue_key` as `_catalogue`'s."""
-    indicators = [
-        _Indicator(*row)
-        for row in Indicator.objects.filter(is_active=True).values_list(
-            "pk", "code", "aggregation", "frequency"
-        )
-    ]
-    rates = [
-        _Rate(*row)
-        for row in Rate.objects.values_list(
-            "code",
-            "numerator_id",
-            "denominator_id",
-            "scale",
-            "numerator__code",
-            "denominator__code",
-        )
-    ]
+def _catalogue_rows() -> tuple[list[FigureIndicator], list[FigureRate], str]:
+    """The catalogue the figures are computed with, and its key."""
+    indicators, rates = figure_catalogue()
     return indicators, rates, catalogue_key(indicators, rates)
 
 
@@ -281,12 +256,6 @@ def catalogue_key(indicators, rates) -> str:
     parts = sorted(f"i{i.pk}:{i.code}:{i.aggregation}:{i.frequency}" for i in indicators)
     parts += sorted(f"r{r.code}:{r.numerator_id}/{r.denominator_id}/{r.scale}" for r in rates)
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]  # noqa: S324 (not security)
-
-
-def _catalogue() -> tuple[list[Indicator], list[Rate], str]:
-    indicators = list(Indicator.objects.filter(is_active=True))
-    rates = list(Rate.objects.select_related("numerator", "denominator"))
-    return indicators, rates, catalogue_key(indicators, rates)
 
 
 def _years(centre_ids: list[int]) -> list[int]:
@@ -442,7 +411,7 @@ def queue_lost_refreshes() -> int:
 def fresh_centres(centre_ids: list[int], key: str | None = None) -> set[int]:
     """Centres whose rollups are current for their tallies and for today's catalogue."""
     if key is None:
-        key = _catalogue()[2]
+        key = _catalogue_rows()[2]
     return set(
         RollupState.objects.filter(
             centre_id__any_of=centre_ids, built=F("changed"), built__gte=1, catalogue=key
@@ -456,7 +425,7 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     if not is_span(period):
         return None
     earlier = period.year_earlier()
-    indicators, rates, key = _catalogue()
+    indicators, rates, key = _catalogue_rows()
     fresh = fresh_centres(centre_ids, key)
     stale = [c for c in centre_ids if c not in fresh]
     sums: dict[tuple[str, dt.date], list] = {}
@@ -493,7 +462,7 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
         for which, first in enumerate((period.first, earlier.first)):
             num, den = sums.get((rate.code, first), [None, None])
             extra_num, extra_den = rate_sums(
-                live, rate.numerator.code, rate.denominator.code, which, stale
+                live, rate.numerator_code, rate.denominator_code, which, stale
             )
             num, den = _add(num, extra_num), _add(den, extra_den)
             values.append(rate_value(num, den, rate.scale))
@@ -516,7 +485,7 @@ def span_totals(
     if not is_span(period):
         return None
     earlier = period.year_earlier()
-    indicators, _rates, key = catalogue or _catalogue()
+    indicators, _rates, key = catalogue or _catalogue_rows()
     fresh = fresh_centres(centre_ids, key)
     stale = [c for c in centre_ids if c not in fresh]
     totals: dict[tuple[int, str], list] = {}
@@ -537,6 +506,6 @@ def span_totals(
     return {key: tuple(pair) for key, pair in totals.items()}
 
 
-def current_catalogue() -> tuple[list[Indicator], list[Rate], str]:
+def current_catalogue() -> tuple[list[FigureIndicator], list[FigureRate], str]:
     """(active indicators, rates, their key): what figures are computed with today."""
-    return _catalogue()
+    return _catalogue_rows()

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -575,9 +576,62 @@ def rate_sums(per_centre: dict, numerator: str, denominator: str, which: int, ce
     return num, den
 
 
+class FigureIndicator(NamedTuple):
+    """An indicator as figures are computed and quoted from it."""
+
+    pk: int
+    code: str
+    name: str
+    unit: str
+    category: str
+    aggregation: str
+    frequency: str
+
+
+class FigureRate(NamedTuple):
+    """A rate as figures are computed and quoted from it (`suffix`: %, ‰ or 元/人次)."""
+
+    code: str
+    name: str
+    category: str
+    scale: int
+    suffix: str
+    numerator_id: int
+    denominator_id: int
+    numerator_code: str
+    denominator_code: str
+
+
+def figure_catalogue() -> tuple[list[FigureIndicator], list[FigureRate]]:
+    """The active indicators and every rate, in their catalogue order, as plain tuples: two
+    queries and no model instances, since every report page reads them (as models they cost a
+    dashboard 14 ms of its 40)."""
+    indicators = [
+        FigureIndicator(*row)
+        for row in Indicator.objects.filter(is_active=True).values_list(
+            "pk", "code", "name", "unit", "category", "aggregation", "frequency"
+        )
+    ]
+    suffixes = {value: str(label) for value, label in Rate.Scale.choices}
+    rates = [
+        FigureRate(code, name, category, scale, suffixes.get(scale, ""), *rest)
+        for code, name, category, scale, *rest in Rate.objects.values_list(
+            "code",
+            "name",
+            "category",
+            "scale",
+            "numerator_id",
+            "denominator_id",
+            "numerator__code",
+            "denominator__code",
+        )
+    ]
+    return indicators, rates
+
+
 def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
     """Every active indicator and rate for a period with 同比: what the reports call."""
-    indicators = list(Indicator.objects.filter(is_active=True))
+    indicators, rates = figure_catalogue()
     per_centre = centre_totals(scope=scope, period=period, indicators=indicators)
     by_code: dict[str, list] = {}
     for (_centre, code), pair in per_centre.items():
@@ -595,8 +649,8 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
             indicator.category,
         )
     centres = {c for c, _code in per_centre}
-    for rate in Rate.objects.select_related("numerator", "denominator"):
-        codes = (rate.numerator.code, rate.denominator.code)
+    for rate in rates:
+        codes = (rate.numerator_code, rate.denominator_code)
         figures[rate.code] = Figure(
             rate.code,
             rate.name,

@@ -63,6 +63,7 @@ class AuthorityRequest(HttpRequest):
     authority: Authority
     authority_subtree: set[int]
     authority_names: dict[int, str]  # every authority's name, in name order
+    authority_tree: list  # every authority as centers.selectors.TreeNode, in name order
     access: Access
     places: Places
 
@@ -174,7 +175,7 @@ def authority_view(capability: str) -> Callable:
             places = request_places(request)
             authority = _authority_by_slug(places, authority_slug)
             tree = authority_tree()
-            parents = {pk: parent for pk, parent, _name in tree}
+            parents = {node.pk: node.parent_id for node in tree}
             access = authority_access(places, authority, parents) if authority else None
             if access is None:
                 raise Http404("authority not found")
@@ -182,7 +183,8 @@ def authority_view(capability: str) -> Callable:
                 raise PermissionDenied
             request.authority = authority  # type: ignore[attr-defined]
             request.authority_subtree = authority_subtree_ids([authority.pk], parents)  # type: ignore[attr-defined]
-            request.authority_names = {pk: name for pk, _parent, name in tree}  # type: ignore[attr-defined]
+            request.authority_names = {node.pk: node.name for node in tree}  # type: ignore[attr-defined]
+            request.authority_tree = tree  # type: ignore[attr-defined]
             request.access = access  # type: ignore[attr-defined]
             request.places = places  # type: ignore[attr-defined]
             # Authority pages read across the centres of the subtree by design; their selectors

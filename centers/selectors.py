@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.apps import apps
 from django.db.models import Q, QuerySet
@@ -35,10 +36,20 @@ def authority_parent_map() -> dict[int, int | None]:
     return dict(Authority.objects.values_list("id", "parent_id"))
 
 
-def authority_tree() -> list[tuple[int, int | None, str]]:
-    """Every authority as (id, parent id, name), by name, in one query: the parent map and the
-    names an authority page lists (its sponsors filter) together."""
-    return list(Authority.objects.order_by("name").values_list("id", "parent_id", "name"))
+class TreeNode(NamedTuple):
+    pk: int
+    parent_id: int | None
+    name: str
+    slug: str
+
+
+def authority_tree() -> list[TreeNode]:
+    """Every authority, by name, in one query: the parent map, and the names and links an
+    authority page lists (its sponsors filter, a dashboard's districts) together."""
+    return [
+        TreeNode(*row)
+        for row in Authority.objects.order_by("name").values_list("id", "parent_id", "name", "slug")
+    ]
 
 
 def authority_subtree_ids(

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from centers.models import Authority, Centre
+from centers.selectors import TreeNode, authority_tree
 from core.periods import Period
 from services import figures
 
@@ -145,9 +146,13 @@ def dashboard_tables(
     sort: str = "-score",
     today: dt.date | None = None,
     authority: Authority | None = None,
+    tree: list[TreeNode] | None = None,
+    catalogue: tuple | None = None,
 ) -> tuple[list[CentreRow], list[DistrictRow]]:
     """The centres' rows and, for an `authority` with districts below it, one row per district
-    (and one for the centres it sponsors itself): every figure from one read of the door."""
+    (and one for the centres it sponsors itself): every figure from one read of the door.
+    `tree` (centers.selectors.authority_tree()) and `catalogue` (services.figures.catalogue())
+    are passed by a caller that has read them already."""
     today = today or timezone.localdate()
     period, months = _period_so_far(period, today)
     centres = list(
@@ -155,12 +160,14 @@ def dashboard_tables(
         .select_related("sponsor")
         .only(*ROW_FIELDS)
     )
-    tops, district_of = _districts(authority, authority_ids, centres)
+    tops, district_of = _districts(authority, tree, centres)
     groups: dict[tuple, list[int]] = {("c", c.pk): [c.pk] for c in centres}
     for centre in centres:
         if centre.pk in district_of:
             groups.setdefault(("d", district_of[centre.pk]), []).append(centre.pk)
-    found = figures.by_group(groups=groups, period=period, codes=[OPD, *RATE_CODES])
+    found = figures.by_group(
+        groups=groups, period=period, codes=[OPD, *RATE_CODES], catalogue=catalogue
+    )
     state = figures.reporting(
         centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today
     )
@@ -189,29 +196,31 @@ def dashboard_tables(
         row.rank = rank
     by_pk = {r.centre.pk: r for r in rows}
     districts = [
-        _district_row(tops[key[1]], found[key], [by_pk[pk] for pk in members])
+        _district_row(
+            tops[key[1]], key[1] == authority.pk, found[key], [by_pk[pk] for pk in members]
+        )
         for key, members in groups.items()
         if key[0] == "d"
     ]
     # Districts by name, then the centres the commission sponsors itself.
-    districts.sort(key=lambda d: (d.authority == authority, d.authority.name))
+    districts.sort(key=lambda d: (d.own, d.authority.name))
     return sort_rows(rows, sort), districts
 
 
-def _districts(authority, authority_ids, centres) -> tuple[dict[int, Authority], dict[int, int]]:
+def _districts(authority, tree, centres) -> tuple[dict[int, TreeNode], dict[int, int]]:
     """({id: the authority or a district right below it}, {centre id: its district's id}); empty
     when the authority has no districts below it."""
     if authority is None:
         return {}, {}
-    tree = {a.pk: a for a in Authority.objects.filter(pk__in=list(authority_ids))}
-    tops = {pk: a for pk, a in tree.items() if a.parent_id == authority.pk}
+    nodes = {node.pk: node for node in (authority_tree() if tree is None else tree)}
+    tops = {pk: node for pk, node in nodes.items() if node.parent_id == authority.pk}
     if not tops:
         return {}, {}
-    tops[authority.pk] = tree.get(authority.pk, authority)
+    tops[authority.pk] = nodes[authority.pk]
 
     def district(pk: int) -> int:
         while pk not in tops:
-            pk = tree[pk].parent_id
+            pk = nodes[pk].parent_id
         return pk
 
     return tops, {c.pk: district(c.sponsor_id) for c in centres}
@@ -219,9 +228,11 @@ def _districts(authority, authority_ids, centres) -> tuple[dict[int, Authority],
 
 @dataclass
 class DistrictRow(_Shares):
-    """A district's centres added up: their figures as one scope, their mean score."""
+    """A district's centres added up: their figures as one scope, their mean score; `own` is the
+    row of the centres the commission sponsors itself."""
 
-    authority: Authority
+    authority: TreeNode
+    own: bool
     centres: int
     opd: Decimal | None
     opd_previous: Decimal | None
@@ -232,11 +243,14 @@ class DistrictRow(_Shares):
     mean_score: Decimal | None
 
 
-def _district_row(authority: Authority, found: dict, members: list[CentreRow]) -> DistrictRow:
+def _district_row(
+    authority: TreeNode, own: bool, found: dict, members: list[CentreRow]
+) -> DistrictRow:
     """A district's centres as one scope (figures) and as a team (counts, mean score)."""
     mean = sum(r.score for r in members) / len(members)
     return DistrictRow(
         authority=authority,
+        own=own,
         centres=len(members),
         opd=found[OPD].value,
         opd_previous=found[OPD].previous,
@@ -260,9 +274,9 @@ def sort_rows(rows: list[CentreRow], sort: str) -> list[CentreRow]:
     return present + absent
 
 
-def trend_choices() -> list[tuple[str, str]]:
+def trend_choices(catalogue: tuple | None = None) -> list[tuple[str, str]]:
     """Monthly flow indicators worth a trend line (counts of services)."""
-    return figures.trend_indicators()
+    return figures.trend_indicators(catalogue)
 
 
 def monthly_trend(*, centre_ids: list[int], code: str, year: int) -> dict:

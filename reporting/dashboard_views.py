@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from centers.access import AuthorityRequest, authority_view
 from centers.permissions import VIEW_AUTHORITY
 from core.spreadsheet import text_row
+from services import figures
 
 from . import dashboard
 from .forms import DashboardForm
@@ -45,21 +46,24 @@ def _load(request: AuthorityRequest):
     period = form.period(default_year)
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "-score"
+    catalogue = figures.catalogue()
     rows, districts = dashboard.dashboard_tables(
         authority_ids=request.authority_subtree,
         period=period,
         sort=sort,
         authority=request.authority,
+        tree=request.authority_tree,
+        catalogue=catalogue,
     )
-    return form, period, sort, data, rows, districts
+    return form, period, sort, data, rows, districts, catalogue
 
 
 @require_GET
 @authority_view(VIEW_AUTHORITY)
 def dashboard_page(request: AuthorityRequest) -> HttpResponse:
     """Every centre with its key indicators, sortable, ranked by a stated score; monthly trends."""
-    form, period, sort, data, rows, districts = _load(request)
-    choices = dashboard.trend_choices()
+    form, period, sort, data, rows, districts, catalogue = _load(request)
+    choices = dashboard.trend_choices(catalogue)
     trend_code = data.get("trend") or "opd_visits"
     if trend_code not in dict(choices):
         trend_code = "opd_visits"
@@ -108,7 +112,7 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
     """The same table as a spreadsheet, with the score's formula beneath it."""
     from openpyxl import Workbook
 
-    _form, period, _sort, _data, rows, districts = _load(request)
+    _form, period, _sort, _data, rows, districts, _catalogue = _load(request)
     statuses = dict(AnnualFiling.Status.choices)
     book = Workbook()
     sheet = book.active
@@ -169,7 +173,7 @@ def _district_sheet(sheet, authority, period, districts) -> None:
     sheet.append(text_row(sheet, [f"{authority.name} {period.label} 分区汇总"]))
     sheet.append(text_row(sheet, DISTRICT_HEADERS))
     for d in districts:
-        name = "直属中心" if d.authority == authority else d.authority.name
+        name = "直属中心" if d.own else d.authority.name
         sheet.append(
             text_row(
                 sheet,

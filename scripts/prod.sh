@@ -22,6 +22,8 @@ export DJANGO_SECRET_KEY
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.production}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chc}
 export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}
+# One cache for every process (sessions are read from it): Redis's database 1.
+export DJANGO_CACHE_URL=${DJANGO_CACHE_URL:-redis://127.0.0.1:6379/1}
 export CHC_HTTP_PORT=${CHC_HTTP_PORT:-8080}
 export CHC_HTTPS_PORT=${CHC_HTTPS_PORT:-8443}
 export CHC_WEB_PORT=${CHC_WEB_PORT:-8001}

@@ -38,6 +38,7 @@ __all__ = [
     "activities",
     "by_centre",
     "by_group",
+    "catalogue",
     "monthly_totals",
     "reporting",
     "totals",
@@ -60,12 +61,14 @@ def by_centre(
     return by_group(groups={c: [c] for c in centre_ids}, period=period, codes=codes)
 
 
-def by_group(*, groups: dict, period: Period, codes: list[str]) -> dict[object, dict[str, Figure]]:
+def by_group(
+    *, groups: dict, period: Period, codes: list[str], catalogue: tuple | None = None
+) -> dict[object, dict[str, Figure]]:
     """Per group of centres (a district, say), these indicators and rates added up with 同比.
 
     A group's rate adds numerators and denominators over its centres that reported both, as
     `totals` does for one scope; every centre is read once, whatever the grouping."""
-    catalogue = rollups.current_catalogue()
+    catalogue = catalogue or rollups.current_catalogue()  # (indicators, rates, key)
     indicators = {i.code: i for i in catalogue[0] if i.code in codes}
     rates = {r.code: r for r in catalogue[1] if r.code in codes}
     needed = set(indicators) | {
@@ -114,17 +117,21 @@ def monthly_totals(*, centre_ids: list[int], code: str, year: int) -> dict[dt.da
     return {r["period"]: r["total"] for r in rows}
 
 
-def trend_indicators() -> list[tuple[str, str]]:
+def catalogue() -> tuple:
+    """The indicators and rates figures are computed with today, to hand to several calls of one
+    page (two light queries)."""
+    return rollups.current_catalogue()
+
+
+def trend_indicators(catalogue: tuple | None = None) -> list[tuple[str, str]]:
     """(code, name) of the monthly flows worth a trend line (counts of services)."""
-    return list(
-        Indicator.objects.filter(
-            is_active=True,
-            aggregation=Indicator.Aggregation.FLOW,
-            frequency=Indicator.Frequency.MONTHLY,
-        )
-        .order_by("position", "code")
-        .values_list("code", "name")
-    )
+    indicators = (catalogue or rollups.current_catalogue())[0]
+    return [
+        (i.code, i.name)
+        for i in indicators
+        if i.aggregation == Indicator.Aggregation.FLOW
+        and i.frequency == Indicator.Frequency.MONTHLY
+    ]
 
 
 def activities(*, centre_ids: list[int], period: Period) -> list[tuple[str, int, int]]:

@@ -85,3 +85,21 @@ def test_default_database_is_a_sqlite_file():
     result = _run(["-c", code], {"DJANGO_SETTINGS_MODULE": "config.settings.local"})
     vendor, name = result.stdout.split()
     assert vendor == "sqlite" and name.endswith("db.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("cache", "engine"),
+    [
+        ("", "django.contrib.sessions.backends.db"),
+        ("locmemcache://", "django.contrib.sessions.backends.db"),
+        ("redis://127.0.0.1:6379/1", "django.contrib.sessions.backends.cached_db"),
+    ],
+)
+def test_sessions_are_read_from_the_cache_only_when_every_process_shares_it(cache, engine):
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.SESSION_ENGINE)"
+    env = dict(PRODUCTION_ENV)
+    if cache:
+        env["DJANGO_CACHE_URL"] = cache
+    result = _run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == engine

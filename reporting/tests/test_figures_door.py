@@ -143,7 +143,7 @@ def test_city_dashboard_summarises_by_district(demo):
     for d in districts:
         ids = list(
             Centre.objects.filter(
-                Q(sponsor=d.authority) | Q(sponsor__parent=d.authority)
+                Q(sponsor_id=d.authority.pk) | Q(sponsor__parent_id=d.authority.pk)
             ).values_list("pk", flat=True)
         )
         whole = figures.totals(centre_ids=ids, period=period)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When, Window
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -508,10 +508,73 @@ def _of_kind(indicators, aggregation, frequency) -> dict[int, str]:
     }
 
 
+def _months_of(scope: Q, period: Period, earlier: Period, ids) -> QuerySet:
+    return TallyValue.objects.filter(
+        scope, indicator_id__in=list(ids), period__gte=earlier.first, period__lte=period.last
+    )
+
+
+def _flows(scope: Q, period: Period, earlier: Period, flow_ids: dict[int, str]) -> dict:
+    """Each centre's flows added up over the period and over the same months a year earlier."""
+    now, then = Q(period__gte=period.first), Q(period__lte=earlier.last)
+    rows = (
+        _months_of(scope, period, earlier, flow_ids)
+        .values("centre_id", "indicator_id")
+        .annotate(
+            now=Sum("value", filter=now),
+            then=Sum("value", filter=then),
+            n_now=Count("id", filter=now),
+            n_then=Count("id", filter=then),
+        )
+    )
+    return {
+        (r["centre_id"], flow_ids[r["indicator_id"]]): (
+            r["now"] if r["n_now"] else None,
+            r["then"] if r["n_then"] else None,
+        )
+        for r in rows
+    }
+
+
+def _monthly_in_one_pass(scope: Q, period: Period, earlier: Period, flows, stocks) -> dict:
+    """`_flows` and each centre's latest stock of both periods from one scan of the months
+    (PostgreSQL: a stock is the first of its values ordered newest first)."""
+    from django.contrib.postgres.aggregates import ArrayAgg
+
+    now, then = Q(period__gte=period.first), Q(period__lte=earlier.last)
+    rows = (
+        _months_of(scope, period, earlier, flows.keys() | stocks.keys())
+        .values("centre_id", "indicator_id")
+        .annotate(
+            now=Sum("value", filter=now),
+            then=Sum("value", filter=then),
+            n_now=Count("id", filter=now),
+            n_then=Count("id", filter=then),
+            last_now=ArrayAgg("value", filter=now, order_by="-period"),
+            last_then=ArrayAgg("value", filter=then, order_by="-period"),
+        )
+    )
+    totals = {}
+    for r in rows:
+        ind = r["indicator_id"]
+        if ind in flows:
+            totals[(r["centre_id"], flows[ind])] = (
+                r["now"] if r["n_now"] else None,
+                r["then"] if r["n_then"] else None,
+            )
+        else:
+            totals[(r["centre_id"], stocks[ind])] = (
+                r["last_now"][0] if r["last_now"] else None,
+                r["last_then"][0] if r["last_then"] else None,
+            )
+    return totals
+
+
 def centre_totals(
     *, scope: Q, period: Period, indicators: list[Indicator] | None = None
 ) -> dict[tuple[int, str], tuple]:
-    """{(centre id, indicator code): (value, value a year earlier)} in four indexed queries.
+    """{(centre id, indicator code): (value, value a year earlier)} in three indexed queries
+    (four on SQLite).
 
     Flows add up the months of the period; a stock is each centre's latest value in the period;
     a yearly figure is the latest of the period's year or the one before (denominators are
@@ -522,35 +585,20 @@ def centre_totals(
         indicators = list(Indicator.objects.filter(is_active=True))
     earlier = period.year_earlier()
     flow_ids = _of_kind(indicators, FLOW, MONTHLY)
-    flows = (
-        TallyValue.objects.filter(
-            scope,
-            indicator_id__in=list(flow_ids),
-            period__gte=earlier.first,
-            period__lte=period.last,
-        )
-        .values("centre_id", "indicator_id")
-        .annotate(
-            now=Sum("value", filter=Q(period__gte=period.first)),
-            then=Sum("value", filter=Q(period__lte=earlier.last)),
-            n_now=Count("id", filter=Q(period__gte=period.first)),
-            n_then=Count("id", filter=Q(period__lte=earlier.last)),
+    stocks, yearly = _of_kind(indicators, STOCK, MONTHLY), _of_kind(indicators, None, YEARLY)
+    if connection.vendor == "postgresql":  # flows and stocks in one pass over the months
+        totals = _monthly_in_one_pass(scope, period, earlier, flow_ids, stocks)
+        spans = []
+    else:
+        totals = _flows(scope, period, earlier, flow_ids)
+        spans = [_latest_pair(scope, period, earlier, stocks)]
+    year, year_before = period.last.replace(month=1), earlier.last.replace(month=1)
+    spans.append(
+        (
+            _latest(scope, add_months(year, -12), year, yearly),
+            _latest(scope, add_months(year_before, -12), year_before, yearly),
         )
     )
-    totals = {
-        (r["centre_id"], flow_ids[r["indicator_id"]]): (
-            r["now"] if r["n_now"] else None,
-            r["then"] if r["n_then"] else None,
-        )
-        for r in flows
-    }
-    stocks, yearly = _of_kind(indicators, STOCK, MONTHLY), _of_kind(indicators, None, YEARLY)
-    year, year_before = period.last.replace(month=1), earlier.last.replace(month=1)
-    spans = [
-        _latest_pair(scope, period, earlier, stocks),
-        (_latest(scope, add_months(year, -12), year, yearly),
-         _latest(scope, add_months(year_before, -12), year_before, yearly)),
-    ]  # fmt: skip
     for now, then in spans:
         for key in now.keys() | then.keys():
             totals[key] = (now.get(key), then.get(key))

@@ -101,7 +101,7 @@ def test_an_authority_adds_up_its_subtree(centre, other_centre, district, city):
     assert tally_figures(scope=everyone, period=Period.year(2024))["opd_visits"].value == 157
 
 
-def test_aggregation_takes_six_queries_whatever_the_number_of_centres(district):
+def test_aggregation_takes_a_fixed_number_of_queries_whatever_the_number_of_centres(district):
     centres = CentreFactory.create_batch(60, sponsor=district)
     visits = Indicator.objects.get(code="opd_visits")
     TallyValue.objects.bulk_create(
@@ -115,9 +115,10 @@ def test_aggregation_takes_six_queries_whatever_the_number_of_centres(district):
     with CaptureQueriesContext(connection) as queries:
         f = tally_figures(scope=subtree_scope([district.pk]), period=Period.half(2024, 1))
     grouped = [q for q in queries.captured_queries if "GROUP BY" in q["sql"].upper()]
-    # indicators; flows (grouped); stocks now and a year earlier (one query); yearly figures
-    # now and a year earlier; rates
-    assert len(grouped) == 1 and len(queries) == 6
+    # indicators; flows and stocks (one grouped query on PostgreSQL, two on SQLite); yearly
+    # figures now and a year earlier; rates
+    monthly = 1 if connection.vendor == "postgresql" else 2
+    assert len(grouped) == 1 and len(queries) == 4 + monthly
     assert f["opd_visits"].value == 60 * 6 * 10 and f["opd_visits"].change == 0
 
 

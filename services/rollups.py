@@ -437,7 +437,7 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
         .values("code", "first")
         .annotate(value=Sum("value"), denominator=Sum("denominator"))
     )
-    for r in rows:
+    for r in rows if fresh else ():  # no query when every centre is computed live
         sums[(r["code"], r["first"])] = [r["value"], r["denominator"]]
     live = (
         centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)
@@ -498,7 +498,7 @@ def span_totals(
         .filter(Q(last=period.last) | Q(last=earlier.last))
         .values_list("centre_id", "code", "first", "value")
     )
-    for centre, code, first, value in rows:
+    for centre, code, first, value in rows if fresh else ():
         totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = value
     if stale:
         live = centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)

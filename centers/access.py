@@ -23,9 +23,7 @@ from .permissions import REVIEW_FILINGS, REVIEWER, capabilities_of
 from .selectors import (
     Places,
     authority_ancestor_ids,
-    authority_parent_map,
     authority_subtree_ids,
-    authority_tree,
     user_places,
 )
 
@@ -69,7 +67,7 @@ class AuthorityRequest(HttpRequest):
 
 
 def request_places(request: HttpRequest) -> Places:
-    """The user's memberships, loaded once per request."""
+    """The user's memberships, loaded once per request (one query; never kept longer)."""
     if not hasattr(request, "_chc_places"):
         request._chc_places = user_places(request.user)  # type: ignore[attr-defined]
     return request._chc_places  # type: ignore[attr-defined]
@@ -98,7 +96,7 @@ def centre_access(places: Places, centre: Centre) -> Access | None:
     """The user's access to a centre, or None when it is outside their reach."""
     roles = set(places.centre_roles(centre.pk))
     if places.authority_memberships:
-        above = authority_ancestor_ids(centre.sponsor_id, authority_parent_map())
+        above = authority_ancestor_ids(centre.sponsor_id, places.authority_parents())
         if any(m.authority_id in above for m in places.authority_memberships):
             roles.add(REVIEWER)
     if not roles:
@@ -114,7 +112,7 @@ def authority_access(
     """A reviewer reaches an authority they review for and every authority below it."""
     if not places.authority_memberships:
         return None
-    parents = authority_parent_map() if parents is None else parents
+    parents = places.authority_parents() if parents is None else parents
     above = authority_ancestor_ids(authority.pk, parents)
     if any(m.authority_id in above for m in places.authority_memberships):
         return Access(frozenset({REVIEWER}))
@@ -174,7 +172,7 @@ def authority_view(capability: str) -> Callable:
         def wrapped(request: HttpRequest, authority_slug: str, *args, **kwargs) -> HttpResponse:
             places = request_places(request)
             authority = _authority_by_slug(places, authority_slug)
-            tree = authority_tree()
+            tree = places.tree()  # read with a reviewer's memberships: no query
             parents = {node.pk: node.parent_id for node in tree}
             access = authority_access(places, authority, parents) if authority else None
             if access is None:

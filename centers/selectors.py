@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,6 +29,7 @@ from .models import (
     CentreMembership,
     CentreYear,
     Department,
+    FundingSource,
     Licence,
     RegistrationChange,
 )
@@ -87,6 +92,9 @@ class Places:
 
     centre_memberships: list[CentreMembership] = field(default_factory=list)
     authority_memberships: list[AuthorityMembership] = field(default_factory=list)
+    # Every authority, by name, read with a reviewer's memberships: a reviewer's reach is by
+    # ancestry, so their pages need the tree. None when not read (users who review nowhere).
+    authority_tree: list[TreeNode] | None = None
 
     @property
     def count(self) -> int:
@@ -95,23 +103,189 @@ class Places:
     def centre_roles(self, centre_id: int) -> set[str]:
         return {m.role for m in self.centre_memberships if m.centre_id == centre_id}
 
+    def tree(self) -> list[TreeNode]:
+        """Every authority: the one read with the memberships, or a query when none was."""
+        return authority_tree() if self.authority_tree is None else self.authority_tree
+
+    def authority_parents(self) -> dict[int, int | None]:
+        if self.authority_tree is None:
+            return authority_parent_map()
+        return {node.pk: node.parent_id for node in self.authority_tree}
+
+
+class _PlacesSql(NamedTuple):
+    sql: str
+    # Column slices of each model in a row, in its concrete field order.
+    membership: slice
+    centre: slice
+    authority: slice
+    funding: slice
+    tree: tuple[int, int, int, int]  # where a tree row keeps id, parent_id, name, slug
+    fields: list  # the field each column holds, for the converters (None: no conversion)
+
+
+@functools.cache
+def _places_sql() -> _PlacesSql:
+    """One UNION ALL that reads what user_places needs: centre memberships with their centre,
+    sponsor and funding source; authority memberships with their authority; and, for a user
+    who reviews somewhere, every authority (the tree). Built once from the models' metadata:
+    SQL text only, never data."""
+    q = connections[router.db_for_read(CentreMembership)].ops.quote_name
+
+    def cols(model, alias: str | None, keep=None) -> list[str]:
+        return [
+            f"{alias}.{q(f.column)}" if alias and (keep is None or f.name in keep) else "NULL"
+            for f in model._meta.concrete_fields
+        ]
+
+    cm, am = CentreMembership._meta, AuthorityMembership._meta
+    m_fields, am_fields = cm.concrete_fields, am.concrete_fields
+    if [f.get_internal_type() for f in m_fields] != [f.get_internal_type() for f in am_fields]:
+        raise ImproperlyConfigured("the two membership tables must share one set of columns")
+    c_fields = Centre._meta.concrete_fields
+    a_fields = Authority._meta.concrete_fields
+    f_fields = FundingSource._meta.concrete_fields
+    tree_keep = {"id", "parent", "name", "slug"}
+    t = {
+        "m": q(cm.db_table),
+        "am": q(am.db_table),
+        "c": q(Centre._meta.db_table),
+        "a": q(Authority._meta.db_table),
+        "f": q(FundingSource._meta.db_table),
+    }
+    name = q("name")
+    # kind, membership, centre, authority (sponsor / reviewed / tree node), funding, sort name
+    centre_rows = [
+        "0",
+        *cols(CentreMembership, "m"),
+        *cols(Centre, "c"),
+        *cols(Authority, "a"),
+        *cols(FundingSource, "f"),
+        f"c.{name}",
+    ]
+    authority_rows = [
+        "1",
+        *cols(AuthorityMembership, "m"),
+        *cols(Centre, None),
+        *cols(Authority, "a"),
+        *cols(FundingSource, None),
+        f"a.{name}",
+    ]
+    tree_rows = [
+        "2",
+        *cols(CentreMembership, None),
+        *cols(Centre, None),
+        *cols(Authority, "a", tree_keep),
+        *cols(FundingSource, None),
+        f"a.{name}",
+    ]
+    user_col, centre_col = q(cm.get_field("user").column), q(cm.get_field("centre").column)
+    reviewer_col, authority_col = (
+        q(am.get_field("user").column),
+        q(am.get_field("authority").column),
+    )
+    sponsor_col = q(Centre._meta.get_field("sponsor").column)
+    funding_col = q(Centre._meta.get_field("funding_source").column)
+    pk = q("id")
+    select_centres, select_authorities, select_tree = (
+        ", ".join(row) for row in (centre_rows, authority_rows, tree_rows)
+    )
+    # Identifiers from the models' metadata, quoted; the user is the only value, a parameter.
+    sql = (
+        f"SELECT {select_centres} FROM {t['m']} m"  # noqa: S608
+        f" INNER JOIN {t['c']} c ON c.{pk} = m.{centre_col}"
+        f" INNER JOIN {t['a']} a ON a.{pk} = c.{sponsor_col}"
+        f" LEFT OUTER JOIN {t['f']} f ON f.{pk} = c.{funding_col}"
+        f" WHERE m.{user_col} = %s"
+        f" UNION ALL SELECT {select_authorities} FROM {t['am']} m"
+        f" INNER JOIN {t['a']} a ON a.{pk} = m.{authority_col}"
+        f" WHERE m.{reviewer_col} = %s"
+        f" UNION ALL SELECT {select_tree} FROM {t['a']} a"
+        f" WHERE EXISTS (SELECT 1 FROM {t['am']} r WHERE r.{reviewer_col} = %s)"
+    )
+    n_m, n_c, n_a, n_f = len(m_fields), len(c_fields), len(a_fields), len(f_fields)
+    membership = slice(1, 1 + n_m)
+    centre = slice(membership.stop, membership.stop + n_c)
+    authority = slice(centre.stop, centre.stop + n_a)
+    funding = slice(authority.stop, authority.stop + n_f)
+    sort = funding.stop + 1  # ORDER BY positions count from 1
+    sql += f" ORDER BY 1, {sort}"
+    a_names = [f.name for f in a_fields]
+    tree = tuple(authority.start + a_names.index(n) for n in ("id", "parent", "name", "slug"))
+    fields = [None, *m_fields, *c_fields, *a_fields, *f_fields, None]
+    return _PlacesSql(sql, membership, centre, authority, funding, tree, fields)  # type: ignore[arg-type]
+
+
+# The backend's and the fields' value converters for each column of the places query, per
+# connection (as a queryset's compiler applies them). Functions only, no data.
+_converters_by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _places_converters(connection) -> list:
+    if (found := _converters_by_connection.get(connection)) is None:
+        found = []
+        for pos, model_field in enumerate(_places_sql().fields):
+            if model_field is not None:
+                col = model_field.get_col("x")
+                convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if convs:
+                    found.append((pos, convs, col))
+        _converters_by_connection[connection] = found
+    return found
+
 
 def user_places(user) -> Places:
-    """A user's memberships, two queries; anonymous users have none."""
+    """A user's memberships, in one query; anonymous users have none.
+
+    Centre memberships carry their centre as its pages print it (sponsor, funding source): a
+    centre page takes its centre from here when the user works there (centers.access.
+    centre_view). For a reviewer the same query reads the authority tree (Places.authority_tree).
+    Nothing is kept between requests: every call reads the memberships afresh.
+    """
     if not user.is_authenticated:
         return Places()
-    return Places(
-        # With each centre as its pages print it (sponsor, funding source): a centre page takes
-        # its centre from here when the user works there (centers.access.centre_view).
-        centre_memberships=list(
-            CentreMembership.objects.filter(user=user).select_related(
-                "centre__sponsor", "centre__funding_source"
+    db = router.db_for_read(CentreMembership)
+    connection = connections[db]
+    plan = _places_sql()
+    converters = _places_converters(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [user.pk, user.pk, user.pk])
+        rows = cursor.fetchall()
+    places = Places()
+    tree: list[TreeNode] = []
+    set_centre = CentreMembership._meta.get_field("centre").set_cached_value
+    set_authority = AuthorityMembership._meta.get_field("authority").set_cached_value
+    set_sponsor = Centre._meta.get_field("sponsor").set_cached_value
+    set_funding = Centre._meta.get_field("funding_source").set_cached_value
+    for row in rows:
+        kind = row[0]
+        if kind == 2:
+            tree.append(TreeNode(*(row[i] for i in plan.tree)))
+            continue
+        row = list(row)
+        for pos, convs, col in converters:
+            value = row[pos]
+            for convert in convs:
+                value = convert(value, col, connection)
+            row[pos] = value
+        authority = Authority.from_db(db, None, row[plan.authority])
+        if kind == 0:
+            centre = Centre.from_db(db, None, row[plan.centre])
+            set_sponsor(centre, authority)
+            funding = row[plan.funding]
+            set_funding(
+                centre, None if funding[0] is None else FundingSource.from_db(db, None, funding)
             )
-        ),
-        authority_memberships=list(
-            AuthorityMembership.objects.filter(user=user).select_related("authority")
-        ),
-    )
+            membership = CentreMembership.from_db(db, None, row[plan.membership])
+            set_centre(membership, centre)
+            places.centre_memberships.append(membership)
+        else:
+            membership = AuthorityMembership.from_db(db, None, row[plan.membership])
+            set_authority(membership, authority)
+            places.authority_memberships.append(membership)
+    if places.authority_memberships:
+        places.authority_tree = tree
+    return places
 
 
 def reviewed_authority_ids(places: Places) -> set[int]:

@@ -109,7 +109,12 @@ def figure_brief(f: Figure) -> str:
     value = f"{f.value}{f.unit}" if f.is_rate else f"{plain(f.value)}{f.unit}"
     if f.change is not None:
         sign = "+" if f.change >= 0 else ""
-        if f.in_points:
+        if f.in_points and f.unit == "‰":  # a ‰ rate moves in 千分点, not 百分点
+            value += _(" (%(sign)s%(n)s per-mille points on last year)") % {
+                "sign": sign,
+                "n": f.change,
+            }
+        elif f.in_points:
             value += _(" (%(sign)s%(n)s points on last year)") % {"sign": sign, "n": f.change}
         else:
             value += _(" (%(sign)s%(n)s%% on last year)") % {"sign": sign, "n": f.change}

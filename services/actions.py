@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,14 +63,16 @@ def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
     return _lock_in(LockContext.load(centre, timezone.localdate()), indicator, period)
 
 
-def _cell_lock(centre: Centre, indicator: Indicator, period: dt.date):
-    """The cell's lock, read under the centre's row lock: whether its year is approved (1 query),
-    and the reviewer's exceptions only for a month the other rules close (they only reopen).
+def _cell_lock(centre: Centre, indicator: Indicator, period: dt.date, frozen: bool | None = None):
+    """The cell's lock, read under the centre's row lock: whether its year is approved (`frozen`,
+    as the values read found it; else 1 query), and the reviewer's exceptions only for a month
+    the other rules close (they only reopen).
 
     The context holds the approval of this cell's year alone: it decides this cell, no other.
     """
     today = timezone.localdate()
-    frozen = FrozenYear.objects.filter(centre=centre, year=period.year).exists()
+    if frozen is None:
+        frozen = FrozenYear.objects.filter(centre=centre, year=period.year).exists()
     ctx = LockContext(today=today, approved={period.year} if frozen else set(), exceptions=[])
     lock = _lock_in(ctx, indicator, period)
     if lock.locked and not frozen:
@@ -104,10 +106,10 @@ def tally_save(
     UNSEEN, which is stale like a form without its stamp. Without a base (code that means to
     overwrite: scripts, benchmarks) the save is unconditional.
 
-    Eight queries for a changed value (twelve on PostgreSQL's first save after a refresh, which
-    queues the next one): the cell's rules and rates; then, under the centre's row lock, its
-    year's approval, the values its checks read (the cell's own among them), the write, the
-    rollup stamp and the audit row.
+    Seven queries for a changed value (eleven on PostgreSQL's first save after a refresh, which
+    queues the next one): the cell's rules and rates; then, under the centre's row lock, the
+    values its checks read (the cell's own among them) with its year's approval in the same
+    statement, the write, the rollup stamp and the audit row.
     """
     rules, rates = _cell_catalogue(indicator)  # the catalogue: read before taking the lock
     value, error = parse_value(indicator, raw)
@@ -124,12 +126,13 @@ def tally_save(
             .order_by()
             .values_list("pk")
         )
-        ctx, lock = _cell_lock(centre, indicator, period)
+        # The values and the year's approval in one statement; the lock decides first.
+        loaded, frozen = _cell_values(centre, indicator, period, rules, rates)
+        ctx, lock = _cell_lock(centre, indicator, period, frozen)
         if lock.locked:
             return SaveResult(None, lock.reason, locks=ctx)
         if error:
             return SaveResult(None, error, locks=ctx)
-        loaded = _cell_values(centre, indicator, period, rules, rates)
         values, comments, _rules = loaded
         key = (indicator.pk, period)
         old = values.by_cell.get(key)
@@ -181,10 +184,11 @@ def _cell_catalogue(indicator: Indicator) -> tuple[list[ValidationRule], list[Ra
 
 def _cell_values(
     centre: Centre, indicator: Indicator, period: dt.date, rules, rates
-) -> tuple[Values, dict, list[ValidationRule]]:
+) -> tuple[tuple[Values, dict, list[ValidationRule]], bool | None]:
     """`load_year` narrowed to one cell (1 query): the values of the cell's year and the one
     before of the indicators its checks, warnings and rates read (its own, for outliers, and
-    the other side of each rule and rate), with their comments, and its rules.
+    the other side of each rule and rate), with their comments, and its rules; and whether the
+    cell's year is approved, read by the same statement (None when it found no values).
 
     The cell's warnings and rates come out as from the whole year, since nothing else is read.
     """
@@ -200,12 +204,20 @@ def _cell_values(
         indicator_id__in=list(indicators),
         period__gte=dt.date(period.year - 1, 1, 1),
         period__lte=dt.date(period.year, 12, 1),
-    ).values_list("indicator_id", "period", "value", "comment")
-    by_cell, comments = {}, {}
-    for indicator_id, month, value, comment in rows:
+    ).values_list(
+        "indicator_id",
+        "period",
+        "value",
+        "comment",
+        # Uncorrelated: PostgreSQL evaluates it once (an InitPlan), not per row.
+        Exists(FrozenYear.objects.filter(centre=centre, year=period.year)),
+    )
+    by_cell, comments, frozen = {}, {}, None
+    for indicator_id, month, value, comment, year_frozen in rows:
         by_cell[(indicator_id, month)] = value
         comments[(indicator_id, month)] = comment
-    return Values(by_cell, indicators), comments, rules
+        frozen = year_frozen  # the same on every row
+    return (Values(by_cell, indicators), comments, rules), frozen
 
 
 def _cell_target(indicator: Indicator, period: dt.date) -> tuple[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from centers.access import authority_access, centre_access
@@ -12,7 +14,7 @@ from centers.permissions import (
     SUBMIT_FILINGS,
     VIEW_CENTRE,
 )
-from centers.selectors import authority_subtree_ids, user_places
+from centers.selectors import authority_subtree_ids, authority_tree, user_places
 from centers.tests.factories import (
     AuthorityFactory,
     AuthorityMembershipFactory,
@@ -101,3 +103,78 @@ def test_403_page_is_chinese(client, clerk, centre):
     response = client.get(f"/centres/{centre.slug}/members/")
     assert response.status_code == 403
     assert "无权操作" in response.content.decode()
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_user_places_reads_what_the_orm_would_in_one_query(
+    district, centre, django_assert_num_queries
+):
+    """The one UNION query builds the same objects, in the same order, as the ORM would."""
+    from decimal import Decimal
+
+    from centers.models import (
+        AuthorityMembership,
+        CentreMembership,
+        FundingSource,
+    )
+
+    funding = FundingSource.objects.create(name="财政拨款")
+    centre.capital = Decimal("123.45")
+    centre.funding_source = funding
+    centre.founded_on = dt.date(2001, 2, 3)
+    centre.save()
+    other = CentreFactory(sponsor=district, name="甲社区卫生服务中心")  # no funding source
+    user = CentreMembershipFactory(centre=centre, role=CentreMembership.Role.MANAGER).user
+    CentreMembershipFactory(user=user, centre=other)
+    AuthorityMembershipFactory(user=user, authority=district)
+    AuthorityMembershipFactory(user=user, authority=AuthorityFactory(parent=district))
+
+    with django_assert_num_queries(1):
+        places = user_places(user)
+        centres = [m.centre for m in places.centre_memberships]
+        assert [c.sponsor.name for c in centres] == [district.name, district.name]
+        assert [c.funding_source for c in centres].count(None) == 1
+        assert [m.authority.slug for m in places.authority_memberships]
+        assert places.centre_memberships[0].get_role_display()
+
+    expected = list(
+        CentreMembership.objects.filter(user=user).select_related(
+            "centre__sponsor", "centre__funding_source"
+        )
+    )
+    assert [_fields(m) for m in places.centre_memberships] == [_fields(m) for m in expected]
+    for got, want in zip(places.centre_memberships, expected, strict=True):
+        assert _fields(got.centre) == _fields(want.centre)
+        assert _fields(got.centre.sponsor) == _fields(want.centre.sponsor)
+        if want.centre.funding_source is not None:
+            assert _fields(got.centre.funding_source) == _fields(want.centre.funding_source)
+        assert not got._state.adding and not got.centre._state.adding
+    expected_reviews = list(
+        AuthorityMembership.objects.filter(user=user).select_related("authority")
+    )
+    assert [(_fields(m), _fields(m.authority)) for m in places.authority_memberships] == [
+        (_fields(m), _fields(m.authority)) for m in expected_reviews
+    ]
+    assert places.authority_tree == authority_tree()
+
+
+def test_user_places_reads_no_tree_for_a_non_reviewer_and_nothing_for_the_anonymous(manager):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert user_places(manager).authority_tree is None
+    assert user_places(AnonymousUser()).count == 0
+
+
+def test_a_revoked_membership_is_gone_on_the_next_request(client, manager, reviewer, centre):
+    """Nothing about access is kept between requests."""
+    client.force_login(manager)
+    assert client.get(f"/centres/{centre.slug}/").status_code == 200
+    manager.centre_memberships.all().delete()
+    assert client.get(f"/centres/{centre.slug}/").status_code == 404
+    client.force_login(reviewer)
+    assert client.get(f"/centres/{centre.slug}/").status_code == 200
+    reviewer.authority_memberships.all().delete()
+    assert client.get(f"/centres/{centre.slug}/").status_code == 404

@@ -59,7 +59,7 @@ def test_paging_and_query_count(client, city, city_reviewer, django_assert_max_n
     for i in range(60):
         CentreFactory(sponsor=districts[i % 3])
     client.force_login(city_reviewer)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(4):
         response = client.get(_url(city), {"page": 2})
     body = response.content.decode()
     assert "共 60 个中心" in body

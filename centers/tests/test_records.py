@@ -259,7 +259,7 @@ def test_record_lists_run_a_bounded_number_of_queries(
     for i in range(40):
         _make(kind, centre, i)
     client.force_login(clerk)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         response = client.get(_url(centre, f"{kind}-list"))
     assert response.content.decode().count(f'<tr id="{kind}-') == 40
 
@@ -277,7 +277,7 @@ def test_overview_and_checklist_and_history_are_bounded(
             _url(centre, "donation-add"), {"date": "2024-01-01", "donor": "x", "amount": "1"}
         )
     for name in ("centre-detail", "department-checklist", "history"):
-        with django_assert_max_num_queries(7):
+        with django_assert_max_num_queries(6):
             assert client.get(_url(centre, name)).status_code == 200
 
 

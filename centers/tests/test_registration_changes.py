@@ -342,7 +342,7 @@ def test_registration_page_query_count_is_bounded(
     for year in range(2000, 2040):
         _record_legal_rep(centre, manager, dt.date(year, 1, 3), dt.date(year, 1, 3))
     client.force_login(manager)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("centers:registration", args=[centre.slug]))
     assert response.content.decode().count('<tr id="change-') == 40
 

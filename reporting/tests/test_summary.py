@@ -422,3 +422,17 @@ def test_the_summary_roster_figures_match_the_annual_reports(centre):
     # still counts that day) → 15 / 6
     assert brief.average_headcount == D("2.5")
     assert (brief.hires, brief.departures, brief.headcount_end) == (1, 1, 2)
+
+
+def test_the_annual_reports_short_form_says_per_mille_points_for_a_per_mille_rate():
+    """4.50‰ against 4.19‰ moved 0.31 千分点 (not 百分点: that would be ten times as much)."""
+    from django.utils import translation
+
+    smi = Figure("smi_prevalence", "严重精神障碍患者报告患病率", "‰", True, D("4.50"), D("4.19"))
+    fd = Figure("fd_rate", "全人群签约率", "%", True, D("31.08"), D("29.03"))
+    visits = Figure("opd_visits", "门急诊人次", "人次", False, D("76420"), D("66560"))
+    with translation.override("zh-hans"):
+        assert s.figure_brief(smi) == "严重精神障碍患者报告患病率4.50‰（同比+0.31个千分点）"
+        assert s.figure_brief(fd) == "全人群签约率31.08%（同比+2.05个百分点）"
+        # (76420 − 66560) / 66560 = 14.81%
+        assert s.figure_brief(visits) == "门急诊人次76420人次（同比+14.81%）"

@@ -173,10 +173,10 @@ def test_roster_and_figures_are_bounded_for_5000_staff(
         ]
     )
     client.force_login(clerk)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         response = client.get(_url(centre, "roster"), {"status": "all", "page": "3"})
     assert response.content.decode().count('<tr id="spell-') == 50
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert client.get(_url(centre, "figures"), {"year": "2024"}).status_code == 200
 
 

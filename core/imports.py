@@ -228,6 +228,24 @@ def import_start(*, kind: str, centre, params: dict, upload: UploadedFile, actor
     return job
 
 
+def start_from_form(request, form, *, kind: str, params: tuple[str, ...] = ()) -> ImportJob | None:
+    """An upload page's POST: a valid form (its `file` and the `params` fields) starts the job;
+    a refusal (too many checks running) goes beside the file field and None is returned."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return import_start(
+            kind=kind,
+            centre=request.centre,
+            params={name: form.cleaned_data[name] for name in params},
+            upload=form.cleaned_data["file"],
+            actor=request.user,
+        )
+    except Refused as exc:
+        form.add_error("file", str(exc))
+        return None
+
+
 def _claim(job_id: int, expected: str, running: str) -> ImportJob | None:
     """Move the job into its running step, once; a redelivered or repeated task finds it taken.
 

@@ -345,19 +345,8 @@ def tally_export(request: CentreRequest, year: int) -> HttpResponse:
 def tally_import_upload(request: CentreRequest) -> HttpResponse:
     """Upload a year of tallies; it is checked in the background, the next page previews it."""
     form = TallyImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            job = imports.import_start(
-                kind="tallies",
-                centre=request.centre,
-                params={"year": form.cleaned_data["year"]},
-                upload=form.cleaned_data["file"],
-                actor=request.user,
-            )
-        except imports.Refused as exc:
-            form.add_error("file", str(exc))
-        else:
-            return redirect("services:tally-import-preview", request.centre.slug, job.pk)
+    if job := imports.start_from_form(request, form, kind="tallies", params=("year",)):
+        return redirect("services:tally-import-preview", request.centre.slug, job.pk)
     jobs = imports.recent_jobs(centre=request.centre, kind="tallies")
     context = {
         "form": form,

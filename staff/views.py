@@ -215,19 +215,8 @@ def staff_rehire(request: CentreRequest, pk: int) -> HttpResponse:
 def import_upload(request: CentreRequest) -> HttpResponse:
     """Upload a 花名册; it is checked in the background and nothing is written yet."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            job = imports.import_start(
-                kind="roster",
-                centre=request.centre,
-                params={},
-                upload=form.cleaned_data["file"],
-                actor=request.user,
-            )
-        except imports.Refused as exc:
-            form.add_error("file", str(exc))
-        else:
-            return redirect("staff:import-preview", request.centre.slug, job.pk)
+    if job := imports.start_from_form(request, form, kind="roster"):
+        return redirect("staff:import-preview", request.centre.slug, job.pk)
     jobs = imports.recent_jobs(centre=request.centre, kind="roster")
     context = {"form": form, "jobs": jobs, "url_name": "staff:import-preview"}
     return render(request, "staff/import_upload.html", context)

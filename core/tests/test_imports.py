@@ -436,3 +436,26 @@ def test_more_rows_than_allowed_says_so_without_a_wrong_count(client, manager, c
     rows = [{**GOOD, "姓名": f"人{i}"} for i in range(9)]
     body = _upload(client, "staff:import-upload", centre, workbook(*rows)).content.decode()
     assert "文件超过 3 行" in body
+
+
+@pytest.mark.parametrize(
+    ("url_name", "data"), [("staff:import-upload", {}), ("services:tally-import", {"year": 2024})]
+)
+def test_a_third_check_at_once_is_refused_beside_the_file_field(
+    client, manager, centre, url_name, data
+):
+    """Two checks running: both upload pages keep the form and say why, and store nothing."""
+    for _ in range(imports.MAX_BUSY_PER_USER):
+        ImportJob.objects.create(
+            kind="roster",
+            centre=centre,
+            filename="x.xlsx",
+            created_by=manager,
+            status=ImportJob.Status.CHECKING,
+        )
+    client.force_login(manager)
+    upload = SimpleUploadedFile("花名册.xlsx", workbook(GOOD))
+    response = client.post(reverse(url_name, args=[centre.slug]), {"file": upload, **data})
+    assert response.status_code == 200
+    assert "您正在检查或导入的文件有 2 个" in response.content.decode()
+    assert ImportJob.objects.count() == imports.MAX_BUSY_PER_USER

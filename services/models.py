@@ -312,7 +312,8 @@ class FigureRollup(models.Model):
 
 class RollupState(models.Model):
     """Whether a centre's rollups are current: a tally write bumps `changed` in its transaction,
-    the refresh task sets `built` to the `changed` it started from. Fresh iff built == changed."""
+    the refresh task sets `built` to the `changed` it started from. Fresh iff built == changed;
+    the spans of a year are current while no dirty year reaches them."""
 
     centre = models.OneToOneField(
         Centre, on_delete=models.CASCADE, primary_key=True, related_name="+"

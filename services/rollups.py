@@ -3,8 +3,9 @@
 
 Never stale without saying so, because it never serves stale data: each tally write bumps the
 centre's `RollupState.changed` in its own transaction and queues `refresh_rollups_task` on commit;
-readers use rollups only for centres whose `built == changed` and compute every other centre live
-with `centre_totals`, the same function the rollups are built from.
+readers use a centre's rollups only where no write since its last build touched the years they
+read (a save in year d changes the spans of d and d + 1), and compute the rest live with
+`centre_totals`, the same function the rollups are built from.
 
 A write costs its own years, not the centre's history: it records the years it touched in
 `dirty_years`, and the refresh rebuilds only those years' spans and the next year's (a yearly
@@ -408,15 +409,28 @@ def queue_lost_refreshes() -> int:
     return len(lost)
 
 
-def fresh_centres(centre_ids: list[int], key: str | None = None) -> set[int]:
-    """Centres whose rollups are current for their tallies and for today's catalogue."""
+def fresh_centres(
+    centre_ids: list[int], key: str | None = None, years: Iterable[int] | None = None
+) -> set[int]:
+    """Centres whose rollups are current for today's catalogue and for their tallies: of every
+    year, or only of the spans of `years` (a write in year d changes the spans of d and d + 1, so
+    a save in this month leaves last year's summary served from rollups)."""
     if key is None:
         key = _catalogue_rows()[2]
+    current = Q(built=F("changed"))
+    if years is not None:
+        written = sorted({str(year - back) for year in years for back in (0, 1)})
+        current = ~Q(dirty_years__has_any_keys=written)
     return set(
         RollupState.objects.filter(
-            centre_id__any_of=centre_ids, built=F("changed"), built__gte=1, catalogue=key
+            current, centre_id__any_of=centre_ids, built__gte=1, catalogue=key
         ).values_list("centre_id", flat=True)
     )
+
+
+def _span_years(period: Period) -> list[int]:
+    """The years whose spans a figure of `period` with 同比 reads."""
+    return [period.first.year, period.first.year - 1]
 
 
 def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] | None:
@@ -426,7 +440,7 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
         return None
     earlier = period.year_earlier()
     indicators, rates, key = _catalogue_rows()
-    fresh = fresh_centres(centre_ids, key)
+    fresh = fresh_centres(centre_ids, key, _span_years(period))
     stale = [c for c in centre_ids if c not in fresh]
     sums: dict[tuple[str, dt.date], list] = {}
     rows = (
@@ -486,7 +500,7 @@ def span_totals(
         return None
     earlier = period.year_earlier()
     indicators, _rates, key = catalogue or _catalogue_rows()
-    fresh = fresh_centres(centre_ids, key)
+    fresh = fresh_centres(centre_ids, key, _span_years(period))
     stale = [c for c in centre_ids if c not in fresh]
     totals: dict[tuple[int, str], list] = {}
     rows = (

@@ -538,34 +538,31 @@ def _flows(scope: Q, period: Period, earlier: Period, flow_ids: dict[int, str]) 
 
 def _monthly_in_one_pass(scope: Q, period: Period, earlier: Period, flows, stocks) -> dict:
     """`_flows` and each centre's latest stock of both periods from one scan of the months
-    (PostgreSQL: a stock is the first of its values ordered newest first)."""
+    (PostgreSQL: a stock is the first of its values ordered newest first). A value is never
+    NULL, so a sum is NULL exactly when no month was entered."""
     from django.contrib.postgres.aggregates import ArrayAgg
 
     now, then = Q(period__gte=period.first), Q(period__lte=earlier.last)
+    stock = Q(indicator_id__in=list(stocks))  # only stocks need their values in order
     rows = (
         _months_of(scope, period, earlier, flows.keys() | stocks.keys())
         .values("centre_id", "indicator_id")
         .annotate(
             now=Sum("value", filter=now),
             then=Sum("value", filter=then),
-            n_now=Count("id", filter=now),
-            n_then=Count("id", filter=then),
-            last_now=ArrayAgg("value", filter=now, order_by="-period"),
-            last_then=ArrayAgg("value", filter=then, order_by="-period"),
+            last_now=ArrayAgg("value", filter=now & stock, order_by="-period"),
+            last_then=ArrayAgg("value", filter=then & stock, order_by="-period"),
         )
+        .values_list("centre_id", "indicator_id", "now", "then", "last_now", "last_then")
     )
     totals = {}
-    for r in rows:
-        ind = r["indicator_id"]
+    for centre, ind, sum_now, sum_then, last_now, last_then in rows:
         if ind in flows:
-            totals[(r["centre_id"], flows[ind])] = (
-                r["now"] if r["n_now"] else None,
-                r["then"] if r["n_then"] else None,
-            )
+            totals[(centre, flows[ind])] = (sum_now, sum_then)
         else:
-            totals[(r["centre_id"], stocks[ind])] = (
-                r["last_now"][0] if r["last_now"] else None,
-                r["last_then"][0] if r["last_then"] else None,
+            totals[(centre, stocks[ind])] = (
+                last_now[0] if last_now else None,
+                last_then[0] if last_then else None,
             )
     return totals
 

@@ -265,6 +265,31 @@ def test_a_refresh_after_saves_in_two_years_rebuilds_both_and_no_other(
     assert figures["opd_visits"].value == 4000
 
 
+def test_a_save_leaves_the_spans_of_other_years_served_from_rollups(
+    district_data, manager, django_capture_on_commit_callbacks, time_machine, monkeypatch
+):
+    """A save in December 2024 changes the spans of 2024 and 2025 (denominators carry), not
+    2023's: a summary of 2023 H2 (同比 2022) still reads rollups, 2024 and 2025 compute it live."""
+    time_machine.move_to(dt.datetime(2025, 1, 15, 12, 0, tzinfo=dt.UTC))  # Dec 2024 still open
+    ids = _ids(district_data)
+    a = district_data["a"]
+    build(ids)
+    with django_capture_on_commit_callbacks():
+        _save(a, "opd_visits", (2024, 12), "9000", manager)
+    assert a.pk not in fresh_centres(ids)  # of every year: no
+    assert a.pk in fresh_centres(ids, years=[2023])
+    assert a.pk not in fresh_centres(ids, years=[2024])
+    assert a.pk not in fresh_centres(ids, years=[2025])
+    real, live_for = rollups.centre_totals, []
+    monkeypatch.setattr(
+        rollups, "centre_totals", lambda **kw: live_for.append(kw["period"]) or real(**kw)
+    )
+    for period in (Period.half(2023, 2), Period.year(2024), Period.half(2025, 1)):
+        expected = _as_tuples(tally_figures(scope=Q(centre_id__in=ids), period=period))
+        assert _as_tuples(span_figures(centre_ids=ids, period=period)) == expected
+    assert live_for == [Period.year(2024), Period.half(2025, 1)]  # 2023 H2 from rollups alone
+
+
 def test_a_save_during_a_refresh_queues_exactly_one_more(
     april, district_data, manager, django_capture_on_commit_callbacks, monkeypatch
 ):

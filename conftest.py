@@ -28,8 +28,17 @@ from centers.tests.factories import (
     UserFactory,
 )
 from config import celery_app
+from core import memo
 
 PASSWORD = "pw-for-tests-1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_memos():
+    """A test's rolled-back catalogue must not outlive it in this process's memos."""
+    memo.clear_all()
+    yield
+    memo.clear_all()
 
 
 @pytest.fixture(autouse=True)

@@ -29,7 +29,7 @@ from .models import (
     ValidationRule,
 )
 from .rollups import mark_changed
-from .selectors import cell_warnings, load_year, year_warnings
+from .selectors import cell_catalogue, cell_warnings, load_year, year_warnings
 from .validation import Values, parse_value, rule_warnings
 
 
@@ -168,17 +168,16 @@ def tally_save(
 
 def _cell_catalogue(indicator: Indicator) -> tuple[list[ValidationRule], list[Rate]]:
     """The active rules with the indicator on either side, and the rates of its category (its
-    page) with it as numerator or denominator: all a save checks and redraws (2 queries)."""
-    rules = list(
-        ValidationRule.objects.filter(is_active=True)
-        .filter(Q(left=indicator) | Q(right=indicator))
-        .select_related("left", "right")
-    )
-    rates = list(
-        Rate.objects.filter(category=indicator.category)
-        .filter(Q(numerator=indicator) | Q(denominator=indicator))
-        .select_related("numerator", "denominator")
-    )
+    page) with it as numerator or denominator: all a save checks and redraws (no query while
+    the process's catalogue is current)."""
+    catalogue = cell_catalogue()
+    pk = indicator.pk
+    rules = [r for r in catalogue.rules if pk in (r.left_id, r.right_id)]
+    rates = [
+        r
+        for r in catalogue.rates
+        if r.category == indicator.category and pk in (r.numerator_id, r.denominator_id)
+    ]
     return rules, rates
 
 

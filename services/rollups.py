@@ -41,11 +41,12 @@ from django.db.models.functions import ExtractYear, RowNumber
 from django.utils import timezone
 
 from centers.models import Centre
-from core import outbox
+from core import memo, outbox
 from core.periods import Period
 
 from .models import FigureRollup, Indicator, RollupState, TallyValue
 from .selectors import (
+    CATALOGUE,
     Figure,
     FigureIndicator,
     FigureRate,
@@ -246,10 +247,18 @@ def _rows_of_years(centre_ids: list[int], years: list[int], indicators, rates) -
     return rows
 
 
-def _catalogue_rows() -> tuple[list[FigureIndicator], list[FigureRate], str]:
-    """The catalogue the figures are computed with, and its key."""
+def _read_catalogue() -> tuple[tuple[FigureIndicator, ...], tuple[FigureRate, ...], str]:
     indicators, rates = figure_catalogue()
-    return indicators, rates, catalogue_key(indicators, rates)
+    return tuple(indicators), tuple(rates), catalogue_key(indicators, rates)
+
+
+# Read once per process until the catalogue changes (services.selectors.catalogue_changed).
+_CATALOGUE = memo.Versioned(CATALOGUE, _read_catalogue)
+
+
+def _catalogue_rows() -> tuple[tuple[FigureIndicator, ...], tuple[FigureRate, ...], str]:
+    """The catalogue the figures are computed with, and its key."""
+    return _CATALOGUE.get()
 
 
 def catalogue_key(indicators, rates) -> str:

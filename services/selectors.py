@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from centers.models import Centre
+from core import memo
 from core.periods import Period, add_months, month_end
 
 from .locking import LockContext, LockState, lock_state, year_lock_state
@@ -645,6 +646,43 @@ class FigureRate(NamedTuple):
     denominator_id: int
     numerator_code: str
     denominator_code: str
+
+
+CATALOGUE = "catalogue"  # the memo version every write of indicators, rates or rules moves
+
+
+def catalogue_changed() -> None:
+    """Call where indicators, rates or rules are written: each process re-reads them after the
+    commit (services.apps wires model saves and deletes, and migrations, to it)."""
+    memo.changed(CATALOGUE)
+
+
+class CellCatalogue(NamedTuple):
+    """What a cell save checks against, read once per process (core/memo.py)."""
+
+    indicators: dict[str, Indicator]  # the active ones, by code
+    rules: tuple[ValidationRule, ...]  # the active ones, with both sides
+    rates: tuple[Rate, ...]  # with numerator and denominator, in catalogue order
+
+
+def _read_cell_catalogue() -> CellCatalogue:
+    return CellCatalogue(
+        {i.code: i for i in Indicator.objects.filter(is_active=True)},
+        tuple(
+            ValidationRule.objects.filter(is_active=True)
+            .select_related("left", "right")
+            .order_by("pk")
+        ),
+        tuple(Rate.objects.select_related("numerator", "denominator")),
+    )
+
+
+_CELL_CATALOGUE = memo.Versioned(CATALOGUE, _read_cell_catalogue)
+
+
+def cell_catalogue() -> CellCatalogue:
+    """The catalogue as model instances, shared by the process's requests: read, never change."""
+    return _CELL_CATALOGUE.get()
 
 
 def figure_catalogue() -> tuple[list[FigureIndicator], list[FigureRate]]:

@@ -75,7 +75,7 @@ def _cell_request(request: CentreRequest) -> tuple[Indicator, dt.date]:
     code = params.get("indicator", "")
     if "\x00" in code or len(code) > 64:  # no code is like that; PostgreSQL refuses a NUL
         raise Http404("no such cell")
-    indicator = Indicator.objects.filter(code=code, is_active=True).first()
+    indicator = selectors.cell_catalogue().indicators.get(code)
     try:
         period = dt.date.fromisoformat(params.get("period", ""))
     except ValueError:

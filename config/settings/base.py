@@ -203,6 +203,9 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="chc@localhost")
 
 # --- Cache ----------------------------------------------------------------------------
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
+# Catalogue-like values kept per process behind a version in the cache (core/memo.py): only a
+# cache every process shares can tell the others that the catalogue changed.
+CHC_PROCESS_MEMO = CACHES["default"]["BACKEND"].endswith("RedisCache")
 
 # --- Celery ---------------------------------------------------------------------------
 # Without a broker the tasks run in-process (eager), so the app works with nothing else

@@ -15,6 +15,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # CHC_CELERY_EAGER=0 and a Redis broker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CHC_CELERY_EAGER", default=True)  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True
+# One process shares its local cache with itself; the real-worker test's worker is another one.
+CHC_PROCESS_MEMO = CELERY_TASK_ALWAYS_EAGER
 CELERY_BROKER_URL = "memory://" if CELERY_TASK_ALWAYS_EAGER else env("CELERY_BROKER_URL")  # noqa: F405
 # Tests that exercise the lockout switch it on; elsewhere logins must not lock each other out.
 AXES_ENABLED = False

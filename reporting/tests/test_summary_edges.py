@@ -23,7 +23,7 @@ from services.excel import apply as import_apply
 from services.excel import fingerprint
 from services.models import Indicator, RollupState
 from services.rollups import build, fresh_centres, refresh, span_figures
-from services.selectors import tally_figures
+from services.selectors import catalogue_changed, tally_figures
 
 D = Decimal
 
@@ -236,6 +236,7 @@ def test_inactive_numerator_after_build(district_data):
     ids = [c.pk for c in district_data.values()]
     build(ids)
     Indicator.objects.filter(code="fd_signed").update(is_active=False)
+    catalogue_changed()
     live = tally_figures(scope=Q(centre_id__in=ids), period=H1_2024)
     rolled = span_figures(centre_ids=ids, period=H1_2024)
     print("fd_rate live", live["fd_rate"].value, "rolled", rolled["fd_rate"].value)

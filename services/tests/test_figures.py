@@ -161,3 +161,41 @@ def test_cost_per_visit_compares_by_growth_not_points(centre):
         and f["opd_cost"].change == Decimal("20.00")
         and not f["opd_cost"].in_points
     )
+
+
+def test_a_catalogue_change_reaches_figures_and_cell_saves_once_committed(
+    centre, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """The catalogue is read once per process; a committed edit of an indicator, a rule or a
+    rate is seen by the next read, and the rollups built with the old rate are no longer used."""
+    from services import figures
+    from services.actions import _cell_catalogue
+    from services.models import Rate, ValidationRule
+    from services.rollups import build, fresh_centres
+    from services.selectors import cell_catalogue
+
+    opd = Indicator.objects.get(code="opd_visits")
+    figures.catalogue(), cell_catalogue()
+    with django_assert_num_queries(0):  # kept: no query until something changes
+        key = figures.catalogue()[2]
+        rules, _rates = _cell_catalogue(cell_catalogue().indicators["opd_visits"])
+    assert rules
+    put(centre, "opd_visits", D(2024, 3, 1), 100)
+    build([centre.pk])
+    assert fresh_centres([centre.pk]) == {centre.pk}
+    with django_capture_on_commit_callbacks(execute=True):
+        opd.name = "门急诊总人次"
+        opd.save()
+        for rule in rules:
+            rule.is_active = False
+            rule.save()
+        fd_rate = Rate.objects.get(code="fd_rate")
+        fd_rate.scale = Rate.Scale.PERMILLE
+        fd_rate.save()
+    names = {i.code: i.name for i in figures.catalogue()[0]}
+    assert names["opd_visits"] == "门急诊总人次"
+    assert cell_catalogue().indicators["opd_visits"].name == "门急诊总人次"
+    assert _cell_catalogue(opd)[0] == []
+    assert ValidationRule.objects.filter(is_active=True).count() == len(cell_catalogue().rules)
+    assert figures.catalogue()[2] != key  # the rate's formula moved: rollups built before go live
+    assert fresh_centres([centre.pk]) == set()

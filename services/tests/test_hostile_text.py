@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from services.forms import ActivityForm, LockExceptionForm
 from services.models import ActivityKind, Indicator, TallyValue
+from services.selectors import catalogue_changed
 
 pytestmark = pytest.mark.django_db
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -35,6 +36,7 @@ def test_tally_export_writes_names_as_text_and_survives_control_characters(
     client, clerk, centre, name, unit, shown
 ):
     Indicator.objects.filter(code="opd_visits").update(name=name, unit=unit)
+    catalogue_changed()
     client.force_login(clerk)
     row = next(
         r for r in _export(client, centre).iter_rows(min_row=2) if r[0].value == "opd_visits"

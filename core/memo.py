@@ -1,0 +1,92 @@
+"""Values built from tables that change rarely (the indicator catalogue), kept in each process and
+rebuilt when a version shared through the cache moves.
+
+A write calls `changed()` inside its transaction; the new version is stored when it commits, so
+no process can keep the old value under the new version. Until then the writing process builds
+afresh inside transactions (it may read its own uncommitted rows, which must not be kept).
+Every read costs one cache GET instead of the queries and the model building. A value is also
+rebuilt after `max_age` seconds, which bounds what a lost bump (a process killed between its
+commit and the bump) can cost.
+
+Only a cache every process shares can carry the version (`CHC_PROCESS_MEMO`, on with Redis);
+without one each read builds afresh. If the cache fails, the read builds afresh too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+_ALL: list[Versioned] = []
+_PENDING: set[str] = set()  # names this process changed in a transaction not yet committed
+
+
+def _key(name: str) -> str:
+    return f"memo-version:{name}"
+
+
+class Versioned(Generic[T]):
+    """One value per process, rebuilt when the version named `name` moves (memos of one name
+    share it: one write invalidates them all)."""
+
+    def __init__(self, name: str, build: Callable[[], T], *, max_age: float = 300.0) -> None:
+        self.name, self.build, self.max_age = name, build, max_age
+        self._version: str | None = None
+        self._value: T | None = None
+        self._built_at = 0.0
+        _ALL.append(self)
+
+    def get(self) -> T:
+        if not settings.CHC_PROCESS_MEMO or (self.name in _PENDING and connection.in_atomic_block):
+            return self.build()
+        try:
+            version = cache.get(_key(self.name))
+            if version is None:  # first use, or the cache lost it: any new token will do
+                cache.add(_key(self.name), uuid.uuid4().hex, timeout=None)
+                version = cache.get(_key(self.name))
+        except Exception:  # the cache is down: correct and slower, never wrong
+            log.warning("memo %s: cache unavailable, building afresh", self.name, exc_info=True)
+            return self.build()
+        now = time.monotonic()
+        if version is None or version != self._version or now - self._built_at > self.max_age:
+            self._value, self._version, self._built_at = self.build(), version, now
+        return self._value
+
+    def clear(self) -> None:
+        self._version, self._value = None, None
+
+
+def changed(name: str) -> None:
+    """Call where the tables behind `name` are written: every process rebuilds after the commit."""
+    _PENDING.add(name)
+    for memo in _ALL:
+        if memo.name == name:
+            memo.clear()
+    transaction.on_commit(lambda: _bump(name))
+
+
+def _bump(name: str) -> None:
+    _PENDING.discard(name)
+    try:
+        cache.set(_key(name), uuid.uuid4().hex, timeout=None)
+    except Exception:  # max_age still bounds how long other processes keep the old value
+        log.warning("memo %s: could not store a new version", name, exc_info=True)
+    for memo in _ALL:
+        if memo.name == name:
+            memo.clear()  # this process at once, even without a shared cache
+
+
+def clear_all() -> None:
+    """Forget every value in this process (tests: each starts from the database)."""
+    _PENDING.clear()
+    for memo in _ALL:
+        memo.clear()

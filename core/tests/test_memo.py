@@ -1,0 +1,68 @@
+"""A process memo is rebuilt exactly when its version moves, and never keeps uncommitted data."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from core import memo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def counted(settings):
+    settings.CHC_PROCESS_MEMO = True
+    cache.delete("memo-version:test")
+    built = []
+    value = memo.Versioned("test", lambda: built.append(1) or len(built))
+    yield value, built
+    memo._ALL.remove(value)
+
+
+def test_built_once_then_kept_until_a_committed_change(counted, django_capture_on_commit_callbacks):
+    value, built = counted
+    assert (value.get(), value.get(), value.get()) == (1, 1, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        memo.changed("test")
+    assert (value.get(), value.get()) == (2, 2) and len(built) == 2
+
+
+def test_another_process_bump_is_seen_through_the_cache(counted):
+    value, _built = counted
+    assert value.get() == 1
+    cache.set("memo-version:test", "moved by another process", timeout=None)
+    assert (value.get(), value.get()) == (2, 2)
+
+
+def test_inside_the_writing_transaction_nothing_is_kept(counted):
+    value, _built = counted
+    assert value.get() == 1
+    with transaction.atomic():
+        memo.changed("test")  # not committed: reads here may see the writer's own rows
+        assert (value.get(), value.get()) == (2, 3)
+        transaction.set_rollback(True)
+    # Rolled back: the version did not move, and nothing of the transaction was kept.
+    assert value._value is None
+
+
+def test_a_failing_cache_builds_afresh_every_time(counted):
+    value, _built = counted
+    with mock.patch.object(cache, "get", side_effect=ConnectionError("redis is down")):
+        assert (value.get(), value.get()) == (1, 2)
+
+
+def test_values_older_than_max_age_are_rebuilt(counted):
+    value, _built = counted
+    value.max_age = 10
+    with mock.patch("core.memo.time.monotonic", side_effect=[100.0, 105.0, 111.0, 112.0]):
+        assert [value.get() for _ in range(4)] == [1, 1, 2, 2]
+
+
+def test_without_a_shared_cache_every_read_builds(counted, settings):
+    value, _built = counted
+    settings.CHC_PROCESS_MEMO = False
+    assert (value.get(), value.get()) == (1, 2)

@@ -89,6 +89,8 @@ def _centres(authorities: dict[str, Authority]) -> dict[str, Centre]:
                 "sponsor": authorities[sponsor],
                 "address": address,
                 "legal_representative": legal_rep,
+                # The demo's data starts in 2023; no month is open for back-filling.
+                "reporting_since": dt.date(2023, 1, 1),
             },
         )
     return made

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -21,6 +22,14 @@ EXPIRY_WARNING_DAYS = 90
 # Upper bounds that catch a slipped finger (an extra digit or two), not real limits.
 MAX_PEOPLE = 10_000_000
 MAX_BEDS = 5_000
+# Months before its start a new centre may back-fill, when no commission above it says.
+DEFAULT_BACKFILL_MONTHS = 12
+MAX_BACKFILL_MONTHS = 36
+
+
+def this_month() -> dt.date:
+    """The first day of the current month: a new centre reports from the month it is created."""
+    return timezone.localdate().replace(day=1)
 
 
 class Authority(TimeStampedModel):
@@ -40,6 +49,17 @@ class Authority(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
+    )
+    # Blank: as the commission above (DEFAULT_BACKFILL_MONTHS at the top).
+    backfill_months = models.PositiveSmallIntegerField(
+        _("months a new centre may back-fill"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_BACKFILL_MONTHS)],
+        help_text=_(
+            "How many months before its first reporting month a new centre may still enter. "
+            "Leave blank to use the value of the parent authority."
+        ),
     )
 
     class Meta:
@@ -119,6 +139,13 @@ class Centre(TimeStampedModel):
     certificate_valid_to = models.DateField(_("certificate valid to"), null=True, blank=True)
     online_name = models.CharField(_("online name"), max_length=100, blank=True, default="无")
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    # Not founded_on (the legal date): the first month the centre reports in this system; the
+    # months before it, within its commission's back-fill window, stay open for a while.
+    reporting_since = models.DateField(
+        _("reporting since"),
+        default=this_month,
+        help_text=_("The first month the centre reports in this system."),
+    )
     # Counts the edits made in the app; stale forms are refused on updated_at (core/stale.py).
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -138,6 +165,9 @@ class Centre(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=Q(capital__isnull=True) | Q(capital__gte=0), name="capital_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reporting_since__day=1), name="reporting_since_is_a_month_start"
             ),
         ]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +24,7 @@ from .permissions import EDIT_RECORDS, VIEW_CENTRE
 from .records import RecordKind
 
 TEMPLATE = "centers/record_list.html"
+PAGE_ROWS = 50  # a year of work records is a few hundred: pages keep the list and its form in view
 
 
 def _form(kind: RecordKind, request: CentreRequest, **kwargs):
@@ -36,9 +38,14 @@ def _section(
     can_edit = request.access.can(EDIT_RECORDS)
     if form is None and can_edit:
         form = _form(kind, request, initial=kind.initial(request.centre))
+    page = Paginator(kind.rows(centre=request.centre), PAGE_ROWS).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)  # the pager keeps the rest (an activity list's period)
     context = {
         "kind": kind,
-        "rows": kind.rows(centre=request.centre),
+        "rows": page.object_list,
+        "page": page,
+        "query": query.urlencode(),
         "form": form,
         "editing": editing,
         "can_edit": can_edit,

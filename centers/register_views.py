@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.history import PERSONAL_FIELDS
 from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, selectors
@@ -237,7 +238,7 @@ def history(request: CentreRequest) -> HttpResponse:
         target_id=target_id,
         before_id=before_id,
         limit=HISTORY_PAGE + 1,
-        hidden=frozenset() if request.access.can(VIEW_ID_NUMBERS) else selectors.PERSONAL_FIELDS,
+        hidden=frozenset() if request.access.can(VIEW_ID_NUMBERS) else PERSONAL_FIELDS,
     )
     more = len(entries) > HISTORY_PAGE
     entries = entries[:HISTORY_PAGE]

@@ -10,19 +10,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.calendar import calendar_exceptions, working_days_after
+from core.history import HistoryRow, history_row
 from core.models import AuditEntry
 
 from .models import (
+    DEFAULT_BACKFILL_MONTHS,
     Authority,
     AuthorityMembership,
     Centre,
@@ -84,6 +84,19 @@ def authority_ancestor_ids(authority_id: int, parents: dict[int, int | None]) ->
         chain.append(current)
         current = parents.get(current)
     return chain
+
+
+def backfill_months(*, centre: Centre) -> int:
+    """Months before its start a centre may back-fill: the nearest commission's setting up the
+    tree from its sponsor, else DEFAULT_BACKFILL_MONTHS (one query: the tree is small)."""
+    rows = Authority.objects.values_list("id", "parent_id", "backfill_months")
+    parents, months = {}, {}
+    for pk, parent_id, value in rows:
+        parents[pk], months[pk] = parent_id, value
+    for pk in authority_ancestor_ids(centre.sponsor_id, parents):
+        if months.get(pk) is not None:
+            return months[pk]
+    return DEFAULT_BACKFILL_MONTHS
 
 
 @dataclass
@@ -599,60 +612,6 @@ def department_checklist(*, centre: Centre, on: dt.date) -> list[StandardCheck]:
     return checks
 
 
-VERBS = {
-    "created": gettext_lazy("added"),
-    "granted": gettext_lazy("added"),
-    "updated": gettext_lazy("changed"),
-    "changed": gettext_lazy("changed"),
-    "role_changed": gettext_lazy("role changed"),
-    "registered_item_changed": gettext_lazy("registered item changed"),
-    "deleted": gettext_lazy("deleted"),
-    "revoked": gettext_lazy("removed"),
-    "password_changed": gettext_lazy("password changed"),
-    # staff.id_number.*: someone who may not see 身份证号 typed one in use, or was then refused
-    "conflict": gettext_lazy("identity card number in use by someone else"),
-    "refused": gettext_lazy("refused"),
-}
-
-
-@dataclass
-class HistoryRow:
-    """An audit entry as people read it: field labels, old → new."""
-
-    entry: AuditEntry
-    what: str
-    verb: str
-    changes: list[tuple[str, object, object]]
-
-
-def _field_label(model, name: str) -> str:
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:  # a key that is not a field, e.g. "account"
-        return name
-
-
-# Audited fields that only viewers with view_id_numbers may read (staff.Person.id_number).
-PERSONAL_FIELDS = frozenset({"id_number"})
-HIDDEN = "******"
-
-
-def _history_row(entry: AuditEntry, hidden: frozenset[str] = frozenset()) -> HistoryRow:
-    try:
-        model = apps.get_model(entry.target_type)
-    except LookupError:
-        model = None
-    verb = entry.action.rsplit(".", 1)[-1]
-    changes = []
-    for name, value in entry.changes.items():
-        old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
-        if name in hidden:
-            old, new = (HIDDEN if v else v for v in (old, new))
-        changes.append((_field_label(model, name) if model else name, old, new))
-    what = str(model._meta.verbose_name) if model else entry.target_type
-    return HistoryRow(entry, what, str(VERBS.get(verb, verb)), changes)
-
-
 def centre_history(
     *,
     centre: Centre,
@@ -672,7 +631,7 @@ def centre_history(
         qs = qs.filter(target_type=target_type, target_id=target_id)
     if before_id is not None:
         qs = qs.filter(id__lt=before_id)
-    return [_history_row(e, hidden) for e in qs.order_by("-id")[:limit]]
+    return [history_row(e, hidden) for e in qs.select_related("actor").order_by("-id")[:limit]]
 
 
 def registered_items_at(*, centre: Centre, day: dt.date) -> dict[str, str]:

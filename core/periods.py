@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +24,10 @@ def month_end(month: dt.date) -> dt.date:
 def add_months(month: dt.date, n: int) -> dt.date:
     index = month.year * 12 + month.month - 1 + n
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+# A year in a period's label ("2024年", also inside "2024年第1季度", "2023年11月至2024年2月").
+_YEAR = re.compile(r"(\d{4})年")
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,12 @@ class Period:
         return out
 
     def year_earlier(self) -> Period:
-        """The same months a year before, for 同比."""
-        return Period(
-            add_months(self.first, -12), add_months(self.last, -12), f"上年同期（{self.label}）"
-        )
+        """The same months a year before, for 同比, labelled with their year: 上年同期（2023年）."""
+        first, last = add_months(self.first, -12), add_months(self.last, -12)
+        label = _YEAR.sub(lambda m: f"{int(m.group(1)) - 1}年", self.label)
+        if label == self.label:  # a label without a year in it: name the months themselves
+            label = Period.range(first, last).label
+        return Period(first, last, f"上年同期（{label}）")
 
 
 def month_count(first: dt.date, last: dt.date) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 
 from defusedxml.ElementTree import iterparse as safe_iterparse
 from django.utils.translation import gettext as _
@@ -28,6 +29,9 @@ class UnreadableFile(Exception):
 # Our layouts use under twenty columns; a sheet claiming 16,384 is not read that wide.
 MAX_COLUMNS = 64
 MAX_DATA_ROWS = 10_001  # enough to say the file is too long, without reading it all
+HEADER_SEARCH_ROWS = 10  # a title or blank rows above the header, as offices write them
+# A row's cell texts → the keys to read its columns by if it is the header row, else None.
+FindHeader = Callable[[list[str]], "list[str] | None"]
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
@@ -43,8 +47,14 @@ def formula_message(value: Formula) -> str:
     ) % {"formula": value[:60]}
 
 
-def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
+def read_rows(
+    content: bytes, find_header: FindHeader | None = None
+) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
     """Header names and (row number, {header: cell}) for every non-empty row of the first sheet.
+
+    The header is the first row, or with `find_header` the first of the top HEADER_SEARCH_ROWS
+    rows for which it returns the column keys (a title row above the header is skipped); none
+    found gives an empty header and no rows.
 
     A formula cell reads as the value Excel computed; one without a value is a Formula, so the
     importer can refuse it. Any failure while reading (not a zip, no worksheet, a damaged
@@ -54,12 +64,12 @@ def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, obje
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
             sheet = book.worksheets[0]
-            header, data = _rows_of(sheet)
+            header, data, header_number = _rows_of(sheet, find_header)
             path = sheet._worksheet_path  # where the sheet's XML is, for the formula scan
         finally:
             book.close()
         if _has_formulas(content):
-            data = _with_formulas(content, path, header, data)
+            data = _with_formulas(content, path, header, data, header_number)
         return header, data
     except (InvalidFileException, zipfile.BadZipFile) as exc:
         raise UnreadableFile from exc
@@ -69,17 +79,28 @@ def read_rows(content: bytes) -> tuple[list[str], list[tuple[int, dict[str, obje
         raise UnreadableFile from exc
 
 
-def _rows_of(sheet) -> tuple[list[str], list[tuple[int, dict[str, object]]]]:
-    rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+def _rows_of(sheet, find_header: FindHeader | None) -> tuple[list[str], list, int]:
+    rows = enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
+    header: list[str] = []
+    header_number = 0
+    for number, cells in rows:
+        texts = [str(h).strip() if h is not None else "" for h in cells]
+        keys = texts if find_header is None else find_header(texts)
+        if keys is not None:
+            header, header_number = keys, number
+            break
+        if number >= HEADER_SEARCH_ROWS:
+            return [], [], 0
+    if not header_number:
+        return [], [], 0
     data = []
-    for number, cells in enumerate(rows, start=2):
+    for number, cells in rows:
         if all(c in (None, "") for c in cells):
             continue
         data.append((number, dict(zip(header, cells, strict=False))))
         if len(data) >= MAX_DATA_ROWS:
             break
-    return header, data
+    return header, data, header_number
 
 
 def _has_formulas(content: bytes) -> bool:
@@ -118,12 +139,14 @@ def _formulas_without_value(content: bytes, path: str):
                 yield row, column_index_from_string(column) - 1, "=" + (formula.text or "…")
 
 
-def _with_formulas(content: bytes, path: str, header: list[str], data: list) -> list:
+def _with_formulas(
+    content: bytes, path: str, header: list[str], data: list, header_number: int = 1
+) -> list:
     """Mark the formula cells that have no computed value, never reading them as empty."""
     by_number = dict(data)
     last = data[-1][0] if len(data) >= MAX_DATA_ROWS else None
     for number, index, formula in _formulas_without_value(content, path):
-        if number < 2 or index >= len(header) or (last is not None and number > last):
+        if number <= header_number or index >= len(header) or (last is not None and number > last):
             continue
         row = by_number.setdefault(number, dict.fromkeys(header))
         row[header[index]] = Formula(formula)

@@ -33,6 +33,7 @@ from .models import (
     AnnualFiling,
     FilingEvent,
     FilingVersion,
+    Notification,
     ReportRun,
     Summary,
     SummaryVersion,
@@ -459,3 +460,11 @@ def summary_restore(*, summary_obj: Summary, number: int, actor) -> Summary:
         centre=current.centre,
     )
     return current
+
+
+def notifications_mark_read(*, user, pk: int | None = None) -> int:
+    """Mark one of the user's notifications (or all of them) read; others' are never touched."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if pk is not None:
+        unread = unread.filter(pk=pk)
+    return unread.update(read_at=timezone.now())

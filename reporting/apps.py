@@ -2,6 +2,25 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _filing_labels() -> dict[str, str]:
+    from .sections import LABELS
+
+    return LABELS
+
+
+def _summary_labels() -> dict[str, str]:
+    from .summary_views import _text_keys
+
+    return dict(_text_keys())
+
+
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("Reports and filings")
+
+    def ready(self) -> None:
+        """Name the keys of a filing's sections and a summary's texts in the history lists."""
+        from core.history import register_field_labels
+
+        register_field_labels("reporting.annualfiling", _filing_labels)
+        register_field_labels("reporting.summary", _summary_labels)

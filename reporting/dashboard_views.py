@@ -7,13 +7,13 @@ import io
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from centers.access import AuthorityRequest, authority_view
+from centers.models import Centre
 from centers.permissions import VIEW_AUTHORITY
+from core.downloads import XLSX, attachment, download_name
 from core.spreadsheet import text_row
 from services import figures
 
@@ -41,8 +41,13 @@ HEADERS = [
 
 
 def _load(request: AuthorityRequest):
-    default_year = timezone.localdate().year - 1
-    form = DashboardForm(request.GET or None, initial={"year": default_year, "part": "year"})
+    form = DashboardForm(request.GET or None)
+    if form.is_valid() and form.cleaned_data.get("year"):
+        default_year = form.cleaned_data["year"]
+    else:  # opening the page: the latest year the subtree has tallies for
+        centres = Centre.objects.filter(sponsor_id__in=request.authority_subtree)
+        default_year = figures.opening_year(centre_ids=list(centres.values_list("pk", flat=True)))
+    form.initial = {"year": default_year, "part": "year"}
     period = form.period(default_year)
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "-score"
@@ -95,6 +100,7 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
         "trend_choices": choices,
         "statuses": dict(AnnualFiling.Status.choices),
         "form": form,
+        "opd_whole": dashboard.OPD in figures.whole_number_codes(),
     }
     template = "reporting/dashboard.html"
     if request.htmx and not request.htmx.boosted:  # the pager swaps the centres' table only
@@ -146,13 +152,8 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
         _district_sheet(book.create_sheet("分区汇总"), request.authority, period, districts)
     out = io.BytesIO()
     book.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    name = f"{request.authority.name}{period.label}关键指标.xlsx"
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    name = download_name(request.authority.name, f"{period.label}关键指标", ext="xlsx")
+    return attachment(out.getvalue(), content_type=XLSX, filename=name)
 
 
 DISTRICT_HEADERS = [

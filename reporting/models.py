@@ -238,3 +238,42 @@ class SummaryVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.summary} v{self.number}"
+
+
+class Notification(models.Model):
+    """A reminder or notice for one person, shown in the app and mailed once.
+
+    Also the sent-log of the daily reminders: (recipient, kind, key) is unique, so a reminder
+    for one centre and period goes to each person once however often the task runs.
+    """
+
+    class Kind(models.TextChoices):
+        TALLY_DUE = "tally_due", _("monthly tallies due")
+        TALLY_OVERDUE = "tally_overdue", _("monthly tallies overdue")
+        FILING_DUE_30 = "filing_due_30", _("annual report due in 30 days")
+        FILING_DUE_7 = "filing_due_7", _("annual report due in 7 days")
+        EXPIRY_90 = "expiry_90", _("expires within 90 days")
+        EXPIRY_30 = "expiry_30", _("expires within 30 days")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=100)  # the centre and period (or record) it is about
+    title = models.CharField(max_length=200)
+    path = models.CharField(max_length=300)  # where it is done, within the site
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Set when the mail is claimed, so a repeated or concurrent run never mails twice.
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "key"], name="one_notification_per_kind_and_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.kind} {self.key}"

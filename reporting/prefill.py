@@ -125,20 +125,7 @@ def _staff_paragraph(centre: Centre, year: int) -> str:
     f = workforce_figures(centre=centre, start=dt.date(year, 1, 1), end=dt.date(year, 12, 31))
     if not f.headcount_end and not f.departures:
         return ""
-    return _(
-        "Staff: on average %(avg)s in service (%(off)s off the establishment), %(hires)s hired "
-        "(senior %(h)s, intermediate %(m)s, junior and below %(l)s), %(left)s left; turnover "
-        "%(rate)s%%."
-    ) % {
-        "avg": f"{f.average_headcount:.0f}",
-        "off": f"{f.average_off_establishment:.0f}",
-        "hires": f.hires,
-        "h": f.hires_by_level["high"],
-        "m": f.hires_by_level["middle"],
-        "l": f.hires_by_level["low"],
-        "left": f.departures,
-        "rate": f.departure_rate if f.departure_rate is not None else "—",
-    }
+    return s.staff_brief(f)
 
 
 QUOTED = [
@@ -155,10 +142,17 @@ QUOTED = [
 
 
 def _service_paragraph(centre: Centre, year: int) -> str:
+    """The year's figures, each phrased by sentences.figure_brief, after a word on how many
+    months the year holds when it is not all twelve."""
+    months = Period.year(year).months
+    state = door.reporting(centres=[(centre.pk, None)], months=months, entries=True)
+    partial = s.partial_year_words(year, state.entered_months(centre.pk))
     figures = door.totals(centre_ids=[centre.pk], period=Period.year(year))
     parts = [s.figure_brief(f) for code in QUOTED if (f := figures.get(code)) is not None]
     parts = [p for p in parts if p]
-    return (_("Services: ") + "；".join(parts) + "。") if parts else ""
+    if not parts:
+        return partial
+    return partial + _("Services: ") + "；".join(parts) + "。"
 
 
 def _activities_paragraph(centre: Centre, year: int) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from centers.models import Centre
 
-from .models import AnnualFiling, FilingVersion
+from .models import AnnualFiling, FilingEvent, FilingVersion, Notification
 from .sections import SECTIONS
 
 
@@ -61,6 +61,14 @@ def version_diff(old: dict, new: dict) -> list[Difference]:
     return changes
 
 
+def return_step(filing: AnnualFiling, events: list[FilingEvent]) -> FilingEvent | None:
+    """The step that handed a returned filing back, so its reason can lead the page."""
+    if filing.status != AnnualFiling.Status.RETURNED:
+        return None
+    returns = [e for e in events if e.to_status == AnnualFiling.Status.RETURNED]
+    return returns[-1] if returns else None
+
+
 def filing_versions(filing: AnnualFiling) -> list[FilingVersion]:
     return list(filing.versions.select_related("pdf").order_by("number"))
 
@@ -107,3 +115,12 @@ def published_filing(pk: int) -> tuple[AnnualFiling, FilingVersion] | None:
         return None
     version = filing.versions.order_by("-number").first()
     return (filing, version) if version else None
+
+
+def notification_list(*, user, limit: int = 100):
+    """A person's own notifications, newest first (never anyone else's)."""
+    return Notification.objects.filter(recipient=user)[:limit]
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -79,21 +79,52 @@ def period_words(last_month: dt.date) -> str:
     return f"截至{last_month.year}年{last_month.month}月"
 
 
-def missing_words(missing: dict[dt.date, int]) -> str:
-    """其中2个中心5月、6月数据未报 — never a silently smaller sum."""
-    if not missing:
-        return ""
-    parts = []
+def _months_by_count(months: dict[dt.date, int], several_years: bool, words: str) -> list[str]:
+    """{month: centres} → ["2个中心5月、6月" + words, …], one part per number of centres."""
     by_count: dict[int, list[dt.date]] = {}
-    for month, count in sorted(missing.items()):
+    for month, count in sorted(months.items()):
         by_count.setdefault(count, []).append(month)
-    several_years = len({m.year for m in missing}) > 1
-    for count, months in by_count.items():
-        names = "、".join(
-            f"{m.year}年{m.month}月" if several_years else f"{m.month}月" for m in months
-        )
-        parts.append(f"{count}个中心{names}数据未报")
-    return "其中" + "，".join(parts) + "，以上合计不含未报数据。"
+    return [
+        f"{count}个中心"
+        + "、".join(f"{m.year}年{m.month}月" if several_years else f"{m.month}月" for m in group)
+        + words
+        for count, group in by_count.items()
+    ]
+
+
+def missing_words(missing: dict[dt.date, int], unmarked: dict[dt.date, int] | None = None) -> str:
+    """其中2个中心5月、6月数据未报 — never a silently smaller sum, and never a false one.
+
+    未报 is a month with nothing entered; a month entered but not marked 已报送 is counted in
+    the totals, and the sentence says so.
+    """
+    unmarked = unmarked or {}
+    if not missing and not unmarked:
+        return ""
+    several_years = len({m.year for m in [*missing, *unmarked]}) > 1
+    parts = _months_by_count(missing, several_years, "数据未报")
+    parts += _months_by_count(unmarked, several_years, "数据已录入但未标记报送")
+    if missing and unmarked:
+        tail = "以上合计含已录入但未标记报送的数据，不含未报数据。"
+    elif unmarked:
+        tail = "以上合计含已录入但未标记报送的数据。"
+    else:
+        tail = "以上合计不含未报数据。"
+    return "其中" + "，".join(parts) + "，" + tail
+
+
+def partial_year_words(year: int, entered: list[dt.date]) -> str:
+    """本年度仅有1–5月数据 when a year's figures cover fewer than its twelve months."""
+    if len(entered) == 12:
+        return ""
+    if not entered:
+        return f"{year}年度尚无服务统计数据。"
+    months = [m.month for m in entered]
+    if months == list(range(months[0], months[-1] + 1)):
+        named = f"{months[0]}–{months[-1]}月" if len(months) > 1 else f"{months[0]}月"
+    else:
+        named = "、".join(f"{m}月" for m in months)
+    return f"本年度仅有{named}数据，以下数字仅反映这些月份。"
 
 
 def plain(value: Decimal) -> str:
@@ -119,6 +150,24 @@ def figure_brief(f: Figure) -> str:
         else:
             value += _(" (%(sign)s%(n)s%% on last year)") % {"sign": sign, "n": f.change}
     return f"{f.name}{value}"
+
+
+def staff_brief(f) -> str:
+    """The annual report's staff sentence from staff.selectors.workforce_figures."""
+    return _(
+        "Staff: on average %(avg)s in service (%(off)s off the establishment), %(hires)s hired "
+        "(senior %(h)s, intermediate %(m)s, junior and below %(l)s), %(left)s left; turnover "
+        "%(rate)s%%."
+    ) % {
+        "avg": trim(f.average_headcount, 0),
+        "off": trim(f.average_off_establishment, 0),
+        "hires": f.hires,
+        "h": f.hires_by_level["high"],
+        "m": f.hires_by_level["middle"],
+        "l": f.hires_by_level["low"],
+        "left": f.departures,
+        "rate": trim(f.departure_rate, 2) if f.departure_rate is not None else "—",
+    }
 
 
 def activity_brief(kind: str, times: int, people: int) -> str:

@@ -178,7 +178,9 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     scope = Q(centre_id__any_of=ids)
     figures = door.totals(centre_ids=ids, period=shown)
     centres = len(founded)
-    missing = door.reporting(centres=founded, months=months, today=today).missing_by_month()
+    state = door.reporting(centres=founded, months=months, today=today, entries=True)
+    missing, unmarked = state.missing_by_month(), state.unmarked_by_month()
+    unreported = s.missing_words(missing, unmarked)
     sections = []
     for key, title, codes in TALLY_SECTIONS:
         clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
@@ -189,8 +191,8 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
         {"key": "activities", "title": "党建与活动", "clauses": _activities(ids, shown)}
     )
     weak = _weak_spots(figures) + weak_staff
-    if missing:
-        weak.append("数据报送不及时：" + s.missing_words(missing).removeprefix("其中"))
+    if unreported:
+        weak.append("数据报送不及时：" + unreported.removeprefix("其中"))
     if not months:
         lead = f"{period.label}尚未开始，{owner.name}"
     else:
@@ -203,8 +205,9 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
         "first": period.first.isoformat(),
         "last": shown.last.isoformat(),
         "centres": centres,
-        "lead": lead + "各项工作情况如下。" + s.missing_words(missing),
+        "lead": lead + "各项工作情况如下。" + unreported,
         "missing": {m.isoformat(): n for m, n in missing.items()},
+        "unmarked": {m.isoformat(): n for m, n in unmarked.items()},
         "sections": sections,
         "weak_spots": weak,
         "generated_on": today.isoformat(),

@@ -15,12 +15,12 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from centers.access import authority_view, centre_view
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
+from core.downloads import DOCX, attachment, download_name
 from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, summary_output
@@ -239,7 +239,9 @@ def summary_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     summary = _get(request, pk)
     figures, texts, _number = _version_content(request, summary)
     data = summary_output.document_pdf(summary=summary, figures=figures, texts=texts)
-    return _download(data, "application/pdf", f"{summary.title}.pdf")
+    return attachment(
+        data, content_type="application/pdf", filename=download_name(summary.title, ext="pdf")
+    )
 
 
 @require_GET
@@ -248,14 +250,7 @@ def summary_docx(request: HttpRequest, pk: int) -> HttpResponse:
     summary = _get(request, pk)
     figures, texts, _number = _version_content(request, summary)
     data = summary_output.document_docx(summary=summary, figures=figures, texts=texts)
-    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    return _download(data, mime, f"{summary.title}.docx")
-
-
-def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return attachment(data, content_type=DOCX, filename=download_name(summary.title, ext="docx"))
 
 
 VIEWS = {

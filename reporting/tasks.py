@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from .models import STORAGE_ERROR, FilingEvent, FilingVersion, ReportRun, stuck_after
+from .reminders import reminders_send
 
 logger = logging.getLogger(__name__)
 
@@ -140,3 +141,9 @@ def notify_filing_event_task(*, event_id: int) -> int:
     except Exception:
         FilingEvent.objects.filter(pk=event_id).update(mailed_at=None)  # free for the retry
         raise
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def reminders_task() -> int:
+    """Beat's daily run: today's reminders, each created and mailed once (reporting.reminders)."""
+    return reminders_send()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard_views, summary_views, views
+from . import dashboard_views, notification_views, summary_views, views
 
 app_name = "reporting"
 
@@ -36,6 +36,13 @@ urlpatterns = [
         dashboard_views.dashboard_export,
         name="dashboard-export",
     ),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path(
+        "notifications/unread/",
+        notification_views.notifications_unread,
+        name="notifications-unread",
+    ),
+    path("notifications/read/", notification_views.notifications_read, name="notifications-read"),
     path("public/filings/<int:pk>/", views.public_filing, name="public-filing"),
     path("public/<slug:authority_slug>/<int:year>/", views.public_list, name="public-list"),
 ]

@@ -22,6 +22,7 @@ from centers.permissions import (
     VIEW_AUTHORITY,
     VIEW_CENTRE,
 )
+from core.downloads import download_name
 from core.errors import DomainError
 from core.stale import StaleEdit, conflict_status, stamp
 
@@ -75,11 +76,13 @@ def filing_page(request: CentreRequest, year: int) -> HttpResponse:
     }
     if filing is not None:
         content, latest = _reader_content(request, filing)
+        events = list(filing.events.all())
         context.update(
             content=content,
             latest=latest,
             diff=_diff_for(filing, latest),
-            events=filing.events.all(),
+            events=events,
+            returned=selectors.return_step(filing, events),
             missing=actions.missing_sections(filing) if filing.editable else [],
             narrative_form=NarrativeForm(
                 initial={"narrative": filing.narrative, "based_on": stamp(filing)}
@@ -278,7 +281,12 @@ def pdf_download(request: CentreRequest, year: int) -> HttpResponse:
     except OSError:  # deleted from storage since: offer to make it again
         actions.report_run_lost(run=run)
         raise Http404("the PDF is gone; make it again") from None
-    name = f"annual-report-{request.centre.slug}-{year}-v{version.number}.pdf"
+    name = download_name(
+        request.centre.name,
+        _("%(year)s annual report") % {"year": year},
+        _("version %(n)s") % {"n": version.number},
+        ext="pdf",
+    )
     return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
 
 

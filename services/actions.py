@@ -18,18 +18,32 @@ from core import stale
 from core.audit import audit
 from core.errors import DomainError
 
-from .locking import LockContext, lock_state, year_lock_state
+from .locking import (
+    LockContext,
+    backfill_window,
+    lock_state,
+    open_request_errors,
+    year_lock_state,
+)
 from .models import (
+    OPEN_REQUEST_DAYS,
     FrozenYear,
     Indicator,
     LockException,
     MonthReport,
+    OpenMonthRequest,
     Rate,
     TallyValue,
     ValidationRule,
 )
 from .rollups import mark_changed
-from .selectors import cell_catalogue, cell_warnings, load_year, year_warnings
+from .selectors import (
+    cell_catalogue,
+    cell_warnings,
+    empty_categories,
+    load_year,
+    year_warnings,
+)
 from .validation import Values, parse_value, rule_warnings
 
 
@@ -65,8 +79,8 @@ def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
 
 def _cell_lock(centre: Centre, indicator: Indicator, period: dt.date, frozen: bool | None = None):
     """The cell's lock, read under the centre's row lock: whether its year is approved (`frozen`,
-    as the values read found it; else 1 query), and the reviewer's exceptions only for a month
-    the other rules close (they only reopen).
+    as the values read found it; else 1 query), and the reviewer's exceptions and a new centre's
+    back-fill window only for a month the other rules close (they only reopen).
 
     The context holds the approval of this cell's year alone: it decides this cell, no other.
     """
@@ -77,6 +91,7 @@ def _cell_lock(centre: Centre, indicator: Indicator, period: dt.date, frozen: bo
     lock = _lock_in(ctx, indicator, period)
     if lock.locked and not frozen:
         ctx.exceptions = list(LockException.objects.filter(centre=centre, open_until__gte=today))
+        ctx.backfill = backfill_window(centre, today)
         lock = _lock_in(ctx, indicator, period)
     return ctx, lock
 
@@ -365,14 +380,28 @@ def _lines(text: str) -> str:
     return text.replace("\r\n", "\n").strip()
 
 
+class EmptyCategories(DomainError):
+    """Marking the month would cover categories with no value: the person must confirm it."""
+
+    def __init__(self, labels: list[str]):
+        self.labels = labels
+        super().__init__(
+            _("These categories have no data this month: %(names)s.") % {"names": "、".join(labels)}
+        )
+
+
 @transaction.atomic
-def month_submit(*, centre: Centre, month: dt.date, actor) -> MonthReport:
-    """Mark a month 已报送; refused while any warning of that month has no explanation."""
+def month_submit(
+    *, centre: Centre, month: dt.date, actor, empty_confirmed: bool = False
+) -> MonthReport:
+    """Mark a month 已报送; refused while any warning of that month has no explanation, and
+    until the person confirms the categories that have no value (recorded in the audit)."""
     if month > timezone.localdate().replace(day=1):
         raise DomainError(_("This month has not begun."))
+    loaded = load_year(centre=centre, year=month.year)
     unexplained = [
         c
-        for c in year_warnings(centre=centre, year=month.year)
+        for c in year_warnings(centre=centre, year=month.year, loaded=loaded)
         if c.period == month and c.needs_comment
     ]
     if unexplained:
@@ -381,6 +410,9 @@ def month_submit(*, centre: Centre, month: dt.date, actor) -> MonthReport:
             _("Explain every warning of the month before marking it complete: %(names)s.")
             % {"names": names}
         )
+    empty = empty_categories(loaded[0], month)
+    if empty and not empty_confirmed:
+        raise EmptyCategories(empty)
     report, created = MonthReport.objects.get_or_create(
         centre=centre, period=month, defaults={"submitted_by": actor}
     )
@@ -390,7 +422,7 @@ def month_submit(*, centre: Centre, month: dt.date, actor) -> MonthReport:
             action="services.month.submitted",
             target=report,
             centre=centre,
-            changes={"month": f"{month:%Y-%m}"},
+            changes={"month": f"{month:%Y-%m}", "empty_categories": empty},
         )
     return report
 
@@ -475,3 +507,101 @@ def year_unfreeze(*, centre: Centre, year: int, actor) -> FrozenYear | None:
     )
     frozen.delete()
     return frozen
+
+
+@transaction.atomic
+def open_month_request_create(
+    *, centre: Centre, first_month: dt.date, last_month: dt.date, reason: str, actor
+) -> OpenMonthRequest:
+    """A centre asks its commission to open months: within its history, none in the future,
+    and not while a waiting request of its own already covers one of them."""
+    errors = open_request_errors(centre, first_month, last_month, timezone.localdate())
+    if errors:
+        raise DomainError(" ".join(errors.values()))
+    waiting = OpenMonthRequest.objects.filter(
+        centre=centre,
+        status=OpenMonthRequest.Status.PENDING,
+        first_month__lte=last_month,
+        last_month__gte=first_month,
+    )
+    if waiting.exists():
+        raise DomainError(_("A waiting request already covers some of these months."))
+    request = OpenMonthRequest.objects.create(
+        centre=centre,
+        first_month=first_month,
+        last_month=last_month,
+        reason=reason,
+        requested_by=actor,
+    )
+    audit(
+        actor=actor,
+        action="services.open_month_request.created",
+        target=request,
+        centre=centre,
+        changes={"months": f"{first_month:%Y-%m}–{last_month:%Y-%m}", "reason": reason},
+    )
+    return request
+
+
+def _pending_for_decision(request: OpenMonthRequest, actor) -> OpenMonthRequest:
+    """The request locked for a decision: still waiting, and not the decider's own."""
+    request = OpenMonthRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != OpenMonthRequest.Status.PENDING:
+        raise DomainError(_("This request has already been decided."))
+    if request.requested_by_id is not None and request.requested_by_id == actor.pk:
+        raise DomainError(_("You cannot decide your own request; another reviewer has to."))
+    if refusal := review_refusal(user_places(actor), request.centre):
+        raise DomainError(refusal)
+    return request
+
+
+@transaction.atomic
+def open_month_request_grant(*, request: OpenMonthRequest, actor) -> OpenMonthRequest:
+    """Grant a waiting request: its months reopen (a LockException) for OPEN_REQUEST_DAYS."""
+    request = _pending_for_decision(request, actor)
+    request.exception = lock_exception_grant(
+        centre=request.centre,
+        first_month=request.first_month,
+        last_month=request.last_month,
+        open_until=timezone.localdate() + dt.timedelta(days=OPEN_REQUEST_DAYS),
+        reason=request.reason,
+        actor=actor,
+    )
+    request.status = OpenMonthRequest.Status.GRANTED
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["exception", "status", "decided_by", "decided_at", "updated_at"])
+    audit(
+        actor=actor,
+        action="services.open_month_request.granted",
+        target=request,
+        centre=request.centre,
+        changes={"status": [OpenMonthRequest.Status.PENDING, OpenMonthRequest.Status.GRANTED]},
+    )
+    return request
+
+
+@transaction.atomic
+def open_month_request_decline(
+    *, request: OpenMonthRequest, reason: str, actor
+) -> OpenMonthRequest:
+    """Decline a waiting request; the centre reads the reason."""
+    if not reason.strip():
+        raise DomainError(_("Say why the request is declined."))
+    request = _pending_for_decision(request, actor)
+    request.status = OpenMonthRequest.Status.DECLINED
+    request.decline_reason = reason
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(
+        update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"]
+    )
+    audit(
+        actor=actor,
+        action="services.open_month_request.declined",
+        target=request,
+        centre=request.centre,
+        changes={
+            "status": [OpenMonthRequest.Status.PENDING, OpenMonthRequest.Status.DECLINED],
+            "reason": reason,
+        },
+    )
+    return request

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
+from django.utils import timezone
 
 from core.periods import Period, month_end
 
@@ -25,6 +26,8 @@ from .selectors import (
     Reporting,
     activity_counts,
     centre_totals,
+    due_date,
+    open_month_requests_waiting,
     rate_sums,
     rate_value,
     reporting,
@@ -40,10 +43,34 @@ __all__ = [
     "by_group",
     "catalogue",
     "monthly_totals",
+    "open_month_requests_waiting",
+    "opening_year",
     "reporting",
+    "tally_due_date",
     "totals",
     "trend_indicators",
+    "whole_number_codes",
 ]
+
+
+# The day a month's tallies are due (the TALLY_DUE_DAY of the following month), for reminders.
+tally_due_date = due_date
+
+
+def opening_year(*, centre_ids: list[int], today: dt.date | None = None) -> int:
+    """The year a figures page opens on: the latest full year with tallies, not blindly last year.
+
+    Last year if it has tallies; else the latest year before it that has; this year only when
+    nothing earlier has; last year when there are none at all.
+    """
+    today = today or timezone.localdate()
+    scope = TallyValue.objects.filter(centre_id__any_of=centre_ids)
+    latest = scope.filter(period__lt=dt.date(today.year, 1, 1)).aggregate(last=Max("period"))
+    if latest["last"] is not None:
+        return latest["last"].year
+    if scope.filter(period__year=today.year).exists():
+        return today.year
+    return today.year - 1
 
 
 def totals(*, centre_ids: list[int], period: Period) -> dict[str, Figure]:
@@ -132,6 +159,11 @@ def trend_indicators(catalogue: tuple | None = None) -> list[tuple[str, str]]:
         if i.aggregation == Indicator.Aggregation.FLOW
         and i.frequency == Indicator.Frequency.MONTHLY
     ]
+
+
+def whole_number_codes() -> frozenset[str]:
+    """Codes of the indicators counted in whole numbers, which pages show without decimals."""
+    return frozenset(Indicator.objects.filter(whole_numbers=True).values_list("code", flat=True))
 
 
 def activities(*, centre_ids: list[int], period: Period) -> list[tuple[str, int, int]]:

@@ -11,6 +11,7 @@ from core.forms import TextGuard
 from core.imports import SpreadsheetField
 from core.periods import MonthField, PeriodForm
 
+from .locking import open_request_errors
 from .models import Activity
 
 
@@ -44,6 +45,35 @@ class LockExceptionForm(TextGuard, forms.Form):
         if until and (until - timezone.localdate()).days > 366:
             self.add_error("open_until", _("Reopen for at most a year."))
         return cleaned
+
+
+class OpenMonthRequestForm(TextGuard, forms.Form):
+    """A centre asks to open months: within its history, none in the future, with a reason."""
+
+    free_text_fields = ("reason",)
+
+    first_month = MonthField(label=_("from month"))
+    last_month = MonthField(label=_("to month"))
+    reason = forms.CharField(label=_("reason"), max_length=200)
+
+    def __init__(self, *args, centre, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.centre = centre
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("first_month"), cleaned.get("last_month")
+        if first and last:
+            errors = open_request_errors(self.centre, first, last, timezone.localdate())
+            for name, message in errors.items():
+                self.add_error(name, message)
+        return cleaned
+
+
+class DeclineForm(TextGuard, forms.Form):
+    free_text_fields = ("reason",)
+
+    reason = forms.CharField(label=_("reason for declining"), max_length=200)
 
 
 class TallyImportForm(forms.Form):

@@ -5,7 +5,9 @@ In this order:
    FrozenYear through actions.year_freeze, and lifts it on reopening);
 2. months that have not begun cannot be filled in yet;
 3. a reviewer's exception reopens past months for a centre until its date;
-4. otherwise a month locks for clerks and managers TALLY_LOCK_DAYS days after it ends.
+4. a new centre may back-fill the months of its commission's window before the month it
+   started reporting in (Centre.reporting_since), for as many months after its start;
+5. otherwise a month locks for clerks and managers TALLY_LOCK_DAYS days after it ends.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from centers.models import Centre
-from core.periods import month_end, month_start
+from centers.models import MAX_BACKFILL_MONTHS, Centre
+from centers.selectors import backfill_months
+from core.periods import add_months, month_end, month_start
 
 from .models import FrozenYear, LockException
 
@@ -27,23 +30,58 @@ from .models import FrozenYear, LockException
 class LockState:
     locked: bool
     reason: str = ""
+    frozen: bool = False  # an approved year: no exception reopens it
+    summary: str = ""  # the reason in words shared by every month it closes (no dates)
+
+    @property
+    def general(self) -> str:
+        return self.summary or self.reason
 
 
 OPEN = LockState(False)
 
 
+@dataclass(frozen=True)
+class Backfill:
+    """The months before a new centre's start (first … start - 1) it may still enter, until
+    `closes`: the window stays open for as many months after the start as it reaches back."""
+
+    first: dt.date
+    start: dt.date
+    months: int
+    closes: dt.date
+
+    @property
+    def last(self) -> dt.date:
+        return add_months(self.start, -1)
+
+
+def backfill_window(centre: Centre, today: dt.date) -> Backfill | None:
+    """The centre's open back-fill window, or None (an established centre: no query)."""
+    start = centre.reporting_since
+    if today >= add_months(start, MAX_BACKFILL_MONTHS):  # past any window a commission sets
+        return None
+    months = backfill_months(centre=centre)
+    closes = add_months(start, months) - dt.timedelta(days=1)
+    if months == 0 or today > closes:
+        return None
+    return Backfill(add_months(start, -months), start, months, closes)
+
+
 @dataclass
 class LockContext:
-    """What the decision needs, loaded once for a page (two queries)."""
+    """What the decision needs, loaded once for a page (two queries; three for a centre that
+    started reporting within MAX_BACKFILL_MONTHS)."""
 
     today: dt.date
     approved: set[int]
     exceptions: list[LockException]
+    backfill: Backfill | None = None
 
     @classmethod
     def load(cls, centre: Centre, today: dt.date) -> LockContext:
         exceptions = list(LockException.objects.filter(centre=centre, open_until__gte=today))
-        return cls(today, frozen_years(centre), exceptions)
+        return cls(today, frozen_years(centre), exceptions, backfill_window(centre, today))
 
 
 def frozen_years(centre: Centre) -> set[int]:
@@ -57,8 +95,14 @@ def lock_days() -> int:
 
 def _frozen(year: int) -> LockState:
     return LockState(
-        True, _("The %(year)s annual filing is approved; its figures are frozen.") % {"year": year}
+        True,
+        _("The %(year)s annual filing is approved; its figures are frozen.") % {"year": year},
+        frozen=True,
     )
+
+
+def _month_label(month: dt.date) -> str:
+    return date_format(month, "YEAR_MONTH_FORMAT")
 
 
 def lock_state(month: dt.date, ctx: LockContext) -> LockState:
@@ -70,12 +114,25 @@ def lock_state(month: dt.date, ctx: LockContext) -> LockState:
     for exception in ctx.exceptions:
         if exception.first_month <= month <= exception.last_month:
             return OPEN
+    backfill = ctx.backfill
+    if backfill and backfill.first <= month < backfill.start:
+        return OPEN
     closes = month_end(month) + dt.timedelta(days=lock_days())
+    if ctx.today > closes and backfill and month < backfill.first:
+        return LockState(
+            True,
+            _(
+                "This centre reports from %(start)s; only the %(n)s months before it may be "
+                "back-filled. Ask a reviewer to reopen earlier months."
+            )
+            % {"start": _month_label(backfill.start), "n": backfill.months},
+        )
     if ctx.today > closes:
         return LockState(
             True,
             _("Locked since %(day)s (%(n)s days after the month); ask a reviewer to reopen it.")
             % {"day": date_format(closes + dt.timedelta(days=1), "DATE_FORMAT"), "n": lock_days()},
+            summary=_("a month locks %(n)s days after it ends.") % {"n": lock_days()},
         )
     return OPEN
 
@@ -87,3 +144,62 @@ def year_lock_state(year: int, ctx: LockContext) -> LockState:
     if year > ctx.today.year:
         return LockState(True, _("This year has not begun."))
     return OPEN
+
+
+def month_range_label(first: dt.date, last: dt.date) -> str:
+    """2024年3月, 2024年1月–12月 or 2024年11月–2025年2月."""
+    if first == last:
+        return f"{first.year}年{first.month}月"
+    if first.year == last.year:
+        return f"{first.year}年{first.month}月–{last.month}月"
+    return f"{first.year}年{first.month}月–{last.year}年{last.month}月"
+
+
+@dataclass(frozen=True)
+class LockedSpan:
+    """Consecutive locked months with one reason, so a page can say why in words."""
+
+    first: dt.date
+    last: dt.date
+    reason: str
+    reopenable: bool  # a reviewer's exception could open it (not an approved year)
+
+    @property
+    def label(self) -> str:
+        return month_range_label(self.first, self.last)
+
+
+def locked_spans(states: list[tuple[dt.date, LockState]], today: dt.date) -> list[LockedSpan]:
+    """The locked months up to this one (later ones have simply not begun), run together."""
+    spans: list[LockedSpan] = []
+    for month, state in states:
+        if not state.locked or month > month_start(today):
+            continue
+        last = spans[-1] if spans else None
+        if last and last.reason == state.general and add_months(last.last, 1) == month:
+            spans[-1] = LockedSpan(last.first, month, last.reason, last.reopenable)
+        else:
+            spans.append(LockedSpan(month, month, state.general, not state.frozen))
+    return spans
+
+
+def earliest_month(centre: Centre) -> dt.date:
+    """The first month a centre may hold figures for: its back-fill window before its start."""
+    return add_months(centre.reporting_since, -backfill_months(centre=centre))
+
+
+def open_request_errors(
+    centre: Centre, first: dt.date, last: dt.date, today: dt.date
+) -> dict[str, str]:
+    """Why months may not be asked for (field name → message); empty when they may."""
+    errors: dict[str, str] = {}
+    earliest = earliest_month(centre)
+    if first < earliest:
+        errors["first_month"] = _(
+            "This centre's figures begin in %(month)s; choose a month from then on."
+        ) % {"month": _month_label(earliest)}
+    if last > month_start(today):
+        errors["last_month"] = _("Months that have not begun cannot be opened.")
+    elif last < first:
+        errors["last_month"] = _("The last month is before the first.")
+    return errors

@@ -215,6 +215,56 @@ class LockException(TimeStampedModel):
         return f"{self.centre} {self.first_month:%Y-%m}–{self.last_month:%Y-%m}"
 
 
+# How long the months of a granted request stay open.
+OPEN_REQUEST_DAYS = 30
+
+
+class OpenMonthRequest(TimeStampedModel):
+    """A centre asks its commission to open locked months; a reviewer grants (a LockException)
+    or declines it with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        GRANTED = "granted", _("granted")
+        DECLINED = "declined", _("declined")
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="open_month_requests")
+    first_month = models.DateField(_("from month"))
+    last_month = models.DateField(_("to month"))
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decline_reason = models.CharField(_("reason for declining"), max_length=200, blank=True)
+    exception = models.ForeignKey(
+        LockException, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("request to open months")
+        verbose_name_plural = _("requests to open months")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_month__gte=models.F("first_month")),
+                name="open_request_months_in_order",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "centre"], name="open_request_status")]
+
+    def __str__(self) -> str:
+        return f"{self.centre} {self.first_month:%Y-%m}–{self.last_month:%Y-%m}"
+
+
 class FrozenYear(TimeStampedModel):
     """A centre's year whose figures may no longer change: its annual filing is approved.
 

@@ -21,13 +21,23 @@ from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Val
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
+from django_scopes import scopes_disabled
 
 from centers.models import Centre
 from core import memo
 from core.periods import Period, add_months, month_end
 
-from .locking import LockContext, LockState, lock_state, year_lock_state
-from .models import Activity, Indicator, MonthReport, Rate, TallyValue, ValidationRule
+from .locking import Backfill, LockContext, LockState, lock_state, year_lock_state
+from .models import (
+    Activity,
+    Category,
+    Indicator,
+    MonthReport,
+    OpenMonthRequest,
+    Rate,
+    TallyValue,
+    ValidationRule,
+)
 from .validation import Values, outlier_warning, rule_warnings
 
 CENT = Decimal("0.01")
@@ -100,6 +110,11 @@ class MonthColumn:
     month: dt.date
     lock: LockState
     submitted: bool
+    empty: list[str] = field(default_factory=list)  # labels of categories with no value
+
+    @property
+    def empty_text(self) -> str:
+        return "、".join(self.empty)
 
 
 @dataclass
@@ -111,6 +126,7 @@ class Grid:
     yearly: list[Cell]
     rates: list[RateRow]
     open_warnings: list[Cell]
+    backfill: Backfill | None = None  # a new centre's open back-fill window
 
 
 def load_year(*, centre: Centre, year: int) -> tuple[Values, dict, list[ValidationRule]]:
@@ -241,7 +257,10 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
         )
     )
     months = [dt.date(year, m, 1) for m in range(1, 13)]
-    columns = [MonthColumn(m, lock_state(m, ctx), m in reported) for m in months]
+    columns = [
+        MonthColumn(m, lock_state(m, ctx), m in reported, empty_categories(values, m))
+        for m in months
+    ]
     indicators = [i for i in values.indicators.values() if i.category == category]
     indicators.sort(key=lambda i: (i.position, i.code))
     warnings = _warnings_of_year(values, rules, year)
@@ -265,7 +284,55 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
         for c in year_warnings(centre=centre, year=year, loaded=loaded, warnings=warnings)
         if c.needs_comment
     ]
-    return Grid(year, category, columns, rows, yearly, rates, open_warnings)
+    return Grid(year, category, columns, rows, yearly, rates, open_warnings, ctx.backfill)
+
+
+def empty_categories(values: Values, month: dt.date) -> list[str]:
+    """Labels of the categories with monthly indicators but no value in the month, so that
+    marking it 已报送 says which parts were never filled in."""
+    indicators = values.indicators
+    monthly = {i.category for i in indicators.values() if i.frequency == MONTHLY}
+    filled = {
+        indicators[i].category
+        for i, period in values.by_cell
+        if period == month and i in indicators and indicators[i].frequency == MONTHLY
+    }
+    return _empty_labels(monthly, filled)
+
+
+def _empty_labels(monthly: set[str], filled: set[str]) -> list[str]:
+    return [str(label) for value, label in Category.choices if value in monthly - filled]
+
+
+def empty_categories_of_year(
+    *, centre_ids: list[int], year: int
+) -> dict[tuple[int, dt.date], list[str]]:
+    """Per (centre, month) of the year, the labels of categories with no value (2 queries): what
+    the completeness page shows beside a month marked 已报送."""
+    monthly = set(
+        Indicator.objects.filter(is_active=True, frequency=MONTHLY).values_list(
+            "category", flat=True
+        )
+    )
+    filled: dict[tuple[int, dt.date], set[str]] = {}
+    for centre_id, period, category in (
+        TallyValue.objects.filter(
+            centre_id__any_of=centre_ids,
+            period__year=year,
+            indicator__is_active=True,
+            indicator__frequency=MONTHLY,
+        )
+        .values_list("centre_id", "period", "indicator__category")
+        .distinct()
+    ):
+        filled.setdefault((centre_id, period), set()).add(category)
+    return {
+        (c, dt.date(year, m, 1)): _empty_labels(
+            monthly, filled.get((c, dt.date(year, m, 1)), set())
+        )
+        for c in centre_ids
+        for m in range(1, 13)
+    }
 
 
 def _point_value(values: Values, indicator: Indicator, month: dt.date):
@@ -302,15 +369,16 @@ def due_date(month: dt.date) -> dt.date:
 
 
 class ReportStatus:
-    REPORTED = "reported"  # 已报
-    LATE = "late"  # 逾期: reported after the due day, or not reported and past it
-    MISSING = "missing"  # 未报: not reported, not yet due
+    REPORTED = "reported"  # 按时已报: marked by the due day
+    LATE = "late"  # 逾期已报: marked after the due day
+    MISSING = "missing"  # 未报: not marked, and the due day has passed
+    PENDING = "pending"  # 待报: not marked, not yet due
 
 
 def report_status(month: dt.date, submitted_on: dt.date | None, today: dt.date) -> str:
     if submitted_on is not None:
         return ReportStatus.REPORTED if submitted_on <= due_date(month) else ReportStatus.LATE
-    return ReportStatus.LATE if today > due_date(month) else ReportStatus.MISSING
+    return ReportStatus.MISSING if today > due_date(month) else ReportStatus.PENDING
 
 
 @dataclass
@@ -326,6 +394,9 @@ class Reporting:
     founded: dict[int, dt.date | None]
     submitted: dict[tuple[int, dt.date], dt.date]
     today: dt.date
+    # (centre, month) pairs with any monthly value, when asked for (reporting(entries=True)):
+    # a month entered but not marked is then told apart from one never entered.
+    entered: frozenset[tuple[int, dt.date]] | None = None
 
     def _open(self, centre_id: int, month: dt.date) -> bool:
         founded = self.founded[centre_id]
@@ -336,7 +407,7 @@ class Reporting:
         return month < self.today.replace(day=1) and self._open(centre_id, month)
 
     def status(self, centre_id: int, month: dt.date) -> str:
-        """已报, 逾期 or 未报 up to the running month; "" before founding and after today."""
+        """已报, 逾期已报, 未报 or 待报 up to the running month; "" before founding, after today."""
         submitted = self.submitted.get((centre_id, month))
         running = month <= self.today.replace(day=1) and self._open(centre_id, month)
         if submitted is None and not running:
@@ -349,16 +420,31 @@ class Reporting:
     def expected(self, centre_id: int) -> int:
         return sum(self.owes(centre_id, m) for m in self.months)
 
-    def missing_by_month(self) -> dict[dt.date, int]:
-        """{month: how many centres owe it and have not reported it}, months with any."""
-        missing = {}
+    def _unmarked(self, centre_id: int, month: dt.date) -> bool:
+        return self.owes(centre_id, month) and (centre_id, month) not in self.submitted
+
+    def _by_month(self, counted) -> dict[dt.date, int]:
+        found = {}
         for month in self.months:
-            count = sum(
-                1 for c in self.founded if self.owes(c, month) and (c, month) not in self.submitted
-            )
-            if count:
-                missing[month] = count
-        return missing
+            if count := sum(1 for c in self.founded if counted(c, month)):
+                found[month] = count
+        return found
+
+    def missing_by_month(self) -> dict[dt.date, int]:
+        """{month: how many centres owe it, have not marked it and (when entries were read)
+        entered nothing in it}: 未报, months with any."""
+        entered = self.entered or frozenset()
+        return self._by_month(lambda c, m: self._unmarked(c, m) and (c, m) not in entered)
+
+    def unmarked_by_month(self) -> dict[dt.date, int]:
+        """{month: how many centres owe it and entered values but have not marked it}: 已录入但
+        未标记报送; empty unless entries were read."""
+        entered = self.entered or frozenset()
+        return self._by_month(lambda c, m: self._unmarked(c, m) and (c, m) in entered)
+
+    def entered_months(self, centre_id: int) -> list[dt.date]:
+        """The months of a centre with any monthly value (entries must have been read)."""
+        return [m for m in self.months if (centre_id, m) in (self.entered or ())]
 
 
 def reporting(
@@ -366,8 +452,10 @@ def reporting(
     centres: list[tuple[int, dt.date | None]],
     months: list[dt.date],
     today: dt.date | None = None,
+    entries: bool = False,
 ) -> Reporting:
-    """The reporting state of (centre id, founded on) pairs over some months, in one query."""
+    """The reporting state of (centre id, founded on) pairs over some months, in one query (and
+    one more for which months hold values, with `entries`)."""
     today = today or timezone.localdate()
     submitted = {}
     if months and centres:
@@ -381,13 +469,27 @@ def reporting(
             .annotate(day=TruncDate("created_at"))  # in the current time zone, as localdate
             .values_list("centre_id", "period", "day")
         )
-    return Reporting(list(months), dict(centres), submitted, today)
+    entered = None
+    if entries:
+        entered = frozenset(
+            TallyValue.objects.filter(
+                centre_id__any_of=[pk for pk, _f in centres],
+                period__gte=months[0],
+                period__lte=months[-1],
+                indicator__frequency=MONTHLY,  # a yearly value sits on January: not January's
+            )
+            .values_list("centre_id", "period")
+            .distinct()
+            if months and centres
+            else ()
+        )
+    return Reporting(list(months), dict(centres), submitted, today, entered)
 
 
 def completeness(
     *, centres: list[Centre], year: int, today: dt.date | None = None
 ) -> list[tuple[Centre, list[str]]]:
-    """Per centre and month of a year: reported, late or missing (1 query for all centres)."""
+    """Per centre and month of a year: a ReportStatus (1 query for all centres)."""
     months = [dt.date(year, m, 1) for m in range(1, 13)]
     state = reporting(centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today)
     return [(c, [state.status(c.pk, m) for m in months]) for c in centres]
@@ -755,3 +857,28 @@ def activity_counts(*, scope: Q, first: dt.date, last: dt.date) -> list[tuple[st
         .order_by("kind__position", "kind__name")
     )
     return [(r["kind__name"], r["times"], r["people"] or 0) for r in rows]
+
+
+def open_month_requests_waiting(authority_ids: list[int]) -> int:
+    """How many requests to open months wait for a decision at centres these authorities
+    sponsor (pass a commission's subtree): the reviewer's work queue. Cross-centre by design."""
+    with scopes_disabled():
+        return OpenMonthRequest.objects.filter(
+            centre__sponsor_id__in=authority_ids, status=OpenMonthRequest.Status.PENDING
+        ).count()
+
+
+def open_month_request_list(*, authority_ids: set[int] | list[int]) -> list[OpenMonthRequest]:
+    """The requests of centres these authorities sponsor: waiting ones first, then the latest
+    decided (500 in all), newest first."""
+    waiting_first = Case(
+        When(status=OpenMonthRequest.Status.PENDING, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    with scopes_disabled():
+        return list(
+            OpenMonthRequest.objects.filter(centre__sponsor_id__in=authority_ids)
+            .select_related("centre", "centre__sponsor", "requested_by", "decided_by")
+            .order_by(waiting_first, "-created_at", "-id")[:500]
+        )

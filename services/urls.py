@@ -2,7 +2,7 @@ from django.urls import path
 
 from centers.record_views import record_urls
 
-from . import views
+from . import open_month_views, views
 from .records import ACTIVITY_KINDS
 
 app_name = "services"
@@ -18,6 +18,21 @@ urlpatterns = [
     path(base + "<int:year>/<int:month>/submit/", views.month_submit, name="month-submit"),
     path(base + "exceptions/", views.lock_exceptions, name="lock-exceptions"),
     path(base + "exceptions/grant/", views.lock_exception_grant, name="lock-exception-grant"),
+    path(
+        base + "open-requests/new/",
+        open_month_views.open_month_request,
+        name="open-month-request",
+    ),
+    path(
+        base + "open-requests/<int:pk>/grant/",
+        open_month_views.open_month_request_grant,
+        name="open-month-request-grant",
+    ),
+    path(
+        base + "open-requests/<int:pk>/decline/",
+        open_month_views.open_month_request_decline,
+        name="open-month-request-decline",
+    ),
     path(base + "figures/", views.centre_figures, name="centre-figures"),
     path(base + "<int:year>/export.xlsx", views.tally_export, name="tally-export"),
     path(base + "import/", views.tally_import_upload, name="tally-import"),
@@ -29,6 +44,11 @@ urlpatterns = [
         "authorities/<slug:authority_slug>/tallies/<int:year>/",
         views.completeness,
         name="completeness",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/open-month-requests/",
+        open_month_views.open_month_requests,
+        name="open-month-requests",
     ),
     path(
         "authorities/<slug:authority_slug>/figures/",

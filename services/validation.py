@@ -78,6 +78,15 @@ class Values:
             return sum(cells) if cells else None
         return self.by_cell.get((indicator_id, month))
 
+    def span(self, indicator_id: int, month: dt.date) -> str:
+        """The period `get` reads, named as a warning quotes it, so its numbers read true."""
+        indicator = self.indicators[indicator_id]
+        if indicator.frequency == Indicator.Frequency.YEARLY:
+            return f"{month.year}年"
+        if indicator.aggregation == Indicator.Aggregation.FLOW and month.month > 1:
+            return f"{month.year}年1–{month.month}月累计"
+        return f"{month.year}年{month.month}月"
+
 
 def rule_warnings(
     indicator: Indicator, month: dt.date, values: Values, rules: list[ValidationRule]
@@ -85,7 +94,7 @@ def rule_warnings(
     """Every active rule with this cell on its left side that the current values break.
 
     The warning sits on the left-hand cell only (门急诊 ≤ 总诊疗 flags 门急诊), so one explanation
-    covers it.
+    covers it. It names the period each number covers: a flow's is the total since January.
     """
     notes = []
     for rule in rules:
@@ -95,16 +104,25 @@ def rule_warnings(
         if left is None or right is None:
             continue  # a missing side skips the rule, as DHIS2's default strategy does
         if not OPERATORS[rule.operator](left, right):
-            notes.append(
-                _("%(left)s (%(lv)s) should be %(op)s %(right)s (%(rv)s).")
-                % {
-                    "left": rule.left.name,
-                    "lv": _plain(left),
-                    "op": rule.get_operator_display(),
-                    "right": rule.right.name,
-                    "rv": _plain(right),
-                }
+            parts = {
+                "left": rule.left.name,
+                "lv": _plain(left),
+                "op": rule.get_operator_display(),
+                "right": rule.right.name,
+                "rv": _plain(right),
+            }
+            left_span, right_span = (
+                values.span(rule.left_id, month),
+                values.span(rule.right_id, month),
             )
+            if left_span == right_span:
+                message = _("%(span)s: %(left)s (%(lv)s) should be %(op)s %(right)s (%(rv)s).")
+                notes.append(message % {**parts, "span": left_span})
+            else:  # e.g. a flow's total since January against a stock's month
+                message = _(
+                    "%(lspan)s: %(left)s (%(lv)s) should be %(op)s %(rspan)s: %(right)s (%(rv)s)."
+                )
+                notes.append(message % {**parts, "lspan": left_span, "rspan": right_span})
     return notes
 
 

@@ -16,7 +16,9 @@ from centers import selectors as centre_selectors
 from centers.access import AuthorityRequest, CentreRequest, authority_view, centre_view
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
 from core import imports
+from core.downloads import XLSX, attachment, download_name
 from core.errors import DomainError
+from core.history import HistoryRow, history_row
 from core.models import AuditEntry, ImportJob
 from core.stale import StaleEdit
 from core.text import strip_control_chars
@@ -24,8 +26,8 @@ from core.text import strip_control_chars
 from . import actions, excel, selectors
 from . import figures as door
 from .forms import FiguresForm, LockExceptionForm, TallyImportForm
-from .locking import LockContext, lock_state, year_lock_state
-from .models import Category, Indicator, LockException, Rate, TallyValue
+from .locking import LockContext, lock_state, locked_spans, year_lock_state
+from .models import Category, Indicator, LockException, OpenMonthRequest, Rate, TallyValue
 
 GRID = "services/tally_grid.html"
 
@@ -63,6 +65,8 @@ def tally_grid(request: CentreRequest, year: int, category: str) -> HttpResponse
         "categories": Category.choices,
         "category_label": Category(category).label,
         "can_edit": request.access.can(EDIT_RECORDS),
+        # Why months are locked, in words above the grid (the header's 🔒 only in a tooltip).
+        "locked": locked_spans([(c.month, c.lock) for c in grid.months], timezone.localdate()),
     }
     if request.htmx and request.GET.get("part") == "warnings":  # refreshed after each save
         return render(request, GRID + "#open-warnings", context)
@@ -158,17 +162,27 @@ def tally_cell(request: CentreRequest) -> HttpResponse:
     return response
 
 
+def _cell_history(request: CentreRequest, indicator, period) -> list[HistoryRow]:
+    """The cell's 50 newest audit entries in words (names, labels), 1 query."""
+    entries = (
+        AuditEntry.objects.filter(
+            centre=request.centre,
+            target_type="services.tallyvalue",
+            target_id=f"{indicator.code}@{period:%Y-%m}",
+        )
+        .select_related("actor")
+        .order_by("-id")[:50]
+    )
+    return [history_row(e) for e in entries]
+
+
 @require_GET
 @centre_view(VIEW_CENTRE)
 def tally_cell_detail(request: CentreRequest) -> HttpResponse:
     """A cell's warnings, comment and history."""
     indicator, period = _cell_request(request)
     context = _cell_context(request, indicator, period)
-    context["history"] = AuditEntry.objects.filter(
-        centre=request.centre,
-        target_type="services.tallyvalue",
-        target_id=f"{indicator.code}@{period:%Y-%m}",
-    ).order_by("-id")[:50]
+    context["history"] = _cell_history(request, indicator, period)
     return render(request, "services/partials/cell_detail.html", context)
 
 
@@ -202,11 +216,7 @@ def tally_cell_comment(request: CentreRequest) -> HttpResponse:
         return redirect("services:tally-grid", request.centre.slug, period.year, indicator.category)
     context = _cell_context(request, indicator, period)
     context.update(comment_conflict=conflict, comment_refused=refused, typed_comment=comment)
-    context["history"] = AuditEntry.objects.filter(
-        centre=request.centre,
-        target_type="services.tallyvalue",
-        target_id=f"{indicator.code}@{period:%Y-%m}",
-    ).order_by("-id")[:50]
+    context["history"] = _cell_history(request, indicator, period)
     context["oob_cell"] = True  # the cell's mark turns from ! to ✓
     response = render(request, "services/partials/cell_detail.html", context)
     response["HX-Trigger"] = "tally-changed"
@@ -216,23 +226,39 @@ def tally_cell_comment(request: CentreRequest) -> HttpResponse:
 @require_POST
 @centre_view(EDIT_RECORDS)
 def month_submit(request: CentreRequest, year: int, month: int) -> HttpResponse:
-    """Mark a month 已报送, unless a warning of that month is unexplained."""
+    """Mark a month 已报送, unless a warning of that month is unexplained; empty categories are
+    listed for the person to confirm first."""
     if not 1 <= month <= 12:
         raise Http404("no such month")
+    category = request.POST.get("category", Category.RECORDS)
+    if category not in Category.values:
+        category = Category.RECORDS
     try:
         actions.month_submit(
-            centre=request.centre, month=dt.date(_year(year), month, 1), actor=request.user
+            centre=request.centre,
+            month=dt.date(_year(year), month, 1),
+            actor=request.user,
+            empty_confirmed=request.POST.get("empty_confirmed") == "1",
         )
+    except actions.EmptyCategories as exc:  # asked before anything is marked
+        context = {"year": year, "month": month, "empty": exc.labels, "category": category}
+        return render(request, "services/month_submit_confirm.html", context)
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
             request, _("%(year)s-%(month)02d is marked complete.") % {"year": year, "month": month}
         )
-    category = request.POST.get("category", Category.RECORDS)
-    if category not in Category.values:
-        category = Category.RECORDS
     return redirect("services:tally-grid", request.centre.slug, year, category)
+
+
+def _open_requests(request: CentreRequest) -> list[OpenMonthRequest]:
+    """The centre's requests to open months and what became of them."""
+    return list(
+        OpenMonthRequest.objects.filter(centre=request.centre).select_related(
+            "requested_by", "decided_by"
+        )[:50]
+    )
 
 
 @require_GET
@@ -247,6 +273,8 @@ def lock_exceptions(request: CentreRequest) -> HttpResponse:
         "form": LockExceptionForm() if can_grant else None,
         "today": timezone.localdate(),
         "withheld_reason": request.access.withheld_reason,
+        "open_requests": _open_requests(request),
+        "can_ask": request.access.can(EDIT_RECORDS),
     }
     return render(request, "services/lock_exceptions.html", context)
 
@@ -272,6 +300,7 @@ def lock_exception_grant(request: CentreRequest) -> HttpResponse:
         ),
         "form": form,
         "today": timezone.localdate(),
+        "open_requests": _open_requests(request),
     }
     return render(request, "services/lock_exceptions.html", context)
 
@@ -279,9 +308,15 @@ def lock_exception_grant(request: CentreRequest) -> HttpResponse:
 @require_GET
 @authority_view(VIEW_AUTHORITY)
 def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
-    """Per centre of the subtree and month: 已报, 逾期 or 未报."""
+    """Per centre of the subtree and month: 已报, 逾期已报, 未报 or 待报, and beside a month
+    marked 已报送 how many categories it left empty."""
+    year = _year(year)
     centres = list(centre_selectors.centre_list(authority_ids=request.authority_subtree))
-    rows = selectors.completeness(centres=centres, year=_year(year))
+    empty = selectors.empty_categories_of_year(centre_ids=[c.pk for c in centres], year=year)
+    rows = [
+        (c, [(s, empty[(c.pk, dt.date(year, m, 1))]) for m, s in enumerate(statuses, start=1)])
+        for c, statuses in selectors.completeness(centres=centres, year=year)
+    ]
     return render(
         request,
         "services/completeness.html",
@@ -291,7 +326,7 @@ def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
 
 def _figures_page(request, centre_ids: list[int], title: str) -> HttpResponse:
     form = FiguresForm(request.GET or None)
-    period = form.period(timezone.localdate().year - 1)
+    period = form.period(door.opening_year(centre_ids=centre_ids))
     figures = door.totals(centre_ids=centre_ids, period=period)
     activities = door.activities(centre_ids=centre_ids, period=period)
     groups = []
@@ -332,12 +367,10 @@ def authority_figures(request: AuthorityRequest) -> HttpResponse:
 def tally_export(request: CentreRequest, year: int) -> HttpResponse:
     """A year of the centre's tallies as XLSX: indicators as rows, months as columns."""
     content = excel.write_year(request.centre, _year(year))
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    name = download_name(
+        request.centre.name, _("%(year)s service tallies") % {"year": year}, ext="xlsx"
     )
-    name = f"tallies-{request.centre.slug}-{year}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return attachment(content, content_type=XLSX, filename=name)
 
 
 @require_http_methods(["GET", "POST"])

@@ -94,6 +94,59 @@ ALIASES = {
 }  # fmt: skip
 
 
+# 专业技术职称 as offices write them → the level the roster counts (Title). Series by series:
+# 卫生 (医、中医、护、药、中药、技), then 经济, 会计, 工程 (统计 reads as 经济 does).
+_HEALTH_SERIES = {
+    Title.SENIOR: "主任{}师",
+    Title.ASSOCIATE_SENIOR: "副主任{}师",
+    Title.JUNIOR: "{}师",
+    Title.ASSISTANT: "{}士",
+}
+TITLE_NAMES = {
+    pattern.format(series): level
+    for series in ("医", "中医", "护", "药", "中药", "技")
+    for level, pattern in _HEALTH_SERIES.items()
+} | {
+    "主治医师": Title.INTERMEDIATE, "主治中医师": Title.INTERMEDIATE,
+    "主管护师": Title.INTERMEDIATE, "主管药师": Title.INTERMEDIATE,
+    "主管中药师": Title.INTERMEDIATE, "主管技师": Title.INTERMEDIATE,
+    "正高级经济师": Title.SENIOR, "高级经济师": Title.ASSOCIATE_SENIOR,
+    "经济师": Title.INTERMEDIATE, "助理经济师": Title.JUNIOR, "经济员": Title.ASSISTANT,
+    "正高级统计师": Title.SENIOR, "高级统计师": Title.ASSOCIATE_SENIOR,
+    "统计师": Title.INTERMEDIATE, "助理统计师": Title.JUNIOR, "统计员": Title.ASSISTANT,
+    "正高级会计师": Title.SENIOR, "高级会计师": Title.ASSOCIATE_SENIOR,
+    "会计师": Title.INTERMEDIATE, "助理会计师": Title.JUNIOR, "会计员": Title.ASSISTANT,
+    "正高级工程师": Title.SENIOR, "高级工程师": Title.ASSOCIATE_SENIOR,
+    "工程师": Title.INTERMEDIATE, "助理工程师": Title.JUNIOR, "技术员": Title.ASSISTANT,
+}  # fmt: skip
+# 工勤 technical grades are not 专业技术职称: their holders count as without a title. "技师" is
+# also the 卫生 技 series' 师 level, so it is a grade only for 工勤技能人员 (see title()).
+WORKER_GRADES = {"高级技师", "技师", "高级工", "中级工", "初级工"}
+
+# 学历 as offices write them → (Education, Degree); the 研究生-硕士 form export writes is below.
+EDUCATION_NAMES = {
+    "博士研究生": (Education.POSTGRADUATE, Degree.DOCTOR),
+    "博士": (Education.POSTGRADUATE, Degree.DOCTOR),
+    "硕士研究生": (Education.POSTGRADUATE, Degree.MASTER),
+    "硕士": (Education.POSTGRADUATE, Degree.MASTER),
+    "研究生": (Education.POSTGRADUATE, ""),
+    "大学本科": (Education.BACHELOR, ""),
+    "本科": (Education.BACHELOR, ""),
+    "大学专科": (Education.COLLEGE, ""),
+    "大专": (Education.COLLEGE, ""),
+    "专科": (Education.COLLEGE, ""),
+    "高职": (Education.COLLEGE, ""),
+    "中专": (Education.SECONDARY, ""),
+    "中等专业": (Education.SECONDARY, ""),
+    "中等专科": (Education.SECONDARY, ""),
+    "中技": (Education.SECONDARY, ""),
+    "职高": (Education.SECONDARY, ""),
+    "高中": (Education.SECONDARY, ""),
+    "初中": (Education.SECONDARY, ""),
+    "小学": (Education.SECONDARY, ""),
+}
+
+
 def _reverse(mapping: dict) -> dict[str, str]:
     return {label: code for code, label in mapping.items()}
 
@@ -171,19 +224,43 @@ class ParsedRow:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def parse_date(value) -> dt.date | None:
-    """A cell as a date: Excel dates, 2024-01-05, 2024/1/5, 2024.1.5 or 20240105."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raw = text(value)
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"):
+DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y年%m月%d号")
+MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月", "%Y%m")
+
+
+def _date_text(value) -> str:
+    """A number cell typed as 2019.10 is stored as 2019.1: read it back with two decimals."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2f}"
+    return text(value)
+
+
+def is_month_only(value) -> bool:
+    """Whether a date cell names a month (2019.03, 2019年3月), not a day."""
+    return _parse_text_date(_date_text(value), MONTH_FORMATS) is not None
+
+
+def _parse_text_date(raw: str, formats) -> dt.date | None:
+    for fmt in formats:
         try:
             return dt.datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise ValueError(raw)
+    return None
+
+
+def parse_date(value) -> dt.date | None:
+    """A cell as a date: Excel dates, 2024-01-05, 2024/1/5, 2024.1.5, 20240105, 2024年1月5日;
+    a month alone (2024.01, 2024年1月, 2024-01, 202401) is its first day."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raw = _date_text(value).replace(" ", "")
+    day = _parse_text_date(raw, DAY_FORMATS) or _parse_text_date(raw, MONTH_FORMATS)
+    if day is None:
+        raise ValueError(raw)
+    return day
 
 
 def choice(value, mapping: dict) -> str:
@@ -205,11 +282,23 @@ def yes_no(value) -> bool:
     raise ValueError(raw)
 
 
+def title(value, category: str | None = None) -> str:
+    """A level (中级) or a written title (主治医师, 会计师) as its Title; see WORKER_GRADES."""
+    raw = "".join(text(value).split())
+    if raw in WORKER_GRADES and (category == Category.SUPPORT or raw != "技师"):
+        return Title.NONE
+    if raw in TITLE_NAMES:
+        return TITLE_NAMES[raw]
+    return choice(raw, TITLES)
+
+
 def education(value) -> tuple[str, str]:
-    """研究生-硕士 → (postgraduate, master); 本科 → (bachelor, "")."""
-    raw = text(value)
+    """研究生-硕士 → (postgraduate, master); 本科 or 大学本科 → (bachelor, "")."""
+    raw = "".join(text(value).split())
     if not raw:
         return "", ""
+    if raw in EDUCATION_NAMES:
+        return EDUCATION_NAMES[raw]
     label, _, degree = raw.replace("（", "-").replace("(", "-").rstrip("）)").partition("-")
     return choice(label, EDUCATION), choice(degree, DEGREES) if degree else ""
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
 
+from centers.actions import record_create
 from centers.models import Centre, Department
 from core import imports, spreadsheet
 from core.audit import audit, audit_bulk, audit_entry, diff, snapshot
@@ -44,6 +47,85 @@ from .validators import (
 )
 
 DATE_FIELDS = {"birth_date", "hired_on", "left_on"}
+
+# --- the header row --------------------------------------------------------------------------
+
+# Every header an office writes for a column we read, by the name export writes (excel.HEADERS).
+# Headers are compared after header_key(): no whitespace (full-width too), （） read as ().
+# 参加工作时间 is not here on purpose: it is when someone started working anywhere, while
+# 入职日期 (Spell.hired_on) is when they joined this centre; such a column is listed as ignored.
+# Likewise 政治面貌 (中共党员/群众 …) is not the 是/否 of 党员.
+HEADER_ALIASES = {
+    "姓名": ("姓名", "职工姓名", "人员姓名"),
+    "性别": ("性别",),
+    "出生日期": ("出生日期", "出生年月", "出生年月日", "出生时间", "出生日期(年月日)"),
+    "身份证号": (
+        "身份证号",
+        "身份证号码",
+        "公民身份号码",
+        "公民身份证号码",
+        "身份证件号码",
+        "身份证号码(18位)",
+    ),
+    "人员类别": ("人员类别", "人员类型"),
+    "执业类别": ("执业类别", "执业类型"),
+    "全科": ("全科", "是否全科", "是否注册全科"),
+    "职称": ("职称", "专业技术职称", "专业技术职务", "技术职称", "职称名称"),
+    "学历": ("学历", "最高学历", "文化程度"),
+    "编制情况": ("编制情况", "编制", "编制类型", "编制性质"),
+    "职务": ("职务", "行政职务", "现任职务"),
+    "科室": ("科室", "所在科室", "部门", "所在部门", "科室名称"),
+    "党员": ("党员", "是否党员"),
+    "入职日期": ("入职日期", "入职时间", "入职年月", "进入本单位时间", "来本单位时间"),
+    "离职日期": ("离职日期", "离职时间", "离职年月"),
+    "离职原因": ("离职原因",),
+}
+
+
+def header_key(header: str) -> str:
+    """A header as compared with the aliases: 姓　名 and 姓名, （） and () read the same."""
+    return "".join(str(header).split()).replace("（", "(").replace("）", ")")
+
+
+HEADER_OF = {
+    header_key(alias): column for column, aliases in HEADER_ALIASES.items() for alias in aliases
+}
+IGNORED = "ignored:"  # key prefix of a column we do not read; never one of our headers
+
+
+def header_keys(texts: list[str]) -> list[str] | None:
+    """The columns of the header row (at least two known headers), else None: not the header.
+
+    A known header reads as its column; a second column for the same one, and any other
+    column, is kept under an IGNORED key so that the preview can name it.
+    """
+    keys, seen = [], set()
+    for index, header in enumerate(texts):
+        column = HEADER_OF.get(header_key(header))
+        if column and column not in seen:
+            seen.add(column)
+            keys.append(column)
+        else:
+            keys.append(f"{IGNORED}{index}:{header}")
+    return keys if len(seen) >= 2 else None
+
+
+def ignored_columns(header: list[str], data: list) -> list[str]:
+    """The headers of the columns not read; an untitled one only if it holds something."""
+    names = []
+    for key in header:
+        if not key.startswith(IGNORED):
+            continue
+        index, _sep, title = key.removeprefix(IGNORED).partition(":")
+        if title:
+            names.append(title)
+        elif any(spreadsheet.text(cells.get(key)) for _n, cells in data):
+            names.append(_("column %(letter)s (no header)") % {"letter": _letter(int(index))})
+    return names
+
+
+def _letter(index: int) -> str:
+    return get_column_letter(index + 1)
 
 
 class Action:
@@ -145,8 +227,11 @@ def _name(value) -> str:
     return name
 
 
-def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[str, str]]]:
-    """The model values of one 花名册 row, and every (column, message) that is wrong with it."""
+def parse_row(row: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """The model values of one 花名册 row, and every (column, message) that is wrong with it.
+
+    The 科室 is a name here; planning resolves it, or offers to create it (plan_rows).
+    """
     errors: list[tuple[str, str]] = []
     v: dict = {}
     v["name"] = _cell(row, "姓名", _required(_name), errors)
@@ -155,6 +240,7 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
         row, "出生日期", _required(_plausible(excel.parse_date, BIRTH_DATE)), errors
     )
     v["id_number"] = _cell(row, "身份证号", _id_number, errors)
+    _birth_day_from_id(row, v)
     v["category"] = _cell(
         row, "人员类别", _required(_choice(excel.CATEGORIES)), errors, _labels(excel.CATEGORIES)
     )
@@ -166,7 +252,13 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
         _labels(excel.PRACTICE_TYPES),
     )
     v["general_practice"] = _cell(row, "全科", excel.yes_no, errors, "是、否")
-    v["title"] = _cell(row, "职称", _required(_choice(excel.TITLES)), errors, _labels(excel.TITLES))
+    v["title"] = _cell(
+        row,
+        "职称",
+        _required(lambda x: excel.title(x, v["category"])),
+        errors,
+        _labels(excel.TITLES) + "、主治医师、主管护师、会计师等",
+    )
     education = _cell(row, "学历", excel.education, errors, _labels(excel.EDUCATION)) or ("", "")
     v["education"], v["degree"] = education
     establishment = _cell(
@@ -180,7 +272,7 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
     v["position"] = _cell(
         row, "职务", _required(_choice(excel.POSITIONS)), errors, _labels(excel.POSITIONS)
     )
-    v["department"] = _cell(row, "科室", lambda x: _department(x, departments), errors) or ""
+    v["department"] = _cell(row, "科室", _department, errors) or ""
     v["party_member"] = _cell(row, "党员", excel.yes_no, errors, "是、否")
     v["hired_on"] = _cell(
         row, "入职日期", _required(_plausible(excel.parse_date, WORK_DATE)), errors
@@ -193,14 +285,22 @@ def parse_row(row: dict, departments: dict[str, int]) -> tuple[dict, list[tuple[
     return v, errors
 
 
-def _department(value, departments) -> str:
-    """The department's name, if the centre has one so called (resolved to a row when planning)."""
+def _department(value) -> str:
+    """A department's name, fit to create one under (resolved to a row when planning)."""
     name = spreadsheet.text(value)
-    if name and name not in departments:
-        raise ValidationError(
-            _("No department of this centre is called “%(name)s”.") % {"name": name}
-        )
+    refuse_control_chars(name)
+    if len(name) > 50:
+        raise ValidationError(_("At most 50 characters."))
     return name
+
+
+def _birth_day_from_id(row: dict, v: dict) -> None:
+    """出生年月 gives only a month: a full 身份证号 of that month supplies the day."""
+    born, number = v["birth_date"], v["id_number"]
+    if born and is_full_id(number) and excel.is_month_only(row.get("出生日期")):
+        from_id = id_birth_date(number)
+        if from_id and (from_id.year, from_id.month) == (born.year, born.month):
+            v["birth_date"] = from_id
 
 
 def _check_row(v: dict, errors: list) -> None:
@@ -357,9 +457,17 @@ def _overlaps(a_start, a_end, b_start, b_end) -> bool:
 
 
 def plan_rows(
-    centre: Centre, parsed: list[tuple[int, dict, list]], *, sees_ids: bool = True
+    centre: Centre,
+    parsed: list[tuple[int, dict, list]],
+    *,
+    sees_ids: bool = True,
+    create: Collection[str] | None = None,
 ) -> list[PlannedRow]:
-    """What applying the parsed rows would do, row by row; any error blocks them all."""
+    """What applying the parsed rows would do, row by row; any error blocks them all.
+
+    A 科室 the centre lacks is an error unless it is to be created: `create` names those, and
+    None (the preview) lets every such name pass, to be offered (_missing_departments).
+    """
     index = _Index(centre)
     seen: dict = {}
     planned = []
@@ -367,7 +475,7 @@ def plan_rows(
         row = PlannedRow(number, dict(values), list(errors))
         if not row.errors:
             try:
-                _plan_one(row, index, seen, sees_ids)
+                _plan_one(row, index, seen, sees_ids, create)
             except Mismatch as exc:
                 row.errors.append(("身份证号", str(exc)))
             except IdConflict:
@@ -403,7 +511,13 @@ def _check_file(row: PlannedRow, seen: dict) -> None:
         )
 
 
-def _plan_one(row: PlannedRow, index: _Index, seen: dict, sees_ids: bool = True) -> None:
+def _plan_one(
+    row: PlannedRow,
+    index: _Index,
+    seen: dict,
+    sees_ids: bool = True,
+    create: Collection[str] | None = None,
+) -> None:
     v = row.values
     person = match_person(v, index, sees_ids=sees_ids)
     _check_file(row, seen)
@@ -415,7 +529,8 @@ def _plan_one(row: PlannedRow, index: _Index, seen: dict, sees_ids: bool = True)
     v["department_id"] = index.department_id(
         v["department"], spell.department_id if spell else None
     )
-    if v["department"] and v["department_id"] is None:
+    missing = v["department"] and v["department_id"] is None
+    if missing and create is not None and v["department"] not in create:
         row.errors.append(
             (
                 "科室",
@@ -474,14 +589,22 @@ def roster_fingerprint(centre: Centre) -> str:
     return "|".join(str(x) for x in (*people.values(), *spells.values(), *departments.values()))
 
 
-def _read(content: bytes) -> list:
-    """The data rows of a 花名册 workbook, or Refused saying what is wrong with the file."""
+def _read(content: bytes) -> tuple[list[str], list]:
+    """The header and data rows of a 花名册 workbook, or Refused saying what is wrong with it."""
     try:
-        header, data = spreadsheet.read_rows(content)
+        header, data = spreadsheet.read_rows(content, find_header=header_keys)
     except spreadsheet.UnreadableFile as exc:
         raise imports.Refused(
             _("This file cannot be read: upload an Excel workbook (.xlsx).")
         ) from exc
+    if not header:
+        raise imports.Refused(
+            _(
+                "No header row in the first %(n)s rows: the row of column names needs at least "
+                "two of %(names)s."
+            )
+            % {"n": spreadsheet.HEADER_SEARCH_ROWS, "names": "、".join(excel.HEADERS)}
+        )
     missing = [h for h in excel.REQUIRED if h not in header]
     if missing:
         raise imports.Refused(_("Missing columns: %(names)s.") % {"names": "、".join(missing)})
@@ -491,7 +614,72 @@ def _read(content: bytes) -> list:
         raise imports.Refused(
             _("The file has more than %(max)s rows; at most %(max)s at a time.") % {"max": MAX_ROWS}
         )
-    return data
+    return header, data
+
+
+def _missing_departments(centre: Centre, parsed: list) -> list[dict]:
+    """The file's 科室 the centre lacks, each opened on the earliest 入职日期 of its rows."""
+    existing = set(Department.objects.filter(centre=centre).values_list("name", flat=True))
+    opened: dict[str, dt.date | None] = {}
+    for _n, values, _e in parsed:
+        name, hired = values["department"], values["hired_on"]
+        if name and name not in existing:
+            first = opened.setdefault(name, hired)
+            if hired and (first is None or hired < first):
+                opened[name] = hired
+    today = timezone.localdate()
+    return [{"name": n, "opened_on": (opened[n] or today).isoformat()} for n in sorted(opened)]
+
+
+# The kind a new department gets from its name; the 科室 page corrects it afterwards.
+DEPARTMENT_KIND_WORDS = (
+    (
+        Department.Kind.ADMINISTRATIVE,
+        ("办公室", "财务", "人事", "党", "行政", "后勤", "总务", "信息"),
+    ),
+    (
+        Department.Kind.PREVENTIVE,
+        ("公共卫生", "公卫", "预防", "保健", "防保", "免疫", "疾控", "健康"),
+    ),
+    (Department.Kind.TECHNICAL, ("检验", "影像", "放射", "超声", "B超", "心电", "药", "化验")),
+)
+
+
+def department_kind(name: str) -> str:
+    """A guess from the name (财务科 → administration); clinical when nothing says otherwise."""
+    for kind, words in DEPARTMENT_KIND_WORDS:
+        if any(word in name for word in words):
+            return kind
+    return Department.Kind.CLINICAL
+
+
+def choose_departments(job: ImportJob, names: list[str]) -> None:
+    """Note which of the offered departments the user ticked, for apply to create."""
+    offered = {d["name"] for d in job.plan.get("new_departments", [])}
+    chosen = sorted(offered.intersection(names))
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        params={**job.params, "create_departments": chosen}
+    )
+
+
+def _create_departments(job: ImportJob, actor) -> set[str]:
+    """Create the ticked departments the centre still lacks (audited); their names."""
+    chosen = set(job.params.get("create_departments", []))
+    existing = set(Department.objects.filter(centre=job.centre).values_list("name", flat=True))
+    for offer in job.plan.get("new_departments", []):
+        name = offer["name"]
+        if name in chosen and name not in existing:
+            record_create(
+                centre=job.centre,
+                model=Department,
+                data={
+                    "name": name,
+                    "kind": department_kind(name),
+                    "opened_on": dt.date.fromisoformat(offer["opened_on"]),
+                },
+                actor=actor,
+            )
+    return chosen
 
 
 def _refuse_unseen_ids(job: ImportJob, planned: list[PlannedRow]) -> None:
@@ -524,11 +712,10 @@ def _refuse_blocked(job: ImportJob, parsed: list[tuple[int, dict, list]]) -> Non
 
 def check(job: ImportJob, content: bytes, progress) -> None:
     """Parse every row and plan it against the roster; the job keeps both for the preview."""
-    data = _read(content)
-    departments = set(Department.objects.filter(centre=job.centre).values_list("name", flat=True))
+    header, data = _read(content)
     parsed = []
     for i, (number, cells) in enumerate(data, start=1):
-        values, errors = parse_row(cells, departments)
+        values, errors = parse_row(cells)
         parsed.append((number, values, errors))
         if i % 1000 == 0:
             progress(i, len(data))
@@ -554,6 +741,8 @@ def check(job: ImportJob, content: bytes, progress) -> None:
             for action in (Action.NEW_PERSON, Action.NEW_SPELL, Action.UPDATE, Action.UNCHANGED)
         },
         "bad_rows": sum(bool(r.errors) for r in planned),
+        "ignored_columns": ignored_columns(header, data),
+        "new_departments": _missing_departments(job.centre, parsed),
     }
     job.fingerprint = roster_fingerprint(job.centre)
 
@@ -580,7 +769,9 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
         for r in job.plan.get("rows", [])
     ]
     sees_ids = sees_id_numbers(user=job.created_by, centre=job.centre)
-    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids)
+    chosen = _create_departments(job, actor)
+    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids, create=())
+    _refuse_unchosen(planned, chosen)
     if any(row.errors or row.conflict for row in planned):
         raise imports.Refused(_("Some rows have errors."))
     counts = {Action.NEW_PERSON: 0, Action.NEW_SPELL: 0, Action.UPDATE: 0, Action.UNCHANGED: 0}
@@ -595,6 +786,26 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
         changes={"file": job.filename, **counts},
     )
     return counts
+
+
+def _refuse_unchosen(planned: list[PlannedRow], chosen: set[str]) -> None:
+    """Rows whose 科室 the user chose not to create cannot go in: say which departments."""
+    names = sorted(
+        {
+            row.values["department"]
+            for row in planned
+            if any(column == "科室" for column, _m in row.errors)
+            and row.values["department"] not in chosen
+        }
+    )
+    if names:
+        raise imports.Refused(
+            _(
+                "Rows name departments you chose not to create: %(names)s. Upload the file "
+                "again and create them, or correct those rows."
+            )
+            % {"names": "、".join(names)}
+        )
 
 
 class _Bulk:

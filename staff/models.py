@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from centers.models import Centre, Department
@@ -188,7 +189,10 @@ class Spell(TimeStampedModel):
     contract_kind = models.CharField(
         _("kind of off-establishment post"), max_length=20, choices=ContractKind.choices, blank=True
     )
-    position = models.CharField(_("position"), max_length=10, choices=Position.choices)
+    # 职务: the shared msgid "position" is the 排序 (sort order) of centres and indicators.
+    position = models.CharField(
+        pgettext_lazy("staff", "position"), max_length=10, choices=Position.choices
+    )
     department = models.ForeignKey(
         Department,
         verbose_name=_("department"),

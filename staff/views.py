@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from centers.access import CentreRequest, centre_view
 from centers.permissions import EDIT_RECORDS, VIEW_CENTRE, VIEW_ID_NUMBERS
 from core import imports
+from core.downloads import XLSX, attachment, download_name
 from core.errors import DomainError
 from core.models import ImportJob
 from core.pagination import CountingPaginator
@@ -67,14 +68,9 @@ def roster_export(request: CentreRequest) -> HttpResponse:
     content = excel.write_roster(
         spells.iterator(chunk_size=500), show_id=request.access.can(VIEW_ID_NUMBERS)
     )
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
     day = timezone.localdate().isoformat()
-    response["Content-Disposition"] = (
-        f'attachment; filename="roster-{request.centre.slug}-{day}.xlsx"'
-    )
-    return response
+    name = download_name(request.centre.name, _("Staff roster"), day, ext="xlsx")
+    return attachment(content, content_type=XLSX, filename=name)
 
 
 def _staff_form_page(request, form, *, title: str, spell=None, status: int = 200) -> HttpResponse:
@@ -237,6 +233,8 @@ def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
         "summary": job.plan.get("summary", {}),
         "bad_rows": job.plan.get("bad_rows", 0),
         "labels": importer.CHANGE_LABELS,
+        "ignored_columns": job.plan.get("ignored_columns", []),
+        "new_departments": job.plan.get("new_departments", []),
     }
     return render(request, "staff/import_preview.html", context)
 
@@ -246,6 +244,7 @@ def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
 def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
     """Apply the previewed file in the background, in one transaction, or nothing at all."""
     job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
+    importer.choose_departments(job, request.POST.getlist("create_department"))
     try:
         imports.import_confirm(job=job, actor=request.user)
     except imports.Refused as exc:

@@ -55,6 +55,7 @@ def test_admin_change_to_a_centre_is_audited(admin_client, centre):
         sponsor=centre.sponsor_id,
         address="重庆市沙坪坝区新地址1号",
         legal_representative=centre.legal_representative,
+        reporting_since=centre.reporting_since,
     )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="admin.centre.changed")
@@ -74,6 +75,7 @@ def test_moving_a_centre_to_another_sponsor_is_audited_by_name(
         sponsor=other_district.pk,
         address=centre.address,
         legal_representative=centre.legal_representative,
+        reporting_since=centre.reporting_since,
     )
     entry = AuditEntry.objects.get(action="admin.centre.changed")
     assert entry.changes == {"sponsor": [old_sponsor, other_district.name]}
@@ -81,6 +83,7 @@ def test_moving_a_centre_to_another_sponsor_is_audited_by_name(
 
 def test_saving_without_a_change_writes_no_audit_row(admin_client, centre):
     fields = ("name", "slug", "address", "legal_representative")
+    fields = (*fields, "reporting_since")
     _change(
         admin_client, centre, sponsor=centre.sponsor_id, **{f: getattr(centre, f) for f in fields}
     )

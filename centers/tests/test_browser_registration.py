@@ -39,7 +39,7 @@ def test_manager_records_a_change_and_reviewer_only_reads(
     # The change's history.
     page.locator("#change-table").get_by_role("button", name="历史").first.click()
     panel = page.locator("#history-panel")
-    panel.get_by_text("manager").first.wait_for()
+    panel.get_by_text("彭娅").first.wait_for()  # the person's name, not the login
     assert "变更后" in panel.inner_text() and "王五" in panel.inner_text()
     context.close()
 

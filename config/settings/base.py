@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.templatetags.i18n",
                 "template_partials.templatetags.partials",
                 "core.templatetags.chc",
+                "core.templatetags.icons",
             ],
         },
     }
@@ -250,6 +252,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "rollups-sweep": {"task": "services.tasks.rollups_sweep_task", "schedule": 60},
     "imports-resume": {"task": "core.tasks.imports_resume_task", "schedule": 60},
+    # Reminders (tallies due and overdue, the annual report, expiries), each sent once; daily
+    # at 08:00 local time (CELERY_TIMEZONE), the hour is CHC_REMINDER_HOUR.
+    "reminders-daily": {
+        "task": "reporting.tasks.reminders_task",
+        "schedule": crontab(hour=env.int("CHC_REMINDER_HOUR", default=8), minute=0),
+    },
 }
 # A rollup refresh waits this many seconds after the save that queued it, so the saves that
 # follow within them share it (readers compute the centre live meanwhile: never stale).

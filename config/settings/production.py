@@ -15,6 +15,12 @@ except ImproperlyConfigured as exc:
     ) from exc
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Mail links: CHC_SITE_URL, else the site's own first host name over HTTPS, never the
+# development default (127.0.0.1:8000), which no recipient can open.
+_first_host = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.strip(".*")), "")
+SITE_URL = env("CHC_SITE_URL", default="") or (f"https://{_first_host}" if _first_host else "")
+if not SITE_URL:
+    raise ImproperlyConfigured("CHC_SITE_URL must be set in production (links in mails use it).")
 
 # HTTPS: the app sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django import template
@@ -43,6 +44,15 @@ def plain(value):
         return value
     text = f"{value:f}" if hasattr(value, "as_tuple") else str(value)
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def figure(value, whole: bool = False):
+    """A figure as shown: a whole-number indicator's without decimals (66424.00 → 66424), any
+    other as stored (12.50 stays 12.50); None stays None."""
+    if value is None or value == "" or not whole:
+        return value
+    return f"{Decimal(value).quantize(Decimal(1), ROUND_HALF_UP):f}"
 
 
 @register.filter

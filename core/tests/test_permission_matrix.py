@@ -26,7 +26,7 @@ from centers.models import (
 from centers.records import RECORD_KINDS
 from core.models import ImportJob
 from reporting.models import AnnualFiling, FilingVersion, ReportRun, Summary, SummaryVersion
-from services.models import Activity, ActivityKind
+from services.models import Activity, ActivityKind, OpenMonthRequest
 from services.records import ACTIVITY_KINDS
 from staff.tests.factories import PersonFactory, SpellFactory
 
@@ -142,6 +142,11 @@ MATRIX = [
     Route("logout", "POST", "public", frozenset(ROLES)),
     Route("password_change", "GET", "login", frozenset(ANY_USER), form_page=True),
     Route("password_change_done", "GET", "login", frozenset(ANY_USER)),
+    # Each person's own notifications: no place to reach, and only their own rows are read or
+    # marked (reporting/tests/test_reminders.py checks that another's stay untouched).
+    Route("reporting:notifications", "GET", "login", frozenset(ANY_USER)),
+    Route("reporting:notifications-unread", "GET", "login", frozenset(ANY_USER)),
+    Route("reporting:notifications-read", "POST", "login", frozenset(ANY_USER)),
     Route("healthz", "GET", "public", frozenset(ROLES)),
     Route("readyz", "GET", "public", frozenset(ROLES)),
     centre_route("centers:centre-detail", "GET", CENTRE_REACH),
@@ -192,6 +197,24 @@ MATRIX = [
     centre_route("services:month-submit", "POST", EDITORS, lambda ctx: YEAR | {"month": 3}),
     centre_route("services:lock-exceptions", "GET", CENTRE_REACH),
     centre_route("services:lock-exception-grant", "POST", SPONSOR_REVIEWERS, form_page=True),
+    centre_route("services:open-month-request", "POST", EDITORS, form_page=True),
+    centre_route(
+        "services:open-month-request-grant", "POST", SPONSOR_REVIEWERS, _record("open_request")
+    ),
+    centre_route(
+        "services:open-month-request-decline",
+        "POST",
+        SPONSOR_REVIEWERS,
+        _record("open_request"),
+        form_page=True,
+    ),
+    Route(
+        "services:open-month-requests",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug},
+    ),
     centre_route("services:centre-figures", "GET", CENTRE_REACH),
     centre_route("services:tally-export", "GET", CENTRE_REACH, lambda ctx: YEAR),
     centre_route("services:tally-import", "POST", EDITORS, form_page=True),
@@ -290,6 +313,12 @@ def records(centre):
         "summary": summaries[0],
         "authority_summary": summaries[1],
         "filing": filing,
+        "open_request": OpenMonthRequest.objects.create(
+            centre=centre,
+            first_month=dt.date(2024, 1, 1),
+            last_month=dt.date(2024, 3, 1),
+            reason="补录",
+        ),
         "activity": Activity.objects.create(centre=centre, date=day, kind=kind, people=30),
         "tally_import": ImportJob.objects.create(
             kind="tallies", centre=centre, params={"year": 2024}, filename="统计.xlsx"

@@ -31,7 +31,11 @@ def test_every_entry_is_translated_and_not_fuzzy():
 def test_compiled_catalogue_matches_the_source():
     compiled = gettext.GNUTranslations(MO.open("rb"))
     stale = [
-        e.msgid for e in _entries() if not e.msgid_plural and compiled.gettext(e.msgid) != e.msgstr
+        e.msgid
+        for e in _entries()
+        if not e.msgid_plural
+        and (compiled.pgettext(e.msgctxt, e.msgid) if e.msgctxt else compiled.gettext(e.msgid))
+        != e.msgstr
     ]
     assert stale == [], "run: make messages"
 

@@ -59,9 +59,9 @@ def test_submit_return_resubmit_approve_pdf_and_public_page(
 
     ctx, page = _as(browser, live_server, "manager")
     page.goto(url)
-    assert page.get_by_text(
-        "请补充集中下社区体检的情况。"
-    ).is_visible()  # the reason is in the timeline
+    # The reason is at the top of the page, and in the timeline too.
+    assert page.locator("#return-reason").get_by_text("请补充集中下社区体检的情况。").is_visible()
+    assert page.locator("q").get_by_text("请补充集中下社区体检的情况。").count() == 1
     page.get_by_label("开展业务活动情况").fill("全年开展义诊20次，集中下社区体检73次。")
     page.get_by_role("button", name="保存", exact=True).click()
     page.get_by_role("button", name="提交审核").click()

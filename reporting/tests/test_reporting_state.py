@@ -60,11 +60,11 @@ def test_the_completeness_page_shows_nothing_before_the_founding(centres):
     rows = dict(completeness(centres=[new], year=2024, today=TODAY))
     assert rows[new] == [
         "", "", "", "", "", "",  # January to June: before the centre existed
-        "late",  # July: founded on the 15th, never reported, due 10 August
+        "missing",  # July: founded on the 15th, never reported, due 10 August: 未报
         "reported",
-        "late",  # reported on 15 October, due the 10th
-        "late",  # October: due 10 November, not reported
-        "missing",  # November: running, not yet due
+        "late",  # reported on 15 October, due the 10th: 逾期已报
+        "missing",  # October: due 10 November, not reported: 未报
+        "pending",  # November: running, not yet due: 待报
         "",
     ]  # fmt: skip
 

@@ -45,9 +45,11 @@ def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk,
     panel.get_by_label("说明").fill("含发热门诊转诊人次")
     panel.get_by_role("button", name="保存说明").click()
     panel.get_by_text("说明已保存").wait_for()
-    assert page.locator(f"#cell-opd_visits-{ym} button.mark").inner_text() == "✓"
+    page.locator(f"#cell-opd_visits-{ym} button.mark svg.icon-check").wait_for()
     page.locator("#open-warnings.is-empty").wait_for(state="attached")
     page.locator(f"#month-{ym}").get_by_role("button", name="报送").click()
+    page.get_by_text("以下类别本月没有任何数据：").wait_for()  # asked before marking
+    page.get_by_role("button", name="确认这些类别为空并标记已报送").click()
     page.get_by_text("已标记为已报送").wait_for()
     assert page.locator(f"#month-{ym}").get_by_text("已报").is_visible()
     context.close()
@@ -57,7 +59,8 @@ def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk,
     browser_login(page, "reviewer")
     page.goto(f"/authorities/{centre.sponsor.slug}/tallies/{today.year}/")
     row = page.locator("#completeness tbody tr", has_text=centre.name)
-    assert row.locator("td").nth(today.month).inner_text() == "已报"
+    # Only 医疗服务 was filled in: 13 of the 14 categories with monthly indicators are empty.
+    assert row.locator("td").nth(today.month).inner_text() == "已报\n13类无数据"
     context.close()
 
 
@@ -87,4 +90,31 @@ def test_saving_a_cell_leaves_the_console_clean(browser, live_server, clerk, cen
     page.wait_for_timeout(300)  # htmx logs a missing target just after the swap
     assert TallyValue.objects.get(indicator__code="live_births").value == 10
     assert [m for m in console if m.startswith(("error", "warning", "pageerror"))] == []
+    context.close()
+
+
+def test_at_1024_px_the_grid_keeps_its_names_in_view_and_the_menu_whole(
+    browser, live_server, clerk, centre
+):
+    """An office screen of 1024 px: the months scroll under a fixed column of indicator names,
+    and every item of the centre's menu is inside the window (none clipped)."""
+    load_catalogue(Indicator, Rate, ValidationRule, ActivityKind)  # flushed by transactional tests
+    today = timezone.localdate()
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    browser_login(page, "clerk")
+    page.goto(f"/centres/{centre.slug}/tallies/{today.year}/medical/")
+    name = page.locator(".tally-grid tbody th[scope=row]").first
+    name.wait_for()
+    scroller = page.locator(".tally-grid").locator(
+        "xpath=ancestor::*[contains(@class,'scroll')][1]"
+    )
+    before = name.bounding_box()["x"]
+    assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")  # twelve months do not fit
+    scroller.evaluate("e => { e.scrollLeft = 400; }")
+    page.wait_for_timeout(100)
+    assert abs(name.bounding_box()["x"] - before) < 1  # the names stay where they were
+    for link in page.locator(".subnav a").all():
+        box = link.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 1024, link.inner_text()
     context.close()

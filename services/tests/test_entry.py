@@ -17,6 +17,7 @@ from services.selectors import (
     ReportStatus,
     catalogue_changed,
     completeness,
+    empty_categories,
     load_year,
     report_status,
     tally_grid,
@@ -136,6 +137,38 @@ def test_flows_are_compared_year_to_date(centre):
     assert rule_warnings(ind("early_registered"), D(2024, 2, 1), values, rules) == []
 
 
+def test_a_warning_names_the_period_whose_numbers_it_quotes(centre):
+    # January 1094 and 308 visits, February 2048 and 434: February compares the totals since
+    # January, 1094 + 2048 = 3142 and 308 + 434 = 742, and says so; January is its own month.
+    for code, jan, feb in (("opd_visits", 1094, 2048), ("total_visits", 308, 434)):
+        for month, value in ((1, jan), (2, feb)):
+            TallyValue.objects.create(
+                centre=centre, indicator=ind(code), period=D(2025, month, 1), value=value
+            )
+    values, _c, rules = load_year(centre=centre, year=2025)
+    february = rule_warnings(ind("opd_visits"), D(2025, 2, 1), values, rules)
+    assert "2025年1–2月累计门急诊人次（3142）应 ≤ 总诊疗人次（742）。" in february
+    january = rule_warnings(ind("opd_visits"), D(2025, 1, 1), values, rules)
+    assert "2025年1月门急诊人次（1094）应 ≤ 总诊疗人次（308）。" in january
+
+
+def test_a_warning_names_each_side_when_their_periods_differ(centre):
+    # A flow (门急诊, total since January: 30 + 40 = 70) against a stock read in March (50).
+    flow, stock = ind("opd_visits"), ind("total_visits")
+    stock.aggregation = Indicator.Aggregation.STOCK
+    for month, value in ((1, 30), (3, 40)):
+        TallyValue.objects.create(
+            centre=centre, indicator=flow, period=D(2025, month, 1), value=value
+        )
+    TallyValue.objects.create(centre=centre, indicator=stock, period=D(2025, 3, 1), value=50)
+    values, _c, rules = load_year(centre=centre, year=2025)
+    values.indicators[stock.pk] = stock
+    rule = next(r for r in rules if (r.left_id, r.right_id) == (flow.pk, stock.pk))
+    assert rule_warnings(flow, D(2025, 3, 1), values, [rule]) == [
+        "2025年1–3月累计门急诊人次（70）应 ≤ 2025年3月总诊疗人次（50）。"
+    ]
+
+
 def test_outliers_against_the_centres_own_history():
     history = [Decimal(v) for v in (100, 110, 90, 105)]  # median 102.5
     assert outlier_warning(Decimal(300), history) == ""  # 300 ≤ 307.5
@@ -167,12 +200,74 @@ def test_saving_a_cell_is_audited_and_a_warning_must_be_explained_to_complete(
         comment="含核酸采样人次",
         actor=clerk,
     )
-    actions.month_submit(centre=centre, month=april, actor=clerk)
+    with pytest.raises(actions.EmptyCategories, match="以下类别本月没有任何数据：居民健康档案"):
+        actions.month_submit(centre=centre, month=april, actor=clerk)  # only 门急诊 has a value
+    assert not MonthReport.objects.exists()
+    actions.month_submit(centre=centre, month=april, actor=clerk, empty_confirmed=True)
     assert MonthReport.objects.filter(centre=centre, period=april).exists()
     statuses = dict(completeness(centres=[centre], year=2024))[centre]
-    # April was due by 10 May and marked on 20 May: late. March was never marked: late too.
-    assert statuses[3] == ReportStatus.LATE and statuses[2] == ReportStatus.LATE
-    assert statuses[4] == ReportStatus.MISSING and statuses[5] == ""  # May not due; June future
+    # April was due by 10 May and marked on 20 May: reported late. March was never marked and
+    # its due day (10 April) has passed: not reported. May is not yet due; June is to come.
+    assert statuses[3] == ReportStatus.LATE and statuses[2] == ReportStatus.MISSING
+    assert statuses[4] == ReportStatus.PENDING and statuses[5] == ""
+
+
+@time_machine.travel(TODAY)
+def test_submitting_a_month_asks_first_which_categories_are_empty(client, clerk, centre):
+    # April has 门急诊 (medical services) and 健康档案 (records): the other 13 categories with
+    # monthly indicators are empty, and the page lists them before anything is marked.
+    save(centre, "opd_visits", D(2024, 4, 1), 90, clerk)
+    save(centre, "total_visits", D(2024, 4, 1), 100, clerk)
+    records = Indicator.objects.filter(category="records", frequency="monthly").first()
+    TallyValue.objects.create(centre=centre, indicator=records, period=D(2024, 4, 1), value=5)
+    values, _c, _r = load_year(centre=centre, year=2024)
+    empty = empty_categories(values, D(2024, 4, 1))
+    assert "医疗服务" not in empty and "居民健康档案" not in empty and "健康教育" in empty
+    monthly = set(
+        Indicator.objects.filter(is_active=True, frequency="monthly").values_list(
+            "category", flat=True
+        )
+    )
+    assert len(empty) == len(monthly) - 2
+    client.force_login(clerk)
+    url = reverse("services:month-submit", args=[centre.slug, 2024, 4])
+    asked = client.post(url, {"category": "medical"})
+    text = asked.content.decode()
+    assert asked.status_code == 200 and "以下类别本月没有任何数据：" + "、".join(empty) in text
+    assert not MonthReport.objects.exists()
+    done = client.post(url, {"category": "medical", "empty_confirmed": "1"})
+    assert done.status_code == 302 and MonthReport.objects.filter(period=D(2024, 4, 1)).exists()
+    entry = AuditEntry.objects.get(action="services.month.submitted")
+    assert entry.changes == {"month": "2024-04", "empty_categories": empty}
+    grid = client.get(reverse("services:tally-grid", args=[centre.slug, 2024, "medical"]))
+    assert f"{len(empty)}类无数据" in grid.content.decode()
+
+
+def test_the_completeness_page_tells_late_from_missing(client, reviewer, centre, clerk):
+    # Due day 10 (settings): March marked on 15 April → 逾期已报; February never marked → 未报;
+    # April marked on 5 May → 已报; today 20 May, May not yet due → 待报.
+    for month, day in ((3, dt.datetime(2024, 4, 15, 12)), (4, dt.datetime(2024, 5, 5, 12))):
+        with time_machine.travel(day):
+            MonthReport.objects.create(centre=centre, period=D(2024, month, 1), submitted_by=clerk)
+    # April holds one 门急诊 value: only 医疗服务 is filled; March holds none at all.
+    TallyValue.objects.create(
+        centre=centre, indicator=ind("opd_visits"), period=D(2024, 4, 1), value=10
+    )
+    with time_machine.travel(TODAY):
+        statuses = dict(completeness(centres=[centre], year=2024))[centre]
+        assert statuses[1:5] == ["missing", "late", "reported", "pending"]
+        client.force_login(reviewer)
+        page = client.get(reverse("services:completeness", args=[centre.sponsor.slug, 2024]))
+    text = page.content.decode()
+    monthly = Indicator.objects.filter(is_active=True, frequency="monthly")
+    categories = len(set(monthly.values_list("category", flat=True)))
+    assert '<td class="status-late">逾期已报<br><small class="empty-categories"' in text
+    assert f">{categories}类无数据</small>" in text  # March: every category empty
+    assert '<td class="status-reported">已报<br><small class="empty-categories"' in text
+    assert f">{categories - 1}类无数据</small>" in text  # April: all but 医疗服务
+    assert '<td class="status-missing">未报</td>' in text
+    assert '<td class="status-pending">待报</td>' in text
+    assert "已过截止日仍未标记报送" in text  # the legend
 
 
 @time_machine.travel(TODAY)
@@ -188,14 +283,14 @@ def test_changing_a_value_records_old_and_new(centre, clerk):
     assert not TallyValue.objects.exists()
 
 
-def test_report_status_on_time_late_and_missing():
+def test_report_status_on_time_late_missing_and_pending():
     march = D(2024, 3, 1)
     assert (
         report_status(march, D(2024, 4, 10), D(2024, 5, 1)) == ReportStatus.REPORTED
     )  # by the 10th
     assert report_status(march, D(2024, 4, 11), D(2024, 5, 1)) == ReportStatus.LATE
-    assert report_status(march, None, D(2024, 4, 10)) == ReportStatus.MISSING
-    assert report_status(march, None, D(2024, 4, 11)) == ReportStatus.LATE
+    assert report_status(march, None, D(2024, 4, 10)) == ReportStatus.PENDING
+    assert report_status(march, None, D(2024, 4, 11)) == ReportStatus.MISSING
 
 
 @time_machine.travel(TODAY)

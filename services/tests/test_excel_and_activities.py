@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
@@ -142,6 +143,32 @@ def test_activity_list_counts_by_kind_for_a_period(client, clerk, centre):
         {"date": "2024-02-30", "kind": kind.pk, "people": "-1"},
     )
     assert "输入一个有效的日期" in bad.content.decode()
+
+
+def test_the_activity_list_pages_by_fifty_and_keeps_its_period(client, clerk, centre):
+    """120 records: pages of 50, 50 and 20, newest first; the pager keeps the period asked for
+    and the period's counts cover every record, not only the page's."""
+    from services.models import Activity, ActivityKind
+
+    kind = ActivityKind.objects.get(name="健康讲座")
+    Activity.objects.bulk_create(
+        Activity(
+            centre=centre, kind=kind, date=dt.date(2024, 1, 1) + dt.timedelta(days=n), people=1
+        )
+        for n in range(120)
+    )
+    client.force_login(clerk)
+    url = reverse("services:activity-list", args=[centre.slug])
+    first = client.get(url, {"year": "2024", "part": "year"}).content.decode()
+    rows = re.compile(r'<tr id="activity-\d+"')
+    assert len(rows.findall(first)) == 50 and "第 1 页，共 3 页" in first
+    assert "year=2024&amp;part=year&amp;page=2" in first
+    assert "健康讲座 <strong>120</strong>次" in first
+    assert f'id="activity-{Activity.objects.get(date=dt.date(2024, 4, 29)).pk}"' in first
+    last = client.get(url, {"year": "2024", "part": "year", "page": "3"}, HTTP_HX_REQUEST="true")
+    body = last.content.decode()
+    assert len(rows.findall(body)) == 20 and "<html" not in body
+    assert f'id="activity-{Activity.objects.get(date=dt.date(2024, 1, 1)).pk}"' in body
 
 
 @time_machine.travel(TODAY)

@@ -43,7 +43,7 @@ def test_roster_export_writes_formula_names_as_text_and_the_import_reads_them_ba
     assert (row[0].value, row[0].data_type) == (FORMULA, "s")  # 姓名
     assert (row[11].value, row[11].data_type) == (FORMULA, "s")  # 科室
     _header, data = spreadsheet.read_rows(content)
-    values, errors = importer.parse_row(data[0][1], {FORMULA: department.pk})
+    values, errors = importer.parse_row(data[0][1])
     assert errors == []
     assert values["name"] == FORMULA and values["department"] == FORMULA
 
@@ -78,6 +78,6 @@ def test_the_staff_form_refuses_a_name_with_control_characters_and_keeps_it(
 
 def test_the_roster_import_refuses_a_name_with_control_characters():
     # The sheet's cell text is stripped at its ends, so only a character inside stays.
-    _values, errors = importer.parse_row({**GOOD, "姓名": "王\x01芳", "科室": ""}, {})
+    _values, errors = importer.parse_row({**GOOD, "姓名": "王\x01芳", "科室": ""})
     assert [column for column, _message in errors] == ["姓名"]
     assert CONTROL_MESSAGE in errors[0][1]

@@ -75,7 +75,7 @@ def test_a_departure_next_year_is_fine_but_9999_is_not():
     ],
 )
 def test_the_roster_import_refuses_implausible_dates(overrides, column, message):
-    _values, errors = parse_row({**ROW, **overrides}, {})
+    _values, errors = parse_row({**ROW, **overrides})
     assert any(c == column and message in str(m) for c, m in errors), errors
 
 

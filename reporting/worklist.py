@@ -1,0 +1,178 @@
+"""What is waiting for whom: a reviewer's queue and a centre's to-do, with due dates.
+
+Reads only; the home pages show them and the daily reminders (reporting/reminders.py) send them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from centers.models import Centre, Licence
+from core.periods import add_months, month_start
+from services import figures
+
+from .models import AnnualFiling
+from .selectors import due_date as filing_due_date
+
+S = AnnualFiling.Status
+# Licences and the legal-person certificate show up this many days before they expire.
+EXPIRY_HORIZON_DAYS = 90
+# Filings still with the centre: not yet handed in, or handed back.
+OPEN_FILING = (S.DRAFT, S.RETURNED)
+
+
+@dataclass
+class QueueLine:
+    label: str
+    count: int
+    url: str
+
+
+def previous_month(today: dt.date) -> dt.date:
+    return add_months(month_start(today), -1)
+
+
+def overdue_months(
+    *, centres: list[tuple[int, dt.date | None]], today: dt.date, first: dt.date
+) -> list[tuple[int, dt.date]]:
+    """(centre id, month) pairs from `first` to last month: owed, not reported, past the due day."""
+    last = previous_month(today)
+    months = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    state = figures.reporting(centres=centres, months=months, today=today)
+    return [
+        (pk, m)
+        for m in months
+        for pk, _founded in centres
+        if state.owes(pk, m)
+        and (pk, m) not in state.submitted
+        and today > figures.tally_due_date(m)
+    ]
+
+
+def authority_queue(*, authority, subtree: set[int], today: dt.date | None = None) -> list:
+    """The reviewer's work: reports to review, overdue months and open-month requests, linked."""
+    today = today or timezone.localdate()
+    lines = []
+    waiting = (
+        AnnualFiling.objects.filter(status=S.SUBMITTED, centre__sponsor_id__in=subtree)
+        .values("year")
+        .annotate(n=Count("pk"))
+        .order_by("-year")
+    )
+    for row in waiting:
+        url = reverse("reporting:authority-filings", args=[authority.slug, row["year"]])
+        lines.append(
+            QueueLine(
+                _("%(year)s annual reports awaiting review") % {"year": row["year"]},
+                row["n"],
+                f"{url}?state={S.SUBMITTED}",
+            )
+        )
+    # Overdue tallies: this year and last, so an old gap does not pile up forever.
+    centres = list(Centre.objects.filter(sponsor_id__in=subtree).values_list("pk", "founded_on"))
+    late = overdue_months(centres=centres, today=today, first=dt.date(today.year - 1, 1, 1))
+    for year in sorted({m.year for _pk, m in late}, reverse=True):
+        lines.append(
+            QueueLine(
+                _("%(year)s monthly tallies overdue (centre × month)") % {"year": year},
+                sum(1 for _pk, m in late if m.year == year),
+                reverse("services:completeness", args=[authority.slug, year]),
+            )
+        )
+    # Requests to open a locked month (申请开放月份), read through the figures door.
+    requests = figures.open_month_requests_waiting(list(subtree))
+    if requests:
+        url = reverse("services:open-month-requests", args=[authority.slug])
+        lines.append(QueueLine(_("Requests to open months awaiting a decision"), requests, url))
+    return lines
+
+
+@dataclass
+class TodoItem:
+    label: str
+    due: dt.date | None
+    url: str
+    overdue: bool = False
+
+
+def centre_todo(*, centre: Centre, today: dt.date | None = None) -> list[TodoItem]:
+    """The centre's to-do with due dates: last month's tallies, the annual report, expiries."""
+    today = today or timezone.localdate()
+    items = []
+    month = previous_month(today)
+    state = figures.reporting(centres=[(centre.pk, centre.founded_on)], months=[month], today=today)
+    if state.owes(centre.pk, month) and (centre.pk, month) not in state.submitted:
+        due = figures.tally_due_date(month)
+        items.append(
+            TodoItem(
+                _("Tallies of %(year)s-%(month)02d") % {"year": month.year, "month": month.month},
+                due,
+                reverse("services:tally-home", args=[centre.slug]),
+                today > due,
+            )
+        )
+    year = today.year - 1
+    filing = AnnualFiling.objects.filter(centre=centre, year=year).first()
+    if filing is None or filing.status in OPEN_FILING:
+        due = filing_due_date(year)
+        items.append(
+            TodoItem(
+                _("Annual report %(year)s") % {"year": year},
+                due,
+                reverse("reporting:filing", args=[centre.slug, year]),
+                today > due,
+            )
+        )
+    items += expiry_items(centre=centre, today=today)
+    return items
+
+
+@dataclass
+class Expiry:
+    name: str
+    day: dt.date
+    kind: str  # "certificate" or "licence"
+    ref: str  # which record, for the reminders' sent-log
+
+
+def expiring(*, centre: Centre, today: dt.date) -> list[Expiry]:
+    """Licences and the certificate that expire within the horizon (or have expired)."""
+    horizon = today + dt.timedelta(days=EXPIRY_HORIZON_DAYS)
+    found = []
+    cert = centre.certificate_valid_to
+    if cert is not None and cert <= horizon:
+        name = _("Legal-person certificate")
+        found.append(Expiry(name, cert, "certificate", f"certificate:{centre.pk}"))
+    for licence in Licence.objects.filter(centre=centre, valid_to__lte=horizon).order_by(
+        "valid_to", "name"
+    ):
+        found.append(Expiry(licence.name, licence.valid_to, "licence", f"licence:{licence.pk}"))
+    return found
+
+
+def expiry_url(centre: Centre, kind: str) -> str:
+    name = "centers:registration" if kind == "certificate" else "centers:licence-list"
+    return reverse(name, args=[centre.slug])
+
+
+def expiry_items(*, centre: Centre, today: dt.date) -> list[TodoItem]:
+    """Renew what expires within 90 days (or has expired), linked to where it is recorded."""
+    return [
+        TodoItem(
+            _("Renew: %(name)s") % {"name": e.name},
+            e.day,
+            expiry_url(centre, e.kind),
+            e.day < today,
+        )
+        for e in expiring(centre=centre, today=today)
+    ]

@@ -1,0 +1,98 @@
+"""Requests to open locked months: a centre asks, a reviewer of its commission decides."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from centers.access import (
+    AuthorityRequest,
+    CentreRequest,
+    authority_view,
+    centre_view,
+    review_refusal,
+)
+from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY
+from core.errors import DomainError
+
+from . import actions, selectors
+from .forms import DeclineForm, OpenMonthRequestForm
+from .models import OpenMonthRequest
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(EDIT_RECORDS)
+def open_month_request(request: CentreRequest) -> HttpResponse:
+    """The centre asks for a range of months, with a reason (the grid's locked line links here)."""
+    initial = {k: request.GET[k] for k in ("first_month", "last_month") if k in request.GET}
+    form = OpenMonthRequestForm(request.POST or None, initial=initial, centre=request.centre)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.open_month_request_create(
+                centre=request.centre, actor=request.user, **form.cleaned_data
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Your request is sent to the commission."))
+            return redirect("services:lock-exceptions", request.centre.slug)
+    return render(request, "services/open_month_request.html", {"form": form})
+
+
+def _centre_request(request: CentreRequest, pk: int) -> OpenMonthRequest:
+    return get_object_or_404(
+        OpenMonthRequest.objects.filter(centre=request.centre).select_related("requested_by"),
+        pk=pk,
+    )
+
+
+def _back_to_list(request: CentreRequest) -> HttpResponse:
+    return redirect("services:open-month-requests", request.centre.sponsor.slug)
+
+
+@require_POST
+@centre_view(REVIEW_FILINGS)
+def open_month_request_grant(request: CentreRequest, pk: int) -> HttpResponse:
+    """One click: the months reopen (a lock exception) and the request is marked granted."""
+    open_request = _centre_request(request, pk)
+    try:
+        actions.open_month_request_grant(request=open_request, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The months are reopened."))
+    return _back_to_list(request)
+
+
+@require_http_methods(["GET", "POST"])
+@centre_view(REVIEW_FILINGS)
+def open_month_request_decline(request: CentreRequest, pk: int) -> HttpResponse:
+    """Decline with a reason the centre reads."""
+    open_request = _centre_request(request, pk)
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.open_month_request_decline(
+                request=open_request, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The request is declined."))
+            return _back_to_list(request)
+    context = {"form": form, "open_request": open_request}
+    return render(request, "services/open_month_decline.html", context)
+
+
+@require_GET
+@authority_view(VIEW_AUTHORITY)
+def open_month_requests(request: AuthorityRequest) -> HttpResponse:
+    """Requests of the centres below the commission; its own reviewers decide them here."""
+    rows = [
+        (r, not review_refusal(request.places, r.centre) and r.requested_by_id != request.user.pk)
+        for r in selectors.open_month_request_list(authority_ids=request.authority_subtree)
+    ]
+    return render(request, "services/open_month_requests.html", {"rows": rows})

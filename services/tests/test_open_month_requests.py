@@ -1,0 +1,229 @@
+"""A centre asks to open locked months; a reviewer of its commission grants or declines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from centers.models import CentreMembership
+from centers.tests.factories import (
+    AuthorityMembershipFactory,
+    CentreFactory,
+    CentreMembershipFactory,
+    UserFactory,
+)
+from core.errors import DomainError
+from core.models import AuditEntry
+from services import actions
+from services.locking import LockContext, lock_state, locked_spans
+from services.models import LockException, OpenMonthRequest
+from services.selectors import open_month_requests_waiting
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+NOW = dt.datetime(2026, 3, 16, 10, 0)
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _ask(client, centre, **data):
+    url = reverse("services:open-month-request", args=[centre.slug])
+    return client.post(url, data)
+
+
+def _grant_url(r):
+    return reverse("services:open-month-request-grant", args=[r.centre.slug, r.pk])
+
+
+def _decline_url(r):
+    return reverse("services:open-month-request-decline", args=[r.centre.slug, r.pk])
+
+
+def _waiting(centre, clerk):
+    return OpenMonthRequest.objects.create(
+        centre=centre,
+        first_month=D(2025, 1, 1),
+        last_month=D(2025, 3, 1),
+        reason="补录开业前数据",
+        requested_by=clerk,
+    )
+
+
+def test_the_grid_says_in_words_why_months_are_locked(client, clerk, centre):
+    client.force_login(clerk)
+    page = client.get(reverse("services:tally-grid", args=[centre.slug, 2025, "medical"]))
+    text = page.content.decode()
+    assert "2025年1月–12月已锁定：每月在月末后 30 天锁定，如需修改请申请开放。" in text
+    ask = reverse("services:open-month-request", args=[centre.slug])
+    assert f"{ask}?first_month=2025-01&amp;last_month=2025-12" in text
+    assert "申请开放月份" in text
+
+
+def test_locked_spans_run_together_and_stop_at_this_month(centre):
+    ctx = LockContext.load(centre, D(2026, 3, 16))
+    states = [(D(2026, m, 1), lock_state(D(2026, m, 1), ctx)) for m in range(1, 13)]
+    # January closed on 3 March (31 Jan + 30 days); February is open until 30 March.
+    spans = locked_spans(states, D(2026, 3, 16))
+    assert [(s.label, s.reopenable) for s in spans] == [("2026年1月", True)]
+
+
+def test_the_request_form_checks_the_months_and_the_reason(client, clerk, centre):
+    client.force_login(clerk)
+    # The factory's centre reports since January 2020; 12 months before: January 2019.
+    response = _ask(client, centre, first_month="2018-12", last_month="2026-04", reason="")
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "本中心的数据自2019年1月起；请选择此后的月份。" in text
+    assert "尚未开始的月份不能申请开放。" in text
+    assert "这个字段是必填项。" in text
+    assert 'value="2018-12"' in text  # the form keeps what was typed
+    response = _ask(client, centre, first_month="2025-05", last_month="2025-02", reason="更正")
+    assert "截止月份早于起始月份。" in response.content.decode()
+    assert not OpenMonthRequest.objects.exists()
+
+
+def test_request_then_grant_opens_the_months(client, clerk, reviewer, centre):
+    client.force_login(clerk)
+    response = _ask(client, centre, first_month="2025-01", last_month="2025-03", reason="补录")
+    assert response.status_code == 302
+    r = OpenMonthRequest.objects.get()
+    assert (r.status, r.requested_by, r.first_month, r.last_month) == (
+        "pending",
+        clerk,
+        D(2025, 1, 1),
+        D(2025, 3, 1),
+    )
+    assert lock_state(D(2025, 2, 1), LockContext.load(centre, D(2026, 3, 16))).locked
+    assert open_month_requests_waiting([centre.sponsor_id]) == 1
+    page = client.get(reverse("services:lock-exceptions", args=[centre.slug]))
+    assert "待审批" in page.content.decode()
+
+    client.force_login(reviewer)
+    queue = client.get(reverse("services:open-month-requests", args=[centre.sponsor.slug]))
+    assert _grant_url(r) in queue.content.decode()
+    response = client.post(_grant_url(r))
+    assert response.status_code == 302
+
+    r.refresh_from_db()
+    assert (r.status, r.decided_by, r.decided_at) == ("granted", reviewer, dt.datetime.now(dt.UTC))
+    exception = LockException.objects.get()
+    assert r.exception == exception
+    assert (exception.first_month, exception.last_month, exception.open_until) == (
+        D(2025, 1, 1),
+        D(2025, 3, 1),
+        D(2026, 4, 15),  # 16 March + 30 days
+    )
+    ctx = LockContext.load(centre, D(2026, 3, 16))
+    assert not lock_state(D(2025, 2, 1), ctx).locked
+    assert lock_state(D(2025, 4, 1), ctx).locked
+    actions_logged = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {
+        "services.open_month_request.created",
+        "services.open_month_request.granted",
+        "services.lock_exception.granted",
+    } <= actions_logged
+    assert open_month_requests_waiting([centre.sponsor_id]) == 0
+
+    client.force_login(clerk)  # the clerk now saves a value in February 2025
+    saved = client.post(
+        reverse("services:tally-cell", args=[centre.slug]),
+        {"indicator": "opd_visits", "period": "2025-02-01", "value": "80", "base": ""},
+    )
+    assert "已锁定" not in saved.content.decode()
+    page = client.get(reverse("services:lock-exceptions", args=[centre.slug]))
+    assert "已开放" in page.content.decode()
+
+
+def test_decline_needs_a_reason_and_the_centre_reads_it(client, clerk, reviewer, centre):
+    r = _waiting(centre, clerk)
+    client.force_login(reviewer)
+    response = client.post(_decline_url(r), {"reason": ""})
+    assert response.status_code == 200 and "这个字段是必填项。" in response.content.decode()
+    r.refresh_from_db()
+    assert r.status == "pending"
+    response = client.post(_decline_url(r), {"reason": "请先核对原始台账"})
+    assert response.status_code == 302
+    r.refresh_from_db()
+    assert (r.status, r.decline_reason, r.decided_by) == ("declined", "请先核对原始台账", reviewer)
+    entry = AuditEntry.objects.get(action="services.open_month_request.declined")
+    assert entry.changes["reason"] == "请先核对原始台账" and entry.centre == centre
+    assert not LockException.objects.exists()
+    client.force_login(clerk)
+    page = client.get(reverse("services:lock-exceptions", args=[centre.slug]))
+    assert "未予开放" in page.content.decode() and "请先核对原始台账" in page.content.decode()
+    # A decided request is not decided again.
+    client.force_login(reviewer)
+    client.post(_grant_url(r))
+    assert not LockException.objects.exists()
+
+
+def test_another_commissions_reviewer_gets_404(client, clerk, centre, other_district):
+    r = _waiting(centre, clerk)
+    other = UserFactory(username="otherreviewer")
+    AuthorityMembershipFactory(user=other, authority=other_district)
+    client.force_login(other)
+    assert client.post(_grant_url(r)).status_code == 404
+    assert client.post(_decline_url(r), {"reason": "x"}).status_code == 404
+    their_list = client.get(reverse("services:open-month-requests", args=[other_district.slug]))
+    assert r.centre.name not in their_list.content.decode()
+    assert (
+        client.get(reverse("services:open-month-requests", args=[centre.sponsor.slug])).status_code
+        == 404
+    )
+    # A request of a centre of theirs is not reachable under ours either.
+    r.refresh_from_db()
+    assert r.status == "pending"
+
+
+def test_nobody_grants_their_own_request(client, centre, district):
+    both = UserFactory(username="both")
+    CentreMembershipFactory(user=both, centre=centre, role=CentreMembership.Role.CLERK)
+    AuthorityMembershipFactory(user=both, authority=district)
+    client.force_login(both)
+    _ask(client, centre, first_month="2025-01", last_month="2025-01", reason="补录")
+    r = OpenMonthRequest.objects.get()
+    assert client.post(_grant_url(r)).status_code == 403
+    queue = client.get(reverse("services:open-month-requests", args=[district.slug]))
+    assert _grant_url(r) not in queue.content.decode()
+    with pytest.raises(DomainError, match="不能审批自己提交的申请"):
+        actions.open_month_request_grant(request=r, actor=both)
+    r.refresh_from_db()
+    assert r.status == "pending" and not LockException.objects.exists()
+
+
+def test_waiting_requests_are_counted_per_commission(clerk, centre, district, other_district):
+    _waiting(centre, clerk)
+    other = CentreFactory(sponsor=other_district)
+    OpenMonthRequest.objects.create(
+        centre=other, first_month=D(2025, 1, 1), last_month=D(2025, 1, 1), reason="x"
+    )
+    OpenMonthRequest.objects.create(
+        centre=other,
+        first_month=D(2025, 2, 1),
+        last_month=D(2025, 2, 1),
+        reason="y",
+        status=OpenMonthRequest.Status.DECLINED,
+    )
+    assert open_month_requests_waiting([district.pk]) == 1
+    assert open_month_requests_waiting([other_district.pk]) == 1
+    assert open_month_requests_waiting([district.pk, other_district.pk]) == 2
+    assert open_month_requests_waiting([]) == 0
+
+
+def test_a_second_request_for_the_same_months_waits_for_the_first(clerk, centre):
+    _waiting(centre, clerk)
+    with pytest.raises(DomainError, match="已有待处理的申请"):
+        actions.open_month_request_create(
+            centre=centre,
+            first_month=D(2025, 3, 1),
+            last_month=D(2025, 4, 1),
+            reason="更正",
+            actor=clerk,
+        )

@@ -174,6 +174,16 @@ class Centre(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    # What owes_from reads: load these with .only() where centres are listed.
+    OWES_FIELDS = ("founded_on", "reporting_since")
+
+    @property
+    def owes_from(self) -> dt.date | None:
+        """From when the centre owes monthly reports: founded, and started in this system (the
+        months before its start may be back-filled, but none is overdue)."""
+        days = [d for d in (self.founded_on, self.reporting_since) if d is not None]
+        return max(days) if days else None
+
 
 class CentreMembership(TimeStampedModel):
     """A user's place at a centre: a clerk enters data, a manager also runs the centre's account."""

@@ -14,12 +14,14 @@ from django.utils.http import content_disposition_header
 
 # Characters Windows refuses in a file name, and control characters.
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+# Windows allows 255 characters a name and about 260 a whole path (Downloads folder included).
+STEM_LIMIT = 120
 
 
 def download_name(*parts: object, ext: str) -> str:
-    """The parts joined by "_", each stripped of what a file name may not hold, then .ext."""
+    """The parts joined by "_" without what Windows refuses, cut to STEM_LIMIT, then .ext."""
     cleaned = [_UNSAFE.sub("", str(p)).strip(" .") for p in parts]
-    stem = "_".join(p for p in cleaned if p) or "download"
+    stem = "_".join(p for p in cleaned if p)[:STEM_LIMIT].rstrip(" ._") or "download"
     return f"{stem}.{ext}"
 
 

@@ -52,6 +52,7 @@ ACTIONS = {
     "frozen": pgettext_lazy("audit action", "year closed"),
     "unfrozen": pgettext_lazy("audit action", "year reopened"),
     "imported": pgettext_lazy("audit action", "imported"),
+    "declined": pgettext_lazy("audit action", "declined"),
 }
 
 # Keys of `changes` that are not fields of the target model.
@@ -65,9 +66,19 @@ FIELDS = {
     "year": pgettext_lazy("audit field", "year"),
     "account": pgettext_lazy("audit field", "account"),
     "role": pgettext_lazy("audit field", "role"),
+    "empty_categories": pgettext_lazy("audit field", "categories with no data"),
+    # staff.roster.imported: the file and how many rows did what (staff.importer.Action)
+    "file": pgettext_lazy("audit field", "file"),
+    "new_person": pgettext_lazy("audit field", "people added"),
+    "new_spell": pgettext_lazy("audit field", "posts added"),
+    "update": pgettext_lazy("audit field", "people updated"),
+    "unchanged": pgettext_lazy("audit field", "rows unchanged"),
 }
 
 _TARGET_FIELDS: dict[str, Callable[[], Mapping[str, Any]]] = {}
+
+# Keys whose value is a list of names, never an [old, new] pair (a list of two is still a list).
+LIST_VALUES = frozenset({"empty_categories"})
 
 # Audited fields that only viewers with view_id_numbers may read (staff.Person.id_number).
 PERSONAL_FIELDS = frozenset({"id_number"})
@@ -108,9 +119,12 @@ def field_label(model, target_type: str, name: str) -> str:
     """A changed key's label: the model field's name, else the app's or the shared table's."""
     if model is not None:
         try:
-            return str(model._meta.get_field(name).verbose_name)
+            label = getattr(model._meta.get_field(name), "verbose_name", None)  # None: a relation
         except FieldDoesNotExist:
-            pass
+            label = None
+        # A field given no verbose_name has Django's default, its own name: not a label.
+        if label is not None and str(label) != name.replace("_", " "):
+            return str(label)
     extra = _TARGET_FIELDS.get(target_type)
     if extra is not None and name in (labels := extra()):
         return str(labels[name])
@@ -118,7 +132,9 @@ def field_label(model, target_type: str, name: str) -> str:
 
 
 def value_label(model, name: str, value: Any) -> Any:
-    """A stored value as shown: a choice by its label, yes/no in words; others unchanged."""
+    """A stored value as shown: a choice by its label, yes/no in words, a list joined by 、."""
+    if isinstance(value, list):
+        return "、".join(str(value_label(model, name, v)) for v in value) or None
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if model is None or value is None:
@@ -133,6 +149,19 @@ def value_label(model, name: str, value: Any) -> Any:
     return str(labels.get(make_hashable(value), value))
 
 
+_KEY_ORDER = {name: i for i, name in enumerate(FIELDS)}
+
+
+def _key_order(model, name: str) -> tuple[int, int, str]:
+    """Changes read in a fixed order whatever the database keeps (PostgreSQL's jsonb sorts the
+    keys its own way): the model's fields in their order, then the known keys in FIELDS'."""
+    if model is not None:
+        names = [f.name for f in model._meta.concrete_fields]
+        if name in names:
+            return (0, names.index(name), name)
+    return (1, _KEY_ORDER.get(name, len(_KEY_ORDER)), name)
+
+
 def history_row(entry: AuditEntry, hidden: frozenset[str] = frozenset()) -> HistoryRow:
     """One entry in words; values of the `hidden` fields show only as ******.
 
@@ -143,8 +172,9 @@ def history_row(entry: AuditEntry, hidden: frozenset[str] = frozenset()) -> Hist
     except (LookupError, ValueError):
         model = None
     changes = []
-    for name, value in entry.changes.items():
-        old, new = value if isinstance(value, list) and len(value) == 2 else (None, value)
+    for name, value in sorted(entry.changes.items(), key=lambda item: _key_order(model, item[0])):
+        pair = isinstance(value, list) and len(value) == 2 and name not in LIST_VALUES
+        old, new = value if pair else (None, value)
         if name in hidden:
             old, new = (HIDDEN if v else v for v in (old, new))
         else:

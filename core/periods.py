@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django import forms
@@ -169,15 +169,20 @@ class PeriodForm(forms.Form):
         elif first and last and month_count(first, last) > self.max_months:
             self.add_error("last", self.too_long)
 
-    def period(self, default_year: int) -> Period:
+    def period(self, default_year: int | Callable[[], int]) -> Period:
         """The chosen period (a missing year is the default, a missing part the first offered).
 
-        Without input, or with bad input, it is the whole default year.
+        Without input, or with bad input, it is the whole default year. The default may be a
+        function, called only when no year was chosen (finding it can cost a query).
         """
+
+        def default() -> int:
+            return default_year() if callable(default_year) else default_year
+
         if not self.is_valid():
-            return Period.year(default_year)
+            return Period.year(default())
         data = self.cleaned_data
-        year, part = data.get("year") or default_year, data.get(self.part_field) or self.parts[0]
+        year, part = data.get("year") or default(), data.get(self.part_field) or self.parts[0]
         if part in ("h1", "h2"):
             return Period.half(year, int(part[1]))
         if part in ("q1", "q2", "q3", "q4"):

@@ -81,17 +81,14 @@ def read_rows(
 
 def _rows_of(sheet, find_header: FindHeader | None) -> tuple[list[str], list, int]:
     rows = enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
-    header: list[str] = []
-    header_number = 0
-    for number, cells in rows:
+    for header_number, cells in rows:
         texts = [str(h).strip() if h is not None else "" for h in cells]
-        keys = texts if find_header is None else find_header(texts)
-        if keys is not None:
-            header, header_number = keys, number
+        header = texts if find_header is None else find_header(texts)
+        if header is not None:
             break
-        if number >= HEADER_SEARCH_ROWS:
+        if header_number >= HEADER_SEARCH_ROWS:
             return [], [], 0
-    if not header_number:
+    else:  # no row of the sheet is a header
         return [], [], 0
     data = []
     for number, cells in rows:
@@ -140,7 +137,7 @@ def _formulas_without_value(content: bytes, path: str):
 
 
 def _with_formulas(
-    content: bytes, path: str, header: list[str], data: list, header_number: int = 1
+    content: bytes, path: str, header: list[str], data: list, header_number: int
 ) -> list:
     """Mark the formula cells that have no computed value, never reading them as empty."""
     by_number = dict(data)

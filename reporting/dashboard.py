@@ -28,7 +28,15 @@ from .models import AnnualFiling
 from .summary import expected_months
 
 # What a row shows of its centre (a city has a thousand: no other column is loaded).
-ROW_FIELDS = ("name", "slug", "founded_on", "sponsor__name", "sponsor__slug", "sponsor__parent")
+ROW_FIELDS = (
+    "name",
+    "slug",
+    "founded_on",
+    "reporting_since",
+    "sponsor__name",
+    "sponsor__slug",
+    "sponsor__parent",
+)
 APPROVED = (AnnualFiling.Status.APPROVED, AnnualFiling.Status.PUBLISHED)
 OPD = "opd_visits"
 RATE_CODES = ("fd_rate", "elderly_check_rate", "htn_std_rate", "dm_std_rate")
@@ -169,7 +177,7 @@ def dashboard_tables(
         groups=groups, period=period, codes=[OPD, *RATE_CODES], catalogue=catalogue
     )
     state = figures.reporting(
-        centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today
+        centres=[(c.pk, c.owes_from) for c in centres], months=months, today=today
     )
     filings = dict(
         AnnualFiling.objects.filter(

@@ -42,13 +42,13 @@ HEADERS = [
 
 def _load(request: AuthorityRequest):
     form = DashboardForm(request.GET or None)
-    if form.is_valid() and form.cleaned_data.get("year"):
-        default_year = form.cleaned_data["year"]
-    else:  # opening the page: the latest year the subtree has tallies for
+
+    def opening() -> int:  # no year chosen: the latest year the subtree has tallies for
         centres = Centre.objects.filter(sponsor_id__in=request.authority_subtree)
-        default_year = figures.opening_year(centre_ids=list(centres.values_list("pk", flat=True)))
-    form.initial = {"year": default_year, "part": "year"}
-    period = form.period(default_year)
+        return figures.opening_year(centre_ids=list(centres.values_list("pk", flat=True)))
+
+    period = form.period(opening)
+    form.initial = {"year": period.first.year, "part": "year"}
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "-score"
     catalogue = figures.catalogue()
@@ -100,7 +100,6 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
         "trend_choices": choices,
         "statuses": dict(AnnualFiling.Status.choices),
         "form": form,
-        "opd_whole": dashboard.OPD in figures.whole_number_codes(),
     }
     template = "reporting/dashboard.html"
     if request.htmx and not request.htmx.boosted:  # the pager swaps the centres' table only

@@ -264,7 +264,10 @@ class Notification(models.Model):
     path = models.CharField(max_length=300)  # where it is done, within the site
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    # Set when the mail is claimed, so a repeated or concurrent run never mails twice.
+    # A run claims the mail before sending (so a concurrent run leaves it alone) and records it
+    # sent after; a claim without a sent mail older than reminders.CLAIM_TIMEOUT is a worker
+    # that died, and the next run mails it.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

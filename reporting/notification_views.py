@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from core.pagination import CountingPaginator
 
 from . import actions, selectors
+
+NOTIFICATIONS = "reporting/notifications.html"
+PAGE_SIZE = 50
+
+
+class HtmxRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 @require_GET
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
-    """Only the signed-in person's notifications: no place to check, no one else's to see."""
+def notification_list(request: HtmxRequest) -> HttpResponse:
+    """Only the signed-in person's notifications, paged: no place to check, no one else's to see."""
     notes = selectors.notification_list(user=request.user)
-    return render(request, "reporting/notifications.html", {"notes": notes})
+    page = CountingPaginator(notes, PAGE_SIZE).get_page(request.GET.get("page"))
+    htmx = request.htmx and not request.htmx.boosted
+    template = NOTIFICATIONS + "#notification-list" if htmx else NOTIFICATIONS
+    return render(request, template, {"page": page})
 
 
 @require_GET
@@ -29,10 +43,15 @@ def notifications_unread(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def notifications_read(request: HttpRequest) -> HttpResponse:
-    """Mark one (pk) or every notification read; a pk that is not yours changes nothing."""
+    """Mark one of your notifications read (another's is a 404, as if absent), or all of them."""
     raw = request.POST.get("pk", "")
-    pk = int(raw) if raw.isdigit() and len(raw) < 10 else None
-    if raw and pk is None:
-        return redirect("reporting:notifications")  # nonsense marks nothing, rather than all
+    pk = None
+    if raw:
+        mine = selectors.notification_list(user=request.user)
+        if not (raw.isdigit() and len(raw) < 19 and mine.filter(pk=raw).exists()):
+            raise Http404
+        pk = int(raw)
     actions.notifications_mark_read(user=request.user, pk=pk)
-    return redirect("reporting:notifications")
+    url = reverse("reporting:notifications")
+    back = request.POST.get("page", "")
+    return redirect(f"{url}?page={back}" if back.isdigit() else url)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from centers.models import AuthorityMembership, CentreMembership
@@ -55,20 +54,7 @@ def site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def send_notification_mail(note: Notification) -> int:
-    """Mail a reminder to its recipient once: claimed first, released again if sending fails."""
-    user = note.recipient
-    if not user.email or not user.is_active:
-        return 0
-    claimed = Notification.objects.filter(pk=note.pk, mailed_at__isnull=True).update(
-        mailed_at=timezone.now()
-    )
-    if not claimed:
-        return 0
+def send_notification_mail(note: Notification, *, connection=None) -> None:
+    """A reminder's mail: its title and the link; reminders.reminders_send claims and records it."""
     body = "\n".join([note.title, site_url(note.path)])
-    try:
-        send_mail(note.title, body, None, [user.email])
-    except Exception:
-        Notification.objects.filter(pk=note.pk).update(mailed_at=None)
-        raise
-    return 1
+    send_mail(note.title, body, None, [note.recipient.email], connection=connection)

@@ -1,23 +1,31 @@
 """The daily reminders: tallies due and overdue, the annual report's deadline, expiries.
 
 Beat runs `reminders_send` once a day (reporting.tasks.reminders_task). Each reminder is a
-Notification whose (recipient, kind, key) is unique, so a reminder is created and mailed once
-per person and period however often the task runs; the windows below decide the day it goes.
+Notification whose (recipient, kind, key) is unique, so a reminder is created once per person
+and period however often, or however concurrently, the task runs; the windows below decide the
+day it goes. Its mail is claimed before it is sent and recorded after, so two runs never mail
+it twice; a mail whose worker died after the claim goes with the next run that still finds the
+reminder due (after CLAIM_TIMEOUT), and a mail that was sent but whose worker died before
+recording it may go twice: a second reminder rather than none.
+
+A city of a thousand centres costs a fixed number of queries, plus four per MAIL_BATCH mails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.core.mail import get_connection
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from centers.models import Centre, CentreMembership
+from centers.models import Centre, CentreMembership, Licence
 from services import figures
 
 from . import notifications, worklist
@@ -28,20 +36,19 @@ logger = logging.getLogger(__name__)
 K = Notification.Kind
 # The tally reminder goes out this many days before the due day (and up to it).
 TALLY_REMINDER_DAYS = 3
-
-
-def notify(*, user, kind: str, key: str, title: str, path: str) -> Notification | None:
-    """Record a notification once per (user, kind, key) and mail it; None when it existed."""
-    try:
-        with transaction.atomic():
-            note, created = Notification.objects.get_or_create(
-                recipient=user, kind=kind, key=key, defaults={"title": title, "path": path}
-            )
-    except IntegrityError:  # a concurrent run created it first
-        return None
-    if note.mailed_at is None:  # new, or its mail failed on an earlier run
-        notifications.send_notification_mail(note)
-    return note if created else None
+# A claimed mail not recorded sent after this long lost its worker (the task is killed after
+# ten minutes): the next run sends it.
+CLAIM_TIMEOUT = dt.timedelta(hours=1)
+# Mails claimed, sent and recorded together: a worker that dies strands at most this many.
+MAIL_BATCH = 100
+# What one address or one message is refused for; anything else (the server away) stops the run,
+# and the next run sends what is left.
+REFUSED = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+    ValueError,
+)
 
 
 def _members(centre_ids: list[int]) -> tuple[dict, dict]:
@@ -63,7 +70,7 @@ def _tally_reminders(centres, today: dt.date, everyone: dict) -> list[tuple]:
     if today < due - dt.timedelta(days=TALLY_REMINDER_DAYS):
         return []
     state = figures.reporting(
-        centres=[(c.pk, c.founded_on) for c in centres], months=[month], today=today
+        centres=[(c.pk, c.owes_from) for c in centres], months=[month], today=today
     )
     kind = K.TALLY_DUE if today <= due else K.TALLY_OVERDUE
     text = (
@@ -108,15 +115,35 @@ def _filing_reminders(centres, today: dt.date, managers: dict) -> list[tuple]:
     return out
 
 
+def _expiring(centres, today: dt.date) -> dict[int, list[worklist.Expiry]]:
+    """Per centre, what expires from today to the horizon, with one query for all the licences.
+
+    worklist.expiring answers for one centre (a query each); expired records are left out, as the
+    overview and the to-do say so every day.
+    """
+    horizon = today + dt.timedelta(days=worklist.EXPIRY_HORIZON_DAYS)
+    found = defaultdict(list)
+    for c in centres:
+        if c.certificate_valid_to is not None and today <= c.certificate_valid_to <= horizon:
+            name, day = _("Legal-person certificate"), c.certificate_valid_to
+            found[c.pk].append(worklist.Expiry(name, day, "certificate", f"certificate:{c.pk}"))
+    licences = Licence.objects.filter(
+        centre_id__in=[c.pk for c in centres], valid_to__range=(today, horizon)
+    ).order_by("valid_to", "name")
+    for lic in licences:
+        found[lic.centre_id].append(
+            worklist.Expiry(lic.name, lic.valid_to, "licence", f"licence:{lic.pk}")
+        )
+    return found
+
+
 def _expiry_reminders(centres, today: dt.date, managers: dict) -> list[tuple]:
+    centres = [c for c in centres if managers[c.pk]]
+    expiring = _expiring(centres, today)
     out = []
     for centre in centres:
-        if not managers[centre.pk]:
-            continue
-        for e in worklist.expiring(centre=centre, today=today):
+        for e in expiring[centre.pk]:
             days = (e.day - today).days
-            if days < 0:
-                continue  # expired: the overview and the to-do say so every day
             kind = K.EXPIRY_30 if days <= 30 else K.EXPIRY_90
             title = _("%(centre)s: %(name)s expires on %(day)s.") % {
                 "centre": centre.name,
@@ -130,7 +157,7 @@ def _expiry_reminders(centres, today: dt.date, managers: dict) -> list[tuple]:
 
 
 def reminders_send(*, today: dt.date | None = None) -> int:
-    """Create and mail today's reminders that were not sent before; how many were new."""
+    """Record today's reminders not recorded before and mail those not mailed; how many were new."""
     today = today or timezone.localdate()
     with scopes_disabled():  # every centre, on purpose: a daily cross-centre job
         centres = list(Centre.objects.order_by("pk"))
@@ -140,11 +167,77 @@ def reminders_send(*, today: dt.date | None = None) -> int:
             + _filing_reminders(centres, today, managers)
             + _expiry_reminders(centres, today, managers)
         )
-        sent = 0
-        for user, kind, key, title, path in due:
-            try:
-                if notify(user=user, kind=kind, key=key, title=title, path=path):
-                    sent += 1
-            except Exception:  # one bad mail must not stop the others
-                logger.exception("reminder %s %s for user %s failed", kind, key, user.pk)
-    return sent
+    new = _record(due)
+    _mail(due)
+    return new
+
+
+def _record(due: list[tuple]) -> int:
+    """Create the reminders not yet recorded, in a few queries; how many were new.
+
+    A concurrent run's rows are skipped by the unique constraint (ignore_conflicts), never doubled
+    and never an error; both runs may then count them as new.
+    """
+    if not due:
+        return 0
+    seen = set(
+        Notification.objects.filter(
+            kind__in={d[1] for d in due}, key__in={d[2] for d in due}
+        ).values_list("recipient_id", "kind", "key")
+    )
+    new = {}
+    for user, kind, key, title, path in due:
+        if (user.pk, kind, key) not in seen:
+            new[user.pk, kind, key] = Notification(
+                recipient=user, kind=kind, key=key, title=title, path=path
+            )
+    Notification.objects.bulk_create(new.values(), batch_size=500, ignore_conflicts=True)
+    return len(new)
+
+
+def _claimable() -> Q:
+    return Q(mailed_at=None) & (
+        Q(claimed_at=None) | Q(claimed_at__lt=timezone.now() - CLAIM_TIMEOUT)
+    )
+
+
+def _mail(due: list[tuple]) -> int:
+    """Mail today's reminders not yet mailed (nor being mailed) to those with an address."""
+    wanted = {(user.pk, kind, key) for user, kind, key, _title, _path in due}
+    if not wanted:
+        return 0
+    rows = (
+        Notification.objects.filter(_claimable(), recipient__is_active=True)
+        .filter(kind__in={w[1] for w in wanted}, key__in={w[2] for w in wanted})
+        .exclude(recipient__email="")
+        .values_list("pk", "recipient_id", "kind", "key")
+    )
+    pks = [pk for pk, *triple in rows if tuple(triple) in wanted]
+    return sum(_mail_batch(pks[i : i + MAIL_BATCH]) for i in range(0, len(pks), MAIL_BATCH))
+
+
+def _mail_batch(pks: list[int]) -> int:
+    """Claim, send and record one batch; the claim (its time, the token) keeps other runs off."""
+    token = timezone.now()
+    Notification.objects.filter(_claimable(), pk__in=pks).update(claimed_at=token)
+    notes = list(
+        Notification.objects.filter(pk__in=pks, claimed_at=token).select_related("recipient")
+    )
+    if not notes:  # another run holds them all
+        return 0
+    sent: list[int] = []
+    try:
+        # One SMTP session a batch: not one per mail, nor one a server may cut off mid-run.
+        with get_connection() as connection:
+            for note in notes:
+                try:
+                    notifications.send_notification_mail(note, connection=connection)
+                except REFUSED:  # this address or this message: the others still go
+                    logger.exception("reminder %s to user %s refused", note.pk, note.recipient_id)
+                else:
+                    sent.append(note.pk)
+    finally:  # also when the server goes away or the time limit strikes mid-batch
+        Notification.objects.filter(pk__in=sent).update(mailed_at=timezone.now())
+        unsent = [n.pk for n in notes if n.pk not in sent]
+        Notification.objects.filter(pk__in=unsent, claimed_at=token).update(claimed_at=None)
+    return len(sent)

@@ -117,9 +117,9 @@ def published_filing(pk: int) -> tuple[AnnualFiling, FilingVersion] | None:
     return (filing, version) if version else None
 
 
-def notification_list(*, user, limit: int = 100):
-    """A person's own notifications, newest first (never anyone else's)."""
-    return Notification.objects.filter(recipient=user)[:limit]
+def notification_list(*, user):
+    """A person's own notifications, newest first (never anyone else's), for paging."""
+    return Notification.objects.filter(recipient=user)
 
 
 def unread_count(*, user) -> int:

@@ -92,13 +92,8 @@ def _months_by_count(months: dict[dt.date, int], several_years: bool, words: str
     ]
 
 
-def missing_words(missing: dict[dt.date, int], unmarked: dict[dt.date, int] | None = None) -> str:
-    """其中2个中心5月、6月数据未报 — never a silently smaller sum, and never a false one.
-
-    未报 is a month with nothing entered; a month entered but not marked 已报送 is counted in
-    the totals, and the sentence says so.
-    """
-    unmarked = unmarked or {}
+def _unreported(missing: dict[dt.date, int], unmarked: dict[dt.date, int]) -> str:
+    """2个中心5月、6月数据未报，…，以上合计不含未报数据。 (empty when every month is marked)."""
     if not missing and not unmarked:
         return ""
     several_years = len({m.year for m in [*missing, *unmarked]}) > 1
@@ -110,7 +105,23 @@ def missing_words(missing: dict[dt.date, int], unmarked: dict[dt.date, int] | No
         tail = "以上合计含已录入但未标记报送的数据。"
     else:
         tail = "以上合计不含未报数据。"
-    return "其中" + "，".join(parts) + "，" + tail
+    return "，".join(parts) + "，" + tail
+
+
+def missing_words(missing: dict[dt.date, int], unmarked: dict[dt.date, int] | None = None) -> str:
+    """其中2个中心5月、6月数据未报 — never a silently smaller sum, and never a false one.
+
+    未报 is a month with nothing entered; a month entered but not marked 已报送 is counted in
+    the totals, and the sentence says so.
+    """
+    words = _unreported(missing, unmarked or {})
+    return "其中" + words if words else ""
+
+
+def late_reporting_words(missing: dict[dt.date, int], unmarked: dict[dt.date, int]) -> str:
+    """The weak spot 数据报送不及时：… for 存在的问题, in missing_words' terms; empty if none."""
+    words = _unreported(missing, unmarked)
+    return "数据报送不及时：" + words if words else ""
 
 
 def partial_year_words(year: int, entered: list[dt.date]) -> str:

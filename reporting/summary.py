@@ -173,14 +173,14 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     today = today or timezone.localdate()
     months = expected_months(period, today)
     shown = Period(period.first, months[-1], period.label) if months else period
-    founded = list(owner.centres().values_list("pk", "founded_on"))
+    owed = owner.centres().only("pk", *Centre.OWES_FIELDS)
+    founded = [(c.pk, c.owes_from) for c in owed]
     ids = [pk for pk, _f in founded]
     scope = Q(centre_id__any_of=ids)
     figures = door.totals(centre_ids=ids, period=shown)
     centres = len(founded)
     state = door.reporting(centres=founded, months=months, today=today, entries=True)
     missing, unmarked = state.missing_by_month(), state.unmarked_by_month()
-    unreported = s.missing_words(missing, unmarked)
     sections = []
     for key, title, codes in TALLY_SECTIONS:
         clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
@@ -191,8 +191,8 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
         {"key": "activities", "title": "党建与活动", "clauses": _activities(ids, shown)}
     )
     weak = _weak_spots(figures) + weak_staff
-    if unreported:
-        weak.append("数据报送不及时：" + unreported.removeprefix("其中"))
+    if late := s.late_reporting_words(missing, unmarked):
+        weak.append(late)
     if not months:
         lead = f"{period.label}尚未开始，{owner.name}"
     else:
@@ -205,7 +205,7 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
         "first": period.first.isoformat(),
         "last": shown.last.isoformat(),
         "centres": centres,
-        "lead": lead + "各项工作情况如下。" + unreported,
+        "lead": lead + "各项工作情况如下。" + s.missing_words(missing, unmarked),
         "missing": {m.isoformat(): n for m, n in missing.items()},
         "unmarked": {m.isoformat(): n for m, n in unmarked.items()},
         "sections": sections,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard_views, notification_views, summary_views, views
+from . import dashboard_views, notification_views, summary_views, views, worklist_views
 
 app_name = "reporting"
 
@@ -36,6 +36,12 @@ urlpatterns = [
         dashboard_views.dashboard_export,
         name="dashboard-export",
     ),
+    path(
+        "authorities/<slug:authority_slug>/queue/",
+        worklist_views.authority_queue,
+        name="authority-queue",
+    ),
+    path("centres/<slug:centre_slug>/todo/", worklist_views.centre_todo, name="centre-todo"),
     path("notifications/", notification_views.notification_list, name="notifications"),
     path(
         "notifications/unread/",

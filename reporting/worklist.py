@@ -79,7 +79,8 @@ def authority_queue(*, authority, subtree: set[int], today: dt.date | None = Non
             )
         )
     # Overdue tallies: this year and last, so an old gap does not pile up forever.
-    centres = list(Centre.objects.filter(sponsor_id__in=subtree).values_list("pk", "founded_on"))
+    owed = Centre.objects.filter(sponsor_id__in=subtree).only("pk", *Centre.OWES_FIELDS)
+    centres = [(c.pk, c.owes_from) for c in owed]
     late = overdue_months(centres=centres, today=today, first=dt.date(today.year - 1, 1, 1))
     for year in sorted({m.year for _pk, m in late}, reverse=True):
         lines.append(
@@ -110,7 +111,7 @@ def centre_todo(*, centre: Centre, today: dt.date | None = None) -> list[TodoIte
     today = today or timezone.localdate()
     items = []
     month = previous_month(today)
-    state = figures.reporting(centres=[(centre.pk, centre.founded_on)], months=[month], today=today)
+    state = figures.reporting(centres=[(centre.pk, centre.owes_from)], months=[month], today=today)
     if state.owes(centre.pk, month) and (centre.pk, month) not in state.submitted:
         due = figures.tally_due_date(month)
         items.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -20,7 +21,7 @@ from core.errors import DomainError
 
 from .locking import (
     LockContext,
-    backfill_window,
+    frozen_years,
     lock_state,
     open_request_errors,
     year_lock_state,
@@ -38,9 +39,10 @@ from .models import (
 )
 from .rollups import mark_changed
 from .selectors import (
+    category_labels,
     cell_catalogue,
     cell_warnings,
-    empty_categories,
+    empty_category_codes,
     load_year,
     year_warnings,
 )
@@ -90,8 +92,7 @@ def _cell_lock(centre: Centre, indicator: Indicator, period: dt.date, frozen: bo
     ctx = LockContext(today=today, approved={period.year} if frozen else set(), exceptions=[])
     lock = _lock_in(ctx, indicator, period)
     if lock.locked and not frozen:
-        ctx.exceptions = list(LockException.objects.filter(centre=centre, open_until__gte=today))
-        ctx.backfill = backfill_window(centre, today)
+        ctx.load_reopeners(centre)
         lock = _lock_in(ctx, indicator, period)
     return ctx, lock
 
@@ -381,23 +382,31 @@ def _lines(text: str) -> str:
 
 
 class EmptyCategories(DomainError):
-    """Marking the month would cover categories with no value: the person must confirm it."""
+    """Marking the month would cover categories with no value: the person must confirm them."""
 
-    def __init__(self, labels: list[str]):
-        self.labels = labels
+    def __init__(self, categories: list[str]):
+        self.categories = categories  # their codes, which the confirmation sends back
+        self.labels = category_labels(categories)
         super().__init__(
-            _("These categories have no data this month: %(names)s.") % {"names": "、".join(labels)}
+            _("These categories have no data this month: %(names)s.")
+            % {"names": "、".join(self.labels)}
         )
 
 
 @transaction.atomic
 def month_submit(
-    *, centre: Centre, month: dt.date, actor, empty_confirmed: bool = False
+    *, centre: Centre, month: dt.date, actor, empty_confirmed: Collection[str] = ()
 ) -> MonthReport:
     """Mark a month 已报送; refused while any warning of that month has no explanation, and
-    until the person confirms the categories that have no value (recorded in the audit)."""
+    while a category with no value is not among those the person confirmed (`empty_confirmed`,
+    codes; they are recorded in the audit)."""
     if month > timezone.localdate().replace(day=1):
         raise DomainError(_("This month has not begun."))
+    # The centre's lock, as tally_save takes it: the checks read the values as they are when the
+    # month is marked, and a colleague marking it at the same moment waits, then finds it marked.
+    Centre.objects.select_for_update(no_key=True).filter(pk=centre.pk).first()
+    if report := MonthReport.objects.filter(centre=centre, period=month).first():
+        return report  # marked meanwhile: nothing to ask, nothing to write
     loaded = load_year(centre=centre, year=month.year)
     unexplained = [
         c
@@ -410,20 +419,18 @@ def month_submit(
             _("Explain every warning of the month before marking it complete: %(names)s.")
             % {"names": names}
         )
-    empty = empty_categories(loaded[0], month)
-    if empty and not empty_confirmed:
+    # Checked again on confirming: a category emptied since the person looked is asked about.
+    empty = empty_category_codes(loaded[0], month)
+    if not set(empty) <= set(empty_confirmed):
         raise EmptyCategories(empty)
-    report, created = MonthReport.objects.get_or_create(
-        centre=centre, period=month, defaults={"submitted_by": actor}
+    report = MonthReport.objects.create(centre=centre, period=month, submitted_by=actor)
+    audit(
+        actor=actor,
+        action="services.month.submitted",
+        target=report,
+        centre=centre,
+        changes={"month": f"{month:%Y-%m}", "empty_categories": category_labels(empty)},
     )
-    if created:
-        audit(
-            actor=actor,
-            action="services.month.submitted",
-            target=report,
-            centre=centre,
-            changes={"month": f"{month:%Y-%m}", "empty_categories": empty},
-        )
     return report
 
 
@@ -544,26 +551,31 @@ def open_month_request_create(
 
 
 def _pending_for_decision(request: OpenMonthRequest, actor) -> OpenMonthRequest:
-    """The request locked for a decision: still waiting, and not the decider's own."""
+    """The request re-read under its row lock, so that of two reviewers deciding it at once the
+    second sees the first's decision: still waiting, and not the decider's own."""
     request = OpenMonthRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != OpenMonthRequest.Status.PENDING:
         raise DomainError(_("This request has already been decided."))
     if request.requested_by_id is not None and request.requested_by_id == actor.pk:
         raise DomainError(_("You cannot decide your own request; another reviewer has to."))
-    if refusal := review_refusal(user_places(actor), request.centre):
-        raise DomainError(refusal)
     return request
 
 
 @transaction.atomic
 def open_month_request_grant(*, request: OpenMonthRequest, actor) -> OpenMonthRequest:
-    """Grant a waiting request: its months reopen (a LockException) for OPEN_REQUEST_DAYS."""
+    """Grant a waiting request: its months reopen (lock_exception_grant, which checks the
+    reviewer) for OPEN_REQUEST_DAYS; refused when its year was approved since it was asked."""
     request = _pending_for_decision(request, actor)
+    today = timezone.localdate()
+    first, last = request.first_month, request.last_month
+    approved = frozen_years(request.centre)
+    if set(range(first.year, last.year + 1)) <= approved:  # an exception would open nothing
+        raise DomainError(lock_state(first, LockContext(today, approved, [])).reason)
     request.exception = lock_exception_grant(
         centre=request.centre,
-        first_month=request.first_month,
-        last_month=request.last_month,
-        open_until=timezone.localdate() + dt.timedelta(days=OPEN_REQUEST_DAYS),
+        first_month=first,
+        last_month=last,
+        open_until=today + dt.timedelta(days=OPEN_REQUEST_DAYS),
         reason=request.reason,
         actor=actor,
     )
@@ -588,6 +600,8 @@ def open_month_request_decline(
     if not reason.strip():
         raise DomainError(_("Say why the request is declined."))
     request = _pending_for_decision(request, actor)
+    if refusal := review_refusal(user_places(actor), request.centre):
+        raise DomainError(refusal)
     request.status = OpenMonthRequest.Status.DECLINED
     request.decline_reason = reason
     request.decided_by, request.decided_at = actor, timezone.now()

@@ -48,7 +48,8 @@ class LockExceptionForm(TextGuard, forms.Form):
 
 
 class OpenMonthRequestForm(TextGuard, forms.Form):
-    """A centre asks to open months: within its history, none in the future, with a reason."""
+    """A centre asks to open months: within its history, none in the future, some of them locked
+    for a reason an exception lifts, with a reason."""
 
     free_text_fields = ("reason",)
 
@@ -71,6 +72,8 @@ class OpenMonthRequestForm(TextGuard, forms.Form):
 
 
 class DeclineForm(TextGuard, forms.Form):
+    """A reviewer declines a request to open months: the centre reads the reason."""
+
     free_text_fields = ("reason",)
 
     reason = forms.CharField(label=_("reason for declining"), max_length=200)

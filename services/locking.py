@@ -80,8 +80,17 @@ class LockContext:
 
     @classmethod
     def load(cls, centre: Centre, today: dt.date) -> LockContext:
-        exceptions = list(LockException.objects.filter(centre=centre, open_until__gte=today))
-        return cls(today, frozen_years(centre), exceptions, backfill_window(centre, today))
+        ctx = cls(today, frozen_years(centre), [])
+        ctx.load_reopeners(centre)
+        return ctx
+
+    def load_reopeners(self, centre: Centre) -> None:
+        """What reopens a month the other rules close: the reviewer's exceptions and a new
+        centre's back-fill window (a cell save reads them only for a closed month)."""
+        self.exceptions = list(
+            LockException.objects.filter(centre=centre, open_until__gte=self.today)
+        )
+        self.backfill = backfill_window(centre, self.today)
 
 
 def frozen_years(centre: Centre) -> set[int]:
@@ -188,11 +197,25 @@ def earliest_month(centre: Centre) -> dt.date:
     return add_months(centre.reporting_since, -backfill_months(centre=centre))
 
 
+def nothing_to_open(first: dt.date, last: dt.date, ctx: LockContext) -> LockState | None:
+    """None when an exception would open some month of first … last; else why not: the
+    approved year's freeze (no exception lifts it), or OPEN when every month is open already."""
+    states = []
+    month = first
+    while month <= last:
+        states.append(lock_state(month, ctx))
+        month = add_months(month, 1)
+    if any(s.locked and not s.frozen for s in states):
+        return None
+    return next((s for s in states if s.frozen), OPEN)
+
+
 def open_request_errors(
     centre: Centre, first: dt.date, last: dt.date, today: dt.date
-) -> dict[str, str]:
-    """Why months may not be asked for (field name → message); empty when they may."""
-    errors: dict[str, str] = {}
+) -> dict[str | None, str]:
+    """Why months may not be asked for (field name, None for the range → message); empty
+    when they may."""
+    errors: dict[str | None, str] = {}
     earliest = earliest_month(centre)
     if first < earliest:
         errors["first_month"] = _(
@@ -202,4 +225,8 @@ def open_request_errors(
         errors["last_month"] = _("Months that have not begun cannot be opened.")
     elif last < first:
         errors["last_month"] = _("The last month is before the first.")
+    if errors:
+        return errors
+    if why := nothing_to_open(first, last, LockContext.load(centre, today)):
+        errors[None] = why.reason if why.locked else _("These months are open; enter them now.")
     return errors

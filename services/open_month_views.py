@@ -20,7 +20,7 @@ from core.errors import DomainError
 
 from . import actions, selectors
 from .forms import DeclineForm, OpenMonthRequestForm
-from .models import OpenMonthRequest
+from .models import OPEN_REQUEST_DAYS, OpenMonthRequest
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,7 +39,8 @@ def open_month_request(request: CentreRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your request is sent to the commission."))
             return redirect("services:lock-exceptions", request.centre.slug)
-    return render(request, "services/open_month_request.html", {"form": form})
+    context = {"form": form, "open_days": OPEN_REQUEST_DAYS}
+    return render(request, "services/open_month_request.html", context)
 
 
 def _centre_request(request: CentreRequest, pk: int) -> OpenMonthRequest:
@@ -95,4 +96,5 @@ def open_month_requests(request: AuthorityRequest) -> HttpResponse:
         (r, not review_refusal(request.places, r.centre) and r.requested_by_id != request.user.pk)
         for r in selectors.open_month_request_list(authority_ids=request.authority_subtree)
     ]
-    return render(request, "services/open_month_requests.html", {"rows": rows})
+    context = {"rows": rows, "open_days": OPEN_REQUEST_DAYS}
+    return render(request, "services/open_month_requests.html", context)

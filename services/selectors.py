@@ -257,10 +257,10 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
         )
     )
     months = [dt.date(year, m, 1) for m in range(1, 13)]
-    columns = [
-        MonthColumn(m, lock_state(m, ctx), m in reported, empty_categories(values, m))
-        for m in months
-    ]
+    columns = [MonthColumn(m, lock_state(m, ctx), m in reported) for m in months]
+    for column in columns:  # a month marked 已报送 says which categories it left empty
+        if column.submitted:
+            column.empty = empty_categories(values, column.month)
     indicators = [i for i in values.indicators.values() if i.category == category]
     indicators.sort(key=lambda i: (i.position, i.code))
     warnings = _warnings_of_year(values, rules, year)
@@ -287,8 +287,8 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
     return Grid(year, category, columns, rows, yearly, rates, open_warnings, ctx.backfill)
 
 
-def empty_categories(values: Values, month: dt.date) -> list[str]:
-    """Labels of the categories with monthly indicators but no value in the month, so that
+def empty_category_codes(values: Values, month: dt.date) -> list[str]:
+    """The categories with monthly indicators but no value in the month, in tab order, so that
     marking it 已报送 says which parts were never filled in."""
     indicators = values.indicators
     monthly = {i.category for i in indicators.values() if i.frequency == MONTHLY}
@@ -297,11 +297,20 @@ def empty_categories(values: Values, month: dt.date) -> list[str]:
         for i, period in values.by_cell
         if period == month and i in indicators and indicators[i].frequency == MONTHLY
     }
-    return _empty_labels(monthly, filled)
+    return [value for value in Category.values if value in monthly - filled]
+
+
+def category_labels(codes: list[str]) -> list[str]:
+    return [str(Category(code).label) for code in codes]
+
+
+def empty_categories(values: Values, month: dt.date) -> list[str]:
+    """The labels of empty_category_codes, as the grid and the audit name them."""
+    return category_labels(empty_category_codes(values, month))
 
 
 def _empty_labels(monthly: set[str], filled: set[str]) -> list[str]:
-    return [str(label) for value, label in Category.choices if value in monthly - filled]
+    return category_labels([value for value in Category.values if value in monthly - filled])
 
 
 def empty_categories_of_year(
@@ -385,9 +394,9 @@ def report_status(month: dt.date, submitted_on: dt.date | None, today: dt.date) 
 class Reporting:
     """Which months each centre marked 已报送, and which it owed: the one count every page uses.
 
-    A centre owes a month once it was founded by the month's end; months not yet ended are owed
-    by nobody. The completeness page, the dashboard's 报送完整率 and the summaries' 未报 all
-    read this, so they cannot disagree.
+    A centre owes a month once it was founded and had started in this system by the month's end
+    (`Centre.owes_from`); months not yet ended are owed by nobody. The completeness page, the
+    dashboard's 报送完整率 and the summaries' 未报 all read this, so they cannot disagree.
     """
 
     months: list[dt.date]
@@ -415,7 +424,10 @@ class Reporting:
         return report_status(month, submitted, self.today)
 
     def reported(self, centre_id: int) -> int:
-        return sum((centre_id, m) in self.submitted for m in self.months)
+        """Owed months marked (a back-filled month before the start counts for neither side)."""
+        return sum(
+            (centre_id, m) in self.submitted and self.owes(centre_id, m) for m in self.months
+        )
 
     def expected(self, centre_id: int) -> int:
         return sum(self.owes(centre_id, m) for m in self.months)
@@ -491,7 +503,7 @@ def completeness(
 ) -> list[tuple[Centre, list[str]]]:
     """Per centre and month of a year: a ReportStatus (1 query for all centres)."""
     months = [dt.date(year, m, 1) for m in range(1, 13)]
-    state = reporting(centres=[(c.pk, c.founded_on) for c in centres], months=months, today=today)
+    state = reporting(centres=[(c.pk, c.owes_from) for c in centres], months=months, today=today)
     return [(c, [state.status(c.pk, m) for m in months]) for c in centres]
 
 
@@ -866,6 +878,15 @@ def open_month_requests_waiting(authority_ids: list[int]) -> int:
         return OpenMonthRequest.objects.filter(
             centre__sponsor_id__in=authority_ids, status=OpenMonthRequest.Status.PENDING
         ).count()
+
+
+def centre_open_month_requests(*, centre: Centre) -> list[OpenMonthRequest]:
+    """A centre's requests to open months and what became of them, newest first (50)."""
+    return list(
+        OpenMonthRequest.objects.filter(centre=centre).select_related("requested_by", "decided_by")[
+            :50
+        ]
+    )
 
 
 def open_month_request_list(*, authority_ids: set[int] | list[int]) -> list[OpenMonthRequest]:

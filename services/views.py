@@ -18,8 +18,8 @@ from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VI
 from core import imports
 from core.downloads import XLSX, attachment, download_name
 from core.errors import DomainError
-from core.history import HistoryRow, history_row
-from core.models import AuditEntry, ImportJob
+from core.history import HistoryRow
+from core.models import ImportJob
 from core.stale import StaleEdit
 from core.text import strip_control_chars
 
@@ -27,7 +27,7 @@ from . import actions, excel, selectors
 from . import figures as door
 from .forms import FiguresForm, LockExceptionForm, TallyImportForm
 from .locking import LockContext, lock_state, locked_spans, year_lock_state
-from .models import Category, Indicator, LockException, OpenMonthRequest, Rate, TallyValue
+from .models import Category, Indicator, LockException, Rate, TallyValue
 
 GRID = "services/tally_grid.html"
 
@@ -163,17 +163,12 @@ def tally_cell(request: CentreRequest) -> HttpResponse:
 
 
 def _cell_history(request: CentreRequest, indicator, period) -> list[HistoryRow]:
-    """The cell's 50 newest audit entries in words (names, labels), 1 query."""
-    entries = (
-        AuditEntry.objects.filter(
-            centre=request.centre,
-            target_type="services.tallyvalue",
-            target_id=f"{indicator.code}@{period:%Y-%m}",
-        )
-        .select_related("actor")
-        .order_by("-id")[:50]
+    """The cell's 50 newest audit entries in words, through the centre's one history selector."""
+    return centre_selectors.centre_history(
+        centre=request.centre,
+        target_type="services.tallyvalue",
+        target_id=f"{indicator.code}@{period:%Y-%m}",
     )
-    return [history_row(e) for e in entries]
 
 
 @require_GET
@@ -233,15 +228,23 @@ def month_submit(request: CentreRequest, year: int, month: int) -> HttpResponse:
     category = request.POST.get("category", Category.RECORDS)
     if category not in Category.values:
         category = Category.RECORDS
+    confirmed = request.POST.getlist("empty_confirmed")  # the codes the confirmation listed
     try:
         actions.month_submit(
             centre=request.centre,
             month=dt.date(_year(year), month, 1),
             actor=request.user,
-            empty_confirmed=request.POST.get("empty_confirmed") == "1",
+            empty_confirmed=confirmed,
         )
-    except actions.EmptyCategories as exc:  # asked before anything is marked
-        context = {"year": year, "month": month, "empty": exc.labels, "category": category}
+    except actions.EmptyCategories as exc:  # asked before anything is marked, again if it changed
+        context = {
+            "year": year,
+            "month": month,
+            "empty": exc.labels,
+            "codes": exc.categories,
+            "changed": bool(confirmed),
+            "category": category,
+        }
         return render(request, "services/month_submit_confirm.html", context)
     except DomainError as exc:
         messages.error(request, str(exc))
@@ -252,13 +255,19 @@ def month_submit(request: CentreRequest, year: int, month: int) -> HttpResponse:
     return redirect("services:tally-grid", request.centre.slug, year, category)
 
 
-def _open_requests(request: CentreRequest) -> list[OpenMonthRequest]:
-    """The centre's requests to open months and what became of them."""
-    return list(
-        OpenMonthRequest.objects.filter(centre=request.centre).select_related(
-            "requested_by", "decided_by"
-        )[:50]
-    )
+def _lock_exceptions_page(request: CentreRequest, form) -> HttpResponse:
+    """The reopened periods, the grant form and the centre's requests to open months."""
+    context = {
+        "exceptions": LockException.objects.filter(centre=request.centre).select_related(
+            "granted_by"
+        ),
+        "form": form,
+        "today": timezone.localdate(),
+        "withheld_reason": request.access.withheld_reason,
+        "open_requests": selectors.centre_open_month_requests(centre=request.centre),
+        "can_ask": request.access.can(EDIT_RECORDS),
+    }
+    return render(request, "services/lock_exceptions.html", context)
 
 
 @require_GET
@@ -266,17 +275,7 @@ def _open_requests(request: CentreRequest) -> list[OpenMonthRequest]:
 def lock_exceptions(request: CentreRequest) -> HttpResponse:
     """Reopened periods of the centre; reviewers grant new ones here."""
     can_grant = request.access.can(REVIEW_FILINGS)
-    context = {
-        "exceptions": LockException.objects.filter(centre=request.centre).select_related(
-            "granted_by"
-        ),
-        "form": LockExceptionForm() if can_grant else None,
-        "today": timezone.localdate(),
-        "withheld_reason": request.access.withheld_reason,
-        "open_requests": _open_requests(request),
-        "can_ask": request.access.can(EDIT_RECORDS),
-    }
-    return render(request, "services/lock_exceptions.html", context)
+    return _lock_exceptions_page(request, LockExceptionForm() if can_grant else None)
 
 
 @require_POST
@@ -294,15 +293,7 @@ def lock_exception_grant(request: CentreRequest) -> HttpResponse:
         else:
             messages.success(request, _("The months are reopened."))
             return redirect("services:lock-exceptions", request.centre.slug)
-    context = {
-        "exceptions": LockException.objects.filter(centre=request.centre).select_related(
-            "granted_by"
-        ),
-        "form": form,
-        "today": timezone.localdate(),
-        "open_requests": _open_requests(request),
-    }
-    return render(request, "services/lock_exceptions.html", context)
+    return _lock_exceptions_page(request, form)
 
 
 @require_GET
@@ -326,7 +317,7 @@ def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
 
 def _figures_page(request, centre_ids: list[int], title: str) -> HttpResponse:
     form = FiguresForm(request.GET or None)
-    period = form.period(door.opening_year(centre_ids=centre_ids))
+    period = form.period(lambda: door.opening_year(centre_ids=centre_ids))
     figures = door.totals(centre_ids=centre_ids, period=period)
     activities = door.activities(centre_ids=centre_ids, period=period)
     groups = []

@@ -86,11 +86,11 @@ REASONS = {
 }
 YES, NO = "是", "否"
 
-# Extra spellings people type, read as the canonical value.
+# Extra spellings people type, read as the canonical value (职称 and 学历 have their own tables
+# below: 药师 is a 人员类别 here but a 职称 there).
 ALIASES = {
     "药师": "药师(士)", "药士": "药师(士)", "技师": "技师(士)", "技士": "技师(士)",
-    "师级": "师级/助理", "初级": "师级/助理", "无": "待聘/无", "待聘": "待聘/无",
-    "中专": "中专及以下", "高中": "中专及以下", "男性": "男", "女性": "女",
+    "男性": "男", "女性": "女",
 }  # fmt: skip
 
 
@@ -102,14 +102,29 @@ _HEALTH_SERIES = {
     Title.JUNIOR: "{}师",
     Title.ASSISTANT: "{}士",
 }
-TITLE_NAMES = {
-    pattern.format(series): level
-    for series in ("医", "中医", "护", "药", "中药", "技")
-    for level, pattern in _HEALTH_SERIES.items()
-} | {
-    "主治医师": Title.INTERMEDIATE, "主治中医师": Title.INTERMEDIATE,
-    "主管护师": Title.INTERMEDIATE, "主管药师": Title.INTERMEDIATE,
-    "主管中药师": Title.INTERMEDIATE, "主管技师": Title.INTERMEDIATE,
+# Each 卫生 series: its 人员类别, and the name of its 中级 title.
+_HEALTH_SERIES_OF = {
+    "医": (Category.PHYSICIAN, "主治医师"),
+    "中医": (Category.PHYSICIAN, "主治中医师"),
+    "护": (Category.NURSE, "主管护师"),
+    "药": (Category.PHARMACIST, "主管药师"),
+    "中药": (Category.PHARMACIST, "主管中药师"),
+    "技": (Category.TECHNICIAN, "主管技师"),
+}
+_HEALTH_TITLES = {  # written title → (series, level)
+    **{
+        pattern.format(series): (series, level)
+        for series in _HEALTH_SERIES_OF
+        for level, pattern in _HEALTH_SERIES.items()
+    },
+    **{middle: (series, Title.INTERMEDIATE) for series, (_c, middle) in _HEALTH_SERIES_OF.items()},
+}
+# A file without a 人员类别 column reads it from a 卫生 title (importer); 医士 is the assistant
+# physician's. Other titles (经济, 会计, 工程, 工勤, a bare level) do not tell it.
+CATEGORY_OF_TITLE = {
+    name: _HEALTH_SERIES_OF[series][0] for name, (series, _level) in _HEALTH_TITLES.items()
+} | {"医士": Category.ASSISTANT_PHYSICIAN, "中医士": Category.ASSISTANT_PHYSICIAN}
+TITLE_NAMES = {name: level for name, (_s, level) in _HEALTH_TITLES.items()} | {
     "正高级经济师": Title.SENIOR, "高级经济师": Title.ASSOCIATE_SENIOR,
     "经济师": Title.INTERMEDIATE, "助理经济师": Title.JUNIOR, "经济员": Title.ASSISTANT,
     "正高级统计师": Title.SENIOR, "高级统计师": Title.ASSOCIATE_SENIOR,
@@ -118,6 +133,7 @@ TITLE_NAMES = {
     "会计师": Title.INTERMEDIATE, "助理会计师": Title.JUNIOR, "会计员": Title.ASSISTANT,
     "正高级工程师": Title.SENIOR, "高级工程师": Title.ASSOCIATE_SENIOR,
     "工程师": Title.INTERMEDIATE, "助理工程师": Title.JUNIOR, "技术员": Title.ASSISTANT,
+    "师级": Title.JUNIOR, "初级": Title.JUNIOR, "无": Title.NONE, "待聘": Title.NONE,
 }  # fmt: skip
 # 工勤 technical grades are not 专业技术职称: their holders count as without a title. "技师" is
 # also the 卫生 技 series' 师 level, so it is a grade only for 工勤技能人员 (see title()).
@@ -237,7 +253,10 @@ def _date_text(value) -> str:
 
 def is_month_only(value) -> bool:
     """Whether a date cell names a month (2019.03, 2019年3月), not a day."""
-    return _parse_text_date(_date_text(value), MONTH_FORMATS) is not None
+    try:
+        return _read_date(value)[1]
+    except ValueError:
+        return False
 
 
 def _parse_text_date(raw: str, formats) -> dt.date | None:
@@ -249,18 +268,24 @@ def _parse_text_date(raw: str, formats) -> dt.date | None:
     return None
 
 
+def _read_date(value) -> tuple[dt.date, bool]:
+    """A cell as (date, whether it named only a month); one reading for both questions."""
+    if isinstance(value, dt.datetime):
+        return value.date(), False
+    if isinstance(value, dt.date):
+        return value, False
+    raw = "".join(_date_text(value).split())
+    if day := _parse_text_date(raw, DAY_FORMATS):
+        return day, False
+    if month := _parse_text_date(raw, MONTH_FORMATS):
+        return month, True
+    raise ValueError(raw)
+
+
 def parse_date(value) -> dt.date | None:
     """A cell as a date: Excel dates, 2024-01-05, 2024/1/5, 2024.1.5, 20240105, 2024年1月5日;
     a month alone (2024.01, 2024年1月, 2024-01, 202401) is its first day."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    raw = _date_text(value).replace(" ", "")
-    day = _parse_text_date(raw, DAY_FORMATS) or _parse_text_date(raw, MONTH_FORMATS)
-    if day is None:
-        raise ValueError(raw)
-    return day
+    return _read_date(value)[0]
 
 
 def choice(value, mapping: dict) -> str:
@@ -290,6 +315,11 @@ def title(value, category: str | None = None) -> str:
     if raw in TITLE_NAMES:
         return TITLE_NAMES[raw]
     return choice(raw, TITLES)
+
+
+def category_of_title(value) -> str | None:
+    """The 人员类别 a 卫生 title tells (主治医师 → physician), else None (see CATEGORY_OF_TITLE)."""
+    return CATEGORY_OF_TITLE.get("".join(text(value).split()))
 
 
 def education(value) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
@@ -25,7 +26,7 @@ from core import imports, spreadsheet
 from core.audit import audit, audit_bulk, audit_entry, diff, snapshot
 from core.dates import BIRTH_DATE, WORK_DATE, PlausibleDate
 from core.models import ImportJob
-from core.text import refuse_control_chars
+from core.text import refuse_control_chars, strip_control_chars
 
 from . import excel
 from .actions import (
@@ -36,7 +37,7 @@ from .actions import (
     SPELL_FIELDS,
     id_number_probe_record,
 )
-from .models import PHYSICIANS, Establishment, Person, Spell
+from .models import PHYSICIANS, Establishment, Person, Position, Spell
 from .selectors import id_number_entry_blocked, sees_id_numbers
 from .validators import (
     ID_SHOWN,
@@ -91,6 +92,7 @@ HEADER_OF = {
     header_key(alias): column for column, aliases in HEADER_ALIASES.items() for alias in aliases
 }
 IGNORED = "ignored:"  # key prefix of a column we do not read; never one of our headers
+IGNORED_NAME_CHARS = 30  # an ignored header as the preview names it
 
 
 def header_keys(texts: list[str]) -> list[str] | None:
@@ -117,8 +119,8 @@ def ignored_columns(header: list[str], data: list) -> list[str]:
         if not key.startswith(IGNORED):
             continue
         index, _sep, title = key.removeprefix(IGNORED).partition(":")
-        if title:
-            names.append(title)
+        if title:  # a title row's worth of text is not worth keeping in the plan whole
+            names.append(Truncator(strip_control_chars(title)).chars(IGNORED_NAME_CHARS))
         elif any(spreadsheet.text(cells.get(key)) for _n, cells in data):
             names.append(_("column %(letter)s (no header)") % {"letter": _letter(int(index))})
     return names
@@ -227,10 +229,27 @@ def _name(value) -> str:
     return name
 
 
-def parse_row(row: dict) -> tuple[dict, list[tuple[str, str]]]:
+# Columns an office roster often lacks, each filled in as the preview states (assumptions):
+# 人员类别 from the 职称, 职务 as 职工, and 编制情况 as the uploader chooses for the whole file.
+FILLED_IN = ("人员类别", "职务", "编制情况")
+# A post already on the roster keeps its own values where the file has no column for them: the
+# file's derived or default values are for new people and posts only.
+KEPT_FIELDS = {
+    "人员类别": ("category",),
+    "职务": ("position",),
+    "编制情况": ("establishment", "contract_kind"),
+}
+
+
+def kept_fields(absent: Collection[str]) -> tuple[str, ...]:
+    return tuple(f for column in absent for f in KEPT_FIELDS.get(column, ()))
+
+
+def parse_row(row: dict, absent: Collection[str] = ()) -> tuple[dict, list[tuple[str, str]]]:
     """The model values of one 花名册 row, and every (column, message) that is wrong with it.
 
-    The 科室 is a name here; planning resolves it, or offers to create it (plan_rows).
+    The 科室 is a name here; planning resolves it, or offers to create it (plan_rows). `absent`
+    names the FILLED_IN columns the file lacks; 编制情况 stays None until apply.
     """
     errors: list[tuple[str, str]] = []
     v: dict = {}
@@ -241,9 +260,7 @@ def parse_row(row: dict) -> tuple[dict, list[tuple[str, str]]]:
     )
     v["id_number"] = _cell(row, "身份证号", _id_number, errors)
     _birth_day_from_id(row, v)
-    v["category"] = _cell(
-        row, "人员类别", _required(_choice(excel.CATEGORIES)), errors, _labels(excel.CATEGORIES)
-    )
+    v["category"] = _category(row, absent, errors)
     v["practice_type"] = _cell(
         row,
         "执业类别",
@@ -261,17 +278,18 @@ def parse_row(row: dict) -> tuple[dict, list[tuple[str, str]]]:
     )
     education = _cell(row, "学历", excel.education, errors, _labels(excel.EDUCATION)) or ("", "")
     v["education"], v["degree"] = education
-    establishment = _cell(
-        row,
-        "编制情况",
-        _required(excel.establishment),
-        errors,
-        "在编、编外-合同制、编外-劳务派遣、编外-返聘",
-    )
+    establishment = None
+    if "编制情况" not in absent:
+        establishment = _cell(
+            row, "编制情况", _required(excel.establishment), errors, "、".join(ESTABLISHMENTS)
+        )
     v["establishment"], v["contract_kind"] = establishment or (None, None)
-    v["position"] = _cell(
-        row, "职务", _required(_choice(excel.POSITIONS)), errors, _labels(excel.POSITIONS)
-    )
+    if "职务" in absent:
+        v["position"] = Position.STAFF
+    else:
+        v["position"] = _cell(
+            row, "职务", _required(_choice(excel.POSITIONS)), errors, _labels(excel.POSITIONS)
+        )
     v["department"] = _cell(row, "科室", _department, errors) or ""
     v["party_member"] = _cell(row, "党员", excel.yes_no, errors, "是、否")
     v["hired_on"] = _cell(
@@ -283,6 +301,35 @@ def parse_row(row: dict) -> tuple[dict, list[tuple[str, str]]]:
     )
     _check_row(v, errors)
     return v, errors
+
+
+def _category(row: dict, absent: Collection[str], errors: list) -> str | None:
+    """The row's 人员类别: its own column, or, in a file without one, what the 职称 tells."""
+    if "人员类别" not in absent:
+        return _cell(
+            row,
+            "人员类别",
+            _required(_choice(excel.CATEGORIES)),
+            errors,
+            _labels(excel.CATEGORIES),
+        )
+    written = row.get("职称")
+    category = (
+        None if isinstance(written, spreadsheet.Formula) else excel.category_of_title(written)
+    )
+    if category is None:
+        errors.append(
+            (
+                "人员类别",
+                _(
+                    "The file has no 人员类别 column and the title “%(title)s” does not tell the "
+                    "category: add a 人员类别 column to the file, or fill in a health title "
+                    "(主治医师, 主管护师 …)."
+                )
+                % {"title": spreadsheet.text(written)},
+            )
+        )
+    return category
 
 
 def _department(value) -> str:
@@ -462,6 +509,7 @@ def plan_rows(
     *,
     sees_ids: bool = True,
     create: Collection[str] | None = None,
+    kept: Collection[str] = (),
 ) -> list[PlannedRow]:
     """What applying the parsed rows would do, row by row; any error blocks them all.
 
@@ -475,7 +523,7 @@ def plan_rows(
         row = PlannedRow(number, dict(values), list(errors))
         if not row.errors:
             try:
-                _plan_one(row, index, seen, sees_ids, create)
+                _plan_one(row, index, seen, sees_ids, create, kept)
             except Mismatch as exc:
                 row.errors.append(("身份证号", str(exc)))
             except IdConflict:
@@ -517,6 +565,7 @@ def _plan_one(
     seen: dict,
     sees_ids: bool = True,
     create: Collection[str] | None = None,
+    kept: Collection[str] = (),
 ) -> None:
     v = row.values
     person = match_person(v, index, sees_ids=sees_ids)
@@ -526,6 +575,8 @@ def _plan_one(
     repeat = any(len(seen.get(key, [])) > 1 for key in _file_keys(v))
     spells = index.spells.get(person.pk, []) if person else []
     spell = next((s for s in spells if s.hired_on == v["hired_on"]), None)
+    for name in kept if spell is not None else ():
+        v[name] = getattr(spell, name)
     v["department_id"] = index.department_id(
         v["department"], spell.department_id if spell else None
     )
@@ -605,7 +656,7 @@ def _read(content: bytes) -> tuple[list[str], list]:
             )
             % {"n": spreadsheet.HEADER_SEARCH_ROWS, "names": "、".join(excel.HEADERS)}
         )
-    missing = [h for h in excel.REQUIRED if h not in header]
+    missing = [h for h in excel.REQUIRED if h not in header and h not in FILLED_IN]
     if missing:
         raise imports.Refused(_("Missing columns: %(names)s.") % {"names": "、".join(missing)})
     if not data:
@@ -631,6 +682,10 @@ def _missing_departments(centre: Centre, parsed: list) -> list[dict]:
     return [{"name": n, "opened_on": (opened[n] or today).isoformat()} for n in sorted(opened)]
 
 
+# A centre has a few dozen departments; more new ones in one file is a misfilled 科室 column (and
+# each is created and audited on its own at apply).
+MAX_NEW_DEPARTMENTS = 60
+
 # The kind a new department gets from its name; the 科室 page corrects it afterwards.
 DEPARTMENT_KIND_WORDS = (
     (
@@ -651,15 +706,6 @@ def department_kind(name: str) -> str:
         if any(word in name for word in words):
             return kind
     return Department.Kind.CLINICAL
-
-
-def choose_departments(job: ImportJob, names: list[str]) -> None:
-    """Note which of the offered departments the user ticked, for apply to create."""
-    offered = {d["name"] for d in job.plan.get("new_departments", [])}
-    chosen = sorted(offered.intersection(names))
-    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
-        params={**job.params, "create_departments": chosen}
-    )
 
 
 def _create_departments(job: ImportJob, actor) -> set[str]:
@@ -713,18 +759,28 @@ def _refuse_blocked(job: ImportJob, parsed: list[tuple[int, dict, list]]) -> Non
 def check(job: ImportJob, content: bytes, progress) -> None:
     """Parse every row and plan it against the roster; the job keeps both for the preview."""
     header, data = _read(content)
+    absent = [column for column in FILLED_IN if column not in header]
     parsed = []
     for i, (number, cells) in enumerate(data, start=1):
-        values, errors = parse_row(cells)
+        values, errors = parse_row(cells, absent)
         parsed.append((number, values, errors))
         if i % 1000 == 0:
             progress(i, len(data))
     sees_ids = sees_id_numbers(user=job.created_by, centre=job.centre)
     if not sees_ids:
         _refuse_blocked(job, parsed)
-    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids)
+    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids, kept=kept_fields(absent))
     if not sees_ids:
         _refuse_unseen_ids(job, planned)
+    new_departments = _missing_departments(job.centre, parsed)
+    if len(new_departments) > MAX_NEW_DEPARTMENTS:
+        raise imports.Refused(
+            _(
+                "The file names %(n)s departments this centre lacks; an import creates at most "
+                "%(max)s. Check the 科室 column, or add the departments first."
+            )
+            % {"n": len(new_departments), "max": MAX_NEW_DEPARTMENTS}
+        )
     job.plan = {
         "rows": [
             {
@@ -742,9 +798,82 @@ def check(job: ImportJob, content: bytes, progress) -> None:
         },
         "bad_rows": sum(bool(r.errors) for r in planned),
         "ignored_columns": ignored_columns(header, data),
-        "new_departments": _missing_departments(job.centre, parsed),
+        "new_departments": new_departments,
+        "absent_columns": absent,
+        "category_from_title": _categories_read(data) if "人员类别" in absent else [],
     }
     job.fingerprint = roster_fingerprint(job.centre)
+
+
+def _categories_read(data: list) -> list[tuple[str, str]]:
+    """Each title of the file that told a 人员类别, with it, in the file's order (assumptions)."""
+    found: dict[str, str] = {}
+    for _n, cells in data:
+        written = "".join(spreadsheet.text(cells.get("职称")).split())
+        if (category := excel.category_of_title(written)) and written not in found:
+            found[written] = category
+    return list(found.items())
+
+
+# The 编制情况 a file without that column may be given, as the column would say it.
+ESTABLISHMENTS = ["在编", *(f"编外-{kind}" for kind in excel.CONTRACT_KINDS.values())]
+
+
+def asks_establishment(job: ImportJob) -> bool:
+    """Whether the file lacked 编制情况, so that one must be chosen for all its rows."""
+    return "编制情况" in job.plan.get("absent_columns", [])
+
+
+def assumptions(job: ImportJob) -> list[str]:
+    """What the preview says about the filled-in columns it read from nothing in the file."""
+    absent = job.plan.get("absent_columns", [])
+    said = []
+    if "人员类别" in absent:
+        mapping = "、".join(
+            f"{title}→{excel.CATEGORIES[category]}"
+            for title, category in job.plan.get("category_from_title", [])
+        )
+        said.append(
+            _("The file has no 人员类别 column: it is read from the title (%(mapping)s).")
+            % {"mapping": mapping or "—"}
+        )
+    if "职务" in absent:
+        said.append(
+            _("The file has no 职务 column: everyone is imported as “%(position)s”.")
+            % {"position": excel.POSITIONS[Position.STAFF]}
+        )
+    if absent:
+        said.append(
+            _("Posts already on the roster keep their own %(columns)s.")
+            % {"columns": "、".join(absent)}
+        )
+    return said
+
+
+def choose(job: ImportJob, *, departments: list[str], establishment: str = "") -> None:
+    """Note the preview's choices for apply: the departments to create and, for a file without
+    编制情况, the one for all its rows (ValidationError, nothing noted, while it is not chosen)."""
+    offered = {d["name"] for d in job.plan.get("new_departments", [])}
+    params = {**job.params, "create_departments": sorted(offered.intersection(departments))}
+    if asks_establishment(job) and job.status == ImportJob.Status.PREVIEW:
+        if establishment not in ESTABLISHMENTS:
+            raise ValidationError(_("Choose the 编制情况 of everyone in the file."))
+        params["establishment"] = establishment
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(params=params)
+    job.params = params
+
+
+def _fill_establishment(job: ImportJob, parsed: list) -> str | None:
+    """Give every row of a file without 编制情况 the one chosen on the preview; that choice."""
+    if not asks_establishment(job):
+        return None
+    chosen = job.params.get("establishment")
+    if chosen not in ESTABLISHMENTS:
+        raise imports.Refused(_("Choose the 编制情况 of everyone in the file."))
+    establishment, contract_kind = excel.establishment(chosen)
+    for _n, values, _e in parsed:
+        values["establishment"], values["contract_kind"] = establishment, contract_kind
+    return chosen
 
 
 def preview_rows(job: ImportJob, limit: int = 1000) -> tuple[list[dict], int]:
@@ -768,9 +897,11 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
         (r["number"], _from_json(r["values"]), [e for e in r["errors"]])
         for r in job.plan.get("rows", [])
     ]
+    establishment = _fill_establishment(job, parsed)
     sees_ids = sees_id_numbers(user=job.created_by, centre=job.centre)
     chosen = _create_departments(job, actor)
-    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids, create=())
+    absent = job.plan.get("absent_columns", [])
+    planned = plan_rows(job.centre, parsed, sees_ids=sees_ids, create=(), kept=kept_fields(absent))
     _refuse_unchosen(planned, chosen)
     if any(row.errors or row.conflict for row in planned):
         raise imports.Refused(_("Some rows have errors."))
@@ -783,7 +914,11 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
         action="staff.roster.imported",
         target=job,
         centre=job.centre,
-        changes={"file": job.filename, **counts},
+        changes={
+            "file": job.filename,
+            **counts,
+            **({"establishment": establishment} if establishment else {}),
+        },
     )
     return counts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -218,14 +219,12 @@ def import_upload(request: CentreRequest) -> HttpResponse:
     return render(request, "staff/import_upload.html", context)
 
 
-@require_GET
-@centre_view(EDIT_RECORDS)
-def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
-    """The job: its progress, then every row with errors and what the rest would change."""
-    job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
-    if (poll := imports.job_poll(request, job)) is not None:
-        return poll
+def _preview_page(
+    request: CentreRequest, job: ImportJob, *, ticked=None, establishment_error: str = ""
+) -> HttpResponse:
+    """The preview; after a refused confirm, with the user's ticks and the error kept."""
     rows, hidden = importer.preview_rows(job)
+    new_departments = job.plan.get("new_departments", [])
     context = {
         "job": job,
         "rows": rows,
@@ -234,9 +233,23 @@ def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
         "bad_rows": job.plan.get("bad_rows", 0),
         "labels": importer.CHANGE_LABELS,
         "ignored_columns": job.plan.get("ignored_columns", []),
-        "new_departments": job.plan.get("new_departments", []),
+        "new_departments": new_departments,
+        "ticked": [d["name"] for d in new_departments] if ticked is None else ticked,
+        "assumptions": importer.assumptions(job),
+        "establishments": importer.ESTABLISHMENTS if importer.asks_establishment(job) else [],
+        "establishment_error": establishment_error,
     }
     return render(request, "staff/import_preview.html", context)
+
+
+@require_GET
+@centre_view(EDIT_RECORDS)
+def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
+    """The job: its progress, then every row with errors and what the rest would change."""
+    job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
+    if (poll := imports.job_poll(request, job)) is not None:
+        return poll
+    return _preview_page(request, job)
 
 
 @require_POST
@@ -244,7 +257,13 @@ def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
 def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
     """Apply the previewed file in the background, in one transaction, or nothing at all."""
     job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
-    importer.choose_departments(job, request.POST.getlist("create_department"))
+    ticked = request.POST.getlist("create_department")
+    try:
+        importer.choose(
+            job, departments=ticked, establishment=request.POST.get("establishment", "")
+        )
+    except ValidationError as exc:
+        return _preview_page(request, job, ticked=ticked, establishment_error=exc.messages[0])
     try:
         imports.import_confirm(job=job, actor=request.user)
     except imports.Refused as exc:

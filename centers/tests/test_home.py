@@ -66,8 +66,7 @@ def test_centre_overview_query_count_is_bounded(
     for _ in range(20):
         CentreMembershipFactory(centre=centre)
     client.force_login(manager)
-    # 6 for the page, 3 for its to-do (last month's report, the annual report, expiries).
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(6):
         client.get(reverse("centers:centre-detail", args=[centre.slug]))
 
 
@@ -91,5 +90,4 @@ def test_a_place_page_takes_its_place_from_the_users_memberships(
     centres = reverse("centers:authority-centre-list", args=[district.slug])
     # The tree (names with it) comes in the memberships' query: no query of its own.
     assert tables(reviewer, centres).count('"centers_authority"') == 0
-    # The page, counted in it; and once more for the work queue's overdue months (reporting).
-    assert tables(reviewer, centres).count('"centers_centre"') == 2
+    assert tables(reviewer, centres).count('"centers_centre"') == 1  # the page, counted in it

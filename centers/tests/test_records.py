@@ -277,8 +277,7 @@ def test_overview_and_checklist_and_history_are_bounded(
             _url(centre, "donation-add"), {"date": "2024-01-01", "donor": "x", "amount": "1"}
         )
     for name in ("centre-detail", "department-checklist", "history"):
-        # The overview has 3 more for its to-do (last month's report, annual report, expiries).
-        with django_assert_max_num_queries(9 if name == "centre-detail" else 6):
+        with django_assert_max_num_queries(6):
             assert client.get(_url(centre, name)).status_code == 200
 
 

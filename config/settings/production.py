@@ -16,11 +16,19 @@ except ImproperlyConfigured as exc:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 # Mail links: CHC_SITE_URL, else the site's own first host name over HTTPS, never the
-# development default (127.0.0.1:8000), which no recipient can open.
-_first_host = next((h.lstrip(".") for h in ALLOWED_HOSTS if h.strip(".*")), "")
+# development default (127.0.0.1:8000) nor a loopback name, which no recipient can open; "*"
+# names no host at all.
+_LOOPBACK = {"localhost", "127.0.0.1", "[::1]", "::1"}
+_first_host = next(
+    (h.lstrip(".") for h in ALLOWED_HOSTS if h.strip(".*") and h.lstrip(".") not in _LOOPBACK), ""
+)
 SITE_URL = env("CHC_SITE_URL", default="") or (f"https://{_first_host}" if _first_host else "")
-if not SITE_URL:
-    raise ImproperlyConfigured("CHC_SITE_URL must be set in production (links in mails use it).")
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "CHC_SITE_URL must be set in production to the address people open the site at, with "
+        "its scheme, e.g. https://chc.example.gov.cn (links in mails use it)"
+        + (f"; it is {SITE_URL!r}." if SITE_URL else "; DJANGO_ALLOWED_HOSTS names no host to use.")
+    )
 
 # HTTPS: the app sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.hashable import make_hashable
 from django.utils.translation import get_language
+
+from core.history import person_name
 
 register = template.Library()
 
@@ -23,6 +24,12 @@ def minutes(value: dt.timedelta | None) -> int:
     if not value:
         return 0
     return -(-int(value.total_seconds()) // 60)
+
+
+@register.filter
+def person(user) -> str:
+    """A user as people know them (姓名), as the history names them; "—" for nobody."""
+    return person_name(user) or "—"
 
 
 @register.filter
@@ -44,15 +51,6 @@ def plain(value):
         return value
     text = f"{value:f}" if hasattr(value, "as_tuple") else str(value)
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-@register.filter
-def figure(value, whole: bool = False):
-    """A figure as shown: a whole-number indicator's without decimals (66424.00 → 66424), any
-    other as stored (12.50 stays 12.50); None stays None."""
-    if value is None or value == "" or not whole:
-        return value
-    return f"{Decimal(value).quantize(Decimal(1), ROUND_HALF_UP):f}"
 
 
 @register.filter

@@ -1,7 +1,9 @@
 """Small inline SVG icons instead of emoji, which government PCs (old Windows fonts) show as boxes.
 
 `{% load icons %}` then `{% icon "lock" %}`, or `{% icon "lock" label=reason %}` for a label of
-the page's own; the label is the icon's accessible name and its tooltip.
+the page's own; the label is the icon's accessible name. No SVG <title>: it would shadow the
+tooltip of the element around the icon (a cell's button shows its warnings and comment there),
+so a tooltip goes on that element.
 """
 
 from __future__ import annotations
@@ -40,14 +42,12 @@ ICONS = {
 
 @register.simple_tag
 def icon(name: str, label: str = "") -> SafeString:
-    """An inline SVG icon with a Chinese accessible name and tooltip (`label` or the default)."""
+    """An inline SVG icon with a Chinese accessible name (`label` or the default)."""
     body, default = ICONS[name]
-    text = label or default
     return format_html(
         '<svg class="icon icon-{}" width="1em" height="1em" viewBox="0 0 16 16" role="img"'
-        ' aria-label="{}" focusable="false"><title>{}</title>{}</svg>',
+        ' aria-label="{}" focusable="false">{}</svg>',
         name,
-        text,
-        text,
+        label or default,
         mark_safe(body),  # noqa: S308 (constant markup above)
     )

@@ -263,6 +263,14 @@ MATRIX = [
     ),
     *summary_routes(),
     Route(
+        "reporting:authority-queue",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug},
+    ),
+    centre_route("reporting:centre-todo", "GET", CENTRE_REACH),
+    Route(
         "reporting:dashboard",
         "GET",
         "authority",

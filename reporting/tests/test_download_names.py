@@ -83,3 +83,9 @@ def test_the_dashboard_export(client, reviewer, district, district_data):
     url = reverse("reporting:dashboard-export", args=["district"])
     response = client.get(url, {"year": 2024, "part": "h1"})
     assert saved_as(response) == "重庆市沙坪坝区卫生健康委员会_2024年上半年关键指标.xlsx"
+
+
+def test_a_long_name_is_cut_to_what_windows_saves():
+    name = download_name("卫" * 200, ext="docx")  # a summary's title may run to 200
+    assert name == "卫" * 120 + ".docx"
+    assert download_name("甲" * 119 + " .x", ext="xlsx") == "甲" * 119 + ".xlsx"  # no end dot

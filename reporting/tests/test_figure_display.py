@@ -42,18 +42,17 @@ def test_the_2024_figures_page_compares_with_2023(client, centre, manager):
 
 
 @pytest.mark.parametrize(
-    ("value", "whole", "shown"),
+    ("value", "shown"),
     [
-        (Decimal("66424.00"), True, "66424"),
-        (Decimal("38705.00"), True, "38705"),
-        (Decimal("12.50"), False, "12.50"),  # an amount keeps its cents
-        (Decimal("0.00"), True, "0"),
-        (None, True, "None"),
+        (Decimal("66424.00"), "66424"),
+        (Decimal("38705.00"), "38705"),
+        (Decimal("12.50"), "12.5"),  # as on the figures page: one number formatter, `plain`
+        (Decimal("0.00"), "0"),
+        (None, "None"),
     ],
 )
-def test_the_figure_filter(value, whole, shown):
-    html = Template("{{ v|figure:whole }}").render(Context({"v": value, "whole": whole}))
-    assert html == shown
+def test_whole_figures_show_without_decimals(value, shown):
+    assert Template("{{ v|plain }}").render(Context({"v": value})) == shown
 
 
 @pytest.mark.django_db

@@ -97,3 +97,78 @@ def test_action_and_name_helpers():
     U.first_name = U.last_name = ""
     assert person_name(U(), "manager") == "manager"
     assert person_name(None, "gone") == "gone"
+
+
+def test_a_deleted_accounts_changes_still_say_who(client, centre, manager, clerk):
+    indicator = Indicator.objects.filter(frequency=Indicator.Frequency.MONTHLY).first()
+    period = dt.date.today().replace(day=1)
+    tally_save(centre=centre, indicator=indicator, period=period, raw="7", actor=clerk)
+    clerk.delete()  # the audit row keeps the login name (actor_name); its actor goes to None
+    client.force_login(manager)
+    cell = client.get(
+        reverse("services:tally-cell-detail", args=[centre.slug]),
+        {"indicator": indicator.code, "period": period.isoformat()},
+    ).content.decode()
+    assert "clerk" in _visible(cell, "cell-detail").split("历史", 1)[1]
+    page = client.get(reverse("centers:history", args=[centre.slug])).content.decode()
+    assert "clerk" in _visible(page, "history-list")
+
+
+def test_roster_imports_empty_categories_and_declined_requests_read_in_words(
+    client, centre, manager
+):
+    from core.models import AuditEntry
+
+    for action, target_type, changes in (  # the shapes staff.importer and services.actions write
+        (
+            "staff.roster.imported",
+            "core.importjob",
+            {"file": "花名册.xlsx", "new_person": 2, "new_spell": 1, "update": 3, "unchanged": 4},
+        ),
+        ("services.month.submitted", "services.monthreport", {"empty_categories": ["药事"]}),
+        (
+            "services.open_month_request.declined",
+            "services.openmonthrequest",
+            {"status": ["pending", "declined"], "reason": "已过期"},
+        ),
+    ):
+        AuditEntry.objects.create(
+            centre=centre,
+            actor=manager,
+            action=action,
+            target_type=target_type,
+            target_id="1",
+            changes=changes,
+        )
+    client.force_login(manager)
+    html = client.get(reverse("centers:history", args=[centre.slug])).content.decode()
+    text = _visible(html, "history-list")
+    assert re.findall(r"[A-Za-z_]{2,}", text) == ["xlsx"], text
+    assert "文件：花名册.xlsx新增人员：2新增任职：1更新人员：3未变的行：4" in text
+    assert "无数据的类别：药事" in text and "不予开放" in text
+
+
+def test_a_key_named_like_a_relation_or_an_unlabelled_field_does_not_break_the_list():
+    from centers.models import Centre
+    from core.history import field_label
+    from core.models import ImportJob
+
+    assert field_label(Centre, "centers.centre", "audit_entries") == "audit_entries"  # was a 500
+    assert field_label(ImportJob, "core.importjob", "file") == "文件"  # no verbose_name: FIELDS
+
+
+def test_two_empty_categories_read_as_a_list_not_as_old_and_new(client, centre, manager):
+    from core.models import AuditEntry
+
+    AuditEntry.objects.create(
+        centre=centre,
+        actor=manager,
+        action="services.month.submitted",
+        target_type="services.monthreport",
+        target_id="1",
+        changes={"month": "2024-04", "empty_categories": ["药事", "公共卫生"]},
+    )
+    client.force_login(manager)
+    html = client.get(reverse("centers:history", args=[centre.slug])).content.decode()
+    text = _visible(html, "history-list")
+    assert "无数据的类别：药事、公共卫生" in text and "→" not in text

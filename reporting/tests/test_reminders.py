@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 
 import pytest
 import time_machine
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from centers.models import Licence
+from centers.models import CentreMembership, Licence
+from centers.tests.factories import CentreFactory, CentreMembershipFactory, UserFactory
 from core.tests.test_settings import PRODUCTION_ENV, _run
-from reporting import reminders
+from reporting import notifications, reminders
 from reporting.models import AnnualFiling, Notification
 from reporting.tasks import reminders_task
 from services.models import MonthReport
@@ -153,3 +158,212 @@ def test_notifications_page_is_the_users_own(client, staffed, manager, clerk):
     client.post(reverse("reporting:notifications-read"))
     theirs.refresh_from_db()
     assert theirs.read_at is not None
+
+
+# --- Cost, races, dead workers and missing addresses ------------------------------------------
+
+
+def _city(sponsor, n: int) -> None:
+    """n more centres, each with a manager and a clerk (with mail) and a licence near its end."""
+    for _i in range(n):
+        c = CentreFactory(sponsor=sponsor, founded_on=dt.date(2020, 1, 1))
+        for role in (CentreMembership.Role.MANAGER, CentreMembership.Role.CLERK):
+            user = UserFactory(email=f"u{c.pk}{role}@example.org")
+            CentreMembershipFactory(user=user, centre=c, role=role)
+        Licence.objects.create(
+            centre=c,
+            name="执业许可证",
+            valid_from=dt.date(2020, 1, 1),
+            valid_to=dt.date(2025, 4, 1),
+        )
+
+
+def _queries(today: dt.date) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        reminders.reminders_send(today=today)
+    return len(ctx.captured_queries)
+
+
+def test_queries_do_not_grow_with_centres_or_people(staffed, district, mailoutbox):
+    # 8 February: January's tallies (everyone) and April's licences (managers) are due.
+    _city(district, 2)
+    few = _queries(dt.date(2025, 2, 8))
+    assert len(mailoutbox) == 2 + 2 * 3
+    _city(district, 6)
+    Notification.objects.all().delete()
+    mailoutbox.clear()
+    assert _queries(dt.date(2025, 2, 8)) == few
+    assert len(mailoutbox) == 2 + 8 * 3
+
+
+def test_a_concurrent_run_that_recorded_them_first_is_neither_doubled_nor_an_error(
+    staffed, mailoutbox, monkeypatch
+):
+    real = Notification.objects.bulk_create
+
+    def other_run_first(objs, **kwargs):
+        objs = list(objs)
+        for o in objs:  # the other worker inserts between this run's look and its insert
+            Notification.objects.create(
+                recipient=o.recipient, kind=o.kind, key=o.key, title=o.title, path=o.path
+            )
+        return real(objs, **kwargs)
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", other_run_first)
+    reminders.reminders_send(today=dt.date(2025, 2, 8))
+    assert Notification.objects.count() == 2
+    assert sorted(m.to[0] for m in mailoutbox) == ["clerk@example.org", "manager@example.org"]
+    monkeypatch.undo()
+    assert reminders.reminders_send(today=dt.date(2025, 2, 8)) == 0
+    assert len(mailoutbox) == 2
+
+
+def test_a_claim_held_by_a_live_run_is_left_and_a_dead_workers_claim_is_mailed(
+    staffed, manager, clerk, mailoutbox
+):
+    key = f"{staffed.pk}:2025-01"
+    now = timezone.now()
+    for user, claimed in ((manager, now), (clerk, now - reminders.CLAIM_TIMEOUT * 2)):
+        Notification.objects.create(
+            recipient=user, kind=K.TALLY_DUE, key=key, title="t", path="/", claimed_at=claimed
+        )
+    assert reminders.reminders_send(today=dt.date(2025, 2, 8)) == 0
+    assert [m.to for m in mailoutbox] == [["clerk@example.org"]]  # the one whose worker died
+    dead = Notification.objects.get(recipient=clerk)
+    assert dead.mailed_at is not None
+    assert Notification.objects.get(recipient=manager).mailed_at is None  # still the live run's
+
+
+def test_a_refused_address_does_not_stop_the_others_and_is_tried_again(
+    staffed, clerk, mailoutbox, monkeypatch
+):
+    real = notifications.send_notification_mail
+
+    def refuse_clerk(note, **kwargs):
+        if note.recipient == clerk:
+            raise smtplib.SMTPRecipientsRefused({clerk.email: (550, b"no such user")})
+        return real(note, **kwargs)
+
+    monkeypatch.setattr(notifications, "send_notification_mail", refuse_clerk)
+    assert reminders.reminders_send(today=dt.date(2025, 2, 8)) == 2
+    assert [m.to for m in mailoutbox] == [["manager@example.org"]]
+    refused = Notification.objects.get(recipient=clerk)
+    assert (refused.claimed_at, refused.mailed_at) == (None, None)
+    monkeypatch.undo()
+    reminders.reminders_send(today=dt.date(2025, 2, 9))
+    assert sorted(m.to[0] for m in mailoutbox) == ["clerk@example.org", "manager@example.org"]
+
+
+def test_a_mail_server_that_is_away_stops_the_run_and_the_next_run_mails(
+    staffed, mailoutbox, monkeypatch
+):
+    def away(note, **kwargs):
+        raise ConnectionRefusedError("mail server away")
+
+    monkeypatch.setattr(notifications, "send_notification_mail", away)
+    with pytest.raises(ConnectionRefusedError):
+        reminders.reminders_send(today=dt.date(2025, 2, 8))
+    assert Notification.objects.filter(claimed_at=None, mailed_at=None).count() == 2  # released
+    monkeypatch.undo()
+    assert reminders.reminders_send(today=dt.date(2025, 2, 9)) == 0
+    assert len(mailoutbox) == 2
+
+
+def test_people_without_an_address_see_it_in_the_app_and_are_not_retried(
+    staffed, clerk, mailoutbox
+):
+    clerk.email = ""
+    clerk.save()
+    assert reminders.reminders_send(today=dt.date(2025, 2, 8)) == 2
+    assert [m.to for m in mailoutbox] == [["manager@example.org"]]
+    unmailed = Notification.objects.get(recipient=clerk)
+    assert (unmailed.claimed_at, unmailed.mailed_at) == (None, None)
+
+
+# --- The notifications page and the badge -----------------------------------------------------
+
+
+def _notes(user, n: int) -> list[Notification]:
+    return Notification.objects.bulk_create(
+        Notification(recipient=user, kind=K.TALLY_DUE, key=f"k{i}", title=f"第{i}条", path="/")
+        for i in range(n)
+    )
+
+
+def test_notifications_page_is_paged_and_htmx_gets_the_list_alone(
+    client, clerk, django_assert_max_num_queries
+):
+    _notes(clerk, 60)
+    client.force_login(clerk)
+    url = reverse("reporting:notifications")
+    with django_assert_max_num_queries(8):
+        first = client.get(url).content.decode()
+    assert first.count('name="pk"') == 50 and "?page=2" in first
+    second = client.get(url, {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    assert second.count('name="pk"') == 10 and "<html" not in second
+    assert 'id="notification-list"' in second
+
+
+def test_marking_another_persons_notification_is_a_404(client, clerk, manager):
+    (theirs,) = _notes(manager, 1)
+    client.force_login(clerk)
+    url = reverse("reporting:notifications-read")
+    assert client.post(url, {"pk": theirs.pk}).status_code == 404
+    assert client.post(url, {"pk": "abc"}).status_code == 404
+    assert client.post(url, {"pk": "9" * 40}).status_code == 404
+    assert client.get(url).status_code == 405
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+    (mine,) = _notes(clerk, 1)
+    response = client.post(url, {"pk": mine.pk, "page": "3"})
+    assert response.status_code == 302 and response.url.endswith("?page=3")
+    # Twice (a double click) is still one's own: no 404.
+    assert client.post(url, {"pk": mine.pk}).status_code == 302
+
+
+def test_marking_read_needs_the_csrf_token(clerk):
+    (mine,) = _notes(clerk, 1)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(clerk)
+    assert browser.post(reverse("reporting:notifications-read"), {"pk": mine.pk}).status_code == 403
+    mine.refresh_from_db()
+    assert mine.read_at is None
+
+
+def test_the_unread_badge_costs_one_query_beyond_the_login(
+    client, clerk, django_assert_num_queries
+):
+    _notes(clerk, 3)
+    client.force_login(clerk)
+    badge = reverse("reporting:notifications-unread")
+    with django_assert_num_queries(3):  # the session, the user, the count
+        assert ">3<" in client.get(badge).content.decode()
+    client.logout()
+    assert client.get(badge).status_code == 302
+    assert "notifications-link" not in client.get(reverse("login")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("hosts", "site", "says"),
+    [
+        ("*", "", "DJANGO_ALLOWED_HOSTS names no host to use"),
+        ("localhost,127.0.0.1", "", "DJANGO_ALLOWED_HOSTS names no host to use"),
+        ("chc.example.org", "chc.example.org", "it is 'chc.example.org'"),
+    ],
+)
+def test_production_refuses_to_start_without_a_usable_site_address(hosts, site, says):
+    env = {**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": hosts, "CHC_SITE_URL": site}
+    result = _run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "CHC_SITE_URL must be set in production" in result.stderr and says in result.stderr
+
+
+def test_production_site_address_skips_loopback_hosts():
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_ALLOWED_HOSTS": "localhost,chc.example.org",
+        "CHC_SITE_URL": "",
+    }
+    code = "from django.conf import settings; print(settings.SITE_URL)"
+    result = _run(["manage.py", "shell", "-c", code], env)
+    assert result.stdout.strip().splitlines()[-1] == "https://chc.example.org", result.stderr

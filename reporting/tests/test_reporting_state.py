@@ -77,3 +77,24 @@ def test_the_dashboard_counts_the_same_months(centres, district):
     assert (rows[new.pk].reported, rows[new.pk].expected) == (2, 4)
     assert rows[new.pk].completeness == Decimal("50.0")
     assert rows[old.pk].completeness == Decimal("90.0")
+
+
+def test_a_centre_that_joined_in_september_owes_from_september(district):
+    """Founded in 2010, reporting in this system since September 2024: January to August are
+    open to back-fill but owed by nobody; a back-filled May marked 已报送 counts on neither side."""
+    joined = CentreFactory(
+        name="新加入中心",
+        slug="joined",
+        sponsor=district,
+        founded_on=dt.date(2010, 1, 1),
+        reporting_since=dt.date(2024, 9, 1),
+    )
+    _reported(joined, 5, dt.date(2024, 10, 2))  # back-filled
+    _reported(joined, 9, dt.date(2024, 10, 8))
+    assert joined.owes_from == dt.date(2024, 9, 1)
+    months = expected_months(Period.year(2024), TODAY)
+    state = reporting(centres=[(joined.pk, joined.owes_from)], months=months, today=TODAY)
+    assert (state.expected(joined.pk), state.reported(joined.pk)) == (2, 1)  # Sept, Oct; Sept
+    assert state.missing_by_month() == {dt.date(2024, 10, 1): 1}
+    ((_centre, statuses),) = completeness(centres=[joined], year=2024, today=TODAY)
+    assert statuses[:4] == ["", "", "", ""] and statuses[8] != "" and statuses[9] != ""

@@ -94,3 +94,35 @@ def test_the_annual_draft_moves_a_per_mille_rate_in_per_mille_points(centre):
         draft = narrative_draft(centre, 2024)
     assert "严重精神障碍报告患病率4.00‰（同比+0.20个千分点）" in draft
     assert "个百分点" not in draft
+
+
+def test_the_weak_spot_on_late_reporting_tells_the_same_months_apart(five_months):
+    g = generate(
+        owner=Owner(name=five_months.name, centre=five_months), period=H1_2024, today=TODAY
+    )
+    assert g["weak_spots"][-1] == (
+        "数据报送不及时：1个中心6月数据未报，1个中心4月、5月数据已录入但未标记报送，"
+        "以上合计含已录入但未标记报送的数据，不含未报数据。"
+    )
+
+
+@pytest.mark.parametrize("view", ["summary", "summary-document", "summary-docx"])
+def test_a_summary_saved_before_unmarked_was_counted_still_opens(
+    client, five_months, manager, view, monkeypatch
+):
+    from django.urls import reverse
+
+    from reporting import actions
+
+    summary = actions.summary_create(
+        owner=Owner(name=five_months.name, centre=five_months),
+        period=H1_2024,
+        kind="half",
+        actor=manager,
+    )
+    summary.figures.pop("unmarked")  # as generated before the key existed
+    summary.save(update_fields=["figures"])
+    summary.versions.update(figures=summary.figures)
+    client.force_login(manager)
+    response = client.get(reverse(f"reporting:centre-{view}", args=[five_months.slug, summary.pk]))
+    assert response.status_code == 200

@@ -36,12 +36,16 @@ def subtree(centre, district, other_centre):
     return newcomer
 
 
-def _queue(client, user, authority) -> str:
+def _queue(client, user, authority, when=TODAY) -> str:
+    """The commission's centre list, and the queue it loads after the page."""
     client.force_login(user)
-    with time_machine.travel(TODAY, tick=False):
-        response = client.get(reverse("centers:authority-centre-list", args=[authority.slug]))
-    assert response.status_code == 200
-    return response.content.decode()
+    with time_machine.travel(when, tick=False):
+        page = client.get(reverse("centers:authority-centre-list", args=[authority.slug]))
+        queue_url = reverse("reporting:authority-queue", args=[authority.slug])
+        queue = client.get(queue_url, HTTP_HX_REQUEST="true")
+    assert page.status_code == queue.status_code == 200
+    assert f'hx-get="{queue_url}"' in page.content.decode()
+    return page.content.decode() + queue.content.decode()
 
 
 def test_reviewer_queue_counts_their_subtree(client, reviewer, district, subtree):
@@ -66,10 +70,8 @@ def test_city_reviewer_queue_adds_the_other_district(client, city_reviewer, city
 
 
 def test_before_the_due_day_last_month_is_not_overdue(client, reviewer, district, subtree):
-    client.force_login(reviewer)
-    with time_machine.travel(TODAY.replace(day=10), tick=False):
-        html = client.get(reverse("centers:authority-centre-list", args=[district.slug]))
-    assert "2025年月报逾期未报" not in html.content.decode()
+    html = _queue(client, reviewer, district, TODAY.replace(day=10))
+    assert "2025年月报逾期未报" not in html
 
 
 def test_reviewer_nav_links_the_annual_reports_list(client, reviewer, district, subtree):
@@ -82,8 +84,11 @@ def test_reviewer_nav_links_the_annual_reports_list(client, reviewer, district, 
 def _todo(client, user, centre, when=TODAY) -> str:
     client.force_login(user)
     with time_machine.travel(when, tick=False):
-        response = client.get(reverse("centers:centre-detail", args=[centre.slug]))
-    assert response.status_code == 200
+        page = client.get(reverse("centers:centre-detail", args=[centre.slug]))
+        todo_url = reverse("reporting:centre-todo", args=[centre.slug])
+        response = client.get(todo_url, HTTP_HX_REQUEST="true")
+    assert page.status_code == response.status_code == 200
+    assert f'hx-get="{todo_url}"' in page.content.decode()  # the overview loads it
     html = response.content.decode()
     return html[html.index('id="todo"') : html.index("</section>", html.index('id="todo"'))]
 
@@ -142,3 +147,18 @@ def test_reviewer_queue_counts_open_month_requests(client, reviewer, district, s
     html = _queue(client, reviewer, district)
     url = reverse("services:open-month-requests", args=[district.slug])
     assert f'<a href="{url}">申请开放月份待处理</a>: <strong>1</strong>' in html
+
+
+def test_the_queue_and_the_todo_take_a_fixed_number_of_queries(
+    client, city_reviewer, clerk, city, centre, subtree, django_assert_max_num_queries
+):
+    """Loaded after the page, each in a handful of queries whatever the number of centres:
+    3 for the login and the access check, then the reports to review, the centres, their month
+    reports and the open-month requests (the to-do: last month's report, the annual report and
+    the licences)."""
+    client.force_login(city_reviewer)
+    with time_machine.travel(TODAY, tick=False), django_assert_max_num_queries(7):
+        client.get(reverse("reporting:authority-queue", args=[city.slug]))
+    client.force_login(clerk)
+    with time_machine.travel(TODAY, tick=False), django_assert_max_num_queries(6):
+        client.get(reverse("reporting:centre-todo", args=[centre.slug]))

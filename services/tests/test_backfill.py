@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
 
 from centers.models import Centre, CentreMembership
 from centers.selectors import backfill_months
 from centers.tests.factories import CentreFactory, CentreMembershipFactory, UserFactory
+from core.models import ImportJob
+from core.tests.helpers import post_and_run
 from services import actions
 from services.locking import LockContext, backfill_window, lock_state
 from services.models import FrozenYear, Indicator, TallyValue
@@ -109,3 +115,35 @@ def test_the_grid_tells_a_new_centre_what_it_may_back_fill(client, new_centre):
     assert "本中心为新建中心，可在2027年2月28日前补录2025年3月至2026年2月的数据。" in page
     # January and February 2025 lie before the window: locked, with the reason in words.
     assert "2025年1月–2月已锁定：本中心自2026年3月起在系统中填报；只可补录此前 12 个月。" in page
+
+
+@time_machine.travel(dt.datetime(2026, 3, 16, 10, 0))
+def test_the_tally_import_follows_the_window(client, new_centre):
+    """The import reads the same lock rule as the cell save: no case of its own."""
+    user = UserFactory(username="newclerk")
+    CentreMembershipFactory(user=user, centre=new_centre, role=CentreMembership.Role.CLERK)
+    client.force_login(user)
+    exported = client.get(reverse("services:tally-export", args=[new_centre.slug, 2025])).content
+    book = load_workbook(io.BytesIO(exported))
+    for row in book.active.iter_rows(min_row=2):
+        if row[0].value == "opd_visits":
+            row[3 + 1].value = 90  # February 2025: before the window
+            row[3 + 5].value = 120  # June 2025: inside it
+    out = io.BytesIO()
+    book.save(out)
+    url = reverse("services:tally-import", args=[new_centre.slug])
+    upload = {"year": 2025, "file": SimpleUploadedFile("t.xlsx", out.getvalue())}
+    body = post_and_run(client, url, upload, follow=True).content.decode()
+    assert "只可补录此前 12 个月" in body
+    assert not TallyValue.objects.filter(centre=new_centre).exists()  # a dry run with errors
+    for row in book.active.iter_rows(min_row=2):
+        if row[0].value == "opd_visits":
+            row[3 + 1].value = None
+    out = io.BytesIO()
+    book.save(out)
+    upload = {"year": 2025, "file": SimpleUploadedFile("t.xlsx", out.getvalue())}
+    assert "只可补录" not in post_and_run(client, url, upload, follow=True).content.decode()
+    job = ImportJob.objects.order_by("-pk").first()
+    confirm = reverse("services:tally-import-confirm", args=[new_centre.slug, job.pk])
+    post_and_run(client, confirm, follow=True)
+    assert TallyValue.objects.get(centre=new_centre).period == D(2025, 6, 1)

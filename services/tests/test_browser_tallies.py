@@ -46,6 +46,9 @@ def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk,
     panel.get_by_role("button", name="保存说明").click()
     panel.get_by_text("说明已保存").wait_for()
     page.locator(f"#cell-opd_visits-{ym} button.mark svg.icon-check").wait_for()
+    # The answer's history stays in the panel (the out-of-band cell must not unsettle it).
+    assert panel.locator("table.grid tr", has_text="含发热门诊转诊人次").count() == 1
+    assert page.locator("body > tr, body > td, main > tr").count() == 0
     page.locator("#open-warnings.is-empty").wait_for(state="attached")
     page.locator(f"#month-{ym}").get_by_role("button", name="报送").click()
     page.get_by_text("以下类别本月没有任何数据：").wait_for()  # asked before marking

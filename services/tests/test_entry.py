@@ -18,6 +18,7 @@ from services.selectors import (
     catalogue_changed,
     completeness,
     empty_categories,
+    empty_category_codes,
     load_year,
     report_status,
     tally_grid,
@@ -200,10 +201,13 @@ def test_saving_a_cell_is_audited_and_a_warning_must_be_explained_to_complete(
         comment="含核酸采样人次",
         actor=clerk,
     )
-    with pytest.raises(actions.EmptyCategories, match="以下类别本月没有任何数据：居民健康档案"):
+    with pytest.raises(
+        actions.EmptyCategories, match="以下类别本月没有任何数据：居民健康档案"
+    ) as asked:
         actions.month_submit(centre=centre, month=april, actor=clerk)  # only 门急诊 has a value
     assert not MonthReport.objects.exists()
-    actions.month_submit(centre=centre, month=april, actor=clerk, empty_confirmed=True)
+    confirmed = asked.value.categories
+    actions.month_submit(centre=centre, month=april, actor=clerk, empty_confirmed=confirmed)
     assert MonthReport.objects.filter(centre=centre, period=april).exists()
     statuses = dict(completeness(centres=[centre], year=2024))[centre]
     # April was due by 10 May and marked on 20 May: reported late. March was never marked and
@@ -235,7 +239,9 @@ def test_submitting_a_month_asks_first_which_categories_are_empty(client, clerk,
     text = asked.content.decode()
     assert asked.status_code == 200 and "以下类别本月没有任何数据：" + "、".join(empty) in text
     assert not MonthReport.objects.exists()
-    done = client.post(url, {"category": "medical", "empty_confirmed": "1"})
+    codes = empty_category_codes(values, D(2024, 4, 1))  # what the page sends back
+    assert f'name="empty_confirmed" value="{codes[0]}"' in text
+    done = client.post(url, {"category": "medical", "empty_confirmed": codes})
     assert done.status_code == 302 and MonthReport.objects.filter(period=D(2024, 4, 1)).exists()
     entry = AuditEntry.objects.get(action="services.month.submitted")
     assert entry.changes == {"month": "2024-04", "empty_categories": empty}

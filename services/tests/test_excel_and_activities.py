@@ -225,3 +225,31 @@ def test_the_preview_shows_old_and_new_values_alike(client, clerk, centre):
     assert ".00" not in body and "13.0<" not in body
     _confirm(client, centre)
     assert TallyValue.objects.get(period=dt.date(2024, 5, 1)).value == 13
+
+
+def test_one_work_records_history_shows_that_record_alone(client, clerk, centre):
+    """The 历史 button of a 工作记录 row lists that record's changes, not the whole centre's."""
+    from services.models import Activity, ActivityKind
+
+    kind = ActivityKind.objects.get(name="健康讲座")
+    client.force_login(clerk)
+    for day, people in (("2024-03-02", 40), ("2024-08-09", 60)):
+        client.post(
+            reverse("services:activity-add", args=[centre.slug]),
+            {"date": day, "kind": kind.pk, "people": people},
+        )
+    first = Activity.objects.get(date=dt.date(2024, 3, 2))
+    assert AuditEntry.objects.filter(centre=centre).count() >= 2
+    body = client.get(
+        reverse("centers:history", args=[centre.slug]),
+        {"type": first._meta.label_lower, "id": first.pk},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "2024-03-02" in body and "40" in body
+    assert "2024-08-09" not in body and "60" not in body
+    nothing = client.get(
+        reverse("centers:history", args=[centre.slug]),
+        {"type": "centers.nosuch", "id": first.pk},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "2024-03-02" not in nothing  # an unknown type is an empty history, not the centre's

@@ -19,7 +19,7 @@ from core.errors import DomainError
 from core.models import AuditEntry
 from services import actions
 from services.locking import LockContext, lock_state, locked_spans
-from services.models import LockException, OpenMonthRequest
+from services.models import FrozenYear, LockException, OpenMonthRequest
 from services.selectors import open_month_requests_waiting
 
 pytestmark = pytest.mark.django_db
@@ -227,3 +227,97 @@ def test_a_second_request_for_the_same_months_waits_for_the_first(clerk, centre)
             reason="更正",
             actor=clerk,
         )
+
+
+def test_asking_for_months_that_are_open_or_frozen_is_refused(client, clerk, centre):
+    client.force_login(clerk)
+    # February 2026 is still open (it locks on 30 March): nothing to ask for.
+    response = _ask(client, centre, first_month="2026-02", last_month="2026-02", reason="补录")
+    assert response.status_code == 200
+    assert "这些月份目前可以填报，请直接录入，无需申请开放。" in response.content.decode()
+    # An approved year: no exception reopens it, so asking would only mislead.
+    FrozenYear.objects.create(centre=centre, year=2025)
+    response = _ask(client, centre, first_month="2025-03", last_month="2025-04", reason="更正")
+    assert "2025年度报告已审核通过，该年数据已锁定" in response.content.decode()
+    assert 'value="2025-03"' in response.content.decode()
+    assert not OpenMonthRequest.objects.exists()
+    # A range reaching a locked month of an open year may be asked for.
+    response = _ask(client, centre, first_month="2024-12", last_month="2025-01", reason="更正")
+    assert response.status_code == 302
+
+
+def test_a_request_whose_year_was_approved_meanwhile_is_not_granted(
+    client, clerk, reviewer, centre
+):
+    r = _waiting(centre, clerk)
+    FrozenYear.objects.create(centre=centre, year=2025)
+    client.force_login(reviewer)
+    response = client.post(_grant_url(r), follow=True)
+    assert "2025年度报告已审核通过，该年数据已锁定" in response.content.decode()
+    r.refresh_from_db()
+    assert r.status == "pending" and not LockException.objects.exists()
+    # The reviewer declines it instead.
+    client.post(_decline_url(r), {"reason": "年报已审核通过"})
+    r.refresh_from_db()
+    assert r.status == "declined"
+
+
+def test_a_request_whose_months_opened_meanwhile_is_still_granted(clerk, reviewer, centre):
+    r = _waiting(centre, clerk)
+    actions.lock_exception_grant(
+        centre=centre,
+        first_month=D(2025, 1, 1),
+        last_month=D(2025, 3, 1),
+        open_until=D(2026, 3, 20),
+        reason="另行开放",
+        actor=reviewer,
+    )
+    granted = actions.open_month_request_grant(request=r, actor=reviewer)
+    assert granted.status == "granted" and granted.exception.open_until == D(2026, 4, 15)
+
+
+def test_two_reviewers_deciding_at_once_decide_once(clerk, reviewer, centre, district):
+    """Each view loaded the request while it waited; the action re-reads it under its row lock."""
+    second = UserFactory(username="secondreviewer")
+    AuthorityMembershipFactory(user=second, authority=district)
+    r = _waiting(centre, clerk)
+    seen_by_first, seen_by_second = (OpenMonthRequest.objects.get(pk=r.pk) for _ in range(2))
+    actions.open_month_request_decline(request=seen_by_first, reason="请核对", actor=reviewer)
+    with pytest.raises(DomainError, match="该申请已处理"):
+        actions.open_month_request_grant(request=seen_by_second, actor=second)
+    assert not LockException.objects.exists()
+    r = _waiting(centre, clerk)
+    seen_by_first, seen_by_second = (OpenMonthRequest.objects.get(pk=r.pk) for _ in range(2))
+    actions.open_month_request_grant(request=seen_by_first, actor=reviewer)
+    with pytest.raises(DomainError, match="该申请已处理"):
+        actions.open_month_request_grant(request=seen_by_second, actor=second)
+    with pytest.raises(DomainError, match="该申请已处理"):
+        actions.open_month_request_decline(request=seen_by_second, reason="x", actor=second)
+    assert LockException.objects.count() == 1
+    r.refresh_from_db()
+    assert (r.status, r.decided_by) == ("granted", reviewer)
+
+
+def test_the_pages_say_how_long_a_grant_opens_the_months(
+    client, clerk, reviewer, centre, monkeypatch
+):
+    monkeypatch.setattr("services.open_month_views.OPEN_REQUEST_DAYS", 14)
+    client.force_login(clerk)
+    page = client.get(reverse("services:open-month-request", args=[centre.slug]))
+    assert "开放后的月份可修改 14 天。" in page.content.decode()
+    client.force_login(reviewer)
+    page = client.get(reverse("services:open-month-requests", args=[centre.sponsor.slug]))
+    assert "同意后这些月份开放 14 天。" in page.content.decode()
+
+
+def test_the_request_lists_name_people_not_logins(client, clerk, reviewer, centre):
+    """申请人 and 审批人 read as people know each other (李录入, 区审核员), as the history does."""
+    r = _waiting(centre, clerk)
+    actions.open_month_request_decline(request=r, actor=reviewer, reason="已过期")
+    client.force_login(reviewer)
+    queue = client.get(reverse("services:open-month-requests", args=[centre.sponsor.slug]))
+    client.force_login(clerk)
+    own = client.get(reverse("services:lock-exceptions", args=[centre.slug]))
+    for body in (queue.content.decode(), own.content.decode()):
+        assert "李录入" in body and "区审核员" in body
+        assert ">clerk<" not in body and "reviewer " not in body

@@ -24,3 +24,9 @@ class ReportingConfig(AppConfig):
 
         register_field_labels("reporting.annualfiling", _filing_labels)
         register_field_labels("reporting.summary", _summary_labels)
+        # Requests to open months reach the reviewers, and their answer the person who asked.
+        from services.signals import open_month_request_changed
+
+        from .notifications import open_month_notify
+
+        open_month_request_changed.connect(open_month_notify, dispatch_uid="open-month-notify")

@@ -254,6 +254,8 @@ class Notification(models.Model):
         FILING_DUE_7 = "filing_due_7", _("annual report due in 7 days")
         EXPIRY_90 = "expiry_90", _("expires within 90 days")
         EXPIRY_30 = "expiry_30", _("expires within 30 days")
+        OPEN_MONTH_ASKED = "open_month_asked", _("request to open months")
+        OPEN_MONTH_DECIDED = "open_month_decided", _("request to open months decided")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

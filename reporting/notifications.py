@@ -58,3 +58,53 @@ def send_notification_mail(note: Notification, *, connection=None) -> None:
     """A reminder's mail: its title and the link; reminders.reminders_send claims and records it."""
     body = "\n".join([note.title, site_url(note.path)])
     send_mail(note.title, body, None, [note.recipient.email], connection=connection)
+
+
+def open_month_notify(*, request, event: str, **_kwargs) -> list[int]:
+    """A request to open months reaches its commission's reviewers; their answer reaches the
+    person who asked. In the app at once (in the step's transaction), by mail from a task."""
+    from core import outbox
+
+    centre = request.centre
+    months = f"{request.first_month:%Y-%m}–{request.last_month:%Y-%m}"
+    if event == "created":
+        members = AuthorityMembership.objects.filter(authority_id=centre.sponsor_id)
+        users = [m.user for m in members.select_related("user")]
+        kind = Notification.Kind.OPEN_MONTH_ASKED
+        title = _("%(centre)s asks to open %(months)s: %(reason)s") % {
+            "centre": centre.name,
+            "months": months,
+            "reason": request.reason,
+        }
+        path = reverse("services:open-month-requests", args=[centre.sponsor.slug])
+    else:
+        users = [request.requested_by] if request.requested_by else []
+        kind = Notification.Kind.OPEN_MONTH_DECIDED
+        if event == "granted":
+            title = _("%(months)s are open for %(centre)s.") % {
+                "months": months,
+                "centre": centre.name,
+            }
+        else:
+            title = _("The request to open %(months)s was declined: %(reason)s") % {
+                "months": months,
+                "reason": request.decline_reason,
+            }
+        path = reverse("services:lock-exceptions", args=[centre.slug])
+    key = f"open-month:{request.pk}:{event}"
+    users = [u for u in users if u.is_active]
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient=u, kind=kind, key=key, title=title[:200], path=path)
+            for u in users
+        ],
+        ignore_conflicts=True,
+    )
+    ids = list(
+        Notification.objects.filter(kind=kind, key=key)
+        .exclude(recipient__email="")
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        outbox.enqueue("reporting.tasks.notifications_mail_task", key=f"mail:{key}", ids=ids)
+    return ids

@@ -216,12 +216,20 @@ def _mail(due: list[tuple]) -> int:
     return sum(_mail_batch(pks[i : i + MAIL_BATCH]) for i in range(0, len(pks), MAIL_BATCH))
 
 
+def mail_notifications(pks: list[int]) -> int:
+    """Mail these notifications not yet mailed nor being mailed, to those with an address."""
+    return sum(_mail_batch(pks[i : i + MAIL_BATCH]) for i in range(0, len(pks), MAIL_BATCH))
+
+
 def _mail_batch(pks: list[int]) -> int:
     """Claim, send and record one batch; the claim (its time, the token) keeps other runs off."""
     token = timezone.now()
     Notification.objects.filter(_claimable(), pk__in=pks).update(claimed_at=token)
     notes = list(
-        Notification.objects.filter(pk__in=pks, claimed_at=token).select_related("recipient")
+        # Not yet mailed, too: a run in the same instant as an earlier one has the same token.
+        Notification.objects.filter(pk__in=pks, claimed_at=token, mailed_at=None).select_related(
+            "recipient"
+        )
     )
     if not notes:  # another run holds them all
         return 0

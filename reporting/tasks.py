@@ -143,6 +143,14 @@ def notify_filing_event_task(*, event_id: int) -> int:
         raise
 
 
+@shared_task(autoretry_for=MAIL_RETRY_FOR, max_retries=8, retry_backoff=True, retry_backoff_max=600)
+def notifications_mail_task(*, ids: list[int]) -> int:
+    """Mail notifications recorded by a step (once each: reminders' claim and record)."""
+    from .reminders import mail_notifications
+
+    return mail_notifications(ids)
+
+
 @shared_task(time_limit=600, soft_time_limit=540)
 def reminders_task() -> int:
     """Beat's daily run: today's reminders, each created and mailed once (reporting.reminders)."""

@@ -6,7 +6,7 @@
 #   backup of this version) and `manage.py check`.
 #   Refuses a database with tables, or a media folder with files, unless --force: then whatever
 #   the dump holds is dropped and loaded again, and the archive's files are written over.
-# Run it with the app's environment (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, …); the settings
+# Run it with the app's environment (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, CHC_SITE_URL, …); the settings
 # module defaults to production, as in scripts/prod.sh.
 set -euo pipefail
 force=0 args=()

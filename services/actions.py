@@ -46,6 +46,7 @@ from .selectors import (
     load_year,
     year_warnings,
 )
+from .signals import open_month_request_changed
 from .validation import Values, parse_value, rule_warnings
 
 
@@ -547,6 +548,7 @@ def open_month_request_create(
         centre=centre,
         changes={"months": f"{first_month:%Y-%m}–{last_month:%Y-%m}", "reason": reason},
     )
+    open_month_request_changed.send(sender=OpenMonthRequest, request=request, event="created")
     return request
 
 
@@ -589,6 +591,7 @@ def open_month_request_grant(*, request: OpenMonthRequest, actor) -> OpenMonthRe
         centre=request.centre,
         changes={"status": [OpenMonthRequest.Status.PENDING, OpenMonthRequest.Status.GRANTED]},
     )
+    open_month_request_changed.send(sender=OpenMonthRequest, request=request, event="granted")
     return request
 
 
@@ -618,4 +621,5 @@ def open_month_request_decline(
             "reason": reason,
         },
     )
+    open_month_request_changed.send(sender=OpenMonthRequest, request=request, event="declined")
     return request

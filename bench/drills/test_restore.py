@@ -94,6 +94,7 @@ def site_env(db: str, media: Path, tmp: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": "restore-drill-" + "x" * 40,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CHC_SITE_URL": "https://127.0.0.1",  # loopback hosts name no address for mail links
         "DATABASE_URL": f"{SERVER}/{db}",
         "DJANGO_MEDIA_ROOT": str(media),
         # No CELERY_BROKER_URL: tasks run in the process (eager).

@@ -1,0 +1,7 @@
+"""What services tell the layers above without importing them (reporting notifies people)."""
+
+from django.dispatch import Signal
+
+# Sent inside the transaction that records the step, with `request` (an OpenMonthRequest) and
+# `event` ("created", "granted" or "declined"): a receiver's writes commit or roll back with it.
+open_month_request_changed = Signal()

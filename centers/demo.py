@@ -139,7 +139,6 @@ CIQIKOU_RECORD = {
 CIQIKOU_FUNDING = "财政补助(全额拨款)"
 CIQIKOU_2024 = {
     "service_area_km2": Decimal("2.60"),
-    "resident_population": 52000,
     "served_population": 48000,
     "floor_area_m2": Decimal("3200.00"),
     "beds": 20,

@@ -179,7 +179,6 @@ class CentreYearForm(RecordForm):
         fields = (
             "year",
             "service_area_km2",
-            "resident_population",
             "served_population",
             "floor_area_m2",
             "beds",

@@ -298,9 +298,6 @@ class CentreYear(TimeStampedModel):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    resident_population = models.PositiveIntegerField(
-        _("resident population"), null=True, blank=True, validators=[MaxValueValidator(MAX_PEOPLE)]
-    )
     served_population = models.PositiveIntegerField(
         _("population served"), null=True, blank=True, validators=[MaxValueValidator(MAX_PEOPLE)]
     )

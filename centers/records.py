@@ -129,7 +129,6 @@ DEPARTMENT_COLUMNS = (
 YEAR_COLUMNS = (
     Column(_("year"), lambda r: r.year),
     Column(_("service area (km²)"), lambda r: r.service_area_km2, "num"),
-    Column(_("resident population"), lambda r: r.resident_population, "num"),
     Column(_("population served"), lambda r: r.served_population, "num"),
     Column(_("floor area for services (m²)"), lambda r: r.floor_area_m2, "num"),
     Column(_("beds"), lambda r: r.beds, "num"),
@@ -146,7 +145,8 @@ RECORD_KINDS = (
         title=_("Yearly figures and net assets"),
         intro=_(
             "A new year starts from the previous one: its net assets at start of year are last "
-            "year's year-end figure. Differences are flagged."
+            "year's year-end figure. Differences are flagged. The resident population is entered "
+            "once, as a yearly figure of the service tallies, where the rates read it."
         ),
         columns=YEAR_COLUMNS,
         rows=_year_rows,

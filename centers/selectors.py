@@ -512,7 +512,6 @@ def next_year_defaults(*, centre: Centre) -> dict:
         return {"year": timezone.localdate().year - 1}
     carried = (
         "service_area_km2",
-        "resident_population",
         "served_population",
         "floor_area_m2",
         "beds",

@@ -150,8 +150,8 @@ def _service_paragraph(centre: Centre, year: int) -> str:
     figures = door.totals(centre_ids=[centre.pk], period=Period.year(year))
     parts = [s.figure_brief(f) for code in QUOTED if (f := figures.get(code)) is not None]
     parts = [p for p in parts if p]
-    if not parts:
-        return partial
+    if not parts:  # "以下数字仅反映这些月份" would announce figures that never come
+        return partial if not state.entered_months(centre.pk) else ""
     return partial + _("Services: ") + "；".join(parts) + "。"
 
 

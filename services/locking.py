@@ -193,8 +193,12 @@ def locked_spans(states: list[tuple[dt.date, LockState]], today: dt.date) -> lis
 
 
 def earliest_month(centre: Centre) -> dt.date:
-    """The first month a centre may hold figures for: its back-fill window before its start."""
-    return add_months(centre.reporting_since, -backfill_months(centre=centre))
+    """The first month a centre may ask to open: its founding month; without one, January of
+    the year before it started here (the year of its first annual report). The back-fill
+    window opens some of these by itself; a reviewer may open any of them."""
+    if centre.founded_on is not None:
+        return month_start(centre.founded_on)
+    return dt.date(centre.reporting_since.year - 1, 1, 1)
 
 
 def nothing_to_open(first: dt.date, last: dt.date, ctx: LockContext) -> LockState | None:

@@ -77,7 +77,7 @@ def test_a_year_twice_is_refused_beside_the_field(client, clerk, centre):
         ({"year": "2024", "beds": "-1"}, "确保该值大于或等于0"),
         ({"year": "2024", "beds": "2.5"}, "输入整数"),
         ({"year": "2024", "net_assets_end": "1.234"}, "确认小数不超过 2 位"),
-        ({"year": "2024", "resident_population": "99999999999999"}, "确保该值小于或等于10000000"),
+        ({"year": "2024", "served_population": "99999999999999"}, "确保该值小于或等于10000000"),
         ({"year": "2024", "beds": "80000"}, "确保该值小于或等于5000"),
     ],
 )

@@ -29,3 +29,11 @@ def test_the_favicon_files_exist_and_are_what_they_say():
         assert f.read().startswith("<svg xmlns=")
     with open(ico, "rb") as f:
         assert f.read(4) == b"\x00\x00\x01\x00"  # the ICO header: reserved 0, type 1 (icon)
+
+
+@pytest.mark.django_db
+def test_favicon_ico_at_the_root_leads_to_the_icon(client):
+    """The admin's pages do not link it: browsers then ask /favicon.ico, which must not 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == static("img/favicon.ico")
+    assert client.post("/favicon.ico").status_code == 405

@@ -147,6 +147,7 @@ MATRIX = [
     Route("reporting:notifications", "GET", "login", frozenset(ANY_USER)),
     Route("reporting:notifications-unread", "GET", "login", frozenset(ANY_USER)),
     Route("reporting:notifications-read", "POST", "login", frozenset(ANY_USER)),
+    Route("favicon", "GET", "public", frozenset(ROLES)),
     Route("healthz", "GET", "public", frozenset(ROLES)),
     Route("readyz", "GET", "public", frozenset(ROLES)),
     centre_route("centers:centre-detail", "GET", CENTRE_REACH),

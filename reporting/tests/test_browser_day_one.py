@@ -54,9 +54,7 @@ def test_a_new_centre_day_one(browser, live_server, district, reviewer, tmp_path
     page.locator("#id_purpose").fill("为人民健康提供基本医疗卫生服务。")
     page.locator("#id_capital").fill("233.88")
     page.locator("#id_funding_source").select_option(label="财政补助(全额拨款)")
-    # A centre that reports from this month may back-fill only its window, and may not even ask
-    # for older months (see the report); this one has reported on paper since last January.
-    page.locator("#id_reporting_since").fill(f"{jan}-01")
+    # It reports from this month (the default): last January lies before its back-fill window.
     page.locator("input[name=_save]").click()
     page.locator(".messagelist .success").wait_for()
 

@@ -126,3 +126,14 @@ def test_a_summary_saved_before_unmarked_was_counted_still_opens(
     client.force_login(manager)
     response = client.get(reverse(f"reporting:centre-{view}", args=[five_months.slug, summary.pk]))
     assert response.status_code == 200
+
+
+def test_the_annual_draft_announces_no_figures_it_does_not_quote(centre):
+    """Only January's 总诊疗人次 (not a quoted figure) is entered: no "以下数字…" before nothing;
+    with nothing entered at all, the draft says the year has no figures yet."""
+    with translation.override("zh-hans"):
+        empty = narrative_draft(centre, 2024)
+        put(centre, "total_visits", (2024, 1), 1200)
+        draft = narrative_draft(centre, 2024)
+    assert "2024年度尚无服务统计数据。" in empty
+    assert "以下数字" not in draft and "尚无服务统计数据" not in draft

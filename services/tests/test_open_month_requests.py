@@ -323,44 +323,20 @@ def test_the_request_lists_name_people_not_logins(client, clerk, reviewer, centr
         assert ">clerk<" not in body and "reviewer " not in body
 
 
-def test_the_reviewers_hear_of_a_request_and_the_asker_of_the_answer(
-    client, clerk, reviewer, centre, mailoutbox, django_capture_on_commit_callbacks
-):
-    """In the app at once, by mail once: the commission's reviewer when 李录入 asks, 李录入
-    when it is granted; a second delivery of the mail task sends nothing more."""
-    from reporting.models import Notification
-    from reporting.tasks import notifications_mail_task
-
-    clerk.email, reviewer.email = "clerk@example.org", "reviewer@example.org"
-    clerk.save(), reviewer.save()
-    client.force_login(clerk)
-    with django_capture_on_commit_callbacks(execute=True):
-        _ask(client, centre, first_month="2025-01", last_month="2025-03", reason="补录开业前数据")
-    asked = Notification.objects.get(kind="open_month_asked")
-    assert asked.recipient == reviewer and asked.read_at is None
-    assert asked.title == "磁器口社区卫生服务中心申请开放2025-01–2025-03：补录开业前数据"
-    assert [m.to for m in mailoutbox] == [["reviewer@example.org"]]
-    assert mailoutbox[0].subject == asked.title
-    client.force_login(reviewer)
-    page = client.get(reverse("reporting:notifications")).content.decode()
-    assert asked.title in page
-
-    r = OpenMonthRequest.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(_grant_url(r))
-    answer = Notification.objects.get(kind="open_month_decided")
-    assert answer.recipient == clerk
-    assert answer.title == "磁器口社区卫生服务中心的2025-01–2025-03已开放。"
-    assert answer.path == reverse("services:lock-exceptions", args=[centre.slug])
-    assert [m.to for m in mailoutbox][-1] == ["clerk@example.org"] and len(mailoutbox) == 2
-    assert notifications_mail_task(ids=[asked.pk, answer.pk]) == 0  # a second delivery
-    assert len(mailoutbox) == 2
-
-
-def test_a_declined_request_tells_the_asker_why(clerk, reviewer, centre):
-    from reporting.models import Notification
-
-    r = _waiting(centre, clerk)
-    actions.open_month_request_decline(request=r, actor=reviewer, reason="已过补录期限")
-    answer = Notification.objects.get(kind="open_month_decided", recipient=clerk)
-    assert answer.title == "开放2025-01–2025-03的申请未获同意：已过补录期限"
+def test_a_new_centre_may_ask_for_all_of_the_year_of_its_first_annual_report(client, district):
+    """Started in this system in March 2026 with a 12-month window (April 2025 on opens by
+    itself): it may still ask for January–March 2025, the rest of the year its first annual
+    report is about; a centre founded in June 2025 may not ask for May."""
+    new = CentreFactory(sponsor=district, slug="new", reporting_since=D(2026, 3, 1))
+    user = UserFactory(username="newmanager")
+    CentreMembershipFactory(user=user, centre=new, role=CentreMembership.Role.MANAGER)
+    client.force_login(user)
+    response = _ask(client, new, first_month="2025-01", last_month="2025-03", reason="补录")
+    assert response.status_code == 302
+    assert OpenMonthRequest.objects.get(centre=new).first_month == D(2025, 1, 1)
+    founded = CentreFactory(
+        sponsor=district, slug="founded", reporting_since=D(2026, 3, 1), founded_on=D(2025, 6, 9)
+    )
+    CentreMembershipFactory(user=user, centre=founded, role=CentreMembership.Role.MANAGER)
+    response = _ask(client, founded, first_month="2025-05", last_month="2025-05", reason="补录")
+    assert "本中心的数据自2025年6月起；请选择此后的月份。" in response.content.decode()

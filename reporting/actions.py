@@ -110,8 +110,10 @@ def _move(
         centre=locked.centre,
         changes={"status": [event.from_status, to], "comment": comment},
     )
+    from .notifications import filing_step_notices
     from .tasks import notify_filing_event_task
 
+    filing_step_notices(event)
     _after_commit(notify_filing_event_task, event_id=event.pk)
     return locked
 

@@ -256,6 +256,7 @@ class Notification(models.Model):
         EXPIRY_30 = "expiry_30", _("expires within 30 days")
         OPEN_MONTH_ASKED = "open_month_asked", _("request to open months")
         OPEN_MONTH_DECIDED = "open_month_decided", _("request to open months decided")
+        FILING_STEP = "filing_step", _("annual report step")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

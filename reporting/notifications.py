@@ -15,7 +15,7 @@ from .models import AnnualFiling, FilingEvent, Notification
 S = AnnualFiling.Status
 
 
-def recipients(event: FilingEvent) -> list[str]:
+def _people(event: FilingEvent) -> list:
     """Reviewers of the sponsor and the authorities above for a submission; else the managers."""
     centre = event.filing.centre
     if event.to_status == S.SUBMITTED:
@@ -25,8 +25,41 @@ def recipients(event: FilingEvent) -> list[str]:
         members = CentreMembership.objects.filter(centre=centre, role=CentreMembership.Role.MANAGER)
     else:
         return []
-    return sorted(
-        {m.user.email for m in members.select_related("user") if m.user.email and m.user.is_active}
+    return list({m.user for m in members.select_related("user") if m.user.is_active})
+
+
+def recipients(event: FilingEvent) -> list[str]:
+    """The addresses a filing step's mail goes to."""
+    return sorted({user.email for user in _people(event) if user.email})
+
+
+def filing_step_notices(event: FilingEvent) -> None:
+    """The same people see the step in the app at once, with the reviewer's comment (the mail
+    goes by notify_filing_event_task)."""
+    people = _people(event)
+    if not people:
+        return
+    filing = event.filing
+    title = _("%(centre)s, %(year)s annual report: %(state)s") % {
+        "centre": filing.centre.name,
+        "year": filing.year,
+        "state": S(event.to_status).label,
+    }
+    if event.comment:
+        title += " " + _("Comment: %(text)s") % {"text": event.comment}
+    path = reverse("reporting:filing", args=[filing.centre.slug, filing.year])
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=user,
+                kind=Notification.Kind.FILING_STEP,
+                key=f"filing-event:{event.pk}",
+                title=title[:200],
+                path=path,
+            )
+            for user in people
+        ],
+        ignore_conflicts=True,
     )
 
 

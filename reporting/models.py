@@ -80,6 +80,13 @@ class FilingEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.filing} {self.from_status}→{self.to_status}"
 
+    @property
+    def who(self) -> str:
+        """The person's name for pages and mails; the stored login name once the user is gone."""
+        from core.history import person_name
+
+        return person_name(self.actor, self.actor_name)
+
 
 class FilingVersion(models.Model):
     """What was submitted, frozen: the reviewer reads exactly this, and diffs compare these."""
@@ -257,6 +264,8 @@ class Notification(models.Model):
         OPEN_MONTH_ASKED = "open_month_asked", _("request to open months")
         OPEN_MONTH_DECIDED = "open_month_decided", _("request to open months decided")
         FILING_STEP = "filing_step", _("annual report step")
+        REVIEW_TALLIES = "review_tallies", _("monthly tallies overdue below the commission")
+        REVIEW_FILINGS = "review_filings", _("annual reports awaiting review over 7 days")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -264,6 +273,8 @@ class Notification(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key = models.CharField(max_length=100)  # the centre and period (or record) it is about
     title = models.CharField(max_length=200)
+    # A digest's lines (a reviewer's overdue centres, say), under the title and in the mail.
+    body = models.TextField(blank=True)
     path = models.CharField(max_length=300)  # where it is done, within the site
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -135,7 +135,7 @@ def notify_filing_event_task(*, event_id: int) -> int:
     # Claim the mail first: a second delivery of this task (outbox or broker) finds it claimed.
     if not FilingEvent.objects.filter(pk=event_id, mailed_at=None).update(mailed_at=timezone.now()):
         return 0
-    event = FilingEvent.objects.select_related("filing__centre__sponsor").get(pk=event_id)
+    event = FilingEvent.objects.select_related("filing__centre__sponsor", "actor").get(pk=event_id)
     try:
         return send_event_mail(event)
     except Exception:

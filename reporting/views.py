@@ -76,7 +76,7 @@ def filing_page(request: CentreRequest, year: int) -> HttpResponse:
     }
     if filing is not None:
         content, latest = _reader_content(request, filing)
-        events = list(filing.events.all())
+        events = list(filing.events.select_related("actor"))
         context.update(
             content=content,
             latest=latest,

@@ -142,6 +142,14 @@ class Stack:
             psql(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
 
     # --- looking inside ------------------------------------------------------------------
+    def tails(self, lines: int = 25) -> str:
+        """The last lines of every process' log, for a drill's failure message."""
+        parts = []
+        for path in sorted(self.logs.glob("*.log")):
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path.name}\n" + "\n".join(text))
+        return "\n".join(parts)
+
     def sql(self, query: str) -> str:
         return psql(query, self.db)
 

@@ -70,10 +70,14 @@ def fault_stack(tmp_path_factory):
     try:
         s.prepare()
         s.start_all()
+        _STACKS.append(s)
         yield s
     finally:
         s.stop()
         redis.stop()
+
+
+_STACKS: list[Stack] = []  # the running stack, whose logs a failed wait prints
 
 
 def _wait(what: str, check, timeout: float) -> float:
@@ -82,7 +86,8 @@ def _wait(what: str, check, timeout: float) -> float:
         if check():
             return time.monotonic() - started
         time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+    logs = _STACKS[-1].tails() if _STACKS else ""
+    raise AssertionError(f"{what}: not within {timeout:.0f} s\n{logs}")
 
 
 def _fresh_pdf_run(stack) -> None:

@@ -28,7 +28,7 @@ def test_the_latest_reason_leads_the_page(client, ready, manager, reviewer):
     )
     html = _page(client, manager, filing)
     top = html[html.index('id="return-reason"') : html.index('id="workflow"')]
-    assert "由 reviewer 于" in top and "退回，原因：" in top
+    assert "由 区审核员 于" in top and "退回，原因：" in top and "reviewer" not in top
     assert "净资产与报表不符" in top and "请补充捐赠情况" not in top
     assert html.index('id="return-reason"') < html.index('id="timeline"')
 

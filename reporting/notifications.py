@@ -74,7 +74,7 @@ def send_event_mail(event: FilingEvent) -> int:
         "state": S(event.to_status).label,
     }
     path = reverse("reporting:filing", args=[filing.centre.slug, filing.year])
-    lines = [subject, _("By %(who)s.") % {"who": event.actor_name}]
+    lines = [subject, _("By %(who)s.") % {"who": event.who}]
     if event.comment:
         lines.append(_("Comment: %(text)s") % {"text": event.comment})
     lines.append(site_url(path))
@@ -88,8 +88,9 @@ def site_url(path: str) -> str:
 
 
 def send_notification_mail(note: Notification, *, connection=None) -> None:
-    """A reminder's mail: its title and the link; reminders.reminders_send claims and records it."""
-    body = "\n".join([note.title, site_url(note.path)])
+    """A reminder's mail: its title, a digest's lines and the link; reminders.reminders_send
+    claims and records it."""
+    body = "\n".join([note.title, *([note.body] if note.body else []), site_url(note.path)])
     send_mail(note.title, body, None, [note.recipient.email], connection=connection)
 
 

@@ -1,4 +1,5 @@
-"""The daily reminders: tallies due and overdue, the annual report's deadline, expiries.
+"""The daily reminders: tallies due and overdue, the annual report's deadline, expiries; and
+the reviewers' digests: centres behind with last month's tallies, reports waiting for review.
 
 Beat runs `reminders_send` once a day (reporting.tasks.reminders_task). Each reminder is a
 Notification whose (recipient, kind, key) is unique, so a reminder is created once per person
@@ -16,16 +17,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.core.mail import get_connection
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from centers.models import Centre, CentreMembership, Licence
+from centers.models import AuthorityMembership, Centre, CentreMembership, Licence
+from centers.selectors import authority_ancestor_ids, authority_parent_map, authority_subtree_ids
 from services import figures
 
 from . import notifications, worklist
@@ -36,6 +38,11 @@ logger = logging.getLogger(__name__)
 K = Notification.Kind
 # The tally reminder goes out this many days before the due day (and up to it).
 TALLY_REMINDER_DAYS = 3
+# A report submitted more than this many days ago and still undecided is put to the reviewers.
+FILING_WAIT_DAYS = 7
+# How many days late a waiting report's digest may still go (a run missed, a reviewer new);
+# older waits are left to the work queue rather than piled on a reviewer at once.
+FILING_CATCH_UP_DAYS = 7
 # A claimed mail not recorded sent after this long lost its worker (the task is killed after
 # ten minutes): the next run sends it.
 CLAIM_TIMEOUT = dt.timedelta(hours=1)
@@ -156,16 +163,140 @@ def _expiry_reminders(centres, today: dt.date, managers: dict) -> list[tuple]:
     return out
 
 
+def _review_roots() -> tuple[list[tuple], dict[int, set[int]]]:
+    """Each active reviewer with the commissions whose work queue they hear about, and each such
+    commission's subtree, scoped as the queue scopes it (the commission and all below it).
+
+    A reviewer of a city and of a district under it hears once, from the city, whose subtree
+    holds the district's.
+    """
+    parents = authority_parent_map()
+    rows = list(
+        AuthorityMembership.objects.filter(
+            user__is_active=True, role=AuthorityMembership.Role.REVIEWER
+        ).select_related("user", "authority")
+    )
+    held = defaultdict(set)
+    for m in rows:
+        held[m.user_id].add(m.authority_id)
+    roots = [
+        (m.user, m.authority)
+        for m in rows
+        if not held[m.user_id].intersection(authority_ancestor_ids(m.authority_id, parents)[1:])
+    ]
+    subtrees = {a.pk: authority_subtree_ids([a.pk], parents) for _user, a in roots}
+    return roots, subtrees
+
+
+def _review_tally_digests(centres, today: dt.date, roots: list, subtrees: dict) -> list[tuple]:
+    """From the day after the due day: to each reviewer, the centres below them that have not
+    reported last month, each with the months it owes; none when all are up to date."""
+    month = worklist.previous_month(today)
+    if not roots or today <= figures.tally_due_date(month):
+        return []
+    late = worklist.overdue_months(  # this year and last, as the work queue counts them
+        centres=[(c.pk, c.owes_from) for c in centres],
+        today=today,
+        first=dt.date(today.year - 1, 1, 1),
+    )
+    owed = Counter(pk for pk, _m in late)
+    last = {pk for pk, m in late if m == month}
+    behind = defaultdict(list)  # sponsor → its centres that have not reported last month
+    for c in centres:
+        if c.pk in last:
+            behind[c.sponsor_id].append(c)
+    out = []
+    for user, authority in roots:
+        found = sorted(
+            (c for a in subtrees[authority.pk] for c in behind[a]), key=lambda c: (c.name, c.pk)
+        )
+        if not found:
+            continue
+        title = _("%(authority)s: %(count)s centres have not reported the tallies of %(month)s.")
+        title %= {"authority": authority.name, "count": len(found), "month": f"{month:%Y-%m}"}
+        body = "\n".join(
+            _("%(centre)s: %(months)s months not reported")
+            % {"centre": c.name, "months": owed[c.pk]}
+            for c in found
+        )
+        path = reverse("services:completeness", args=[authority.slug, month.year])
+        key = f"{authority.pk}:{month:%Y-%m}"
+        out.append((user, K.REVIEW_TALLIES, key, title[:200], path, body))
+    return out
+
+
+def _waiting_filings(centres, today: dt.date) -> dict[dt.date, dict[int, list]]:
+    """Reports still awaiting review that have waited more than FILING_WAIT_DAYS, by the day
+    they passed it (within the catch-up days) and by sponsor: (centre, year, submitted on)."""
+    by_pk = {c.pk: c for c in centres}
+    rows = (
+        AnnualFiling.objects.filter(status=AnnualFiling.Status.SUBMITTED)
+        .annotate(
+            submitted_at=Max(
+                "events__created_at", filter=Q(events__to_status=AnnualFiling.Status.SUBMITTED)
+            )
+        )
+        .values_list("centre_id", "year", "submitted_at", "updated_at")
+    )
+    found = defaultdict(lambda: defaultdict(list))
+    for centre_id, year, submitted_at, updated_at in rows:
+        on = timezone.localdate(submitted_at or updated_at)
+        passed = on + dt.timedelta(days=FILING_WAIT_DAYS + 1)
+        if today - dt.timedelta(days=FILING_CATCH_UP_DAYS) < passed <= today:
+            centre = by_pk[centre_id]
+            found[passed][centre.sponsor_id].append((centre, year, on))
+    return found
+
+
+def _review_filing_digests(centres, today: dt.date, roots: list, subtrees: dict) -> list[tuple]:
+    """To each reviewer, the reports below them waiting for a decision over FILING_WAIT_DAYS.
+
+    A digest gathers the reports that passed the 7 days on one day, and is keyed by that day, so
+    each report is in one digest per reviewer (a report returned and submitted again waits anew).
+    """
+    waiting = _waiting_filings(centres, today) if roots else {}
+    out = []
+    for user, authority in roots:
+        for passed, by_sponsor in sorted(waiting.items()):
+            found = sorted(
+                (item for a in subtrees[authority.pk] for item in by_sponsor.get(a, ())),
+                key=lambda item: (item[0].name, item[1]),
+            )
+            if not found:
+                continue
+            title = _(
+                "%(authority)s: %(count)s annual reports have waited more than %(days)s days "
+                "for review."
+            ) % {"authority": authority.name, "count": len(found), "days": FILING_WAIT_DAYS}
+            body = "\n".join(
+                _("%(centre)s, %(year)s annual report, submitted on %(day)s")
+                % {"centre": c.name, "year": year, "day": on}
+                for c, year, on in found
+            )
+            years = {year for _c, year, _on in found}
+            if len(years) == 1:
+                path = reverse("reporting:authority-filings", args=[authority.slug, years.pop()])
+                path += f"?state={AnnualFiling.Status.SUBMITTED}"
+            else:
+                path = reverse("centers:authority-centre-list", args=[authority.slug])
+            key = f"{authority.pk}:{passed}"
+            out.append((user, K.REVIEW_FILINGS, key, title[:200], path, body))
+    return out
+
+
 def reminders_send(*, today: dt.date | None = None) -> int:
     """Record today's reminders not recorded before and mail those not mailed; how many were new."""
     today = today or timezone.localdate()
     with scopes_disabled():  # every centre, on purpose: a daily cross-centre job
         centres = list(Centre.objects.order_by("pk"))
         everyone, managers = _members([c.pk for c in centres])
+        roots, subtrees = _review_roots()
         due = (
             _tally_reminders(centres, today, everyone)
             + _filing_reminders(centres, today, managers)
             + _expiry_reminders(centres, today, managers)
+            + _review_tally_digests(centres, today, roots, subtrees)
+            + _review_filing_digests(centres, today, roots, subtrees)
         )
     new = _record(due)
     _mail(due)
@@ -186,10 +317,10 @@ def _record(due: list[tuple]) -> int:
         ).values_list("recipient_id", "kind", "key")
     )
     new = {}
-    for user, kind, key, title, path in due:
+    for user, kind, key, title, path, *body in due:  # a digest's lines come sixth
         if (user.pk, kind, key) not in seen:
             new[user.pk, kind, key] = Notification(
-                recipient=user, kind=kind, key=key, title=title, path=path
+                recipient=user, kind=kind, key=key, title=title, path=path, body="".join(body)
             )
     Notification.objects.bulk_create(new.values(), batch_size=500, ignore_conflicts=True)
     return len(new)
@@ -203,7 +334,7 @@ def _claimable() -> Q:
 
 def _mail(due: list[tuple]) -> int:
     """Mail today's reminders not yet mailed (nor being mailed) to those with an address."""
-    wanted = {(user.pk, kind, key) for user, kind, key, _title, _path in due}
+    wanted = {(user.pk, kind, key) for user, kind, key, *_rest in due}
     if not wanted:
         return 0
     rows = (

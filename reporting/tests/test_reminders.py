@@ -14,10 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from centers.models import CentreMembership, Licence
-from centers.tests.factories import CentreFactory, CentreMembershipFactory, UserFactory
+from centers.tests.factories import (
+    AuthorityMembershipFactory,
+    CentreFactory,
+    CentreMembershipFactory,
+    UserFactory,
+)
+from core.periods import add_months
 from core.tests.test_settings import PRODUCTION_ENV, _run
 from reporting import notifications, reminders
-from reporting.models import AnnualFiling, Notification
+from reporting.models import AnnualFiling, FilingEvent, Notification
 from reporting.tasks import reminders_task
 from services.models import MonthReport
 
@@ -367,3 +373,216 @@ def test_production_site_address_skips_loopback_hosts():
     code = "from django.conf import settings; print(settings.SITE_URL)"
     result = _run(["manage.py", "shell", "-c", code], env)
     assert result.stdout.strip().splitlines()[-1] == "https://chc.example.org", result.stderr
+
+
+# --- The reviewers' digests: centres behind with their tallies, reports waiting for review -----
+
+
+def _mailed(user) -> None:
+    user.email = f"{user.username}@example.org"
+    user.save()
+
+
+@pytest.fixture
+def behind(centre, district, other_centre, other_district, reviewer, city_reviewer):
+    """磁器口 reported to November 2024 (owes December and January), 甲中心 is up to date (January
+    reported late, on 11 February), 杨家坪 (the other district, founded June 2024) reported
+    nothing: it owes June 2024 to January 2025, 8 months. No centre has people: only reviewers
+    hear. The other district's reviewer is `other_reviewer`."""
+    up_to_date = CentreFactory(name="甲中心", sponsor=district, founded_on=dt.date(2024, 1, 1))
+    centre.founded_on = up_to_date.founded_on
+    centre.save()
+    other_centre.founded_on = dt.date(2024, 6, 15)
+    other_centre.save()
+    for m in range(1, 12):
+        MonthReport.objects.create(centre=centre, period=dt.date(2024, m, 1))
+    for m in range(1, 14):  # to January 2025
+        MonthReport.objects.create(centre=up_to_date, period=add_months(dt.date(2024, 1, 1), m - 1))
+    other = UserFactory(username="otherreviewer")
+    AuthorityMembershipFactory(user=other, authority=other_district)
+    for user in (reviewer, city_reviewer, other):
+        _mailed(user)
+    return {"up_to_date": up_to_date, "other_reviewer": other}
+
+
+def test_digests_cost_the_same_queries_for_more_centres(staffed, district, behind, mailoutbox):
+    # 11 February: January overdue (everyone), April's licences (managers), three digests.
+    _city(district, 2)
+    few = _queries(dt.date(2025, 2, 11))
+    assert len(mailoutbox) == 2 + 2 * 3 + 3
+    _city(district, 6)
+    Notification.objects.all().delete()
+    mailoutbox.clear()
+    assert _queries(dt.date(2025, 2, 11)) == few
+    assert len(mailoutbox) == 2 + 8 * 3 + 3
+
+
+def _digests(user, kind=K.REVIEW_TALLIES) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user, kind=kind).order_by("key"))
+
+
+def test_reviewer_digest_names_the_centres_behind_and_the_months_owed(
+    behind, reviewer, district, mailoutbox
+):
+    assert reminders.reminders_send(today=dt.date(2025, 2, 10)) == 0  # the due day: not yet
+    assert reminders.reminders_send(today=dt.date(2025, 2, 11)) == 3  # district, city, other
+    assert reminders.reminders_send(today=dt.date(2025, 2, 11)) == 0
+    assert reminders.reminders_send(today=dt.date(2025, 2, 12)) == 0  # once a month
+    (note,) = _digests(reviewer)
+    assert note.key == f"{district.pk}:2025-01"
+    assert note.title == "重庆市沙坪坝区卫生健康委员会：辖区内1个中心2025-01月报逾期未报。"
+    assert note.body == "磁器口社区卫生服务中心：未报2个月"  # not 甲中心, nor 杨家坪
+    (mail,) = [m for m in mailoutbox if m.to == ["reviewer@example.org"]]
+    assert mail.subject == note.title
+    link = "http://127.0.0.1:8000" + reverse("services:completeness", args=[district.slug, 2025])
+    assert mail.body.splitlines() == [note.title, note.body, link]
+    assert len(mailoutbox) == 3
+
+
+def test_city_reviewer_digest_covers_every_district_below(behind, city_reviewer, city):
+    reminders.reminders_send(today=dt.date(2025, 2, 11))
+    (note,) = _digests(city_reviewer)
+    assert note.title == "重庆市卫生健康委员会：辖区内2个中心2025-01月报逾期未报。"
+    # In name order; 杨家坪 owes June 2024 to January 2025.
+    assert note.body.splitlines() == [
+        "杨家坪社区卫生服务中心：未报8个月",
+        "磁器口社区卫生服务中心：未报2个月",
+    ]
+    assert note.path == reverse("services:completeness", args=[city.slug, 2025])
+
+
+def test_reviewer_whose_centres_are_up_to_date_gets_nothing(
+    behind, reviewer, other_centre, mailoutbox
+):
+    for m in range(6, 14):  # 杨家坪 catches up, June 2024 to January 2025
+        MonthReport.objects.create(
+            centre=other_centre, period=add_months(dt.date(2024, 1, 1), m - 1)
+        )
+    assert reminders.reminders_send(today=dt.date(2025, 2, 11)) == 2  # district and city
+    assert _digests(behind["other_reviewer"]) == []
+    assert "otherreviewer@example.org" not in [m.to[0] for m in mailoutbox]
+    assert [n.body for n in _digests(reviewer)] == ["磁器口社区卫生服务中心：未报2个月"]
+
+
+def test_no_digest_when_nothing_is_overdue(behind, centre, other_centre, mailoutbox):
+    MonthReport.objects.create(centre=centre, period=dt.date(2024, 12, 1))
+    MonthReport.objects.create(centre=centre, period=dt.date(2025, 1, 1))
+    for m in range(6, 14):
+        MonthReport.objects.create(
+            centre=other_centre, period=add_months(dt.date(2024, 1, 1), m - 1)
+        )
+    assert reminders.reminders_send(today=dt.date(2025, 2, 11)) == 0
+    assert mailoutbox == []
+
+
+def test_a_centre_behind_only_on_older_months_is_not_in_the_digest(
+    behind, reviewer, centre, mailoutbox
+):
+    # 磁器口 marks January but not December: last month is reported, so it is not listed.
+    MonthReport.objects.create(centre=centre, period=dt.date(2025, 1, 1))
+    reminders.reminders_send(today=dt.date(2025, 2, 11))
+    assert _digests(reviewer) == []
+
+
+def test_next_month_brings_a_new_digest(behind, reviewer, district):
+    reminders.reminders_send(today=dt.date(2025, 2, 11))
+    assert reminders.reminders_send(today=dt.date(2025, 3, 10)) == 0  # February due today
+    reminders.reminders_send(today=dt.date(2025, 3, 11))
+    first, second = _digests(reviewer)
+    assert (first.key, second.key) == (f"{district.pk}:2025-01", f"{district.pk}:2025-02")
+    # 磁器口 now owes December, January and February; 甲中心 has not reported February either.
+    assert second.body.splitlines() == ["甲中心：未报1个月", "磁器口社区卫生服务中心：未报3个月"]
+
+
+def test_a_reviewer_of_a_city_and_a_district_below_it_hears_once(behind, reviewer, city):
+    AuthorityMembershipFactory(user=reviewer, authority=city)
+    reminders.reminders_send(today=dt.date(2025, 2, 11))
+    (note,) = _digests(reviewer)
+    assert note.key == f"{city.pk}:2025-01"
+
+
+def test_digests_appear_on_the_reviewers_notifications_page(client, behind, reviewer):
+    reminders.reminders_send(today=dt.date(2025, 2, 11))
+    client.force_login(reviewer)
+    html = client.get(reverse("reporting:notifications")).content.decode()
+    assert "辖区内1个中心2025-01月报逾期未报。" in html
+    assert "磁器口社区卫生服务中心：未报2个月" in html
+
+
+def _submitted(centre, year: int, *steps: tuple[str, dt.datetime]) -> AnnualFiling:
+    """A report whose steps (status, when) happened at those times; it ends in the last one."""
+    filing = AnnualFiling.objects.create(centre=centre, year=year, status=steps[-1][0])
+    for status, when in steps:
+        event = FilingEvent.objects.create(filing=filing, to_status=status)
+        FilingEvent.objects.filter(pk=event.pk).update(created_at=when)
+    return filing
+
+
+@pytest.fixture
+def waiting(centre, district, other_centre, reviewer, city_reviewer):
+    """Reports of 2024: 磁器口's returned once, submitted again at 00:30 on 1 April (31 March in
+    UTC); 乙中心's submitted on 2 April; 丙中心's submitted and approved; 杨家坪 (the other
+    district) submitted on 1 April."""
+    S = AnnualFiling.Status
+    yi = CentreFactory(name="乙中心", sponsor=district)
+    bing = CentreFactory(name="丙中心", sponsor=district)
+    _submitted(
+        centre, 2024, (S.SUBMITTED, at(3, 20)), (S.RETURNED, at(3, 25)),
+        (S.SUBMITTED, dt.datetime(2025, 4, 1, 0, 30, tzinfo=CQ)),
+    )  # fmt: skip
+    _submitted(yi, 2024, (S.SUBMITTED, at(4, 2)))
+    _submitted(bing, 2024, (S.SUBMITTED, at(4, 1)), (S.APPROVED, at(4, 3)))
+    _submitted(other_centre, 2024, (S.SUBMITTED, at(4, 1)))
+    for m in (1, 2, 3):  # tallies done everywhere: only the reports are late
+        for c in (centre, yi, bing, other_centre):
+            MonthReport.objects.create(centre=c, period=dt.date(2025, m, 1))
+    _mailed(reviewer)
+    _mailed(city_reviewer)
+    return yi
+
+
+def test_reports_waiting_more_than_7_days_reach_the_reviewers_once(
+    waiting, reviewer, district, mailoutbox
+):
+    assert reminders.reminders_send(today=dt.date(2025, 4, 8)) == 0  # 7 days: not more
+    assert reminders.reminders_send(today=dt.date(2025, 4, 9)) == 2  # district and city
+    assert reminders.reminders_send(today=dt.date(2025, 4, 9)) == 0
+    assert reminders.reminders_send(today=dt.date(2025, 4, 10)) == 2  # 乙中心, submitted 2 April
+    assert reminders.reminders_send(today=dt.date(2025, 4, 11)) == 0
+    first, second = _digests(reviewer, K.REVIEW_FILINGS)
+    assert first.key == f"{district.pk}:2025-04-09"
+    assert first.title == "重庆市沙坪坝区卫生健康委员会：1份年度报告已提交超过7天，尚待审核。"
+    assert first.body == "磁器口社区卫生服务中心：2024年度报告，2025-04-01提交"
+    assert second.body == "乙中心：2024年度报告，2025-04-02提交"
+    filings = reverse("reporting:authority-filings", args=[district.slug, 2024])
+    assert first.path == f"{filings}?state=submitted"
+    mine = [m for m in mailoutbox if m.to == ["reviewer@example.org"]]
+    assert [m.subject for m in mine] == [first.title, second.title]
+    assert mine[0].body.splitlines()[-1] == "http://127.0.0.1:8000" + first.path
+
+
+def test_city_reviewer_hears_of_reports_of_every_district(waiting, city_reviewer):
+    reminders.reminders_send(today=dt.date(2025, 4, 9))
+    (note,) = _digests(city_reviewer, K.REVIEW_FILINGS)
+    assert note.title == "重庆市卫生健康委员会：2份年度报告已提交超过7天，尚待审核。"
+    assert note.body.splitlines() == [
+        "杨家坪社区卫生服务中心：2024年度报告，2025-04-01提交",
+        "磁器口社区卫生服务中心：2024年度报告，2025-04-01提交",
+    ]
+
+
+def test_a_decided_report_is_not_put_to_the_reviewers(waiting, reviewer):
+    AnnualFiling.objects.filter(centre=waiting).update(status=AnnualFiling.Status.RETURNED)
+    reminders.reminders_send(today=dt.date(2025, 4, 10))
+    assert [n.body for n in _digests(reviewer, K.REVIEW_FILINGS)] == [
+        "磁器口社区卫生服务中心：2024年度报告，2025-04-01提交"  # missed on the 9th, still goes
+    ]
+
+
+def test_a_missed_run_catches_up_for_7_days_only(waiting, reviewer):
+    # 磁器口's report passed 7 days on 9 April, 乙中心's on the 10th; the first run is on the 16th,
+    # the 10th's seventh day, the 9th's eighth: 乙中心 alone, to the district and the city.
+    assert reminders.reminders_send(today=dt.date(2025, 4, 16)) == 2
+    assert [n.key.split(":")[1] for n in _digests(reviewer, K.REVIEW_FILINGS)] == ["2025-04-10"]
+    assert _digests(reviewer, K.REVIEW_FILINGS)[0].body == "乙中心：2024年度报告，2025-04-02提交"
+    assert reminders.reminders_send(today=dt.date(2025, 4, 17)) == 0

@@ -61,7 +61,7 @@ def roster(n: int) -> bytes:
         sheet.append(
             [
                 f"职工{i:05d}", "女" if i % 2 else "男", born.isoformat(),
-                first17 + id_check_digit(first17), "注册护士", "", "", "师级/助理", "本科",
+                first17 + id_check_digit(first17), "注册护士", "", "", "师级/助理", "", "本科",
                 "编外-合同制", "职工", "全科门诊", "否", "2020-03-01",
                 "2024-06-30" if left else "", "辞职" if left else "",
             ]

@@ -24,6 +24,7 @@ SPELL_FIELDS = (
     "practice_type",
     "general_practice",
     "title",
+    "title_name",
     "establishment",
     "contract_kind",
     "position",

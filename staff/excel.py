@@ -32,8 +32,8 @@ from .models import (
 from .validators import mask_id_number
 
 HEADERS = [
-    "姓名", "性别", "出生日期", "身份证号", "人员类别", "执业类别", "全科", "职称", "学历",
-    "编制情况", "职务", "科室", "党员", "入职日期", "离职日期", "离职原因",
+    "姓名", "性别", "出生日期", "身份证号", "人员类别", "执业类别", "全科", "职称", "职称名称",
+    "学历", "编制情况", "职务", "科室", "党员", "入职日期", "离职日期", "离职原因",
 ]  # fmt: skip
 REQUIRED = ["姓名", "性别", "出生日期", "人员类别", "职称", "编制情况", "职务", "入职日期"]
 
@@ -75,6 +75,14 @@ CONTRACT_KINDS = {
     ContractKind.DISPATCHED: "劳务派遣",
     ContractKind.REHIRED: "返聘",
 }
+# 编制情况 as offices write it. In the establishment: 在编, 编内, 编制内. Off it, the kind:
+# 聘用 and 临聘 are hired by the centre on its own contract (合同制), unlike 劳务派遣 staff.
+# 编外 or 编制外 alone names no kind: they read as 合同制, the commonest, and the import
+# preview says so.
+ON_ESTABLISHMENT = {"在编", "编内", "编制内"}
+OFF_UNSAID = ("编制外", "编外")  # also a prefix: 编外-合同制; the longer first
+OFF_UNSAID_KIND = ContractKind.CONTRACT
+OFF_KIND_ALIASES = {"聘用": "合同制", "聘用制": "合同制", "临聘": "合同制"}
 POSITIONS = {Position.LEADER: "中心领导", Position.MIDDLE: "中层干部", Position.STAFF: "职工"}
 REASONS = {
     LeaveReason.RESIGNED: "辞职",
@@ -133,8 +141,13 @@ TITLE_NAMES = {name: level for name, (_s, level) in _HEALTH_TITLES.items()} | {
     "会计师": Title.INTERMEDIATE, "助理会计师": Title.JUNIOR, "会计员": Title.ASSISTANT,
     "正高级工程师": Title.SENIOR, "高级工程师": Title.ASSOCIATE_SENIOR,
     "工程师": Title.INTERMEDIATE, "助理工程师": Title.JUNIOR, "技术员": Title.ASSISTANT,
+}  # fmt: skip
+# Words that name only a level, never a title: no 职称名称 is kept for them (title_name()).
+LEVEL_WORDS = {
+    **{label: level for level, label in TITLES.items()},
     "师级": Title.JUNIOR, "初级": Title.JUNIOR, "无": Title.NONE, "待聘": Title.NONE,
 }  # fmt: skip
+TITLE_NAMES |= LEVEL_WORDS
 # 工勤 technical grades are not 专业技术职称: their holders count as without a title. "技师" is
 # also the 卫生 技 series' 师 level, so it is a grade only for 工勤技能人员 (see title()).
 WORKER_GRADES = {"高级技师", "技师", "高级工", "中级工", "初级工"}
@@ -195,6 +208,7 @@ def spell_row(spell: Spell, *, show_id: bool) -> list:
         PRACTICE_TYPES.get(spell.practice_type, ""),
         (YES if spell.general_practice else NO) if physician else "",
         TITLES[spell.title],
+        spell.title_name,
         _education_cell(person),
         _establishment_cell(spell),
         POSITIONS[spell.position],
@@ -317,6 +331,13 @@ def title(value, category: str | None = None) -> str:
     return choice(raw, TITLES)
 
 
+def title_name(value) -> str:
+    """A title as the file or form writes it, whitespace dropped (主管 护师 → 主管护师); "" for a
+    word that names only a level (中级, 无): the level says all it says."""
+    raw = "".join(text(value).split())
+    return "" if raw in LEVEL_WORDS else raw
+
+
 def category_of_title(value) -> str | None:
     """The 人员类别 a 卫生 title tells (主治医师 → physician), else None (see CATEGORY_OF_TITLE)."""
     return CATEGORY_OF_TITLE.get("".join(text(value).split()))
@@ -333,14 +354,27 @@ def education(value) -> tuple[str, str]:
     return choice(label, EDUCATION), choice(degree, DEGREES) if degree else ""
 
 
+def _establishment_text(value) -> str:
+    return "".join(text(value).split()).replace("（", "-").replace("(", "-").rstrip("）)")
+
+
 def establishment(value) -> tuple[str, str]:
-    """在编 → (on, ""); 编外-合同制, 编外（合同制） or 合同制 → (off, contract)."""
-    raw = text(value).replace("（", "-").replace("(", "-").rstrip("）)")
-    if raw == "在编":
+    """在编 or 编内 → (on, ""); 编外-合同制, 编外（聘用）, 合同制 or 临聘 → (off, contract).
+
+    A bare 编外 does not say the kind; it reads as OFF_UNSAID_KIND (is_unsaid_off_establishment).
+    """
+    raw = _establishment_text(value)
+    if raw in ON_ESTABLISHMENT:
         return Establishment.ON, ""
-    kind = raw.removeprefix("编外").lstrip("-")
+    if raw in OFF_UNSAID:
+        return Establishment.OFF, OFF_UNSAID_KIND
+    prefix = next((p for p in OFF_UNSAID if raw.startswith(p)), "")
+    kind = raw.removeprefix(prefix).lstrip("-")
     if not kind:
-        if raw == "编外":
-            return Establishment.OFF, ""
         raise ValueError(raw)
-    return Establishment.OFF, choice(kind, CONTRACT_KINDS)
+    return Establishment.OFF, choice(OFF_KIND_ALIASES.get(kind, kind), CONTRACT_KINDS)
+
+
+def is_unsaid_off_establishment(value) -> bool:
+    """Whether a 编制情况 cell says only 编外, its kind then assumed (OFF_UNSAID_KIND)."""
+    return _establishment_text(value) in OFF_UNSAID

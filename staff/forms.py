@@ -18,6 +18,7 @@ from core.imports import SpreadsheetField
 from core.periods import PeriodForm
 from core.stale import BasedOnForm
 
+from . import excel
 from .actions import ID_CONFLICT, ID_ENTRY_BLOCKED, ID_REFUSED, PERSON_FIELDS, SPELL_FIELDS
 from .models import (
     PHYSICIANS,
@@ -76,12 +77,35 @@ class JobFields(TextGuard, forms.Form):
             self.add_error("leave_reason", _("Give the reason for leaving."))
         if cleaned.get("leave_reason") and not left:
             self.add_error("left_on", _("Give the date left, or clear the reason."))
+        self._clean_title(cleaned)
+
+    def _clean_title(self, cleaned: dict) -> None:
+        """The level may be left to the written title (主管护师 → 中级), read as the import reads
+        it (excel.title); a written title that names only a level is not kept beside it."""
+        if "title_name" not in cleaned:  # refused by its own field check
+            return
+        written = cleaned["title_name"]
+        if not cleaned.get("title") and "title" not in self.errors:
+            if not written:
+                self.add_error("title", forms.Field.default_error_messages["required"])
+            else:
+                try:
+                    cleaned["title"] = excel.title(written, cleaned.get("category"))
+                except ValueError:
+                    self.add_error(
+                        "title",
+                        _("Choose the level: it cannot be read from “%(name)s”.")
+                        % {"name": written},
+                    )
+        cleaned["title_name"] = excel.title_name(written)
 
 
 # Built once at import, outside any centre's scope; each form narrows the department choices.
 with scopes_disabled():
     SPELL_FORM_FIELDS = forms.fields_for_model(Spell, fields=SPELL_FIELDS)
     PERSON_FORM_FIELDS = forms.fields_for_model(Person, fields=PERSON_FIELDS)
+# The level may be left empty when the written title tells it (JobFields._clean_title).
+SPELL_FORM_FIELDS["title"].required = False
 
 
 class StaffForm(BasedOnForm, JobFields):

@@ -71,7 +71,8 @@ HEADER_ALIASES = {
     "人员类别": ("人员类别", "人员类型"),
     "执业类别": ("执业类别", "执业类型"),
     "全科": ("全科", "是否全科", "是否注册全科"),
-    "职称": ("职称", "专业技术职称", "专业技术职务", "技术职称", "职称名称"),
+    "职称": ("职称", "专业技术职称", "专业技术职务", "技术职称"),
+    "职称名称": ("职称名称", "专业技术职称名称", "专业技术职务名称"),
     "学历": ("学历", "最高学历", "文化程度"),
     "编制情况": ("编制情况", "编制", "编制类型", "编制性质"),
     "职务": ("职务", "行政职务", "现任职务"),
@@ -269,13 +270,7 @@ def parse_row(row: dict, absent: Collection[str] = ()) -> tuple[dict, list[tuple
         _labels(excel.PRACTICE_TYPES),
     )
     v["general_practice"] = _cell(row, "全科", excel.yes_no, errors, "是、否")
-    v["title"] = _cell(
-        row,
-        "职称",
-        _required(lambda x: excel.title(x, v["category"])),
-        errors,
-        _labels(excel.TITLES) + "、主治医师、主管护师、会计师等",
-    )
+    _title(row, v, errors)
     education = _cell(row, "学历", excel.education, errors, _labels(excel.EDUCATION)) or ("", "")
     v["education"], v["degree"] = education
     establishment = None
@@ -284,6 +279,10 @@ def parse_row(row: dict, absent: Collection[str] = ()) -> tuple[dict, list[tuple
             row, "编制情况", _required(excel.establishment), errors, "、".join(ESTABLISHMENTS)
         )
     v["establishment"], v["contract_kind"] = establishment or (None, None)
+    # A bare 编外 got an assumed kind, which a post on the roster does not take (_keep_unsaid).
+    v["establishment_unsaid"] = bool(establishment) and excel.is_unsaid_off_establishment(
+        row.get("编制情况")
+    )
     if "职务" in absent:
         v["position"] = Position.STAFF
     else:
@@ -303,6 +302,45 @@ def parse_row(row: dict, absent: Collection[str] = ()) -> tuple[dict, list[tuple
     return v, errors
 
 
+def _filled(value) -> bool:
+    return isinstance(value, spreadsheet.Formula) or spreadsheet.text(value) != ""
+
+
+def _written_title(row: dict):
+    """The cell that names the title: 职称名称 where the file has one filled in, else 职称."""
+    return row.get("职称名称") if _filled(row.get("职称名称")) else row.get("职称")
+
+
+def _title_name(value) -> str:
+    name = excel.title_name(value)
+    refuse_control_chars(name)
+    if len(name) > 50:
+        raise ValidationError(_("At most 50 characters."))
+    return name
+
+
+def _title(row: dict, v: dict, errors: list) -> None:
+    """职称 as its level, and the title as written wherever the file names one (主管护师).
+
+    The name is the 职称名称 cell, else a 职称 cell that says more than a level (中级 says
+    nothing more). A row without a 职称 takes the level from its 职称名称, as the staff form does.
+    """
+    named = "职称名称" if _filled(row.get("职称名称")) else "职称"
+    level_from = "职称" if _filled(row.get("职称")) else named
+    said = len(errors)
+    v["title"] = _cell(
+        row,
+        level_from,
+        _required(lambda x: excel.title(x, v["category"])),
+        errors,
+        _labels(excel.TITLES) + "、主治医师、主管护师、会计师等",
+    )
+    if named == level_from and len(errors) > said:
+        v["title_name"] = ""  # the cell's error is already said once
+    else:
+        v["title_name"] = _cell(row, named, _title_name, errors)
+
+
 def _category(row: dict, absent: Collection[str], errors: list) -> str | None:
     """The row's 人员类别: its own column, or, in a file without one, what the 职称 tells."""
     if "人员类别" not in absent:
@@ -313,7 +351,7 @@ def _category(row: dict, absent: Collection[str], errors: list) -> str | None:
             errors,
             _labels(excel.CATEGORIES),
         )
-    written = row.get("职称")
+    written = _written_title(row)
     category = (
         None if isinstance(written, spreadsheet.Formula) else excel.category_of_title(written)
     )
@@ -577,6 +615,8 @@ def _plan_one(
     spell = next((s for s in spells if s.hired_on == v["hired_on"]), None)
     for name in kept if spell is not None else ():
         v[name] = getattr(spell, name)
+    if spell is not None:
+        _keep_unsaid(v, spell)
     v["department_id"] = index.department_id(
         v["department"], spell.department_id if spell else None
     )
@@ -617,6 +657,15 @@ def _plan_one(
     row.action = Action.UPDATE if row.changes else Action.UNCHANGED
 
 
+def _keep_unsaid(v: dict, spell: Spell) -> None:
+    """What a row leaves unsaid, a post on the roster keeps: a 职称 that names only its level
+    keeps the written title while the level stays; a bare 编外 keeps the kind of an 编外 post."""
+    if not v["title_name"] and v["title"] == spell.title:
+        v["title_name"] = spell.title_name
+    if v.get("establishment_unsaid") and spell.establishment == Establishment.OFF:
+        v["contract_kind"] = spell.contract_kind
+
+
 # --- the import kind: check a file into a plan, apply the plan --------------------------------
 
 
@@ -626,7 +675,11 @@ def _to_json(values: dict) -> dict:
 
 def _from_json(values: dict) -> dict:
     return {
-        k: (dt.date.fromisoformat(v) if k in DATE_FIELDS and v else v) for k, v in values.items()
+        "title_name": "",  # absent from a plan checked before the column was read
+        **{
+            k: (dt.date.fromisoformat(v) if k in DATE_FIELDS and v else v)
+            for k, v in values.items()
+        },
     }
 
 
@@ -656,7 +709,11 @@ def _read(content: bytes) -> tuple[list[str], list]:
             )
             % {"n": spreadsheet.HEADER_SEARCH_ROWS, "names": "、".join(excel.HEADERS)}
         )
-    missing = [h for h in excel.REQUIRED if h not in header and h not in FILLED_IN]
+    missing = [
+        h
+        for h in excel.REQUIRED
+        if h not in header and h not in FILLED_IN and not (h == "职称" and "职称名称" in header)
+    ]
     if missing:
         raise imports.Refused(_("Missing columns: %(names)s.") % {"names": "、".join(missing)})
     if not data:
@@ -801,6 +858,7 @@ def check(job: ImportJob, content: bytes, progress) -> None:
         "new_departments": new_departments,
         "absent_columns": absent,
         "category_from_title": _categories_read(data) if "人员类别" in absent else [],
+        "establishment_unsaid": sum(values["establishment_unsaid"] for _n, values, _e in parsed),
     }
     job.fingerprint = roster_fingerprint(job.centre)
 
@@ -809,7 +867,7 @@ def _categories_read(data: list) -> list[tuple[str, str]]:
     """Each title of the file that told a 人员类别, with it, in the file's order (assumptions)."""
     found: dict[str, str] = {}
     for _n, cells in data:
-        written = "".join(spreadsheet.text(cells.get("职称")).split())
+        written = "".join(spreadsheet.text(_written_title(cells)).split())
         if (category := excel.category_of_title(written)) and written not in found:
             found[written] = category
     return list(found.items())
@@ -846,6 +904,16 @@ def assumptions(job: ImportJob) -> list[str]:
         said.append(
             _("Posts already on the roster keep their own %(columns)s.")
             % {"columns": "、".join(absent)}
+        )
+    if unsaid := job.plan.get("establishment_unsaid"):
+        said.append(
+            _(
+                "%(n)s rows say only 编外 (or 编制外) in 编制情况, which does not say the kind "
+                "of post: new posts are imported as “%(assumed)s”, posts already on the roster"
+                " as 编外 keep their own kind. Where another kind is right, write it in the "
+                "file (编外-劳务派遣, 编外-返聘)."
+            )
+            % {"n": unsaid, "assumed": f"编外-{excel.CONTRACT_KINDS[excel.OFF_UNSAID_KIND]}"}
         )
     return said
 
@@ -1040,6 +1108,7 @@ CHANGE_LABELS = {
     "practice_type": "执业类别",
     "general_practice": "全科",
     "title": "职称",
+    "title_name": "职称名称",
     "education": "学历",
     "degree": "学历",
     "establishment": "编制情况",

@@ -183,6 +183,15 @@ class Spell(TimeStampedModel):
     )
     general_practice = models.BooleanField(_("registered in general practice"), default=False)
     title = models.CharField(_("professional title"), max_length=20, choices=Title.choices)
+    # The title as the office writes it (主管护师); `title` is only its level, which counts.
+    title_name = models.CharField(
+        _("professional title as written"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "For example 主管护师 or 会计师; when the level is left empty it is read from this."
+        ),
+    )
     establishment = models.CharField(
         _("establishment"), max_length=5, choices=Establishment.choices
     )

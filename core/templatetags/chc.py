@@ -39,6 +39,12 @@ def get_item(mapping: dict, key):
 
 
 @register.filter
+def value_at(mapping: dict, key):
+    """mapping[key] in a template, or None when it is missing: a value never shows its key."""
+    return mapping.get(key)
+
+
+@register.filter
 def age_on(person, day: dt.date):
     """A person's completed years on a day."""
     return person.age_on(day)

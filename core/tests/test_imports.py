@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from centers.models import Department
 from core import imports
@@ -22,7 +23,7 @@ from core.tests.helpers import post_and_run
 from services.models import TallyValue
 from staff.importer import check as roster_check
 from staff.models import Person, Spell
-from staff.tests.test_excel_import import GOOD, _id, workbook
+from staff.tests.test_excel_import import GOOD, HEADERS, _id, workbook
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +130,8 @@ def test_a_sheet_claiming_every_column_is_read_only_as_wide_as_needed(
 ):
     content = workbook(GOOD)
     xml = _sheet_xml(content)
-    xml = xml.replace(b'<dimension ref="A1:P2"/>', b'<dimension ref="A1:XFD1048576"/>')
+    last = get_column_letter(len(HEADERS)).encode()
+    xml = xml.replace(b'<dimension ref="A1:' + last + b'2"/>', b'<dimension ref="A1:XFD1048576"/>')
     assert b"XFD1048576" in xml
     client.force_login(manager)
     body = _upload(
@@ -322,9 +324,10 @@ def test_a_formula_whose_computed_result_is_empty_reads_as_empty(
 ):
     content = workbook(GOOD)
     xml = _sheet_xml(content)
-    start = xml.index(b'<c r="O2"')  # 离职日期: Excel's =IF(…,"",…) saved with its empty result
+    left = f'<c r="{get_column_letter(HEADERS.index("离职日期") + 1)}2"'.encode()
+    start = xml.index(left)  # 离职日期: Excel's =IF(…,"",…) saved with its empty result
     end = xml.index(b"</c>", start) + 4
-    cell = b'<c r="O2" t="str"><f>IF(A2="","",A2)</f><v></v></c>'
+    cell = left + b' t="str"><f>IF(A2="","",A2)</f><v></v></c>'
     client.force_login(manager)
     body = _upload(
         client,

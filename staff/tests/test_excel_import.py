@@ -113,7 +113,7 @@ def test_good_file_previews_then_applies_on_confirm(client, clerk, centre, depar
         ({"姓名": ""}, "姓名", "此列必须填写"),
         ({"入职日期": "2024-02-30"}, "入职日期", "“2024-02-30”不是有效的值"),
         ({"科室": "科" * 51}, "科室", "最多 50 个字符"),
-        ({"编制情况": "编外"}, "编制情况", "请选择编外人员的用工形式"),
+        ({"编制情况": "编外-外包"}, "编制情况", "无法识别“编外-外包”，应为以下之一：在编、"),
     ],
 )
 def test_each_bad_row_is_named_with_its_column_and_nothing_is_written(

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from centers.models import Department
 from core import spreadsheet
 from staff import importer
+from staff.excel import HEADERS
 from staff.models import Person
 from staff.tests.factories import PersonFactory, SpellFactory
 from staff.tests.test_excel_import import GOOD
@@ -20,6 +21,7 @@ from staff.tests.test_roster import _form
 
 pytestmark = pytest.mark.django_db
 FORMULA = '=HYPERLINK("http://x","y")'
+DEPARTMENT = HEADERS.index("科室")
 CONTROL_MESSAGE = "此处含有不可见的控制字符"
 
 
@@ -41,7 +43,7 @@ def test_roster_export_writes_formula_names_as_text_and_the_import_reads_them_ba
     content = _export(client, centre)
     row = list(load_workbook(io.BytesIO(content)).active.iter_rows())[1]
     assert (row[0].value, row[0].data_type) == (FORMULA, "s")  # 姓名
-    assert (row[11].value, row[11].data_type) == (FORMULA, "s")  # 科室
+    assert (row[DEPARTMENT].value, row[DEPARTMENT].data_type) == (FORMULA, "s")
     _header, data = spreadsheet.read_rows(content)
     values, errors = importer.parse_row(data[0][1])
     assert errors == []
@@ -59,7 +61,7 @@ def test_a_stored_name_with_a_control_character_does_not_break_the_export(
     client.force_login(manager)
     client.raise_request_exception = False
     row = list(load_workbook(io.BytesIO(_export(client, centre))).active.values)[1]
-    assert row[0] == "王芳" and row[11] == "内科王芳"
+    assert row[0] == "王芳" and row[DEPARTMENT] == "内科王芳"
 
 
 @pytest.mark.parametrize("bad", ["王\x01芳", "王\x0b芳", "王\n芳", "王\u2028芳"])

@@ -37,7 +37,7 @@ from .models import (
     TallyValue,
     ValidationRule,
 )
-from .rollups import mark_changed
+from .rollups import cell_written
 from .selectors import (
     category_labels,
     cell_catalogue,
@@ -123,10 +123,10 @@ def tally_save(
     UNSEEN, which is stale like a form without its stamp. Without a base (code that means to
     overwrite: scripts, benchmarks) the save is unconditional.
 
-    Seven queries for a changed value (eleven on PostgreSQL's first save after a refresh, which
-    queues the next one): the cell's rules and rates; then, under the centre's row lock, the
-    values its checks read (the cell's own among them) with its year's approval in the same
-    statement, the write, the rollup stamp and the audit row.
+    Nine queries for a changed value: under the centre's row lock, the values its checks read
+    (the cell's own among them) with its year's approval in the same statement, the write, the
+    cell's rollups kept current (`rollups.cell_written`: the stamp, the spans read, deleted and
+    inserted) and the audit row; the catalogue is read once per process.
     """
     rules, rates = _cell_catalogue(indicator)  # the catalogue: read before taking the lock
     value, error = parse_value(indicator, raw)
@@ -161,7 +161,7 @@ def tally_save(
             _check_base(centre, indicator, period, old, base, value)
         if old != value:
             _write_cell(centre, indicator, period, old, value, actor)
-            mark_changed(centre.pk, [period.year])
+            cell_written(centre.pk, indicator.pk, period.year)
             changes = {"value": [_plain(old), _plain(value)]}
             if value is None and comments.get(key):  # clearing a value drops its explanation
                 changes["comment"] = [comments[key], None]

@@ -153,7 +153,7 @@ def one_request(client, url: str) -> tuple[int, int]:
     return len(queries), len(response.content)
 
 
-def profile(client, url: str, runs: int, limit: int) -> None:
+def profile(client, url: str, runs: int, limit: int, match: str = "") -> None:
     import cProfile
     import pstats
 
@@ -165,7 +165,7 @@ def profile(client, url: str, runs: int, limit: int) -> None:
     stats = pstats.Stats(profiler, stream=sys.stdout)
     stats.strip_dirs()
     print(f"\n--- cProfile of {runs} requests to {url}: cumulative ---")
-    stats.sort_stats("cumulative").print_stats(limit)
+    stats.sort_stats("cumulative").print_stats(*([match] if match else []), limit)
     print("--- tottime ---")
     stats.sort_stats("tottime").print_stats(limit // 2)
 
@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--profile", default="", metavar="LABEL", help="cProfile this page")
     parser.add_argument("--limit", type=int, default=45, help="lines of the profile")
     parser.add_argument("--queries", action="store_true", help="with --profile: list the SQL")
+    parser.add_argument("--match", default="", help="with --profile: only functions matching")
     parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_worker:
@@ -219,7 +220,7 @@ def main() -> None:
             timed(client, page.url, 3)  # warm
             queries, size = one_request(client, page.url)
             print(f"{page.label}: {page.url} as {page.user}, {size:,} B, {queries} queries")
-            profile(client, page.url, args.runs, args.limit)
+            profile(client, page.url, args.runs, args.limit, args.match)
             if args.queries:
                 show_queries(client, page.url)
             return

@@ -19,7 +19,7 @@ import pytest
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from centers.models import CentreMembership
+from centers.models import AuthorityMembership, CentreMembership
 from centers.tests.factories import (
     AuthorityFactory,
     AuthorityMembershipFactory,
@@ -91,6 +91,14 @@ def clerk(centre):
 def reviewer(district):
     user = UserFactory(username="reviewer", first_name="区审核员")
     AuthorityMembershipFactory(user=user, authority=district)
+    return user
+
+
+@pytest.fixture
+def district_admin(district):
+    """A reviewer of the district who also maintains its indicators, targets and schemes."""
+    user = UserFactory(username="districtadmin", first_name="区指标管理员")
+    AuthorityMembershipFactory(user=user, authority=district, role=AuthorityMembership.Role.ADMIN)
     return user
 
 

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 from django_scopes import scope, scopes_disabled
 
-from .models import Authority, Centre
-from .permissions import REVIEW_FILINGS, REVIEWER, capabilities_of
+from .models import Authority, AuthorityMembership, Centre
+from .permissions import CONFIGURER, REVIEW_FILINGS, REVIEWER, capabilities_of
 from .selectors import (
     Places,
     authority_ancestor_ids,
@@ -115,7 +115,11 @@ def authority_access(
     parents = places.authority_parents() if parents is None else parents
     above = authority_ancestor_ids(authority.pk, parents)
     if any(m.authority_id in above for m in places.authority_memberships):
-        return Access(frozenset({REVIEWER}))
+        own = any(
+            m.authority_id == authority.pk and m.role == AuthorityMembership.Role.ADMIN
+            for m in places.authority_memberships
+        )
+        return Access(frozenset({REVIEWER, CONFIGURER} if own else {REVIEWER}))
     return None
 
 

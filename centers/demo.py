@@ -60,6 +60,8 @@ LOGINS = [
     DemoLogin("admin", "系统管理员", "", "", "系统管理员 (Django admin)"),
     DemoLogin("cityreviewer", "市卫健委审核员", "chongqing", "REVIEWER", "重庆市卫健委 审核员"),
     DemoLogin("reviewer", "区卫健委审核员", "shapingba", "REVIEWER", "沙坪坝区卫健委 审核员"),
+    # Maintains 沙坪坝's own indicators, targets and schemes (and reviews like the above).
+    DemoLogin("districtadmin", "区卫健委管理员", "shapingba", "ADMIN", "沙坪坝区卫健委 管理员"),
     # Filings are reviewed by the centre's own district (the city reads them): 杨家坪's needs one.
     DemoLogin(
         "otherreviewer", "九龙坡区卫健委审核员", "jiulongpo", "REVIEWER", "九龙坡区卫健委 审核员"

@@ -220,6 +220,9 @@ class AuthorityMembership(TimeStampedModel):
 
     class Role(models.TextChoices):
         REVIEWER = "REVIEWER", _("Reviewer")
+        # A reviewer who also maintains the commission's own indicators, rules, targets and
+        # assessment schemes (and reads those of the commissions above, never those below).
+        ADMIN = "ADMIN", _("Commission administrator")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,6 +8,7 @@ import pytest
 
 from centers.access import authority_access, centre_access
 from centers.permissions import (
+    CONFIGURE_COMMISSION,
     EDIT_RECORDS,
     MANAGE_MEMBERS,
     REVIEW_FILINGS,
@@ -47,6 +48,20 @@ def test_reviewer_does_not_reach_the_authority_above(reviewer, city, district):
     places = user_places(reviewer)
     assert authority_access(places, district) is not None
     assert authority_access(places, city) is None
+
+
+def test_an_administrator_configures_only_its_own_commission(
+    district_admin, reviewer, city_reviewer, city, district, centre
+):
+    sub = AuthorityFactory(parent=district)
+    admin = user_places(district_admin)
+    assert authority_access(admin, district).can(CONFIGURE_COMMISSION)
+    assert authority_access(admin, district).can(REVIEW_FILINGS)  # still a reviewer
+    assert not authority_access(admin, sub).can(CONFIGURE_COMMISSION)  # below: reads only
+    assert authority_access(admin, city) is None  # above: out of reach
+    assert not authority_access(user_places(reviewer), district).can(CONFIGURE_COMMISSION)
+    assert not authority_access(user_places(city_reviewer), district).can(CONFIGURE_COMMISSION)
+    assert not centre_access(admin, centre).can(CONFIGURE_COMMISSION)
 
 
 def test_reach_works_at_any_depth(db):

@@ -122,9 +122,10 @@ def other_member(other_centre):
 
 
 @pytest.fixture
-def users(manager, clerk, reviewer, city_reviewer, outsider, other_member):
+def users(manager, clerk, reviewer, city_reviewer, outsider, other_member, district_admin):
     """Every role at once, keyed by name, for matrix tests."""
     return {
+        "district_admin": district_admin,
         "manager": manager,
         "clerk": clerk,
         "reviewer": reviewer,

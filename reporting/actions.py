@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -23,25 +24,29 @@ from centers.models import Centre
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, SUBMIT_FILINGS
 from centers.selectors import user_places
 from core import outbox, stale
-from core.audit import audit, diff
+from core.audit import audit, diff, snapshot
 from core.errors import DomainError
 from core.periods import Period
 from core.text import strip_control_chars
 
-from . import summary
+from . import assessment, summary
 from .models import (
     AnnualFiling,
     FilingEvent,
     FilingVersion,
     Notification,
+    Ranking,
+    RankingRow,
     ReportRun,
+    Scheme,
+    SchemeItem,
     Summary,
     SummaryVersion,
     stuck_after,
 )
 from .prefill import narrative_draft, prefill
 from .sections import LABELS, SECTIONS
-from .selectors import year_begun
+from .selectors import ranking_live, year_begun
 
 S = AnnualFiling.Status
 logger = logging.getLogger(__name__)
@@ -470,3 +475,137 @@ def notifications_mark_read(*, user, pk: int | None = None) -> int:
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
+
+
+# --- assessment schemes -------------------------------------------------------------------
+
+SCHEME_FIELDS = ("name", "period_kind", "is_active", "is_default")
+ITEM_FIELDS = ("code", "measure", "weight", "rule", "params")
+
+
+@transaction.atomic
+def scheme_save(
+    *,
+    authority,
+    data: dict,
+    actor,
+    scheme: Scheme | None = None,
+    start_from: tuple[assessment.ItemSpec, ...] = (),
+    based_on: str = "",
+) -> Scheme:
+    """Create or change a commission's scheme (a new one may start with `start_from`'s items),
+    a change only if nobody saved it since the form was opened (core.stale); a commission has
+    one default scheme, so marking one moves the mark."""
+    created, before = scheme is None, {}
+    if scheme is not None:
+        stale.claim(scheme, based_on=based_on, fields=SCHEME_FIELDS)
+        # Re-read: a bound ModelForm has already written the new values onto the instance.
+        before = snapshot(Scheme.objects.get(pk=scheme.pk), SCHEME_FIELDS)
+    if data.get("is_default"):
+        others = Scheme.objects.filter(authority=authority, is_default=True)
+        if scheme is not None:
+            others = others.exclude(pk=scheme.pk)
+        # A moved mark is a change of those schemes too: their open forms turn stale.
+        others.update(is_default=False, updated_at=timezone.now())
+    scheme = Scheme(authority=authority) if scheme is None else scheme
+    for name in SCHEME_FIELDS:
+        setattr(scheme, name, data[name])
+    scheme.save()
+    if created and start_from:
+        SchemeItem.objects.bulk_create(
+            SchemeItem(
+                scheme=scheme,
+                position=n,
+                code=s.code,
+                measure=s.measure,
+                weight=s.weight,
+                rule=s.rule,
+                params=dict(s.params),
+            )
+            for n, s in enumerate(start_from, 1)
+        )
+    verb = "created" if created else "changed"
+    changes = diff(before, snapshot(scheme, SCHEME_FIELDS))
+    audit(actor=actor, action=f"reporting.scheme.{verb}", target=scheme, changes=changes)
+    return scheme
+
+
+@transaction.atomic
+def scheme_item_save(
+    *,
+    scheme: Scheme,
+    data: dict,
+    actor,
+    item: SchemeItem | None = None,
+    based_on: str = "",
+    shown: Callable[[SchemeItem], dict] | None = None,
+) -> SchemeItem:
+    """Add an item to a scheme (last) or change one if nobody saved it since the form was
+    opened (core.stale; `shown` gives a refused form the newer item as it shows it); the form
+    has checked code and params."""
+    created = item is None
+    if item is None:
+        last = scheme.items.aggregate(last=Max("position"))["last"] or 0
+        item = SchemeItem(scheme=scheme, position=last + 1)
+    else:
+        stale.claim(item, based_on=based_on, fields=ITEM_FIELDS, values=shown)
+    before = {} if created else snapshot(item, ITEM_FIELDS)
+    for name in ITEM_FIELDS:
+        setattr(item, name, data[name])
+    item.save()
+    verb = "created" if created else "changed"
+    changes = diff(before, snapshot(item, ITEM_FIELDS))
+    audit(actor=actor, action=f"reporting.scheme_item.{verb}", target=item, changes=changes)
+    return item
+
+
+@transaction.atomic
+def scheme_item_delete(*, item: SchemeItem, actor) -> None:
+    """Take an item out of its scheme; rankings already kept keep their breakdown."""
+    audit(
+        actor=actor,
+        action="reporting.scheme_item.deleted",
+        target=item,
+        changes=diff(snapshot(item, ITEM_FIELDS), {}),
+    )
+    item.delete()
+
+
+@transaction.atomic
+def ranking_compute(
+    *, scheme: Scheme, authority_ids, period: Period, actor, today: dt.date | None = None
+) -> Ranking:
+    """Score and rank the subtree's centres on the scheme for the period and keep the result,
+    replacing that period's earlier one (other periods' rankings stay as they were)."""
+    # One computation per scheme at a time: two clicks cannot interleave their rows.
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    columns, rows = ranking_live(
+        scheme=scheme, authority_ids=authority_ids, period=period, today=today
+    )
+    ranking, _created = Ranking.objects.get_or_create(
+        scheme=scheme, first=period.first, last=period.last, defaults={"label": period.label}
+    )
+    ranking.rows.all().delete()
+    RankingRow.objects.bulk_create(
+        RankingRow(
+            ranking=ranking,
+            centre=row.centre,
+            score=row.score,
+            rank=row.rank,
+            breakdown={
+                column["key"]: {"value": value, "points": points, "completion": completion}
+                for column, (value, points, completion) in zip(columns, row.cells, strict=True)
+            },
+        )
+        for row in rows
+    )
+    ranking.label, ranking.items = period.label, columns
+    ranking.computed_at, ranking.computed_by = timezone.now(), actor
+    ranking.save()
+    audit(
+        actor=actor,
+        action="reporting.ranking.computed",
+        target=ranking,
+        changes={"centres": len(rows), "period": period.label},
+    )
+    return ranking

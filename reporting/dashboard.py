@@ -4,11 +4,11 @@ A fixed number of queries whatever the number of centres: the centres, the figur
 per-centre figures, the month reports, the filings, and one for the monthly trend. A city's page
 adds a row per district (its centres' figures added up, their mean score) and pages the centres.
 
-The combined score (综合得分, 0–100) weighs what the commission's assessment weighs:
-    0.15 × 全人群签约率 + 0.20 × 65岁以上老年人体检率 + 0.20 × 高血压患者规范管理率
-  + 0.20 × 2型糖尿病患者规范管理率 + 0.15 × 报送完整率 + 0.10 × 门急诊增长分,
-where each rate counts at most 100, 门急诊增长分 = 50 + 门急诊人次同比增长% kept within 0–100,
-and a figure the centre has not reported counts 0.
+The combined score (综合得分) comes from the commission's default assessment scheme (its own, else
+the nearest commission above's, else reporting.assessment.DEFAULT_ITEMS, which is the score this
+page always had: 0.15 × 全人群签约率 + 0.20 × 65岁以上老年人体检率 + 0.20 × 高血压患者规范管理率
++ 0.20 × 2型糖尿病患者规范管理率 + 0.15 × 报送完整率 + 0.10 × 门急诊增长分, each rate at most 100,
+门急诊增长分 = 50 + 同比增长% within 0–100, a figure not reported 0). Equal scores share a rank.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from centers.selectors import TreeNode, authority_tree
 from core.periods import Period
 from services import figures
 
+from . import assessment
 from .models import AnnualFiling
 from .summary import expected_months
 
@@ -40,20 +41,6 @@ ROW_FIELDS = (
 APPROVED = (AnnualFiling.Status.APPROVED, AnnualFiling.Status.PUBLISHED)
 OPD = "opd_visits"
 RATE_CODES = ("fd_rate", "elderly_check_rate", "htn_std_rate", "dm_std_rate")
-WEIGHTS = {
-    "fd_rate": Decimal("0.15"),
-    "elderly_check_rate": Decimal("0.20"),
-    "htn_std_rate": Decimal("0.20"),
-    "dm_std_rate": Decimal("0.20"),
-    "completeness": Decimal("0.15"),
-    "opd_score": Decimal("0.10"),
-}
-FORMULA = (
-    "综合得分 = 0.15×全人群签约率 + 0.20×65岁以上老年人体检率 + 0.20×高血压患者规范管理率"
-    " + 0.20×2型糖尿病患者规范管理率 + 0.15×报送完整率 + 0.10×门急诊增长分；"
-    "门急诊增长分 = 50 + 门急诊人次同比增长(%)，限于0～100；各率以100封顶，未报按0计。"
-)
-HUNDRED = Decimal(100)
 SORTS = ("name", "opd", "opd_growth", *RATE_CODES, "completeness", "score")
 # (sort key or "", heading): official indicator names, kept as data like the catalogue's.
 COLUMNS = [
@@ -69,6 +56,14 @@ COLUMNS = [
     ("", "年报"),
     ("score", "综合得分"),
 ]
+
+
+def columns(rows: list[CentreRow], catalogue: tuple) -> list[tuple[str, str]]:
+    """COLUMNS with the commission's own indicators and rates after the national rates."""
+    names = {i.code: i.name for i in catalogue[0]} | {r.code: r.name for r in catalogue[1]}
+    own = [("", names.get(code, code)) for code, _value in (rows[0].own if rows else [])]
+    cut = 4 + len(RATE_CODES)  # 排名, 中心, 门急诊人次, 同比, then the rates
+    return [*COLUMNS[:cut], *own, *COLUMNS[cut:]]
 
 
 class _Shares:
@@ -111,25 +106,13 @@ class CentreRow(_Shares):
     score: Decimal = Decimal(0)
     rank: int = 0
     extra: dict = field(default_factory=dict)
+    # The commission's own indicators and rates (services.figures.commission_codes), in order.
+    own: list[tuple[str, Decimal | None]] = field(default_factory=list)
 
     def sort_value(self, key: str):
         if key == "name":
             return self.centre.name
         return self.rates.get(key) if key in RATE_CODES else getattr(self, key)
-
-
-def _capped(value: Decimal | None) -> Decimal:
-    return Decimal(0) if value is None else min(max(value, Decimal(0)), HUNDRED)
-
-
-def score(row: CentreRow) -> Decimal:
-    """The combined score of the module docstring, to two decimals."""
-    growth = row.opd_growth
-    parts = {code: _capped(row.rates.get(code)) for code in RATE_CODES}
-    parts["completeness"] = _capped(row.completeness)
-    parts["opd_score"] = Decimal(0) if growth is None else _capped(50 + growth)
-    total = sum(WEIGHTS[k] * v for k, v in parts.items())
-    return total.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
 def _period_so_far(period: Period, today: dt.date) -> tuple[Period, list[dt.date]]:
@@ -141,10 +124,17 @@ def _period_so_far(period: Period, today: dt.date) -> tuple[Period, list[dt.date
 
 
 def dashboard_rows(
-    *, authority_ids, period: Period, sort: str = "-score", today: dt.date | None = None
+    *,
+    authority_ids,
+    period: Period,
+    sort: str = "-score",
+    today: dt.date | None = None,
+    items: tuple[assessment.ItemSpec, ...] = assessment.DEFAULT_ITEMS,
 ) -> list[CentreRow]:
     """One row per centre of the subtree, scored, ranked, then sorted as asked."""
-    return dashboard_tables(authority_ids=authority_ids, period=period, sort=sort, today=today)[0]
+    return dashboard_tables(
+        authority_ids=authority_ids, period=period, sort=sort, today=today, items=items
+    )[0]
 
 
 def dashboard_tables(
@@ -156,11 +146,14 @@ def dashboard_tables(
     authority: Authority | None = None,
     tree: list[TreeNode] | None = None,
     catalogue: tuple | None = None,
+    items: tuple[assessment.ItemSpec, ...] = assessment.DEFAULT_ITEMS,
+    own_codes: tuple[str, ...] = (),
 ) -> tuple[list[CentreRow], list[DistrictRow]]:
     """The centres' rows and, for an `authority` with districts below it, one row per district
     (and one for the centres it sponsors itself): every figure from one read of the door.
     `tree` (centers.selectors.authority_tree()) and `catalogue` (services.figures.catalogue())
-    are passed by a caller that has read them already."""
+    are passed by a caller that has read them already; `items` score the centres (the
+    commission's default scheme, reporting.selectors.default_scheme)."""
     today = today or timezone.localdate()
     period, months = _period_so_far(period, today)
     centres = list(
@@ -173,9 +166,8 @@ def dashboard_tables(
     for centre in centres:
         if centre.pk in district_of:
             groups.setdefault(("d", district_of[centre.pk]), []).append(centre.pk)
-    found = figures.by_group(
-        groups=groups, period=period, codes=[OPD, *RATE_CODES], catalogue=catalogue
-    )
+    codes = sorted({OPD, *RATE_CODES, *assessment.door_codes(items), *own_codes})
+    found = figures.by_group(groups=groups, period=period, codes=codes, catalogue=catalogue)
     state = figures.reporting(
         centres=[(c.pk, c.owes_from) for c in centres], months=months, today=today
     )
@@ -196,12 +188,10 @@ def dashboard_tables(
                 reported=state.reported(centre.pk),
                 expected=state.expected(centre.pk),
                 filing_status=filings.get(centre.pk, ""),
+                own=[(code, mine[code].value) for code in own_codes if code in mine],
             )
         )
-    for row in rows:
-        row.score = score(row)
-    for rank, row in enumerate(sorted(rows, key=lambda r: (-r.score, r.centre.name)), 1):
-        row.rank = rank
+    _score(rows, items, found, period, today)
     by_pk = {r.centre.pk: r for r in rows}
     districts = [
         _district_row(
@@ -213,6 +203,19 @@ def dashboard_tables(
     # Districts by name, then the centres the commission sponsors itself.
     districts.sort(key=lambda d: (d.own, d.authority.name))
     return sort_rows(rows, sort), districts
+
+
+def _score(rows: list[CentreRow], items, found: dict, period: Period, today: dt.date) -> None:
+    """Each row's score and rank on the items; rows end in rank order, then by name."""
+    values = {
+        r.centre.pk: assessment.measures(items, found[("c", r.centre.pk)], r.completeness)
+        for r in rows
+    }
+    completions = assessment.completions(items, centre_ids=list(values), period=period, today=today)
+    scored = assessment.score_centres(items, values, completions)
+    for row in rows:
+        row.score, row.rank = scored[row.centre.pk].score, scored[row.centre.pk].rank
+    rows.sort(key=lambda r: (r.rank, r.centre.name))
 
 
 def _districts(authority, tree, centres) -> tuple[dict[int, TreeNode], dict[int, int]]:

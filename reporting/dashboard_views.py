@@ -17,7 +17,7 @@ from core.downloads import XLSX, attachment, download_name
 from core.spreadsheet import text_row
 from services import figures
 
-from . import dashboard
+from . import assessment, dashboard, selectors
 from .forms import DashboardForm
 from .models import AnnualFiling
 
@@ -52,23 +52,36 @@ def _load(request: AuthorityRequest):
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "-score"
     catalogue = figures.catalogue()
+    scheme = selectors.default_scheme(
+        authority_id=request.authority.pk, tree=request.authority_tree
+    )
+    items = selectors.scheme_specs(scheme) if scheme else assessment.DEFAULT_ITEMS
+    own = tuple(figures.commission_codes(request.authority.pk, period))
     rows, districts = dashboard.dashboard_tables(
+        own_codes=own,
         authority_ids=request.authority_subtree,
         period=period,
         sort=sort,
         authority=request.authority,
         tree=request.authority_tree,
         catalogue=catalogue,
+        items=items,
     )
-    return form, period, sort, data, rows, districts, catalogue
+    name = scheme.name if scheme else assessment.DEFAULT_NAME
+    formula = _("Combined score (scheme “%(name)s”): %(items)s") % {
+        "name": name,
+        "items": assessment.describe(items, assessment.names(catalogue)),
+    }
+    return form, period, sort, data, rows, districts, catalogue, formula
 
 
 @require_GET
 @authority_view(VIEW_AUTHORITY)
 def dashboard_page(request: AuthorityRequest) -> HttpResponse:
     """Every centre with its key indicators, sortable, ranked by a stated score; monthly trends."""
-    form, period, sort, data, rows, districts, catalogue = _load(request)
-    choices = dashboard.trend_choices(catalogue)
+    form, period, sort, data, rows, districts, catalogue, formula = _load(request)
+    applying = figures.applying_codes(request.authority.pk, period)
+    choices = [(c, n) for c, n in dashboard.trend_choices(catalogue) if c in applying]
     trend_code = data.get("trend") or "opd_visits"
     if trend_code not in dict(choices):
         trend_code = "opd_visits"
@@ -93,8 +106,8 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
         "period": period,
         "sort": sort,
         "base_query": query.urlencode(),
-        "formula": dashboard.FORMULA,
-        "columns": dashboard.COLUMNS,
+        "formula": formula,
+        "columns": dashboard.columns(rows, catalogue),
         "trend": trend,
         "trend_code": trend_code,
         "trend_choices": choices,
@@ -117,7 +130,7 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
     """The same table as a spreadsheet, with the score's formula beneath it."""
     from openpyxl import Workbook
 
-    _form, period, _sort, _data, rows, districts, _catalogue = _load(request)
+    _form, period, _sort, _data, rows, districts, _catalogue, formula = _load(request)
     statuses = dict(AnnualFiling.Status.choices)
     book = Workbook()
     sheet = book.active
@@ -145,7 +158,7 @@ def dashboard_export(request: AuthorityRequest) -> HttpResponse:
             )
         )
     sheet.append([])
-    sheet.append(text_row(sheet, [dashboard.FORMULA]))
+    sheet.append(text_row(sheet, [formula]))
     sheet.column_dimensions["B"].width = 28
     if districts:
         _district_sheet(book.create_sheet("分区汇总"), request.authority, period, districts)

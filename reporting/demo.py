@@ -44,6 +44,7 @@ def load_demo() -> list[DemoLogin]:
         load_services_demo(centres)
         load_filings_demo(centres)
         load_summaries_demo(centres)
+        load_schemes_demo()
     return LOGINS
 
 
@@ -122,3 +123,45 @@ def load_summaries_demo(centres: dict[str, Centre]) -> None:
             based_on=stamp(summary),
             actor=summary.created_by,
         )
+
+
+# 沙坪坝's quarterly 赛马 (seed 000: 磁器口 “三季度…综合排名第一”; seed 004: 月跟踪，季晾晒): the
+# attainment of the 2024 targets the district set, 门急诊's growth against the other centres,
+# 签约率 and 报送完整率 in bands. (code, measure, weight, rule, params)
+RACE_NAME = "市级赛马指标"
+RACE_ITEMS = [
+    ("opd_visits", "value", 30, "target", {"cap": "1.2"}),
+    ("vac_done", "value", 20, "target", {"cap": "1.2"}),
+    ("opd_visits", "growth", 20, "relative", {"direction": "higher"}),
+    ("fd_rate", "value", 15, "bands", {"bands": [["40", "100"], ["30", "80"], ["20", "60"]]}),
+    ("completeness", "value", 15, "bands", {"bands": [["100", "100"], ["90", "80"]]}),
+]
+
+
+def load_schemes_demo() -> None:
+    """The city's default scheme (the dashboard's score, as the migration ships it to every top
+    commission) and 沙坪坝's quarterly 赛马 with its Q3 2024 ranking kept; once."""
+    from centers.models import Authority
+    from core.periods import Period
+
+    from .assessment import DEFAULT_ITEMS, DEFAULT_NAME
+    from .models import Scheme
+
+    User = get_user_model()
+    city, district = (Authority.objects.get(slug=s) for s in ("chongqing", "shapingba"))
+    if not Scheme.objects.filter(authority=city, is_default=True).exists():
+        data = {"name": DEFAULT_NAME, "period_kind": "year", "is_active": True, "is_default": True}
+        admin = User.objects.get(username="admin")
+        actions.scheme_save(authority=city, data=data, actor=admin, start_from=DEFAULT_ITEMS)
+    if Scheme.objects.filter(authority=district, name=RACE_NAME).exists():
+        return
+    actor = User.objects.get(username="districtadmin")
+    data = {"name": RACE_NAME, "period_kind": "quarter", "is_active": True, "is_default": False}
+    race = actions.scheme_save(authority=district, data=data, actor=actor)
+    for code, measure, weight, rule, params in RACE_ITEMS:
+        item = {"code": code, "measure": measure, "weight": weight, "rule": rule, "params": params}
+        actions.scheme_item_save(scheme=race, data=item, actor=actor)
+    subtree = {district.pk, *Authority.objects.filter(parent=district).values_list("pk", flat=True)}
+    actions.ranking_compute(
+        scheme=race, authority_ids=subtree, period=Period.quarter(2024, 3), actor=actor
+    )

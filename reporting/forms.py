@@ -3,15 +3,18 @@ and say so in Chinese: filing notes and narrative, summary periods and texts, da
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import TextGuard
 from core.periods import Period, PeriodForm
-from core.stale import BasedOnForm
+from core.stale import BasedOnForm, stamp
 
-from .models import Summary
+from . import assessment
+from .models import Scheme, SchemeItem, Summary
 
 MAX_MONTHS = 36
 NARRATIVE_LIMIT = 50_000
@@ -106,3 +109,238 @@ class CommentForm(TextGuard, forms.Form):
 def first_error(form: forms.Form) -> str:
     """The first message of an invalid form, for pages that show one line rather than the form."""
     return next(str(message) for errors in form.errors.values() for message in errors)
+
+
+class SchemeForm(BasedOnForm, TextGuard, forms.ModelForm):
+    """A scheme's name, period and marks; a new one may start from the default scheme's items."""
+
+    start_from_default = forms.BooleanField(
+        label=_("Start with the items of the current default scheme"), required=False
+    )
+
+    class Meta:
+        model = Scheme
+        fields = ["name", "period_kind", "is_active", "is_default"]
+
+    def __init__(self, *args, authority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.authority = authority
+        if self.instance.pk:
+            del self.fields["start_from_default"]
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        taken = Scheme.objects.filter(authority=self.authority, name=name)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("This commission already has a scheme of that name."))
+        return name
+
+
+DECIMAL_ERRORS = {"invalid": _("Enter a number, such as 1.2.")}
+
+
+def _number(label, **kwargs) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        max_digits=12,
+        decimal_places=4,
+        error_messages=DECIMAL_ERRORS,
+        **kwargs,
+    )
+
+
+class SchemeItemForm(BasedOnForm, forms.Form):
+    """One item: what it measures, its points, its rule and the rule's parameters, each beside
+    its own field; `params()` gives the JSON the item stores (decimals as text)."""
+
+    code = forms.ChoiceField(label=_("indicator or rate"))
+    measure = forms.ChoiceField(label=_("measured by"), choices=SchemeItem.Measure.choices)
+    weight = forms.DecimalField(
+        label=_("weight (points)"),
+        min_value=Decimal("0.01"),
+        max_digits=6,
+        decimal_places=2,
+        error_messages={
+            "invalid": _("Enter the points as a number, such as 20."),
+            "min_value": _("The weight must be more than 0."),
+        },
+    )
+    rule = forms.ChoiceField(label=_("scoring rule"), choices=SchemeItem.Rule.choices)
+    cap = _number(_("cap (share of the weight, e.g. 1.2)"), initial=Decimal(1))
+    target = _number(_("fixed target (leave blank to use the annual targets)"))
+    bands = forms.CharField(
+        label=_("bands (one a line: lower bound, share of the weight in %)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "95, 100\n85, 80"}),
+    )
+    direction = forms.ChoiceField(
+        label=_("better when"),
+        required=False,
+        choices=[(assessment.HIGHER, _("higher")), (assessment.LOWER, _("lower"))],
+    )
+    per_unit = _number(_("points off per unit"))
+    zero_at = _number(_("value scoring 0"))
+    full_at = _number(_("value scoring full points"))
+
+    # Which parameter fields each rule needs.
+    PARAMS = {
+        assessment.TARGET: ("cap", "target"),
+        assessment.BANDS: ("bands",),
+        assessment.RELATIVE: ("direction",),
+        assessment.DEDUCTION: ("per_unit",),
+        assessment.LINEAR: ("zero_at", "full_at"),
+    }
+
+    def __init__(
+        self,
+        *args,
+        known: dict[str, str],
+        indicators: set[str],
+        scheme: Scheme,
+        item=None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.scheme, self.item, self.indicators = scheme, item, indicators
+        # By name, as reviewers know them (codes are for machines).
+        self.fields["code"].choices = sorted(known.items(), key=lambda pair: (pair[1], pair[0]))
+        if item is not None and not self.is_bound:
+            self.initial = self.stored(item) | {"based_on": stamp(item)}
+            if "bands" in self.initial:
+                self.initial["bands"] = _bands_text(self.initial["bands"])
+
+    @classmethod
+    def stored(cls, item) -> dict:
+        """A saved item as the cleaned data holds it: the form's initial values, and a refused
+        save's newer values (so they compare with what was typed)."""
+        out = {f: getattr(item, f) for f in ("code", "measure", "weight", "rule")}
+        for name, value in item.params.items():
+            if name == "bands":
+                out[name] = [(Decimal(str(lo)), Decimal(str(s))) for lo, s in value]
+            elif isinstance(cls.base_fields.get(name), forms.DecimalField):
+                out[name] = Decimal(str(value))
+            else:
+                out[name] = value
+        return out
+
+    def shown(self, name: str, value) -> str:
+        if name == "bands":
+            return _bands_text(value) or "—"
+        return super().shown(name, value)
+
+    def clean_bands(self):
+        text = self.cleaned_data.get("bands") or ""
+        bands = []
+        for line in filter(None, (raw.strip() for raw in text.splitlines())):
+            parts = [p.strip() for p in line.replace("，", ",").split(",")]
+            try:
+                lower, share = (Decimal(p) for p in parts)
+            except (ValueError, ArithmeticError):
+                raise forms.ValidationError(
+                    _("Write each band as “lower bound, share”, such as 95, 100; not “%(line)s”.")
+                    % {"line": line[:40]}
+                ) from None
+            if not 0 <= share <= 100:
+                raise forms.ValidationError(_("A band's share is between 0 and 100 (%)."))
+            bands.append((lower, share))
+        lowers = [lower for lower, _share in bands]
+        if len(set(lowers)) != len(lowers):
+            raise forms.ValidationError(_("Two bands have the same lower bound."))
+        return sorted(bands, reverse=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        rule, code = cleaned.get("rule"), cleaned.get("code")
+        if code in assessment.DERIVED and cleaned.get("measure") == assessment.GROWTH:
+            self.add_error("measure", _("This measure has no growth on a year before."))
+        if code and cleaned.get("measure"):
+            taken = self.scheme.items.filter(code=code, measure=cleaned["measure"])
+            if self.item is not None:
+                taken = taken.exclude(pk=self.item.pk)
+            if taken.exists():
+                self.add_error("code", _("The scheme already scores this indicator this way."))
+        if rule:
+            self._check_params(rule, cleaned)
+        return cleaned
+
+    def _check_params(self, rule: str, cleaned: dict) -> None:
+        """The parameters the rule needs, each refused beside its own field."""
+        if rule == assessment.TARGET:
+            self._check_target(cleaned)
+            annual = cleaned.get("code") in self.indicators
+            growth = cleaned.get("measure") == assessment.GROWTH
+            if (growth or not annual) and not cleaned.get("target") and "target" not in self.errors:
+                self.add_error(
+                    "target",
+                    _("Annual targets are set for indicators' figures only: give a fixed target."),
+                )
+        elif rule == assessment.BANDS and not cleaned.get("bands") and "bands" not in self.errors:
+            self.add_error("bands", _("Give at least one band."))
+        elif rule == assessment.RELATIVE and not cleaned.get("direction"):
+            self.add_error("direction", _("This rule needs a value here."))
+        elif rule == assessment.DEDUCTION:
+            per_unit = cleaned.get("per_unit")
+            if (per_unit is None or per_unit <= 0) and "per_unit" not in self.errors:
+                self.add_error("per_unit", _("Points off per unit are more than 0."))
+        elif rule == assessment.LINEAR:
+            self._check_linear(cleaned)
+
+    def _check_target(self, cleaned: dict) -> None:
+        cap, target = cleaned.get("cap"), cleaned.get("target")
+        if cap is None and "cap" not in self.errors:
+            self.add_error("cap", _("This rule needs a value here."))
+        elif cap is not None and not 0 < cap <= 10:
+            self.add_error("cap", _("The cap is a share above 0 and at most 10 (e.g. 1.2)."))
+        if target is not None and target <= 0:
+            self.add_error("target", _("A target is more than 0."))
+
+    def _check_linear(self, cleaned: dict) -> None:
+        zero, full = cleaned.get("zero_at"), cleaned.get("full_at")
+        for name, value in (("zero_at", zero), ("full_at", full)):
+            if value is None and name not in self.errors:
+                self.add_error(name, _("This rule needs a value here."))
+        if zero is not None and full is not None and zero == full:
+            self.add_error("full_at", _("Full points need a value other than the one scoring 0."))
+
+    def params(self) -> dict:
+        """The rule's parameters as stored (only those of the chosen rule; decimals as text)."""
+        data, out = self.cleaned_data, {}
+        for name in self.PARAMS[data["rule"]]:
+            value = data.get(name)
+            if name == "bands":
+                out[name] = [[assessment.plain(lo), assessment.plain(s)] for lo, s in value]
+            elif isinstance(value, Decimal):
+                out[name] = assessment.plain(value)
+            elif value:
+                out[name] = value
+        return out
+
+    def item_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "code": data["code"],
+            "measure": data["measure"],
+            "weight": data["weight"],
+            "rule": data["rule"],
+            "params": self.params(),
+        }
+
+
+def _bands_text(bands) -> str:
+    """Bands as typed: one a line, "lower bound, share"."""
+    return "\n".join(f"{lo}, {share}" for lo, share in bands)
+
+
+class RankingPeriodForm(PeriodForm):
+    """The period a ranking is for, in the scheme's kind of period."""
+
+    PARTS = {
+        Scheme.PeriodKind.MONTH: ("month",),
+        Scheme.PeriodKind.QUARTER: ("q1", "q2", "q3", "q4"),
+        Scheme.PeriodKind.HALF: ("h1", "h2"),
+        Scheme.PeriodKind.YEAR: ("year",),
+    }

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from centers.models import Centre
+from centers.models import Authority, Centre
 from core.models import TimeStampedModel
 
 
@@ -294,3 +294,127 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.kind} {self.key}"
+
+
+class Scheme(TimeStampedModel):
+    """A commission's assessment scheme (绩效考核/赛马): weighted items scored per centre, ranked.
+
+    The commission's `is_default` scheme gives the dashboard's 综合得分; without one, the nearest
+    commission above's, else the built-in (reporting.assessment.DEFAULT_ITEMS).
+    """
+
+    class PeriodKind(models.TextChoices):
+        MONTH = "month", _("monthly")
+        QUARTER = "quarter", _("quarterly")
+        HALF = "half", _("half-yearly")
+        YEAR = "year", _("yearly")
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="schemes")
+    name = models.CharField(_("name"), max_length=100)
+    period_kind = models.CharField(
+        _("assessed every"), max_length=8, choices=PeriodKind.choices, default=PeriodKind.QUARTER
+    )
+    is_active = models.BooleanField(_("in use"), default=True)
+    is_default = models.BooleanField(_("gives the dashboard's combined score"), default=False)
+
+    class Meta:
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "name"], name="scheme_name_per_authority"),
+            models.UniqueConstraint(
+                fields=["authority"],
+                condition=models.Q(is_default=True),
+                name="one_default_scheme_per_authority",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchemeItem(TimeStampedModel):
+    """One indicator or rate of a scheme: its weight (points) and how it is scored; the rule's
+    parameters (`params`) are checked by reporting.assessment.check_params."""
+
+    class Rule(models.TextChoices):
+        TARGET = "target", _("target attainment")
+        BANDS = "bands", _("threshold bands")
+        RELATIVE = "relative", _("relative to the other centres")
+        DEDUCTION = "deduction", _("deductions")
+        LINEAR = "linear", _("linear between two values")
+
+    class Measure(models.TextChoices):
+        VALUE = "value", _("the figure")
+        GROWTH = "growth", _("its growth on a year before (%)")
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="items")
+    code = models.CharField(_("indicator or rate"), max_length=40)
+    measure = models.CharField(
+        _("measured by"), max_length=8, choices=Measure.choices, default=Measure.VALUE
+    )
+    weight = models.DecimalField(_("weight (points)"), max_digits=6, decimal_places=2)
+    rule = models.CharField(_("scoring rule"), max_length=10, choices=Rule.choices)
+    params = models.JSONField(default=dict, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("scheme item")
+        verbose_name_plural = _("scheme items")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "code", "measure"], name="one_item_per_scheme_code_measure"
+            ),
+            models.CheckConstraint(condition=models.Q(weight__gt=0), name="item_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.code}"
+
+
+class Ranking(models.Model):
+    """A scheme's scores for one period, kept as computed (`items`: the scheme's items then, so
+    the breakdown still reads right after the scheme changes); recomputing replaces its rows."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="rankings")
+    first = models.DateField()
+    last = models.DateField()
+    label = models.CharField(max_length=40)
+    items = models.JSONField(default=list)
+    computed_at = models.DateTimeField(default=timezone.now)
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-first"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "first", "last"], name="one_ranking_per_scheme_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} {self.label}"
+
+
+class RankingRow(models.Model):
+    """One centre's place in a ranking. Rows belong to the commission's ranking, not to the
+    centre, so they carry no centre scope (reviewers read them across centres by design)."""
+
+    ranking = models.ForeignKey(Ranking, on_delete=models.CASCADE, related_name="rows")
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="+")
+    score = models.DecimalField(max_digits=8, decimal_places=2)
+    rank = models.PositiveIntegerField()
+    breakdown = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["rank", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ranking", "centre"], name="one_row_per_ranking_centre")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ranking} {self.centre_id} {self.rank}"

@@ -172,9 +172,7 @@ def _review_roots() -> tuple[list[tuple], dict[int, set[int]]]:
     """
     parents = authority_parent_map()
     rows = list(
-        AuthorityMembership.objects.filter(user__is_active=True).select_related(
-            "user", "authority"
-        )
+        AuthorityMembership.objects.filter(user__is_active=True).select_related("user", "authority")
     )
     held = defaultdict(set)
     for m in rows:

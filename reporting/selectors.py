@@ -5,14 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from centers.models import Centre
+from centers.selectors import authority_ancestor_ids
+from core.periods import Period
+from services import figures
 
-from .models import AnnualFiling, FilingEvent, FilingVersion, Notification
+from . import assessment
+from .models import (
+    AnnualFiling,
+    FilingEvent,
+    FilingVersion,
+    Notification,
+    Ranking,
+    Scheme,
+)
 from .sections import SECTIONS
 
 
@@ -124,3 +136,111 @@ def notification_list(*, user):
 
 def unread_count(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- assessment schemes -------------------------------------------------------------------
+
+
+def scheme_specs(scheme) -> tuple[assessment.ItemSpec, ...]:
+    """A scheme's items as scoring sees them (reads `scheme.items`, prefetched or not)."""
+    return tuple(
+        assessment.ItemSpec(i.code, i.weight, i.rule, i.params, i.measure)
+        for i in scheme.items.all()
+    )
+
+
+def default_scheme(*, authority_id: int, tree) -> Scheme | None:
+    """The scheme giving a commission's dashboard score: its own default, else the nearest
+    commission above's (one query with its items: two); None means the built-in default."""
+    parents = {node.pk: node.parent_id for node in tree}
+    chain = authority_ancestor_ids(authority_id, parents)
+    found = {
+        s.authority_id: s
+        for s in Scheme.objects.filter(
+            authority_id__any_of=chain, is_default=True, is_active=True
+        ).prefetch_related("items")
+    }
+    return next((found[pk] for pk in chain if pk in found), None)
+
+
+def scheme_list(*, authority) -> list[Scheme]:
+    """A commission's own schemes with their items (two queries)."""
+    return list(Scheme.objects.filter(authority=authority).prefetch_related("items"))
+
+
+@dataclass
+class RankRow:
+    """A centre on a ranking page: score, rank, and per column (value, points, completion)."""
+
+    centre: Centre
+    score: Decimal
+    rank: int
+    cells: list[tuple[str | None, str, str | None]]
+
+
+def _columns(specs, known: dict[str, str]) -> list[dict]:
+    """What a ranking keeps of its items, so its columns read right after the scheme changes."""
+    return [
+        {
+            "key": s.key,
+            "label": assessment.item_label(s, known),
+            "weight": assessment.plain(s.weight),
+            "rule": assessment.rule_text(s),
+        }
+        for s in specs
+    ]
+
+
+def _cells(columns: list[dict], breakdown: dict) -> list[tuple[str | None, str, str | None]]:
+    cells = []
+    for column in columns:
+        entry = breakdown.get(column["key"], {})
+        cells.append((entry.get("value"), entry.get("points", "0.00"), entry.get("completion")))
+    return cells
+
+
+def ranking_live(
+    *, scheme: Scheme, authority_ids, period: Period, today: dt.date | None = None
+) -> tuple[list[dict], list[RankRow]]:
+    """(columns, rows) of a scheme for a period over the centres of the subtree, computed now:
+    the centres, the catalogue, the door's figures, the month reports and the targets (each
+    read once, whatever the number of centres)."""
+    today = today or timezone.localdate()
+    catalogue = figures.catalogue()
+    specs = scheme_specs(scheme)
+    centres = list(
+        Centre.objects.filter(sponsor_id__any_of=list(authority_ids)).only(
+            "name", "slug", *Centre.OWES_FIELDS
+        )
+    )
+    values, completions = assessment.read_values(
+        specs, centres=centres, period=period, today=today, catalogue=catalogue
+    )
+    scored = assessment.score_centres(specs, values, completions)
+    columns = _columns(specs, assessment.names(catalogue))
+    rows = [
+        RankRow(c, scored[c.pk].score, scored[c.pk].rank, _cells(columns, scored[c.pk].breakdown))
+        for c in centres
+    ]
+    rows.sort(key=lambda r: (r.rank, r.centre.name))
+    return columns, rows
+
+
+def ranking_stored(*, scheme: Scheme, period: Period) -> tuple[Ranking | None, list[RankRow]]:
+    """The kept ranking of a scheme for a period and its rows (two queries), if computed."""
+    ranking = Ranking.objects.filter(scheme=scheme, first=period.first, last=period.last).first()
+    if ranking is None:
+        return None, []
+    rows = [
+        RankRow(r.centre, r.score, r.rank, _cells(ranking.items, r.breakdown))
+        for r in ranking.rows.select_related("centre").only(
+            "score", "rank", "breakdown", "ranking_id", "centre__name", "centre__slug"
+        )
+    ]
+    rows.sort(key=lambda r: (r.rank, r.centre.name))
+    return ranking, rows
+
+
+def scheme_rankings(*, scheme: Scheme) -> list[Ranking]:
+    """The periods a scheme has kept rankings for, latest first (without their rows)."""
+    return list(scheme.rankings.only("first", "last", "label", "computed_at", "scheme_id"))

@@ -87,8 +87,16 @@ TALLY_SECTIONS = [
     ),
     ("family_doctor", "家庭医生签约", ["fd_signed", "fd_rate", "fd_key_signed", "fd_key_rate"]),
 ]
-SECTION_KEYS = [k for k, _t, _c in TALLY_SECTIONS] + ["workforce", "activities"]
+# The indicators and rates a commission on the owner's path defined (issue 14), after the national
+# sections; present only when there are figures of them.
+COMMISSION_SECTION = ("commission", "卫健委自定指标")
+SECTION_KEYS = [k for k, _t, _c in TALLY_SECTIONS] + [
+    COMMISSION_SECTION[0],
+    "workforce",
+    "activities",
+]
 SECTION_TITLES = dict((k, t) for k, t, _c in TALLY_SECTIONS) | {
+    COMMISSION_SECTION[0]: COMMISSION_SECTION[1],
     "workforce": "人员队伍",
     "activities": "党建与活动",
 }
@@ -177,13 +185,20 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     founded = [(c.pk, c.owes_from) for c in owed]
     ids = [pk for pk, _f in founded]
     scope = Q(centre_id__any_of=ids)
-    figures = door.totals(centre_ids=ids, period=shown)
+    reader = owner.centre.sponsor_id if owner.centre is not None else owner.authority.pk
+    figures = door.totals(centre_ids=ids, period=shown, owner=reader)
     centres = len(founded)
     state = door.reporting(centres=founded, months=months, today=today, entries=True)
     missing, unmarked = state.missing_by_month(), state.unmarked_by_month()
     sections = []
     for key, title, codes in TALLY_SECTIONS:
         clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
+        sections.append({"key": key, "title": title, "clauses": clauses})
+    own = door.commission_codes(reader, shown)  # a district's 区定指标, the city's 市定指标 …
+    if clauses := [
+        c for code in own if code in figures and (c := _clause(figures[code], shown, centres))
+    ]:
+        key, title = COMMISSION_SECTION
         sections.append({"key": key, "title": title, "clauses": clauses})
     workforce, weak_staff = _workforce(scope, shown)
     sections.append({"key": "workforce", "title": "人员队伍", "clauses": workforce})

@@ -1,10 +1,19 @@
 from django.urls import path
 
-from . import dashboard_views, notification_views, summary_views, views, worklist_views
+from . import (
+    dashboard_views,
+    notification_views,
+    scheme_views,
+    summary_views,
+    views,
+    worklist_views,
+)
 
 app_name = "reporting"
 
 base = "centres/<slug:centre_slug>/filings/<int:year>/"
+schemes = "authorities/<slug:authority_slug>/schemes/"
+scheme = schemes + "<int:pk>/"
 
 urlpatterns = [
     path(base, views.filing_page, name="filing"),
@@ -36,6 +45,25 @@ urlpatterns = [
         dashboard_views.dashboard_export,
         name="dashboard-export",
     ),
+    path(schemes, scheme_views.scheme_list, name="schemes"),
+    path(schemes + "new/", scheme_views.scheme_create, name="scheme-create"),
+    path(scheme, scheme_views.scheme_detail, name="scheme"),
+    path(scheme + "edit/", scheme_views.scheme_edit, name="scheme-edit"),
+    path(scheme + "items/new/", scheme_views.scheme_item_create, name="scheme-item-create"),
+    path(
+        scheme + "items/<int:item_pk>/edit/",
+        scheme_views.scheme_item_edit,
+        name="scheme-item-edit",
+    ),
+    path(
+        scheme + "items/<int:item_pk>/delete/",
+        scheme_views.scheme_item_delete,
+        name="scheme-item-delete",
+    ),
+    path(scheme + "ranking/", scheme_views.ranking_page, name="scheme-ranking"),
+    path(scheme + "ranking/compute/", scheme_views.ranking_compute, name="scheme-ranking-compute"),
+    path(scheme + "ranking/export.xlsx", scheme_views.ranking_export, name="scheme-ranking-export"),
+    path(scheme + "ranking/print/", scheme_views.ranking_print, name="scheme-ranking-print"),
     path(
         "authorities/<slug:authority_slug>/queue/",
         worklist_views.authority_queue,

@@ -19,6 +19,7 @@ from core import stale
 from core.audit import audit
 from core.errors import DomainError
 
+from .definitions import applying, centre_path
 from .locking import (
     LockContext,
     frozen_years,
@@ -128,7 +129,7 @@ def tally_save(
     cell's rollups kept current (`rollups.cell_written`: the stamp, the spans read, deleted and
     inserted) and the audit row; the catalogue is read once per process.
     """
-    rules, rates = _cell_catalogue(indicator)  # the catalogue: read before taking the lock
+    rules, rates = _cell_catalogue(centre, indicator, period)  # read before taking the lock
     value, error = parse_value(indicator, raw)
     with transaction.atomic():
         # One writer per centre at a time: saves are short, and imports and saves do not race.
@@ -183,19 +184,21 @@ def tally_save(
     )
 
 
-def _cell_catalogue(indicator: Indicator) -> tuple[list[ValidationRule], list[Rate]]:
+def _cell_catalogue(
+    centre: Centre, indicator: Indicator, period: dt.date
+) -> tuple[list[ValidationRule], list[Rate]]:
     """The active rules with the indicator on either side, and the rates of its category (its
-    page) with it as numerator or denominator: all a save checks and redraws (no query while
-    the process's catalogue is current)."""
+    page) with it as numerator or denominator, of those that apply to the centre that month:
+    all a save checks and redraws (no query while the process's catalogue is current)."""
     catalogue = cell_catalogue()
-    pk = indicator.pk
+    pk, path = indicator.pk, centre_path(centre)
     rules = [r for r in catalogue.rules if pk in (r.left_id, r.right_id)]
     rates = [
         r
         for r in catalogue.rates
         if r.category == indicator.category and pk in (r.numerator_id, r.denominator_id)
     ]
-    return rules, rates
+    return applying(rules, path, period, period), applying(rates, path, period, period)
 
 
 def _cell_values(
@@ -299,9 +302,14 @@ def _blocking_rules(
     rules = (
         loaded[2]
         if loaded is not None
-        else ValidationRule.objects.filter(is_active=True, severity=ValidationRule.Severity.ERROR)
-        .filter(Q(left=indicator) | Q(right=indicator))
-        .select_related("left", "right")
+        else applying(
+            ValidationRule.objects.filter(is_active=True, severity=ValidationRule.Severity.ERROR)
+            .filter(Q(left=indicator) | Q(right=indicator))
+            .select_related("left", "right"),
+            centre_path(centre),
+            period,
+            period,
+        )
     )
     error_rules = [
         r

@@ -12,9 +12,11 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from django.db.models import Sum
+
 from centers.models import Centre
 
-from .models import Activity, ActivityKind, Indicator, MonthReport, TallyValue
+from .models import Activity, ActivityKind, Indicator, MonthReport, TallyValue, Target
 from .rollups import mark_changed
 
 SEASON = [0.92, 0.80, 1.02, 1.00, 1.03, 0.98, 1.00, 0.97, 1.01, 1.02, 1.06, 1.10]
@@ -224,6 +226,34 @@ def _ciqikou_activities(centre: Centre) -> None:
     Activity.objects.bulk_create(records)
 
 
+# 2024 targets (年度任务) the 沙坪坝 commission set: 2023's total raised by these shares, so the
+# centres that grew faster are ahead and 双碑 (grown 9%) trails its time progress.
+TARGET_DISTRICT = "shapingba"
+TARGET_RAISES = {"opd_visits": Decimal("1.11"), "vac_done": Decimal("1.12")}
+
+
+def _targets(centres: list[Centre]) -> None:
+    """2024 targets of the 沙坪坝 centres, from their 2023 totals (once)."""
+    ids = [c.pk for c in centres if not Target.objects.filter(centre=c, year=2024).exists()]
+    indicators = {i.code: i for i in Indicator.objects.filter(code__in=list(TARGET_RAISES))}
+    totals = (
+        TallyValue.objects.filter(
+            centre_id__in=ids, indicator__code__in=list(TARGET_RAISES), period__year=2023
+        )
+        .values_list("centre_id", "indicator__code")
+        .annotate(total=Sum("value"))
+    )
+    Target.objects.bulk_create(
+        Target(
+            centre_id=centre_id,
+            indicator=indicators[code],
+            year=2024,
+            value=(total * TARGET_RAISES[code]).quantize(Decimal("1E2")),
+        )
+        for centre_id, code, total in totals
+    )
+
+
 def load_services_demo(centres: dict[str, Centre]) -> None:
     """Give each demo centre two years of tallies once; a second run finds them and stops."""
     from .catalogue import load_catalogue
@@ -235,3 +265,4 @@ def load_services_demo(centres: dict[str, Centre]) -> None:
             _tallies(centre, *CENTRES[slug])
         if slug == "ciqikou" and not Activity.objects.filter(centre=centre).exists():
             _ciqikou_activities(centre)
+    _targets([c for c in centres.values() if c.sponsor.slug == TARGET_DISTRICT])

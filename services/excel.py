@@ -26,6 +26,7 @@ from core.models import ImportJob
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Indicator, TallyValue
 from .rollups import mark_changed
+from .selectors import centre_indicators
 
 MONTH_HEADERS = [f"{m}月" for m in range(1, 13)]
 HEADERS = ["代码", "指标", "单位", *MONTH_HEADERS, "全年"]
@@ -55,9 +56,7 @@ def write_year(centre: Centre, year: int) -> bytes:
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
-    for indicator in Indicator.objects.filter(is_active=True).order_by(
-        "category", "position", "code"
-    ):
+    for indicator in centre_indicators(centre, year):
         row = [indicator.code, indicator.name, indicator.unit]
         for column in [*MONTH_HEADERS, "全年"]:
             period = _period(indicator, year, column)
@@ -88,7 +87,7 @@ def _lock_reason(indicator: Indicator, period: dt.date, ctx: LockContext) -> str
 def _read_cells(centre, year, data, errors) -> list[list[str]]:
     from .validation import parse_value
 
-    indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
+    indicators = {i.code: i for i in centre_indicators(centre, year)}
     ctx = LockContext.load(centre, timezone.localdate())
     stored = _stored(centre, year)
     cells, seen = [], {}
@@ -216,7 +215,7 @@ def _changes(centre: Centre, year: int, cells: list) -> tuple[list[Change], int]
     from .actions import _plain
     from .validation import parse_value
 
-    indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
+    indicators = {i.code: i for i in centre_indicators(centre, year)}
     stored = _stored(centre, year)
     changes, same = [], 0
     for code, period_text, raw in cells:
@@ -241,7 +240,7 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
     if fingerprint(centre, year) != job.fingerprint:
         raise imports.Refused(_("The tallies changed after this preview; upload the file again."))
     changes, _same = _changes(centre, year, job.plan.get("cells", []))
-    indicators = {i.code: i for i in Indicator.objects.filter(is_active=True)}
+    indicators = {i.code: i for i in centre_indicators(centre, year)}
     ctx = LockContext.load(centre, timezone.localdate())
     existing = {
         (v.indicator_id, v.period): v

@@ -12,7 +12,8 @@ whose rollups are behind its last save is computed live (services.rollups).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -21,6 +22,7 @@ from centers.models import Centre
 from core.periods import Period, month_end
 
 from . import rollups
+from .definitions import applies, owner_path, versions_for
 from .models import Indicator, TallyValue
 from .selectors import (
     Figure,
@@ -35,19 +37,25 @@ from .selectors import (
     sum_present,
     tally_figures,
 )
+from .targets import target_values, yearly_values
 
 __all__ = [
     "Figure",
+    "Progress",
     "Reporting",
     "activities",
+    "applying_codes",
     "by_centre",
     "by_group",
     "catalogue",
+    "commission_codes",
     "monthly_totals",
     "open_month_requests_waiting",
     "opening_year",
     "reporting",
     "tally_due_date",
+    "target_progress",
+    "time_share",
     "totals",
     "trend_indicators",
 ]
@@ -86,12 +94,34 @@ def _latest_month(centre_ids: list[int], *, before: dt.date | None) -> dt.date |
     return found.aggregate(latest=Max("last"))["latest"]
 
 
-def totals(*, centre_ids: list[int], period: Period) -> dict[str, Figure]:
-    """Every active indicator and rate added up over these centres, with 同比, by code."""
+def totals(*, centre_ids: list[int], period: Period, owner: int | None = None) -> dict[str, Figure]:
+    """Every active indicator and rate added up over these centres, with 同比, by code; with an
+    `owner` (a commission: the reader's, or a centre's sponsor) only those that apply to it in
+    the period (services/definitions.py): a district's own indicator is not the city's."""
     figures = rollups.span_figures(centre_ids=centre_ids, period=period)
     if figures is None:  # not a half-year or a year: rollups do not hold it
         figures = tally_figures(scope=Q(centre_id__any_of=centre_ids), period=period)
-    return figures
+    if owner is None:
+        return figures
+    codes = applying_codes(owner, period)
+    return {code: f for code, f in figures.items() if code in codes}
+
+
+def applying_codes(owner: int, period: Period) -> frozenset[str]:
+    """The codes of the indicators and rates that apply to a commission in a period."""
+    return frozenset(d.code for d in _applying(owner, period))
+
+
+def commission_codes(owner: int, period: Period) -> list[str]:
+    """Of those, the ones a commission defined (on the owner's path up the tree), indicators then
+    rates in catalogue order: what a summary quotes beyond the national set."""
+    return [d.code for d in _applying(owner, period) if d.owner_id is not None]
+
+
+def _applying(owner: int, period: Period) -> list:
+    indicators, rates, _key = rollups.current_catalogue()
+    path = owner_path(owner)
+    return [d for d in (*indicators, *rates) if applies(d, path, period.first, period.last)]
 
 
 def by_centre(
@@ -110,9 +140,14 @@ def by_group(
     `totals` does for one scope; every centre is read once, whatever the grouping."""
     catalogue = catalogue or rollups.current_catalogue()  # (indicators, rates, key)
     indicators = {i.code: i for i in catalogue[0] if i.code in codes}
-    rates = {r.code: r for r in catalogue[1] if r.code in codes}
+    wanted = [r for r in catalogue[1] if r.code in codes]
+    earlier = period.year_earlier()
+    rates = versions_for(wanted, period.first, period.last)
+    before = versions_for(wanted, earlier.first, earlier.last)  # each side in its own formula
     needed = set(indicators) | {
-        code for r in rates.values() for code in (r.numerator_code, r.denominator_code)
+        code
+        for r in (*rates.values(), *before.values())
+        for code in (r.numerator_code, r.denominator_code)
     }
     centre_ids = sorted({c for members in groups.values() for c in members})
     per_centre = rollups.span_totals(
@@ -132,10 +167,20 @@ def by_group(
             )
             row[code] = Figure(code, ind.name, ind.unit, False, now, then, ind.category)
         for code, rate in rates.items():
-            parts = (rate.numerator_code, rate.denominator_code)
             now, then = (
-                rate_value(*rate_sums(per_centre, *parts, which, members), rate.scale)
-                for which in (0, 1)
+                None
+                if version is None
+                else rate_value(
+                    *rate_sums(
+                        per_centre,
+                        version.numerator_code,
+                        version.denominator_code,
+                        which,
+                        members,
+                    ),
+                    version.scale,
+                )
+                for which, version in enumerate((rate, before.get(code)))
             )
             row[code] = Figure(code, rate.name, rate.suffix, True, now, then, rate.category)
         out[key] = row
@@ -181,3 +226,74 @@ def activities(*, centre_ids: list[int], period: Period) -> list[tuple[str, int,
     return activity_counts(
         scope=Q(centre_id__any_of=centre_ids), first=period.first, last=month_end(period.last)
     )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An annual target beside what is done so far (年度累计) and the share of the year gone
+    (序时进度), both in %; behind when the completion trails the time."""
+
+    target: Decimal
+    done: Decimal | None
+    completion: Decimal | None
+    time_share: Decimal
+    behind: bool
+
+
+def months_ended(year: int, today: dt.date) -> int:
+    """Months of `year` wholly past on `today`: 12 for a past year, 0 for a future one."""
+    if today.year != year:
+        return 12 if today.year > year else 0
+    return today.month - 1
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    return (Decimal(part) * 100 / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def time_share(*, year: int, today: dt.date | None = None) -> Decimal:
+    """序时进度 in %: the months of `year` ended by today ÷ 12."""
+    return _percent(Decimal(months_ended(year, today or timezone.localdate())), Decimal(12))
+
+
+def target_progress(
+    *,
+    centre_ids: list[int],
+    year: int,
+    codes: list[str] | None = None,
+    today: dt.date | None = None,
+) -> dict[tuple[int, str], Progress]:
+    """{(centre id, indicator code): Progress} for every target of these centres in the year.
+
+    Done so far is a monthly flow summed from January to the last month ended, a stock's latest
+    month in that span, a yearly indicator's value of the year; read through `by_group` (rollups
+    where the span is a half or a year), so the queries stay the same whatever the centres.
+    """
+    targets = target_values(centre_ids=centre_ids, year=year, codes=codes)
+    if not targets:
+        return {}
+    ended = months_ended(year, today or timezone.localdate())
+    cat = rollups.current_catalogue()
+    kinds = {i.code: i for i in cat[0]}
+    wanted = {code for _centre, code in targets if code in kinds}
+    monthly = sorted(c for c in wanted if kinds[c].frequency == Indicator.Frequency.MONTHLY)
+    yearly = sorted(wanted - set(monthly))
+    centres = sorted({centre for centre, _code in targets})
+    done: dict[tuple[int, str], Decimal | None] = {}
+    if monthly and ended:
+        period = Period.range(dt.date(year, 1, 1), dt.date(year, ended, 1))
+        rows = by_group(
+            groups={c: [c] for c in centres}, period=period, codes=monthly, catalogue=cat
+        )
+        done |= {(c, code): f.value for c, row in rows.items() for code, f in row.items()}
+    if yearly:
+        ids = {kinds[code].pk: code for code in yearly}
+        done |= yearly_values(centre_ids=centres, year=year, indicators=ids)
+    share = _percent(Decimal(ended), Decimal(12))
+    out = {}
+    for key, target in targets.items():
+        value = done.get(key)
+        completion = None if value is None else _percent(value, target)
+        behind = completion is not None and completion < share
+        out[key] = Progress(target, value, completion, share, behind)
+    return out

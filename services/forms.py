@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -10,15 +11,25 @@ from centers.forms import DateInput, RecordForm
 from core.forms import TextGuard
 from core.imports import SpreadsheetField
 from core.periods import MonthField, PeriodForm
+from core.stale import BasedOnForm
 
+from .catalogue_selectors import code_taken, covers, later_users, visible
+from .definitions import centre_path
 from .locking import open_request_errors
-from .models import Activity
+from .models import Activity, ActivityKind, Definition, Indicator, Rate, ValidationRule
 
 
 class ActivityForm(RecordForm):
     class Meta:
         model = Activity
         fields = ("date", "kind", "title", "people", "note")
+
+    def __init__(self, *args, centre=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if centre is not None:  # the kinds of no commission and of those above the centre
+            path = centre_path(centre)
+            owned = Q(owner=None) | Q(owner_id__in=path)
+            self.fields["kind"].queryset = ActivityKind.objects.filter(owned)
 
     def clean_people(self):
         people = self.cleaned_data["people"]
@@ -86,5 +97,236 @@ class TallyImportForm(forms.Form):
     file = SpreadsheetField(label=_("Tally file (.xlsx)"))
 
 
+class TargetImportForm(forms.Form):
+    year = forms.IntegerField(
+        label=_("year"), min_value=2000, max_value=2100, initial=lambda: timezone.localdate().year
+    )
+    file = SpreadsheetField(label=_("Target file (.xlsx)"))
+
+
 class FiguresForm(PeriodForm):
     """The figures pages offer every part: a month, quarter, half-year, year or range of months."""
+
+
+# --- the commission's catalogue -----------------------------------------------------------
+
+NOT_IN_FORCE = _(
+    "“%(name)s” is an indicator not in force for every month this definition is; choose "
+    "another or shorten the months."
+)
+
+
+class DefinitionForm(BasedOnForm, TextGuard, forms.ModelForm):
+    """A commission's own definition: owned by the page's commission, in force over months."""
+
+    active_from = MonthField(label=_("in force from"), required=False)
+    active_to = MonthField(
+        label=_("in force until"), required=False, help_text=_("Its last month; empty: open.")
+    )
+
+    def __init__(self, *args, authority, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.authority = authority
+        if self.instance.pk is None:
+            self.instance.owner = authority
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("active_from"), cleaned.get("active_to")
+        if first and last and last < first:
+            self.add_error("active_to", _("The last month is before the first."))
+        return cleaned
+
+    def check_code(self) -> None:
+        code = self.cleaned_data.get("code")
+        if code and "code" not in self.errors and code_taken(code, exclude=self.instance):
+            self.add_error(
+                "code", _("The code %(code)s is already used; codes are unique.") % {"code": code}
+            )
+
+    def check_operands(self, *names: str) -> None:
+        """Each side must be in force for every month the definition is."""
+        first, last = self.cleaned_data.get("active_from"), self.cleaned_data.get("active_to")
+        if "active_to" in self.errors:
+            return
+        for name in names:
+            operand = self.cleaned_data.get(name)
+            if operand is not None and not covers(operand, first, last):
+                self.add_error(name, NOT_IN_FORCE % {"name": operand.name})
+
+    def limit_operands(self, *names: str) -> None:
+        """Offer only the indicators the commission sees (a posted other one is refused)."""
+        indicators = visible(Indicator, self.authority).order_by("category", "position", "code")
+        for name in names:
+            self.fields[name].queryset = indicators
+
+
+class IndicatorForm(DefinitionForm):
+    class Meta:
+        model = Indicator
+        fields = (
+            "code",
+            "name",
+            "category",
+            "unit",
+            "aggregation",
+            "frequency",
+            "whole_numbers",
+            "max_value",
+            "position",
+            "active_from",
+            "active_to",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # figures, rollups, imports and schemes know it by its code
+            self.fields["code"].disabled = True
+
+    def clean_max_value(self):
+        value = self.cleaned_data["max_value"]
+        if value is not None and value <= 0:
+            raise forms.ValidationError(_("The largest plausible value must be above zero."))
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_code()
+        return cleaned
+
+
+class RateForm(DefinitionForm):
+    class Meta:
+        model = Rate
+        fields = (
+            "code",
+            "name",
+            "category",
+            "numerator",
+            "denominator",
+            "scale",
+            "position",
+            "active_from",
+            "active_to",
+        )
+
+    FORMULA = ("numerator", "denominator", "scale")
+
+    formula_from = MonthField(
+        label=_("new formula from"),
+        required=False,
+        help_text=_("Figures of the months before keep the formula they were counted with."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_operands("numerator", "denominator")
+        if self.instance.pk:
+            self.fields["code"].disabled = True
+        else:  # a new rate has no earlier figures to keep
+            del self.fields["formula_from"]
+
+    def check_code(self) -> None:
+        if self.instance.pk is None:  # an edit keeps the code its versions share
+            super().check_code()
+
+    def values(self) -> dict:
+        return {k: v for k, v in super().values().items() if k != "formula_from"}
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_code()
+        self._check_formula_from(cleaned.get("formula_from"))
+        numerator, denominator = cleaned.get("numerator"), cleaned.get("denominator")
+        if numerator is not None and numerator == denominator:
+            self.add_error(
+                "denominator",
+                _("A rate cannot refer to itself: its numerator and denominator are the same."),
+            )
+        self.check_operands("numerator", "denominator")
+        return cleaned
+
+    def _check_formula_from(self, start) -> None:
+        """A changed formula starts in a month after the version's first: the periods before
+        keep the old one (services.catalogue_actions.rate_new_version)."""
+        if "formula_from" not in self.fields:
+            return
+        changed = any(name in self.changed_data for name in self.FORMULA)
+        if changed and start is None:
+            self.add_error(
+                "formula_from",
+                _("Say from which month the new formula counts; earlier months keep the old one."),
+            )
+        elif start is not None and not changed:
+            self.add_error("formula_from", _("Only a changed formula takes a starting month."))
+        elif start is not None:
+            first, last = self.instance.active_from, self.instance.active_to
+            if (first and start <= first) or (last and start > last):
+                self.add_error(
+                    "formula_from", _("The new formula must start within this version's months.")
+                )
+
+
+class ValidationRuleForm(DefinitionForm):
+    class Meta:
+        model = ValidationRule
+        fields = ("left", "operator", "right", "severity", "active_from", "active_to")
+        labels = {
+            "left": _("left side"),
+            "operator": _("operator"),
+            "right": _("right side"),
+            "severity": _("severity"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_operands("left", "right")
+
+    def clean(self):
+        cleaned = super().clean()
+        left, operator, right = (cleaned.get(k) for k in ("left", "operator", "right"))
+        if left is not None and left == right:
+            self.add_error("right", _("A rule compares two indicators: both sides are the same."))
+        elif left is not None and right is not None:
+            same = ValidationRule.objects.filter(left=left, operator=operator, right=right)
+            if same.exclude(pk=self.instance.pk).exists():
+                self.add_error("right", _("This rule exists already."))
+        self.check_operands("left", "right")
+        return cleaned
+
+
+class ActivityKindForm(DefinitionForm):
+    class Meta:
+        model = ActivityKind
+        fields = ("name", "counts_label", "position", "active_from", "active_to")
+
+
+DEFINITION_FORMS: dict[type[Definition], type[DefinitionForm]] = {
+    Indicator: IndicatorForm,
+    Rate: RateForm,
+    ValidationRule: ValidationRuleForm,
+    ActivityKind: ActivityKindForm,
+}
+
+
+class RetireForm(forms.Form):
+    """Retire a definition: in force until a month; its data and history stay."""
+
+    until = MonthField(label=_("last month in force"))
+
+    def __init__(self, *args, definition: Definition, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if self.definition.active_from and until < self.definition.active_from:
+            raise forms.ValidationError(_("The last month is before the first."))
+        if isinstance(self.definition, Indicator):
+            users = later_users(self.definition, until)
+            if users:
+                raise forms.ValidationError(
+                    _("Still used after that month by %(users)s; retire those first.")
+                    % {"users": "、".join(users)}
+                )
+        return until

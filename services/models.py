@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
-from centers.models import Centre
+from centers.models import Authority, Centre
 from core.models import TimeStampedModel
 
 
@@ -34,7 +34,28 @@ class Category(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Indicator(TimeStampedModel):
+class Definition(TimeStampedModel):
+    """Owned along the commission tree and in force over a span of months: a centre sees the
+    definitions of no commission (the system's) and of every commission from its sponsor up
+    (services/definitions.py), each for the months it is in force."""
+
+    owner = models.ForeignKey(
+        Authority,
+        verbose_name=_("defined by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the system's definition, for every centre."),
+    )
+    active_from = models.DateField(_("in force from"), null=True, blank=True)  # a month's 1st
+    active_to = models.DateField(_("in force until"), null=True, blank=True)  # its last month
+
+    class Meta:
+        abstract = True
+
+
+class Indicator(Definition):
     """A figure a centre reports, with how it adds up over time."""
 
     class Aggregation(models.TextChoices):
@@ -71,7 +92,7 @@ class Indicator(TimeStampedModel):
         return self.name
 
 
-class Rate(TimeStampedModel):
+class Rate(Definition):
     """A rate derived from two indicators; rates are never typed in."""
 
     class Scale(models.IntegerChoices):
@@ -79,7 +100,9 @@ class Rate(TimeStampedModel):
         PERMILLE = 1000, "‰"
         YUAN_PER_VISIT = 10000, _("yuan")
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
+    # One code, successive versions: a changed formula is a new version from a month on, and the
+    # periods before keep the old one (services/definitions.versions_for).
+    code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=100)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     numerator = models.ForeignKey(
@@ -94,7 +117,17 @@ class Rate(TimeStampedModel):
     class Meta:
         verbose_name = _("rate")
         verbose_name_plural = _("rates")
-        ordering = ["category", "position", "code"]
+        ordering = ["category", "position", "code", "active_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "active_from"], name="one_rate_version_per_start"
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(active_from__isnull=True),
+                name="one_rate_version_from_the_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -139,7 +172,7 @@ class TallyValue(models.Model):
         return f"{self.indicator.name} {self.period:%Y-%m}"
 
 
-class ValidationRule(TimeStampedModel):
+class ValidationRule(Definition):
     """left operator right, in the same period (a yearly side uses that year's value)."""
 
     class Operator(models.TextChoices):
@@ -291,7 +324,7 @@ class FrozenYear(TimeStampedModel):
         return f"{self.centre} {self.year}"
 
 
-class ActivityKind(TimeStampedModel):
+class ActivityKind(Definition):
     """A kind of work record (义诊, 党员大会 …); administrators add more."""
 
     name = models.CharField(_("name"), max_length=50, unique=True)
@@ -383,3 +416,30 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.centre_id} {self.built}/{self.changed}"
+
+
+class Target(TimeStampedModel):
+    """A centre's annual target (年度任务) for one indicator, set by its commission."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="targets")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="targets")
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("annual target"), max_digits=14, decimal_places=2)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(centre="centre")
+
+    class Meta:
+        verbose_name = _("annual target")
+        verbose_name_plural = _("annual targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "indicator", "year"], name="one_target_per_year"
+            ),
+            models.CheckConstraint(condition=Q(value__gt=0), name="target_is_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} {self.year} {self.indicator.name}"

@@ -43,6 +43,7 @@ ACTIVITY_KINDS = (
         path="activities",
         model=Activity,
         form=ActivityForm,
+        form_kwargs=lambda centre: {"centre": centre},
         title=_("Work records"),
         intro=_(
             "Free clinics, lectures, community check-ups, drills, party meetings …, "

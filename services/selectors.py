@@ -27,6 +27,7 @@ from centers.models import Centre
 from core import memo
 from core.periods import Period, add_months, month_end
 
+from .definitions import CATALOGUE, applying, centre_path, in_force, versions_for, year_span
 from .locking import Backfill, LockContext, LockState, lock_state, year_lock_state
 from .models import (
     Activity,
@@ -130,8 +131,12 @@ class Grid:
 
 
 def load_year(*, centre: Centre, year: int) -> tuple[Values, dict, list[ValidationRule]]:
-    """A centre's values for a year and the one before (1 query), with the catalogue and rules."""
-    indicators = {i.pk: i for i in Indicator.objects.filter(is_active=True)}
+    """A centre's values for a year and the one before (1 query), with the indicators and rules
+    that apply to it that year (services/definitions.py)."""
+    path, (first, last) = centre_path(centre), year_span(year)
+    indicators = {
+        i.pk: i for i in applying(Indicator.objects.filter(is_active=True), path, first, last)
+    }
     rows = TallyValue.objects.filter(
         centre=centre, period__gte=dt.date(year - 1, 1, 1), period__lte=dt.date(year, 12, 1)
     ).values_list("indicator_id", "period", "value", "comment")
@@ -139,7 +144,7 @@ def load_year(*, centre: Centre, year: int) -> tuple[Values, dict, list[Validati
     for indicator_id, period, value, comment in rows:
         by_cell[(indicator_id, period)] = value
         comments[(indicator_id, period)] = comment
-    rules = list(ValidationRule.objects.filter(is_active=True))
+    rules = applying(ValidationRule.objects.filter(is_active=True), path, first, last)
     _attach_sides(rules, indicators)
     return Values(by_cell, indicators), comments, rules
 
@@ -275,9 +280,9 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
         for i in indicators
         if i.frequency == YEARLY
     ]
-    rates = [
-        RateRow(r, [_month_rate(r, m, values) for m in months])
-        for r in Rate.objects.filter(category=category).select_related("numerator", "denominator")
+    rates = [  # a formula changed mid-year shows each version in its own months only
+        RateRow(r, [_month_rate(r, m, values) if in_force(r, m, m) else None for m in months])
+        for r in category_rates(centre, category, *year_span(year))
     ]
     open_warnings = [
         c
@@ -362,10 +367,21 @@ def rates_for_month(
 ) -> list[tuple[Rate, Decimal | None]]:
     """The category's rates for one month, after a cell changed (2 queries)."""
     values, _comments, _rules = load_year(centre=centre, year=month.year)
-    return [
-        (r, _month_rate(r, month, values))
-        for r in Rate.objects.filter(category=category).select_related("numerator", "denominator")
-    ]
+    rates = category_rates(centre, category, month, month)
+    return [(r, _month_rate(r, month, values)) for r in rates]
+
+
+def centre_indicators(centre: Centre, year: int) -> list[Indicator]:
+    """The active indicators that apply to the centre in some month of the year, in catalogue
+    order: what its grid, spreadsheet and import offer."""
+    indicators = Indicator.objects.filter(is_active=True).order_by("category", "position", "code")
+    return applying(indicators, centre_path(centre), *year_span(year))
+
+
+def category_rates(centre: Centre, category: str, first: dt.date, last: dt.date) -> list[Rate]:
+    """The rates of a category (an entry page) that apply to the centre in these months."""
+    rates = Rate.objects.filter(category=category).select_related("numerator", "denominator")
+    return applying(rates, centre_path(centre), first, last)
 
 
 # --- completeness -------------------------------------------------------------------------
@@ -746,6 +762,10 @@ class FigureIndicator(NamedTuple):
     category: str
     aggregation: str
     frequency: str
+    # Whose and when (services/definitions.py): which owners' reports quote it, for which months.
+    owner_id: int | None = None
+    active_from: dt.date | None = None
+    active_to: dt.date | None = None
 
 
 class FigureRate(NamedTuple):
@@ -760,9 +780,9 @@ class FigureRate(NamedTuple):
     denominator_id: int
     numerator_code: str
     denominator_code: str
-
-
-CATALOGUE = "catalogue"  # the memo version every write of indicators, rates or rules moves
+    owner_id: int | None = None
+    active_from: dt.date | None = None
+    active_to: dt.date | None = None
 
 
 def catalogue_changed() -> None:
@@ -806,7 +826,16 @@ def figure_catalogue() -> tuple[list[FigureIndicator], list[FigureRate]]:
     indicators = [
         FigureIndicator(*row)
         for row in Indicator.objects.filter(is_active=True).values_list(
-            "pk", "code", "name", "unit", "category", "aggregation", "frequency"
+            "pk",
+            "code",
+            "name",
+            "unit",
+            "category",
+            "aggregation",
+            "frequency",
+            "owner_id",
+            "active_from",
+            "active_to",
         )
     ]
     suffixes = {value: str(label) for value, label in Rate.Scale.choices}
@@ -821,6 +850,9 @@ def figure_catalogue() -> tuple[list[FigureIndicator], list[FigureRate]]:
             "denominator_id",
             "numerator__code",
             "denominator__code",
+            "owner_id",
+            "active_from",
+            "active_to",
         )
     ]
     return indicators, rates
@@ -846,17 +878,21 @@ def tally_figures(*, scope: Q, period: Period) -> dict[str, Figure]:
             indicator.category,
         )
     centres = {c for c, _code in per_centre}
-    for rate in rates:
-        codes = (rate.numerator_code, rate.denominator_code)
-        figures[rate.code] = Figure(
-            rate.code,
-            rate.name,
-            rate.suffix,
-            True,
-            rate_value(*rate_sums(per_centre, *codes, 0, centres), rate.scale),
-            rate_value(*rate_sums(per_centre, *codes, 1, centres), rate.scale),
-            rate.category,
-        )
+    earlier = period.year_earlier()
+    then = versions_for(rates, earlier.first, earlier.last)  # each side in its own formula
+    for code, rate in versions_for(rates, period.first, period.last).items():
+        values = [
+            None
+            if version is None
+            else rate_value(
+                *rate_sums(
+                    per_centre, version.numerator_code, version.denominator_code, which, centres
+                ),
+                version.scale,
+            )
+            for which, version in enumerate((rate, then.get(code)))
+        ]
+        figures[code] = Figure(code, rate.name, rate.suffix, True, *values, rate.category)
     return figures
 
 

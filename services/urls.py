@@ -2,12 +2,13 @@ from django.urls import path
 
 from centers.record_views import record_urls
 
-from . import open_month_views, views
+from . import catalogue_views, open_month_views, target_views, views
 from .records import ACTIVITY_KINDS
 
 app_name = "services"
 
 base = "centres/<slug:centre_slug>/tallies/"
+catalogue = "authorities/<slug:authority_slug>/catalogue/"
 
 urlpatterns = [
     path(base, views.tally_home, name="tally-home"),
@@ -54,6 +55,56 @@ urlpatterns = [
         "authorities/<slug:authority_slug>/figures/",
         views.authority_figures,
         name="authority-figures",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/targets/<int:year>/",
+        target_views.target_grid,
+        name="targets",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/targets/<int:year>/cell/",
+        target_views.target_cell,
+        name="target-cell",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/targets/<int:year>/export.xlsx",
+        target_views.target_export,
+        name="target-export",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/targets/import/",
+        target_views.target_import_upload,
+        name="target-import",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/targets/import/<int:pk>/",
+        target_views.target_import_preview,
+        name="target-import-preview",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/targets/import/<int:pk>/confirm/",
+        target_views.target_import_confirm,
+        name="target-import-confirm",
+    ),
+    # A commission's catalogue of definitions (services/catalogue_views.py).
+    path(catalogue, catalogue_views.catalogue, name="catalogue"),
+    path(
+        catalogue + "<slug:kind>/new/", catalogue_views.definition_create, name="catalogue-create"
+    ),
+    path(
+        catalogue + "<slug:kind>/<int:pk>/edit/",
+        catalogue_views.definition_edit,
+        name="catalogue-edit",
+    ),
+    path(
+        catalogue + "<slug:kind>/<int:pk>/retire/",
+        catalogue_views.definition_retire,
+        name="catalogue-retire",
+    ),
+    path(
+        catalogue + "<slug:kind>/<int:pk>/delete/",
+        catalogue_views.definition_delete,
+        name="catalogue-delete",
     ),
     *record_urls(ACTIVITY_KINDS),
 ]

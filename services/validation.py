@@ -30,10 +30,21 @@ OUTLIER_MIN_HISTORY = 3
 VALUE_LIMIT = 40
 
 
-def parse_value(indicator: Indicator, raw: str) -> tuple[Decimal | None, str]:
-    """The typed text as a value, or an error message; empty text means "no value"."""
-    if len(raw) > VALUE_LIMIT:  # refused whole: a value cut short could read as another number
-        return None, _("A value has at most %(limit)s characters.") % {"limit": VALUE_LIMIT}
+def parse_value(
+    indicator: Indicator,
+    raw: str,
+    *,
+    limit: int = VALUE_LIMIT,
+    maximum: Decimal | None = None,
+    above_zero: str = "",
+) -> tuple[Decimal | None, str]:
+    """The typed text as a value, or an error message; empty text means "no value".
+
+    `limit` caps the characters, `maximum` the value (else the indicator's plausible maximum);
+    `above_zero`, when given, refuses 0 too, with that message (annual targets).
+    """
+    if len(raw) > limit:  # refused whole: a value cut short could read as another number
+        return None, _("A value has at most %(limit)s characters.") % {"limit": limit}
     text = raw.strip().replace(",", "").replace("，", "")
     if text == "":
         return None, ""
@@ -43,16 +54,19 @@ def parse_value(indicator: Indicator, raw: str) -> tuple[Decimal | None, str]:
         return None, _("Type a number.")
     if not value.is_finite():
         return None, _("Type a number.")
+    if above_zero and value <= 0:
+        return None, above_zero
     if value < 0:
         return None, _("The value cannot be negative.")
     if indicator.whole_numbers and value != value.to_integral_value():
         return None, _("%(unit)s are counted in whole numbers.") % {"unit": indicator.unit}
     if value.as_tuple().exponent < -2:
         return None, _("At most two decimals.")
-    if value > indicator.max_value:
+    maximum = indicator.max_value if maximum is None else maximum
+    if value > maximum:
         return None, _("%(value)s is implausibly large (more than %(max)s).") % {
             "value": text,
-            "max": f"{indicator.max_value:,.0f}",
+            "max": f"{maximum:,.0f}",
         }
     return value, ""
 

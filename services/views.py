@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,9 +25,10 @@ from core.text import strip_control_chars
 
 from . import actions, excel, selectors
 from . import figures as door
+from .definitions import applies, centre_path
 from .forms import FiguresForm, LockExceptionForm, TallyImportForm
 from .locking import LockContext, lock_state, locked_spans, year_lock_state
-from .models import Category, Indicator, LockException, Rate, TallyValue
+from .models import Category, Indicator, LockException, TallyValue
 
 GRID = "services/tally_grid.html"
 
@@ -88,6 +89,10 @@ def _cell_request(request: CentreRequest) -> tuple[Indicator, dt.date]:
         raise Http404("no such cell")
     if indicator.frequency == Indicator.Frequency.YEARLY and period.month != 1:
         raise Http404("no such cell")
+    yearly = indicator.frequency == Indicator.Frequency.YEARLY
+    last = period.replace(month=12) if yearly else period
+    if not applies(indicator, centre_path(request.centre), period, last):
+        raise Http404("no such cell")  # another commission's, or not in force then
     return indicator, period
 
 
@@ -117,11 +122,11 @@ def _cell_context(
     # A save has read them already.
     affected = getattr(result, "rates", None)
     if affected is None:
-        affected = (
-            Rate.objects.filter(category=indicator.category)
-            .filter(Q(numerator=indicator) | Q(denominator=indicator))
-            .select_related("numerator", "denominator")
-        )
+        affected = [
+            r
+            for r in selectors.category_rates(request.centre, indicator.category, period, period)
+            if indicator.pk in (r.numerator_id, r.denominator_id)
+        ]
     rates = [
         (rate, month, selectors._month_rate(rate, month, values))
         for rate in affected
@@ -315,10 +320,11 @@ def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
     )
 
 
-def _figures_page(request, centre_ids: list[int], title: str) -> HttpResponse:
+def _figures_page(request, centre_ids: list[int], title: str, owner: int) -> HttpResponse:
+    """`owner`: the commission whose definitions the page shows (a centre's sponsor)."""
     form = FiguresForm(request.GET or None)
     period = form.period(lambda: door.opening_year(centre_ids=centre_ids))
-    figures = door.totals(centre_ids=centre_ids, period=period)
+    figures = door.totals(centre_ids=centre_ids, period=period, owner=owner)
     activities = door.activities(centre_ids=centre_ids, period=period)
     groups = []
     for value, label in Category.choices:
@@ -332,15 +338,27 @@ def _figures_page(request, centre_ids: list[int], title: str) -> HttpResponse:
         "groups": groups,
         "activities": activities,
         "title": title,
+        "targets": _target_rows(request, figures, period.last.year),
+        "target_year": period.last.year,
     }
     return render(request, "services/figures.html", context)
+
+
+def _target_rows(request, figures: dict, year: int) -> list:
+    """A centre's targets of the period's year beside their progress (one page, one centre)."""
+    centre = getattr(request, "centre", None)
+    if centre is None:
+        return []
+    progress = door.target_progress(centre_ids=[centre.pk], year=year)
+    return [(figures[code], p) for (_c, code), p in progress.items() if code in figures]
 
 
 @require_GET
 @centre_view(VIEW_CENTRE)
 def centre_figures(request: CentreRequest) -> HttpResponse:
     """The centre's figures for a period, with the same period a year earlier and 同比."""
-    return _figures_page(request, [request.centre.pk], request.centre.name)
+    centre = request.centre
+    return _figures_page(request, [centre.pk], centre.name, centre.sponsor_id)
 
 
 @require_GET
@@ -348,9 +366,8 @@ def centre_figures(request: CentreRequest) -> HttpResponse:
 def authority_figures(request: AuthorityRequest) -> HttpResponse:
     """The same for every centre of an authority's subtree, added up in the database."""
     centres = centre_selectors.centre_list(authority_ids=request.authority_subtree)
-    return _figures_page(
-        request, list(centres.values_list("pk", flat=True)), request.authority.name
-    )
+    ids = list(centres.values_list("pk", flat=True))
+    return _figures_page(request, ids, request.authority.name, request.authority.pk)
 
 
 @require_GET

@@ -78,7 +78,7 @@ FORM_FIELDS = [
 ]
 FIELD_NAME = re.compile(r'\bname="([^"]+)"')
 # Who sends the requests: someone the route lets in (anonymous for the login page).
-PREFERENCE = ["manager", "reviewer", "clerk", "city_reviewer", "outsider"]
+PREFERENCE = ["manager", "reviewer", "clerk", "city_reviewer", "outsider", "district_admin"]
 
 
 def _as_user(client, route: Route, users: dict) -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from centers.models import (
     CentreMembership,
@@ -23,10 +23,19 @@ from centers.models import (
     PerformanceRecord,
     RegistrationChange,
 )
+from centers.permissions import CONFIGURE_COMMISSION
 from centers.records import RECORD_KINDS
 from core.models import ImportJob
-from reporting.models import AnnualFiling, FilingVersion, ReportRun, Summary, SummaryVersion
-from services.models import Activity, ActivityKind, OpenMonthRequest
+from reporting.models import (
+    AnnualFiling,
+    FilingVersion,
+    ReportRun,
+    Scheme,
+    SchemeItem,
+    Summary,
+    SummaryVersion,
+)
+from services.models import Activity, ActivityKind, Indicator, OpenMonthRequest
 from services.records import ACTIVITY_KINDS
 from staff.tests.factories import PersonFactory, SpellFactory
 
@@ -134,6 +143,136 @@ def summary_routes() -> list[Route]:
             )
         )
     return routes
+
+
+def target_routes() -> list[Route]:
+    """A commission's annual targets: everyone above reads them, its own reviewers set them."""
+
+    def district(extra=None):
+        return lambda ctx: {"authority_slug": ctx["district"].slug} | (extra(ctx) if extra else {})
+
+    job = lambda ctx: {"pk": ctx["records"]["target_import"].pk}  # noqa: E731
+    cell = lambda ctx: {"centre": ctx["centre"].pk, "indicator": "opd_visits", "value": "12"}  # noqa: E731
+    return [
+        Route(
+            "services:targets",
+            "GET",
+            "authority",
+            frozenset(AUTHORITY_REACH),
+            district(lambda c: YEAR),
+        ),
+        Route(
+            "services:target-cell",
+            "POST",
+            "authority",
+            frozenset(SPONSOR_REVIEWERS),
+            district(lambda c: YEAR),
+            data=lambda ctx: cell(ctx) | {"base": ""},
+        ),
+        Route(
+            "services:target-export",
+            "GET",
+            "authority",
+            frozenset(AUTHORITY_REACH),
+            district(lambda c: YEAR),
+        ),
+        Route(
+            "services:target-import",
+            "POST",
+            "authority",
+            frozenset(SPONSOR_REVIEWERS),
+            district(),
+            form_page=True,
+        ),
+        Route(
+            "services:target-import-preview",
+            "GET",
+            "authority",
+            frozenset(SPONSOR_REVIEWERS),
+            district(job),
+        ),
+        Route(
+            "services:target-import-confirm",
+            "POST",
+            "authority",
+            frozenset(SPONSOR_REVIEWERS),
+            district(job),
+        ),
+    ]
+
+
+def scheme_routes() -> list[Route]:
+    """A commission's assessment schemes: reviewers up the tree read them; only its own
+    administrator (district_admin, not a matrix role: test_commission_admin_passes) changes
+    them, so the matrix's reviewers get 403."""
+
+    def scheme(ctx: dict) -> tuple[Scheme, SchemeItem]:
+        found = Scheme.objects.get_or_create(authority=ctx["district"], name="季度赛马")[0]
+        item = SchemeItem.objects.get_or_create(
+            scheme=found,
+            code="fd_rate",
+            defaults={"weight": 10, "rule": "linear", "params": {"zero_at": "0", "full_at": "100"}},
+        )[0]
+        return found, item
+
+    def at(level: str = ""):
+        def build(ctx: dict) -> dict:
+            found, item = scheme(ctx)
+            kwargs = {"authority_slug": ctx["district"].slug}
+            if level:
+                kwargs["pk"] = found.pk
+            if level == "item":
+                kwargs["item_pk"] = item.pk
+            return kwargs
+
+        return build
+
+    read, write = frozenset(AUTHORITY_REACH), frozenset({"district_admin"})
+    q3 = lambda ctx: {"year": 2024, "part": "q3"}  # noqa: E731
+    name = "reporting:scheme"
+    return [
+        Route(f"{name}s", "GET", "authority", read, at()),
+        Route(f"{name}-create", "POST", "authority", write, at(), form_page=True),
+        Route(name, "GET", "authority", read, at("scheme")),
+        Route(f"{name}-edit", "POST", "authority", write, at("scheme"), form_page=True),
+        Route(f"{name}-item-create", "POST", "authority", write, at("scheme"), form_page=True),
+        Route(f"{name}-item-edit", "POST", "authority", write, at("item"), form_page=True),
+        Route(f"{name}-item-delete", "POST", "authority", write, at("item")),
+        Route(f"{name}-ranking", "GET", "authority", read, at("scheme"), data=q3),
+        Route(f"{name}-ranking-compute", "POST", "authority", write, at("scheme"), data=q3),
+        Route(f"{name}-ranking-export", "GET", "authority", read, at("scheme"), data=q3),
+        Route(f"{name}-ranking-print", "GET", "authority", read, at("scheme"), data=q3),
+    ]
+
+
+def catalogue_routes() -> list[Route]:
+    """A commission's catalogue: reviewers up the tree read it; only its own administrator
+    (district_admin, checked by test_commission_admin_passes) changes its definitions."""
+
+    def at(kind: str = "", own: bool = False):
+        def build(ctx: dict) -> dict:
+            kwargs = {"authority_slug": ctx["district"].slug}
+            if kind:
+                kwargs["kind"] = kind
+            if own:
+                kwargs["pk"] = Indicator.objects.get_or_create(
+                    code="matrix_own",
+                    defaults={"name": "区自定义指标", "category": "other", "unit": "人"},
+                    owner=ctx["district"],
+                )[0].pk
+            return kwargs
+
+        return build
+
+    read, write = frozenset(AUTHORITY_REACH), frozenset({"district_admin"})
+    name = "services:catalogue"
+    return [
+        Route(name, "GET", "authority", read, at()),
+        Route(f"{name}-create", "POST", "authority", write, at("indicators"), form_page=True),
+        Route(f"{name}-edit", "POST", "authority", write, at("indicators", True), form_page=True),
+        Route(f"{name}-retire", "POST", "authority", write, at("indicators", True), form_page=True),
+        Route(f"{name}-delete", "POST", "authority", write, at("indicators", True)),
+    ]
 
 
 MATRIX = [
@@ -293,6 +432,9 @@ MATRIX = [
         frozenset(AUTHORITY_REACH),
         lambda ctx: {"authority_slug": ctx["district"].slug},
     ),
+    *target_routes(),
+    *scheme_routes(),
+    *catalogue_routes(),
 ]
 
 
@@ -331,6 +473,12 @@ def records(centre):
         "activity": Activity.objects.create(centre=centre, date=day, kind=kind, people=30),
         "tally_import": ImportJob.objects.create(
             kind="tallies", centre=centre, params={"year": 2024}, filename="统计.xlsx"
+        ),
+        "target_import": ImportJob.objects.create(
+            kind="targets",
+            centre=centre,
+            params={"year": 2024, "authority": centre.sponsor_id},
+            filename="任务.xlsx",
         ),
         "spell": spell,
         "person": spell.person,
@@ -426,3 +574,17 @@ def _named_patterns(patterns, prefix: str = "") -> set[str]:
 def test_matrix_covers_every_url():
     declared = {r.name for r in MATRIX}
     assert _named_patterns(get_resolver().url_patterns) == declared
+
+
+CONFIGURE_ROUTES = [r for r in MATRIX if "district_admin" in r.allowed]
+
+
+@pytest.mark.parametrize("route", CONFIGURE_ROUTES, ids=lambda r: r.name)
+def test_commission_admin_passes(client, route, users, centre, district, records):
+    """The matrix's reviewers lack CONFIGURE_COMMISSION; the district's administrator has it."""
+    ctx = {**users, "centre": centre, "district": district, "records": records}
+    url = reverse(route.name, kwargs=route.kwargs(ctx))
+    assert resolve(url).func.required_capability == CONFIGURE_COMMISSION
+    client.force_login(users["district_admin"])
+    response = _call(client, route, url, ctx)
+    assert 200 <= response.status_code < 400, response

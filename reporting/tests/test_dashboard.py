@@ -71,7 +71,9 @@ def test_dashboard_page_and_export(
         page = client.get(url, query)
     body = page.content.decode()
     assert page.status_code == 200
-    assert "26.80" in body and "综合得分 = 0.15×全人群签约率" in body
+    # The score now comes from the default scheme (the built-in one here: no commission set one),
+    # stated item by item; same weights as the old formula, in points of 100.
+    assert "26.80" in body and "综合得分（方案“综合得分”）：全人群签约率 15分" in body
     assert 'id="trend-data"' in body and "chart.umd.min.js" in body
     export = client.get(reverse("reporting:dashboard-export", args=[district.slug]), query)
     sheet = load_workbook(io.BytesIO(export.content)).active

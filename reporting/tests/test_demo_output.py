@@ -10,7 +10,16 @@ from django.core.management import call_command
 
 pytestmark = pytest.mark.django_db
 
-LOGINS = ["admin", "cityreviewer", "reviewer", "otherreviewer", "manager", "clerk", "othermanager"]
+LOGINS = [
+    "admin",
+    "cityreviewer",
+    "reviewer",
+    "districtadmin",
+    "otherreviewer",
+    "manager",
+    "clerk",
+    "othermanager",
+]
 
 
 @pytest.mark.django_db(transaction=True)  # the review mails go out when each step commits
@@ -27,8 +36,8 @@ def test_load_demo_holds_back_the_mails_and_ends_with_the_logins(capsys, setting
     # approved. Eight review steps, seven mails.
     assert "7 notification mails of the demo reviews were kept back, not sent." in text
     lines = out.out.rstrip("\n").splitlines()
-    assert lines[-8] == "Demo data is loaded. Demo logins:"
-    assert [line.split()[0] for line in lines[-7:]] == LOGINS
+    assert lines[-len(LOGINS) - 1] == "Demo data is loaded. Demo logins:"
+    assert [line.split()[0] for line in lines[-len(LOGINS) :]] == LOGINS
     # Afterwards mail and logging work as before.
     assert mailoutbox == [] and mail.outbox is mailoutbox
     assert logging.getLogger("chc").isEnabledFor(logging.INFO)

@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 
 from core.tests.test_permission_matrix import MATRIX, Route, expected_status, records
+from services.models import Indicator, Rate
 
 __all__ = ["records"]  # the matrix's fixture, re-exported so pytest finds it here
 
@@ -85,11 +86,14 @@ def pages(role: str) -> list[Route]:
 @pytest.mark.parametrize("role", ROLES)
 def test_pages_show_no_english(client, role, users, centre, district, records):
     ctx = {**users, "centre": centre, "district": district, "records": records}
-    # The fixtures' login names are data: the members page lists them as typed.
-    allowed = ALLOWED | {user.username for user in users.values()}
+    # The fixtures' login names are data: the members page lists them as typed; so are the
+    # indicator and rate codes the catalogue page lists (what imports and the API name).
     client.force_login(users[role])
     found = {}
     visits = [(r.name, reverse(r.name, kwargs=r.kwargs(ctx)), r) for r in pages(role)]
+    codes = {*Indicator.objects.values_list("code", flat=True)}  # after the routes made theirs
+    codes |= {*Rate.objects.values_list("code", flat=True)}
+    allowed = ALLOWED | {user.username for user in users.values()} | codes
     visits.append(("404", "/no-such-page/", None))
     for name, url, route in visits:
         data = route.data(ctx) if route and route.method == "GET" else {}

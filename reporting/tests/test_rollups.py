@@ -435,3 +435,21 @@ def test_a_build_that_read_before_a_save_does_not_put_the_older_figures_back(
     incremental = _stored(a)
     build([a.pk])
     assert incremental == _stored(a)
+
+
+def test_after_a_catalogue_change_the_sweeper_rebuilds_centres_in_batches(
+    district_data, django_capture_on_commit_callbacks, monkeypatch
+):
+    ids = _ids(district_data)
+    build(ids)
+    assert queue_lost_refreshes() == 0  # all current: nothing to do
+    RollupState.objects.filter(centre_id__in=ids).update(catalogue="an-older-key")
+    assert fresh_centres(ids) == set()  # computed live meanwhile, never wrong
+    monkeypatch.setattr(rollups, "CATALOGUE_BATCH", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue_lost_refreshes() == 2  # a batch, not the city at once
+    assert len(fresh_centres(ids)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue_lost_refreshes() == 1
+    assert fresh_centres(ids) == set(ids)
+    assert queue_lost_refreshes() == 0

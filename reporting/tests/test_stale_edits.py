@@ -10,11 +10,14 @@ import pytest
 from django.urls import get_resolver, reverse
 
 from centers.forms import CentreInfoForm, RegistrationChangeForm
+from centers.models import AuthorityMembership
 from centers.records import RECORD_KINDS
 from centers.tests.editing import opened, rendered_stamp, sessions
+from centers.tests.factories import AuthorityMembershipFactory, UserFactory
 from core.stale import BasedOnForm
-from reporting.forms import NarrativeForm, SummaryTextsForm
-from reporting.models import AnnualFiling, Summary
+from reporting.forms import NarrativeForm, SchemeForm, SchemeItemForm, SummaryTextsForm
+from reporting.models import AnnualFiling, Scheme, SchemeItem, Summary
+from services.forms import DefinitionForm
 from services.records import ACTIVITY_KINDS
 from staff.forms import DepartureForm, StaffForm
 
@@ -64,6 +67,64 @@ def test_second_save_of_summary_texts_is_refused_and_shows_both(centre, manager,
     assert summary.texts["plans"] == "下半年巩固签约"
 
 
+def test_second_save_of_a_scheme_item_is_refused_with_the_first_shown(district, district_admin):
+    second_admin = UserFactory(username="districtadmin2", first_name="彭娅")
+    AuthorityMembershipFactory(
+        user=second_admin, authority=district, role=AuthorityMembership.Role.ADMIN
+    )
+    scheme = Scheme.objects.create(authority=district, name="半年赛马", period_kind="half")
+    item = SchemeItem.objects.create(
+        scheme=scheme, code="opd_visits", weight=40, rule="target", params={"cap": "1.2"}
+    )
+    url = reverse("reporting:scheme-item-edit", args=[district.slug, scheme.pk, item.pk])
+    first, second = sessions(second_admin, district_admin)
+    mine, theirs = opened(first, url), opened(second, url)
+
+    assert first.post(url, {**mine, "weight": "35", "cap": "1.5"}).status_code == 302
+    refused = second.post(url, {**theirs, "weight": "25"})
+
+    assert refused.status_code == 409
+    body = refused.content.decode()
+    assert REFUSED in body and 'id="stale-conflict"' in body
+    assert 'name="weight" value="25"' in body  # what the second typed is still in the form
+    conflict = body.split('id="stale-conflict"')[1]
+    assert ">35<" in conflict and ">1.5<" in conflict  # the first one's saved values beside it
+    item.refresh_from_db()
+    assert (item.weight, item.params) == (35, {"cap": "1.5"})  # nothing of the first lost
+
+    again = rendered_stamp(body)  # saving again from the conflict page overwrites knowingly
+    assert second.post(url, {**theirs, "weight": "25", "based_on": again}).status_code == 302
+    item.refresh_from_db()
+    assert (item.weight, item.params) == (25, {"cap": "1.2"})
+
+
+def test_second_save_of_a_scheme_is_refused_and_the_moved_default_counts(district, district_admin):
+    first, second = sessions(district_admin, district_admin)
+    scheme = Scheme.objects.create(
+        authority=district, name="半年赛马", period_kind="half", is_default=True
+    )
+    url = reverse("reporting:scheme-edit", args=[district.slug, scheme.pk])
+    mine, theirs = opened(first, url), opened(second, url)
+
+    assert first.post(url, {**mine, "name": "季度赛马"}).status_code == 302
+    refused = second.post(url, {**theirs, "period_kind": "year"})
+
+    assert refused.status_code == 409
+    conflict = refused.content.decode().split('id="stale-conflict"')[1]
+    assert ">季度赛马<" in conflict
+    scheme.refresh_from_db()
+    assert (scheme.name, scheme.period_kind) == ("季度赛马", "half")
+    # Marking another scheme default unmarks this one: a form opened before is stale too.
+    opened_before = opened(first, url)
+    other = Scheme.objects.create(authority=district, name="年度赛马", period_kind="year")
+    other_url = reverse("reporting:scheme-edit", args=[district.slug, other.pk])
+    assert (
+        first.post(other_url, {**opened(first, other_url), "is_default": "on"}).status_code == 302
+    )
+    assert second.post(url, opened_before).status_code == 409  # it would take the mark back
+    assert Scheme.objects.get(is_default=True) == other
+
+
 # --- one mechanism, everywhere ------------------------------------------------------------
 
 # Every URL that edits a saved row, with the form that carries the stamp (or how it does).
@@ -76,6 +137,9 @@ EDITORS = {
     "reporting:filing-narrative": NarrativeForm,
     "reporting:centre-summary-texts": SummaryTextsForm,
     "reporting:authority-summary-texts": SummaryTextsForm,
+    "reporting:scheme-edit": SchemeForm,
+    "reporting:scheme-item-edit": SchemeItemForm,
+    "services:catalogue-edit": DefinitionForm,  # one form class per section, all stamped
 }
 # Single values carry the value they showed as `base` instead (services/actions.py).
 CELL_EDITORS = {"services:tally-cell", "services:tally-cell-comment"}

@@ -253,3 +253,14 @@ def test_one_work_records_history_shows_that_record_alone(client, clerk, centre)
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "2024-03-02" not in nothing  # an unknown type is an empty history, not the centre's
+
+
+def test_import_page_lists_recent_imports_linking_to_the_centre_preview(client, clerk, centre):
+    client.force_login(clerk)
+    exported = client.get(reverse("services:tally-export", args=[centre.slug, 2024])).content
+    _upload(client, centre, exported)
+    job = ImportJob.objects.get()
+    html = client.get(reverse("services:tally-import", args=[centre.slug])).content.decode()
+    recent = html.split('id="recent-imports"')[1]
+    preview = reverse("services:tally-import-preview", args=[centre.slug, job.pk])
+    assert f'href="{preview}">t.xlsx</a>' in recent

@@ -13,18 +13,10 @@ from centers.tests.factories import CentreFactory
 from core.periods import Period
 from services.models import Indicator, TallyValue
 from services.selectors import centre_scope, rate_value, subtree_scope, tally_figures
+from services.tests.data import put
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-
-
-def put(centre, code: str, period: dt.date, value) -> None:
-    TallyValue.objects.create(
-        centre=centre,
-        indicator=Indicator.objects.get(code=code),
-        period=period,
-        value=Decimal(value),
-    )
 
 
 def test_rate_value_percent_and_permille():
@@ -175,10 +167,11 @@ def test_a_catalogue_change_reaches_figures_and_cell_saves_once_committed(
     from services.selectors import cell_catalogue
 
     opd = Indicator.objects.get(code="opd_visits")
-    figures.catalogue(), cell_catalogue()
+    march = D(2024, 3, 1)
+    figures.catalogue(), cell_catalogue(), _cell_catalogue(centre, opd, march)
     with django_assert_num_queries(0):  # kept: no query until something changes
         key = figures.catalogue()[2]
-        rules, _rates = _cell_catalogue(cell_catalogue().indicators["opd_visits"])
+        rules, _rates = _cell_catalogue(centre, cell_catalogue().indicators["opd_visits"], march)
     assert rules
     put(centre, "opd_visits", D(2024, 3, 1), 100)
     build([centre.pk])
@@ -195,7 +188,7 @@ def test_a_catalogue_change_reaches_figures_and_cell_saves_once_committed(
     names = {i.code: i.name for i in figures.catalogue()[0]}
     assert names["opd_visits"] == "门急诊总人次"
     assert cell_catalogue().indicators["opd_visits"].name == "门急诊总人次"
-    assert _cell_catalogue(opd)[0] == []
+    assert _cell_catalogue(centre, opd, march)[0] == []
     assert ValidationRule.objects.filter(is_active=True).count() == len(cell_catalogue().rules)
     assert figures.catalogue()[2] != key  # the rate's formula moved: rollups built before go live
     assert fresh_centres([centre.pk]) == set()

@@ -50,7 +50,7 @@ bench-http: $(VENV)/.installed-dev
 	$(PY) -m bench.pages_http $(BENCH_ARGS)
 
 # bench/cell_save.py: the tally cell save on an open month at 1 and 4 concurrent writers, with the
-# Celery worker running, against a bare POST + UPDATE, interleaved (~3 min).
+# Celery worker refreshing rollups, against a bare POST + UPDATE, interleaved (~3 min).
 bench-save: $(VENV)/.installed-dev
 	@bash scripts/sysdeps.sh $(PROD_DEBS)
 	$(PY) -m bench.cell_save $(BENCH_ARGS)

@@ -7,9 +7,8 @@ What it does (method of the performance notes, parts A1 and A6):
 - builds a throwaway PostgreSQL database with `scripts/prod.sh prepare` (migrate, collectstatic,
   the demo data) through bench/drills/stack.py, as bench/pages_http.py does, and starts the
   Procfile's gunicorn (config/deploy/gunicorn.conf.py, 2 sync workers, production settings) and
-  one Celery worker (concurrency 1) on a Redis database of its own, as in production (a save
-  keeps its centre's rollups current in its own transaction; the worker refreshes only what a
-  save could not, so its time per save is the leftover work);
+  one Celery worker (concurrency 1) on a Redis database of its own: each save's rollup refresh
+  runs in that worker, as in production;
 - gives the demo centre 磁器口 a history that reaches this month (the demo's last two years moved
   forward, so a save's checks read a real year), and logs in one clerk per writer (created in the
   throwaway database) through the login form;

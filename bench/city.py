@@ -6,12 +6,11 @@ Run (PostgreSQL only; it builds and drops its own test database):
 Each figure is printed beside a bare baseline run in the same process on the same data, the two
 interleaved A B A B: the plain SQL aggregate for the same figures (no rollups), or WeasyPrint on the
 already-rendered page. The ratio is the median of the pairs' ours ÷ bare, with its min–max.
-Summaries are timed fresh (every centre's rollups current: a cell save keeps its centre so, in its
-own transaction) and stale (centres with an import whose refresh has not run, which the figures
-door computes live from the tallies): one district's 25, one centre in ten, and every centre.
-Targets (issue 12): district summary ≤ 50 ms and ≤ 2× bare, fresh or stale; city summary
-≤ 300 ms fresh or stale; city dashboard ≤ 300 ms and ≤ 150 KB a page; PDF ≤ 1.5× bare. The cell
-save is measured on the production path by bench/cell_save.py.
+Summaries are timed fresh (every centre's rollups current) and stale (centres with a save whose
+refresh has not run, which the figures door computes live from the tallies): one district's 25,
+one centre in ten, and every centre. Targets (issue 12): district summary ≤ 50 ms and ≤ 2× bare,
+fresh or stale; city summary ≤ 300 ms fresh or stale; city dashboard ≤ 300 ms and ≤ 150 KB a
+page; PDF ≤ 1.5× bare. The cell save is measured on the production path by bench/cell_save.py.
 """
 
 from __future__ import annotations
@@ -300,8 +299,8 @@ def _existing() -> dict:
 
 
 def stale(centre_ids, year: int = 2024) -> None:
-    """As if each of these centres had just imported tallies of `year` whose refresh has not run
-    yet (services.rollups.mark_changed's stamp, without queueing the refresh)."""
+    """As if each of these centres had just saved a cell of `year` whose refresh has not run yet
+    (services.rollups.mark_changed's stamp, without queueing the refresh)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE services_rollupstate SET changed = built + 1,"
@@ -334,22 +333,22 @@ def run(data: dict) -> None:
     district_centres = list(district.centres.values_list("pk", flat=True))
     every = list(Centre.objects.values_list("pk", flat=True))
     print(f"{'median of ' + str(RUNS) + ', interleaved':<44}{'ours ms':>9}{'bare ms':>9}  ratio")
-    # Stale: an import into the summarised year 2024 not yet refreshed (computed live), or into
-    # this month (2025-02, open on TODAY), which leaves 2024's spans current.
+    # Stale: saved into the summarised year 2024 (computed live), or into this month (2025-02,
+    # open on TODAY), which leaves 2024's spans current and the summary on rollups.
     cases = (
         ("district summary, fresh", district_owner, [district.pk], [], 2024),
         (
-            "district summary, its 25 imported into 2024",
+            "district summary, its 25 saved into 2024",
             district_owner,
             [district.pk],
             district_centres,
             2024,
         ),
         ("city summary, fresh", city_owner, all_ids, [], 2024),
-        ("city summary, 25 imported into 2024", city_owner, all_ids, district_centres, 2024),
-        ("city summary, 100 imported into 2024", city_owner, all_ids, every[::10], 2024),
-        ("city summary, all 1,000 imported into 2024", city_owner, all_ids, every, 2024),
-        ("city summary, all 1,000 imported this month", city_owner, all_ids, every, 2025),
+        ("city summary, 25 saved into 2024", city_owner, all_ids, district_centres, 2024),
+        ("city summary, 100 saved into 2024", city_owner, all_ids, every[::10], 2024),
+        ("city summary, all 1,000 saved into 2024", city_owner, all_ids, every, 2024),
+        ("city summary, all 1,000 saved this month", city_owner, all_ids, every, 2025),
     )
     for label, owner, ids, stale_ids, year in cases:
         if "--dashboards" in sys.argv:

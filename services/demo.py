@@ -254,6 +254,44 @@ def _targets(centres: list[Centre]) -> None:
     )
 
 
+# 沙坪坝's own indicator (issue 14): HPV vaccination, counted by its centres from 2024; the city
+# and 九龙坡 do not see it. 磁器口's months (first doses), the other centres' a little fewer.
+DISTRICT_INDICATOR = ("hpv_first_dose", "HPV疫苗首针接种人数", "vaccination", "人")
+HPV_MONTHS = [18, 22, 25, 31, 28, 26, 30, 34, 29, 27, 24, 21]
+
+
+def _district_indicator(centres: list[Centre]) -> None:
+    """The district's indicator and a year of its values, once."""
+    if not centres:
+        return
+    code, name, category, unit = DISTRICT_INDICATOR
+    indicator, created = Indicator.objects.get_or_create(
+        code=code,
+        defaults={
+            "name": name,
+            "category": category,
+            "unit": unit,
+            "owner": centres[0].sponsor,
+            "active_from": dt.date(2024, 1, 1),
+            "position": 90,
+        },
+    )
+    if not created:
+        return
+    TallyValue.objects.bulk_create(
+        TallyValue(
+            centre=centre,
+            indicator=indicator,
+            period=dt.date(2024, month, 1),
+            value=value - 3 * rank,
+        )
+        for rank, centre in enumerate(sorted(centres, key=lambda c: c.slug != "ciqikou"))
+        for month, value in enumerate(HPV_MONTHS, 1)
+    )
+    for centre in centres:
+        mark_changed(centre.pk, [2024])
+
+
 def load_services_demo(centres: dict[str, Centre]) -> None:
     """Give each demo centre two years of tallies once; a second run finds them and stops."""
     from .catalogue import load_catalogue
@@ -265,4 +303,6 @@ def load_services_demo(centres: dict[str, Centre]) -> None:
             _tallies(centre, *CENTRES[slug])
         if slug == "ciqikou" and not Activity.objects.filter(centre=centre).exists():
             _ciqikou_activities(centre)
-    _targets([c for c in centres.values() if c.sponsor.slug == TARGET_DISTRICT])
+    district = [c for c in centres.values() if c.sponsor.slug == TARGET_DISTRICT]
+    _district_indicator(district)
+    _targets(district)

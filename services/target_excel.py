@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from centers.access import review_refusal
 from centers.models import Authority, Centre
 from centers.selectors import user_places
 from core import imports, spreadsheet
@@ -26,7 +25,7 @@ from core.audit import audit_bulk, audit_entry
 from core.models import ImportJob
 
 from .models import Target
-from .targets import parse_target, plain, targetable_indicators
+from .targets import parse_target, plain, target_refusal, targetable_indicators
 
 KIND = "targets"
 COLUMNS = ["中心", "指标", "年度任务"]
@@ -39,9 +38,9 @@ def _number(value: Decimal | None):
     return int(value) if value == int(value) else float(value)
 
 
-def write_targets(*, centres: list[Centre], year: int, progress: dict) -> bytes:
+def write_targets(*, authority_id: int, centres: list[Centre], year: int, progress: dict) -> bytes:
     """Every target of these centres in the year with its progress (from the figures door)."""
-    indicators = {i.code: i for i in targetable_indicators()}
+    indicators = {i.code: i for i in targetable_indicators(authority_id, year)}
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"{year}年")
     header = []
@@ -166,17 +165,17 @@ def check(job: ImportJob, content: bytes, progress) -> None:
     centres = _centres(job)
     by_name = {c.name: c for c in centres}
     indicators = {}
-    for i in targetable_indicators():
+    for i in targetable_indicators(job.params["authority"], year):
         indicators[i.name] = indicators[i.code] = i
     places = user_places(job.created_by)
-    refusals = {c.pk: review_refusal(places, c) for c in centres}
+    refusals = {c.pk: target_refusal(places, c) for c in centres}
     rows, errors, seen = [], [], {}
     for number, row in data:
         read, problems = _read_row(number, row, by_name, indicators, refusals, seen)
         errors += problems
         if read:
             rows.append(read)
-    changes, same = _changes(centres, year, rows)
+    changes, same = _changes(job.params["authority"], centres, year, rows)
     job.plan = {
         "year": year,
         "rows": rows,
@@ -188,11 +187,11 @@ def check(job: ImportJob, content: bytes, progress) -> None:
     job.fingerprint = fingerprint([c.pk for c in centres], year)
 
 
-def _changes(centres: list[Centre], year: int, rows: list) -> tuple[list, int]:
+def _changes(authority_id: int, centres: list[Centre], year: int, rows: list) -> tuple[list, int]:
     """[centre id, centre name, code, indicator name, old, new] of each target that would
     change, and how many stay as they are."""
     names = {c.pk: c.name for c in centres}
-    indicators = {i.code: i for i in targetable_indicators()}
+    indicators = {i.code: i for i in targetable_indicators(authority_id, year)}
     stored = {
         (c, code): v
         for c, code, v in Target.objects.filter(centre_id__in=list(names), year=year).values_list(
@@ -222,12 +221,13 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
     list(Centre.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
     if fingerprint(ids, year) != job.fingerprint:
         raise imports.Refused(_("The targets changed after this preview; upload the file again."))
-    changes, _same = _changes(centres, year, job.plan.get("rows", []))
+    authority_id = job.params["authority"]
+    changes, _same = _changes(authority_id, centres, year, job.plan.get("rows", []))
     places = user_places(actor)
-    for centre in {by_pk[ch[0]] for ch in changes}:  # the confirming reviewer must be allowed too
-        if refusal := review_refusal(places, centre):
+    for centre in {by_pk[ch[0]] for ch in changes}:  # the confirming admin must be allowed too
+        if refusal := target_refusal(places, centre):
             raise imports.Refused(f"{centre.name}：{refusal}")
-    indicators = {i.code: i for i in targetable_indicators()}
+    indicators = {i.code: i for i in targetable_indicators(authority_id, year)}
     existing = {
         (t.centre_id, t.indicator_id): t
         for t in Target.objects.filter(centre_id__in=ids, year=year)

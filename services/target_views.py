@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from centers import selectors as centre_selectors
-from centers.access import AuthorityRequest, authority_view, review_refusal
+from centers.access import AuthorityRequest, authority_view
 from centers.models import Centre
-from centers.permissions import VIEW_AUTHORITY
+from centers.permissions import CONFIGURE_COMMISSION, VIEW_AUTHORITY
 from core import imports
 from core.downloads import XLSX, attachment, download_name
 from core.errors import DomainError
@@ -38,14 +38,6 @@ def _centres(request: AuthorityRequest) -> list[Centre]:
     return list(centre_selectors.centre_list(authority_ids=[request.authority.pk]))
 
 
-def _own_reviewer(request: AuthorityRequest) -> None:
-    """Imports set targets of the commission's centres: only its own reviewers may (403)."""
-    if not any(
-        m.authority_id == request.authority.pk for m in request.places.authority_memberships
-    ):
-        raise PermissionDenied
-
-
 @require_GET
 @authority_view(VIEW_AUTHORITY)
 def target_grid(request: AuthorityRequest, year: int) -> HttpResponse:
@@ -53,19 +45,30 @@ def target_grid(request: AuthorityRequest, year: int) -> HttpResponse:
     year = _year(year)
     centres = _centres(request)
     progress = door.target_progress(centre_ids=[c.pk for c in centres], year=year)
-    editable = {c.pk for c in centres if not review_refusal(request.places, c)}
+    # The commission's administrators set targets (CONFIGURE_COMMISSION), never of a centre where
+    # they also hold a role; everyone else reads.
+    configures = request.access.can(CONFIGURE_COMMISSION)
+    editable = {
+        c.pk for c in centres if configures and not targets.target_refusal(request.places, c)
+    }
     add = request.GET.get("add", "")[:40]
     grid = targets.target_grid(
-        centres=centres, year=year, progress=progress, editable=editable, add=add
+        authority_id=request.authority.pk,
+        centres=centres,
+        year=year,
+        progress=progress,
+        editable=editable,
+        add=add,
     )
     context = {"grid": grid, "time_share": door.time_share(year=year), "can_edit": bool(editable)}
     return render(request, PAGE, context)
 
 
-def _cell_request(request: AuthorityRequest):
+def _cell_request(request: AuthorityRequest, year: int):
     """The centre (of this commission) and targetable indicator a request names, else 404."""
     code = request.POST.get("indicator", "")[:40]
-    indicator = next((i for i in targets.targetable_indicators() if i.code == code), None)
+    targetable = targets.targetable_indicators(request.authority.pk, year)
+    indicator = next((i for i in targetable if i.code == code), None)
     centre_id = request.POST.get("centre", "")
     centre = (
         centre_selectors.centre_list(authority_ids=[request.authority.pk])
@@ -80,12 +83,12 @@ def _cell_request(request: AuthorityRequest):
 
 
 @require_POST
-@authority_view(VIEW_AUTHORITY)
+@authority_view(CONFIGURE_COMMISSION)
 def target_cell(request: AuthorityRequest, year: int) -> HttpResponse:
     """Save one target; answer with the cell (saved, error or someone else's newer value)."""
     year = _year(year)
-    centre, indicator = _cell_request(request)
-    if review_refusal(request.places, centre):
+    centre, indicator = _cell_request(request, year)
+    if targets.target_refusal(request.places, centre):
         raise PermissionDenied
     raw = request.POST.get("value", "")
     context = {"year": year, "editable": True, "typed": None}
@@ -120,7 +123,9 @@ def target_export(request: AuthorityRequest, year: int) -> HttpResponse:
     year = _year(year)
     centres = _centres(request)
     progress = door.target_progress(centre_ids=[c.pk for c in centres], year=year)
-    content = target_excel.write_targets(centres=centres, year=year, progress=progress)
+    content = target_excel.write_targets(
+        authority_id=request.authority.pk, centres=centres, year=year, progress=progress
+    )
     name = download_name(
         request.authority.name, _("%(year)s annual targets") % {"year": year}, ext="xlsx"
     )
@@ -128,10 +133,9 @@ def target_export(request: AuthorityRequest, year: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@authority_view(VIEW_AUTHORITY)
+@authority_view(CONFIGURE_COMMISSION)
 def target_import_upload(request: AuthorityRequest) -> HttpResponse:
     """Upload a year of targets; it is checked in the background, the next page previews it."""
-    _own_reviewer(request)
     form = TargetImportForm(request.POST or None, request.FILES or None)
     job = None
     if request.method == "POST" and form.is_valid():
@@ -158,10 +162,9 @@ def _job(request: AuthorityRequest, pk: int) -> ImportJob:
 
 
 @require_GET
-@authority_view(VIEW_AUTHORITY)
+@authority_view(CONFIGURE_COMMISSION)
 def target_import_preview(request: AuthorityRequest, pk: int) -> HttpResponse:
     """The job: its progress, then every problem by row and every changed target."""
-    _own_reviewer(request)
     job = _job(request, pk)
     if (poll := imports.job_poll(request, job)) is not None:
         return poll
@@ -169,10 +172,9 @@ def target_import_preview(request: AuthorityRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@authority_view(VIEW_AUTHORITY)
+@authority_view(CONFIGURE_COMMISSION)
 def target_import_confirm(request: AuthorityRequest, pk: int) -> HttpResponse:
     """Save the previewed targets in the background, all or none."""
-    _own_reviewer(request)
     job = _job(request, pk)
     try:
         imports.import_confirm(job=job, actor=request.user)

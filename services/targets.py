@@ -15,12 +15,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from centers.access import review_refusal
-from centers.models import Centre
+from centers.models import AuthorityMembership, Centre
 from centers.selectors import user_places
 from core import stale
 from core.audit import audit
 from core.errors import DomainError
 
+from .definitions import applying, owner_path, year_span
 from .models import Indicator, TallyValue, Target
 from .validation import parse_value
 
@@ -59,12 +60,16 @@ def yearly_values(
     return {(c, indicators[i]): v for c, i, v in rows}
 
 
-def targetable_indicators() -> list[Indicator]:
-    """The active indicators a target can count: monthly flows (summed over the year) and yearly
+def targetable_indicators(authority_id: int, year: int) -> list[Indicator]:
+    """The active indicators a target of the commission's centres can count in the year (those
+    that apply to it, services/definitions.py): monthly flows (summed over the year) and yearly
     figures; a monthly stock has no annual total to aim at."""
+    indicators = applying(
+        Indicator.objects.filter(is_active=True), owner_path(authority_id), *year_span(year)
+    )
     return [
         i
-        for i in Indicator.objects.filter(is_active=True)
+        for i in indicators
         if i.frequency == Indicator.Frequency.YEARLY or i.aggregation == Indicator.Aggregation.FLOW
     ]
 
@@ -93,12 +98,18 @@ class TargetGrid:
 
 
 def target_grid(
-    *, centres: list[Centre], year: int, progress: dict, editable: set[int], add: str = ""
+    *,
+    authority_id: int,
+    centres: list[Centre],
+    year: int,
+    progress: dict,
+    editable: set[int],
+    add: str = "",
 ) -> TargetGrid:
     """The grid from the progress the figures door computed for these centres (its keys are the
     targets): a column for every indicator with a target, and `add` as a new empty one (one
     query: the targetable indicators)."""
-    targetable = targetable_indicators()
+    targetable = targetable_indicators(authority_id, year)
     shown = {code for _centre, code in progress} | {add}
     indicators = [i for i in targetable if i.code in shown]
     rows = [
@@ -159,6 +170,21 @@ def _refusal(centre: Centre, indicator: Indicator, year: int, row: Target | None
     )
 
 
+def target_refusal(places, centre: Centre) -> str:
+    """Why the user of these places may not set the centre's targets ("" if they may): targets
+    are set by the administrators of the centre's own commission, never by someone who works at
+    the centre."""
+    if refusal := review_refusal(places, centre):
+        return refusal
+    admin = AuthorityMembership.Role.ADMIN
+    if not any(
+        m.authority_id == centre.sponsor_id and m.role == admin
+        for m in places.authority_memberships
+    ):
+        return _("Only the administrators of the centre's own commission set its targets.")
+    return ""
+
+
 def target_set(
     *,
     centre: Centre,
@@ -170,11 +196,11 @@ def target_set(
 ) -> TargetResult:
     """Set, change or clear (empty) one centre's target for an indicator and year.
 
-    Only a reviewer of the centre's own commission (holding no role at the centre) may; `base`
-    is the target the grid showed: if someone saved another since, StaleEdit is raised, as for a
-    tally cell. Audited with the old and new value.
+    Only an administrator of the centre's own commission (holding no role at the centre) may;
+    `base` is the target the grid showed: if someone saved another since, StaleEdit is raised, as
+    for a tally cell. Audited with the old and new value.
     """
-    if refusal := review_refusal(user_places(actor), centre):
+    if refusal := target_refusal(user_places(actor), centre):
         raise DomainError(refusal)
     value, error = parse_target(indicator, raw)
     if error:

@@ -8,8 +8,7 @@ from django.db import DatabaseError
 
 @shared_task(autoretry_for=(DatabaseError,), max_retries=3, retry_backoff=True)
 def refresh_rollups_task(*, centre_id: int) -> int:
-    """Rebuild the years a centre's writes touched (imports, saves while a refresh was pending);
-    until it has run, readers compute it live."""
+    """Rebuild the years a centre's saves touched; until it has run, readers compute it live."""
     from django_scopes import scopes_disabled
 
     from .rollups import refresh

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.db.models import Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from core.downloads import XLSX, attachment, download_name
 from core.errors import DomainError
 from core.history import HistoryRow
 from core.models import ImportJob
+from core.periods import add_months
 from core.stale import StaleEdit
 from core.text import strip_control_chars
 
@@ -28,7 +28,7 @@ from . import figures as door
 from .definitions import applies, centre_path
 from .forms import FiguresForm, LockExceptionForm, TallyImportForm
 from .locking import LockContext, lock_state, locked_spans, year_lock_state
-from .models import Category, Indicator, LockException, TallyValue
+from .models import Category, Indicator, LockException
 
 GRID = "services/tally_grid.html"
 
@@ -48,9 +48,9 @@ def _year(value: int) -> int:
 @require_GET
 @centre_view(VIEW_CENTRE)
 def tally_home(request: CentreRequest) -> HttpResponse:
-    """The grid of the latest year with data (else this year), first category."""
-    latest = TallyValue.objects.filter(centre=request.centre).aggregate(p=Max("period"))["p"]
-    year = latest.year if latest else timezone.localdate().year
+    """The grid of the year whose month is due now (the month just ended: where a clerk's work
+    is, even before anything of it is typed), first category."""
+    year = add_months(timezone.localdate().replace(day=1), -1).year
     return redirect("services:tally-grid", request.centre.slug, year, Category.RECORDS)
 
 

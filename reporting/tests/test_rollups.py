@@ -52,7 +52,7 @@ def test_only_half_years_and_years_are_rolled_up():
 
 
 def test_a_save_is_served_live_until_the_refresh_has_run(
-    queued, district_data, manager, django_capture_on_commit_callbacks, time_machine
+    district_data, manager, django_capture_on_commit_callbacks, time_machine
 ):
     time_machine.move_to(dt.datetime(2024, 4, 10, 12, 0, tzinfo=dt.UTC))  # March still open
     ids = _ids(district_data)
@@ -123,19 +123,12 @@ def _save(centre, code, month, raw, actor):
 
 
 @pytest.fixture
-def queued(monkeypatch):
-    """Saves take the queued path, as on a centre whose rollups are not current (an import's
-    refresh pending, another catalogue): the refresh machinery under test."""
-    monkeypatch.setattr(rollups, "_advance", lambda centre_id, key: False)
-
-
-@pytest.fixture
 def april(time_machine):
     time_machine.move_to(dt.datetime(2024, 4, 10, 12, 0, tzinfo=dt.UTC))  # March, April open
 
 
 def test_a_burst_of_saves_queues_one_refresh_that_equals_a_full_rebuild(
-    queued, april, district_data, manager, django_capture_on_commit_callbacks
+    april, district_data, manager, django_capture_on_commit_callbacks
 ):
     a = district_data["a"]
     build(_ids(district_data))
@@ -228,7 +221,7 @@ def test_a_one_pass_refresh_of_several_years_equals_a_full_build(
 
 
 def test_a_reader_between_saves_and_their_refresh_computes_live(
-    queued, april, district_data, manager, django_capture_on_commit_callbacks
+    april, district_data, manager, django_capture_on_commit_callbacks
 ):
     ids = _ids(district_data)
     a = district_data["a"]
@@ -246,7 +239,7 @@ def test_a_reader_between_saves_and_their_refresh_computes_live(
 
 
 def test_a_refresh_after_saves_in_two_years_rebuilds_both_and_no_other(
-    queued, district_data, manager, django_capture_on_commit_callbacks, time_machine, monkeypatch
+    district_data, manager, django_capture_on_commit_callbacks, time_machine, monkeypatch
 ):
     time_machine.move_to(dt.datetime(2024, 1, 15, 12, 0, tzinfo=dt.UTC))  # Dec 2023 still open
     a = district_data["a"]
@@ -273,7 +266,7 @@ def test_a_refresh_after_saves_in_two_years_rebuilds_both_and_no_other(
 
 
 def test_a_save_leaves_the_spans_of_other_years_served_from_rollups(
-    queued, district_data, manager, django_capture_on_commit_callbacks, time_machine, monkeypatch
+    district_data, manager, django_capture_on_commit_callbacks, time_machine, monkeypatch
 ):
     """A save in December 2024 changes the spans of 2024 and 2025 (denominators carry), not
     2023's: a summary of 2023 H2 (同比 2022) still reads rollups, 2024 and 2025 compute it live."""
@@ -298,7 +291,7 @@ def test_a_save_leaves_the_spans_of_other_years_served_from_rollups(
 
 
 def test_a_save_during_a_refresh_queues_exactly_one_more(
-    queued, april, district_data, manager, django_capture_on_commit_callbacks, monkeypatch
+    april, district_data, manager, django_capture_on_commit_callbacks, monkeypatch
 ):
     a = district_data["a"]
     build([a.pk])
@@ -334,7 +327,7 @@ def test_a_save_during_a_refresh_queues_exactly_one_more(
 
 
 def test_a_lost_refresh_is_recovered_by_the_sweeper_with_every_year_it_missed(
-    queued, april, district_data, manager, django_capture_on_commit_callbacks, time_machine
+    april, district_data, manager, django_capture_on_commit_callbacks, time_machine
 ):
     a = district_data["a"]
     build([a.pk])
@@ -350,88 +343,6 @@ def test_a_lost_refresh_is_recovered_by_the_sweeper_with_every_year_it_missed(
     state = RollupState.objects.get(centre=a)
     assert state.built == state.changed and state.refresh_queued_at is None
     assert queue_lost_refreshes() == 0
-    incremental = _stored(a)
-    build([a.pk])
-    assert incremental == _stored(a)
-
-
-# --- a save on a current centre keeps its rollups current in its own transaction ----------------
-
-
-def test_a_save_on_a_current_centre_keeps_its_rollups_current_and_queues_nothing(
-    april, district_data, manager, django_capture_on_commit_callbacks
-):
-    ids = _ids(district_data)
-    a = district_data["a"]
-    build(ids)
-    before = RollupState.objects.get(centre=a)
-    with django_capture_on_commit_callbacks() as callbacks:
-        _save(a, "opd_visits", (2024, 3), "9000", manager)  # a flow: 6000 → 9000
-        assert a.pk in fresh_centres(ids)  # never stale, not even between saves
-        h1 = span_figures(centre_ids=ids, period=Period.half(2024, 1))
-        assert h1["opd_visits"].value == 71000 + 3000
-        _save(a, "fd_signed", (2024, 4), "16000", manager)  # a stock: April is H1's latest
-        _save(a, "res_pop", (2024, 1), "52000", manager)  # yearly: 2024 and 2025 (carried)
-        _save(a, "referrals_down", (2024, 4), "20", manager)
-        _save(a, "opd_visits", (2024, 4), "", manager)  # cleared
-    assert callbacks == [] and _refresh_messages(a) == 0  # no refresh: nothing left to do
-    state = RollupState.objects.get(centre=a)
-    assert state.built == state.changed == before.changed + 5 and state.dirty_years == {}
-    assert state.refresh_queued_at is None and a.pk in fresh_centres(ids)
-    incremental = _stored(a)
-    assert incremental == _by_span_reference(a)
-    build([a.pk])
-    assert incremental == _stored(a)
-    spans = {(r[0], r[1], r[2]): r for r in incremental}
-    h1 = (dt.date(2024, 1, 1), dt.date(2024, 6, 1))
-    assert spans[(*h1, "fd_signed")][3] == 16000
-    assert spans[(dt.date(2025, 1, 1), dt.date(2025, 6, 1), "res_pop")][3] == 52000
-    assert spans[(*h1, "fd_rate")][3:] == (16000, 52000)  # the rate's numerator, denominator
-    # 甲's H1 after the saves: March 9000, April cleared, the other four months 6000 each.
-    rolled = span_figures(centre_ids=[a.pk], period=Period.half(2024, 1))
-    assert rolled["opd_visits"].value == 9000 + 4 * 6000
-
-
-def test_a_save_while_a_refresh_is_queued_adds_its_year_to_it(
-    april, district_data, manager, django_capture_on_commit_callbacks
-):
-    a = district_data["a"]
-    build([a.pk])
-    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
-        rollups.mark_changed(a.pk, [2023])  # an import's refresh, queued and not yet run
-    with django_capture_on_commit_callbacks() as more:
-        _save(a, "opd_visits", (2024, 3), "9000", manager)
-    assert more == [] and len(callbacks) == 1  # the queued refresh takes 2024 too
-    assert set(RollupState.objects.get(centre=a).dirty_years) == {"2023", "2024"}
-    assert a.pk not in fresh_centres([a.pk], years=[2024])  # computed live meanwhile
-    callbacks[0]()
-    incremental = _stored(a)
-    build([a.pk])
-    assert incremental == _stored(a) and a.pk in fresh_centres([a.pk])
-
-
-def test_a_build_that_read_before_a_save_does_not_put_the_older_figures_back(
-    april, district_data, manager, monkeypatch
-):
-    a = district_data["a"]
-    build([a.pk])
-    real = rollups._rows_of_years
-
-    def racing(*args):
-        out = real(*args)
-        if not racing.done:  # the build has read; a clerk saves before it writes
-            racing.done = True
-            _save(a, "opd_visits", (2024, 3), "9000", manager)
-        return out
-
-    racing.done = False
-    monkeypatch.setattr(rollups, "_rows_of_years", racing)
-    build([a.pk])
-    monkeypatch.setattr(rollups, "_rows_of_years", real)
-    assert a.pk in fresh_centres([a.pk])
-    assert span_figures(centre_ids=[a.pk], period=Period.half(2024, 1))["opd_visits"].value == (
-        9000 + 5 * 6000
-    )
     incremental = _stored(a)
     build([a.pk])
     assert incremental == _stored(a)

@@ -512,12 +512,11 @@ def test_a_cell_save_is_a_bounded_handful_of_queries(
     django_capture_on_commit_callbacks,
 ):
     """31 queries before (34 with an error rule: the year was loaded up to three times), then 24;
-    19 now: 4 the login and the centre's access, 4 the catalogue and the commission tree (once
-    per process, then kept until they change), then under the centre's lock the values its checks read with its year's
-    approval (one statement), the insert, the rollup stamp, the cell's spans read, deleted and
-    inserted (its rollups kept current: no refresh queued) and the audit row, and 4 savepoints
-    (the test's transaction, and SQLite's guard around an insert, which PostgreSQL's row lock
-    makes needless)."""
+    18 now: 4 the login and the centre's access, 4 the catalogue and the commission tree (once
+    per process, then kept until they change), then under the centre's lock the values its
+    checks read with its year's approval (one statement), the insert, the rollup stamp, the
+    outbox row and the audit row, and 4 savepoints (the test's transaction, and SQLite's guard
+    around an insert, which PostgreSQL's row lock makes needless)."""
     from services.rollups import build
 
     if error_rule:  # the rule's check needs the year too: it must reuse the same load
@@ -533,13 +532,27 @@ def test_a_cell_save_is_a_bounded_handful_of_queries(
     client.force_login(clerk)
     url = reverse("services:tally-cell", args=[centre.slug])
     params = {"indicator": "opd_visits", "period": "2024-04-01", "value": "100", "base": ""}
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(18):
         response = client.post(url, params, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "is-saved" in body and 'value="100"' in body
-    # The next save finds the catalogue read: an update, no savepoint. (One more here than in
-    # production: this test's open transaction created the commission tree, and a process
-    # reads its own uncommitted tree afresh, core/memo.py.)
-    with django_assert_max_num_queries(14):
+    # The next save finds the catalogue read and the refresh queued: no second message; an
+    # update, no savepoint. (One more here than in production: this test's open transaction
+    # created the commission tree, and a process reads its own uncommitted tree afresh.)
+    with django_assert_max_num_queries(12):
         client.post(url, params | {"value": "120", "base": "100"}, HTTP_HX_REQUEST="true")
     assert TallyValue.objects.get(indicator__code="opd_visits").value == 120
+
+
+@time_machine.travel(dt.datetime(2027, 1, 5, 10, 0))
+def test_the_entry_pages_open_on_the_year_of_the_month_due(client, clerk, centre):
+    """On 5 January 2027 December 2026 is due: the grid opens on 2026, not the last year typed."""
+    TallyValue.objects.create(
+        centre=centre,
+        indicator=Indicator.objects.get(code="opd_visits"),
+        period=dt.date(2024, 3, 1),
+        value=1,
+    )
+    client.force_login(clerk)
+    response = client.get(reverse("services:tally-home", args=[centre.slug]))
+    assert response.url == reverse("services:tally-grid", args=[centre.slug, 2026, "records"])

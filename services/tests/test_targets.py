@@ -148,7 +148,10 @@ def test_progress_queries_do_not_grow_with_centres(district, django_assert_max_n
 # --- setting targets ----------------------------------------------------------------------------
 
 
-def test_a_reviewer_of_the_own_commission_sets_changes_and_clears_a_target(centre, reviewer):
+def test_an_administrator_of_the_own_commission_sets_changes_and_clears_a_target(
+    centre, district_admin
+):
+    reviewer = district_admin  # the commission's administrator
     opd = Indicator.objects.get(code="opd_visits")
     assert (
         target_set(centre=centre, indicator=opd, year=2024, raw="12,000", actor=reviewer).value
@@ -166,13 +169,15 @@ def test_a_reviewer_of_the_own_commission_sets_changes_and_clears_a_target(centr
     assert trail == [[None, "12000"], ["12000", "15000"], ["15000", None]]
 
 
-def test_others_may_not_set_targets(centre, clerk, city_reviewer, reviewer):
+def test_others_may_not_set_targets(centre, clerk, city_reviewer, reviewer, district_admin):
     from centers.models import CentreMembership
     from centers.tests.factories import CentreMembershipFactory
 
     opd = Indicator.objects.get(code="opd_visits")
-    CentreMembershipFactory(user=reviewer, centre=centre, role=CentreMembership.Role.CLERK)
-    for actor in (clerk, city_reviewer, reviewer):  # the reviewer now also works at the centre
+    CentreMembershipFactory(user=district_admin, centre=centre, role=CentreMembership.Role.CLERK)
+    # A clerk, the city's reviewer, the district's plain reviewer, and its administrator who now
+    # also works at the centre.
+    for actor in (clerk, city_reviewer, reviewer, district_admin):
         with pytest.raises(DomainError):
             target_set(centre=centre, indicator=opd, year=2024, raw="1", actor=actor)
     assert not Target.objects.exists()
@@ -182,7 +187,7 @@ def test_others_may_not_set_targets(centre, clerk, city_reviewer, reviewer):
     ("raw", "message"),
     [("0", "大于零"), ("-5", "大于零"), ("abc", "数字"), ("12.5", "整数")],
 )
-def test_bad_targets_are_refused_in_chinese(centre, reviewer, raw, message):
+def test_bad_targets_are_refused_in_chinese(centre, district_admin, raw, message):
     from django.utils import translation
 
     with translation.override("zh-hans"):
@@ -191,17 +196,19 @@ def test_bad_targets_are_refused_in_chinese(centre, reviewer, raw, message):
             indicator=Indicator.objects.get(code="opd_visits"),
             year=2024,
             raw=raw,
-            actor=reviewer,
+            actor=district_admin,
         )
     assert result.value is None and message in result.error
     assert not Target.objects.exists()
 
 
-def test_a_target_saved_meanwhile_is_not_overwritten(centre, reviewer):
+def test_a_target_saved_meanwhile_is_not_overwritten(centre, district_admin):
     opd = Indicator.objects.get(code="opd_visits")
-    target_set(centre=centre, indicator=opd, year=2024, raw="100", actor=reviewer)
+    target_set(centre=centre, indicator=opd, year=2024, raw="100", actor=district_admin)
     with pytest.raises(StaleEdit) as refused:  # the grid showed it empty
-        target_set(centre=centre, indicator=opd, year=2024, raw="200", actor=reviewer, base="")
+        target_set(
+            centre=centre, indicator=opd, year=2024, raw="200", actor=district_admin, base=""
+        )
     assert refused.value.values == {"value": Decimal(100)} and refused.value.based_on == "100"
     assert Target.objects.get().value == 100
 
@@ -215,14 +222,14 @@ def _grid(client, district, year=2024):
 
 @time_machine.travel(dt.datetime(2024, 8, 2, 9, 0))
 def test_grid_shows_progress_and_the_htmx_cell_saves(
-    client, reviewer, centre, district, django_assert_max_num_queries
+    client, district_admin, centre, district, django_assert_max_num_queries
 ):
     for _ in range(5):
         CentreFactory(sponsor=district)
     aim(centre, "opd_visits", 2024, 12000)
     for month in range(1, 7):
         put(centre, "opd_visits", D(2024, month, 1), 1000)
-    client.force_login(reviewer)
+    client.force_login(district_admin)
     with django_assert_max_num_queries(16):
         page = _grid(client, district)
     html = page.content.decode()
@@ -268,9 +275,9 @@ def test_the_centre_figures_page_shows_its_targets_read_only(
     assert 'name="value"' not in html
 
 
-def test_export_has_a_chinese_name_and_imports_back(client, reviewer, centre, district):
+def test_export_has_a_chinese_name_and_imports_back(client, district_admin, centre, district):
     aim(centre, "opd_visits", 2024, 12000)
-    client.force_login(reviewer)
+    client.force_login(district_admin)
     response = client.get(reverse("services:target-export", args=[district.slug, 2024]))
     assert "filename*=utf-8''" in response["Content-Disposition"]
     assert "2024" in unquote(response["Content-Disposition"]) and "年度任务" in unquote(
@@ -304,9 +311,9 @@ def _book(rows) -> bytes:
 
 
 def test_import_lists_bad_rows_by_number_then_saves_a_clean_file(
-    client, reviewer, centre, other_centre, district
+    client, district_admin, centre, other_centre, district
 ):
-    client.force_login(reviewer)
+    client.force_login(district_admin)
     bad = _book(
         [
             ["中心", "指标", "年度任务"],
@@ -333,8 +340,8 @@ def test_import_lists_bad_rows_by_number_then_saves_a_clean_file(
     assert AuditEntry.objects.filter(action="services.target.changed").count() == 1
 
 
-def test_import_refuses_a_workbook_without_the_columns(client, reviewer, district, centre):
-    client.force_login(reviewer)
+def test_import_refuses_a_workbook_without_the_columns(client, district_admin, district, centre):
+    client.force_login(district_admin)
     html = _import(client, district, _book([["名称", "数"], ["x", 1]])).content.decode()
     assert "年度任务" in html
     assert ImportJob.objects.get().status == ImportJob.Status.FAILED
@@ -360,9 +367,9 @@ def test_demo_sets_2024_targets_for_the_shapingba_centres():
 
 
 def test_import_page_lists_recent_imports_linking_to_their_preview(
-    client, reviewer, district, centre
+    client, district_admin, district, centre
 ):
-    client.force_login(reviewer)
+    client.force_login(district_admin)
     _import(client, district, _book([["中心", "指标", "年度任务"], [centre.name, "门急诊人次", 9]]))
     job = ImportJob.objects.get()
     html = client.get(reverse("services:target-import", args=[district.slug])).content.decode()

@@ -8,7 +8,7 @@ from services.rollups import build
 
 
 class Command(BaseCommand):
-    help = "Build the figure rollups of all centres (afterwards every tally write keeps its own)."
+    help = "Build the figure rollups of all centres (afterwards each tally save refreshes its own)."
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=100, help="centres per batch")

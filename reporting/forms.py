@@ -3,6 +3,7 @@ and say so in Chinese: filing notes and narrative, summary periods and texts, da
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import TextGuard
 from core.periods import Period, PeriodForm
 from core.stale import BasedOnForm, stamp
+from services import figures
 
 from . import assessment
 from .models import Scheme, SchemeItem, Summary
@@ -121,6 +123,14 @@ class SchemeForm(BasedOnForm, TextGuard, forms.ModelForm):
     class Meta:
         model = Scheme
         fields = ["name", "period_kind", "is_active", "is_default"]
+        # The label and its help say "default scheme" alike (the list marks it 默认 too).
+        labels = {"is_default": _("Default scheme")}
+        help_texts = {
+            "is_default": _(
+                "The default scheme gives the dashboard's combined score for this commission "
+                "and those below it that have none of their own."
+            )
+        }
 
     def __init__(self, *args, authority, **kwargs):
         super().__init__(*args, **kwargs)
@@ -198,7 +208,7 @@ class SchemeItemForm(BasedOnForm, forms.Form):
     def __init__(
         self,
         *args,
-        known: dict[str, str],
+        offered: list,
         indicators: set[str],
         scheme: Scheme,
         item=None,
@@ -206,8 +216,8 @@ class SchemeItemForm(BasedOnForm, forms.Form):
     ):
         super().__init__(*args, **kwargs)
         self.scheme, self.item, self.indicators = scheme, item, indicators
-        # By name, as reviewers know them (codes are for machines).
-        self.fields["code"].choices = sorted(known.items(), key=lambda pair: (pair[1], pair[0]))
+        # By name, as reviewers know them (codes are for machines), grouped: see measure_choices.
+        self.fields["code"].choices = offered
         if item is not None and not self.is_bound:
             self.initial = self.stored(item) | {"based_on": stamp(item)}
             if "bands" in self.initial:
@@ -328,6 +338,23 @@ class SchemeItemForm(BasedOnForm, forms.Form):
             "rule": data["rule"],
             "params": self.params(),
         }
+
+
+def measure_choices(catalogue: tuple, codes: Iterable[str]) -> list:
+    """What an item may measure: of the catalogue (services.figures.catalogue), the indicators
+    and rates with these codes, by name in <optgroup>s of their category in the catalogue's
+    order, then the derived measures (报送完整率)."""
+    codes = set(codes)
+    named: dict[str, tuple[str, str]] = {}  # a rate's later version names it
+    for definition in (*catalogue[0], *catalogue[1]):
+        if definition.code in codes:
+            named[definition.code] = (definition.category, definition.name)
+    groups: dict[str, list] = {}
+    for code, (category, name) in named.items():
+        groups.setdefault(category, []).append((code, name))
+    categories = figures.categories()  # labels and order, through the figures door
+    grouped = [(label, groups[value]) for value, label in categories if value in groups]
+    return [*grouped, (_("Reporting"), list(assessment.DERIVED.items()))]
 
 
 def _bands_text(bands) -> str:

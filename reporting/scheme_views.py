@@ -30,7 +30,7 @@ from core.stale import StaleEdit, conflict_status
 from services import figures
 
 from . import actions, assessment, selectors
-from .forms import RankingPeriodForm, SchemeForm, SchemeItemForm
+from .forms import RankingPeriodForm, SchemeForm, SchemeItemForm, measure_choices
 from .models import Scheme, SchemeItem
 
 SIZES = {Scheme.PeriodKind.QUARTER: 3, Scheme.PeriodKind.HALF: 6, Scheme.PeriodKind.YEAR: 12}
@@ -159,11 +159,22 @@ def scheme_detail(request: AuthorityRequest, pk: int) -> HttpResponse:
     return render(request, "reporting/scheme_detail.html", context)
 
 
+def _offered(scheme: Scheme, item: SchemeItem | None, catalogue: tuple) -> list:
+    """The indicators and rates that apply to the scheme's commission from last year to next
+    (never another district's own), and the item's present one."""
+    year = timezone.localdate().year
+    span = Period.range(dt.date(year - 1, 1, 1), dt.date(year + 1, 12, 1))
+    codes = set(figures.applying_codes(scheme.authority_id, span))
+    if item is not None:
+        codes.add(item.code)
+    return measure_choices(catalogue, codes)
+
+
 def _item_form_page(request: AuthorityRequest, scheme: Scheme, item: SchemeItem | None):
     catalogue = figures.catalogue()
     form = SchemeItemForm(
         request.POST or None,
-        known=assessment.names(catalogue),
+        offered=_offered(scheme, item, catalogue),
         indicators={i.code for i in catalogue[0]},
         scheme=scheme,
         item=item,
@@ -303,10 +314,41 @@ def ranking_compute(request: AuthorityRequest, pk: int) -> HttpResponse:
 
 
 def _headers(columns: list[dict]) -> list[str]:
-    heads = [_("Rank"), _("Centre"), _("Score")]
+    heads = [_("Rank"), _("Centre"), _("Total score")]
     for c in columns:
         heads += [c["label"], _("%(label)s points (of %(weight)s)") % c]
     return heads
+
+
+def _suffixes(columns: list[dict]) -> list[str]:
+    """Per column, what its values are in: a rate's %, ‰ or 元, a growth's or 报送完整率's %;
+    "" for counts."""
+    rates = {r.code: r.suffix for r in figures.catalogue()[1]}
+    out = []
+    for c in columns:
+        code, _sep, measure = c["key"].partition(":")
+        if measure == assessment.GROWTH or code in assessment.DERIVED:
+            out.append("%")
+        else:
+            out.append(rates.get(code, ""))
+    return out
+
+
+def _shape(sheet, heads: list[str], suffixes: list[str]) -> None:
+    """Widths to read the headings by (a Chinese character is about two columns wide), and each
+    value column's unit shown on its numbers (the cell keeps the number: 32.5 shows 32.50%)."""
+    from openpyxl.utils import get_column_letter
+
+    for n, head in enumerate(heads, 1):
+        width = 28 if n == 2 else min(30, max(8, 2 * len(head) + 2))
+        sheet.column_dimensions[get_column_letter(n)].width = width
+    for n, suffix in enumerate(suffixes):
+        if not suffix:
+            continue
+        shape = f'0.00"{suffix}"'
+        for (cell,) in sheet.iter_rows(min_row=3, min_col=4 + 2 * n, max_col=4 + 2 * n):
+            if isinstance(cell.value, float):
+                cell.number_format = shape
 
 
 @require_GET
@@ -321,7 +363,8 @@ def ranking_export(request: AuthorityRequest, pk: int) -> HttpResponse:
     sheet.title = "排名"
     title = f"{request.authority.name} {scheme.name} {period.label}"
     sheet.append(text_row(sheet, [title]))
-    sheet.append(text_row(sheet, _headers(columns)))
+    heads = _headers(columns)
+    sheet.append(text_row(sheet, heads))
     for r in rows:
         cells = [r.rank, r.centre.name, float(r.score)]
         for value, got, _completion in r.cells:
@@ -332,7 +375,7 @@ def ranking_export(request: AuthorityRequest, pk: int) -> HttpResponse:
         sheet.append(text_row(sheet, [f"{c['label']}：{c['weight']}分，{c['rule']}"]))
     if ranking is None:
         sheet.append(text_row(sheet, [_("Computed when downloaded; not kept.")]))
-    sheet.column_dimensions["B"].width = 28
+    _shape(sheet, heads, _suffixes(columns))
     out = io.BytesIO()
     book.save(out)
     name = download_name(request.authority.name, scheme.name, period.label, ext="xlsx")

@@ -6,13 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from centers.models import Authority, Centre
 
 from .definitions import owner_path
-from .models import Activity, ActivityKind, Definition, Indicator, Rate, TallyValue, ValidationRule
+from .models import (
+    Activity,
+    ActivityKind,
+    Definition,
+    Indicator,
+    Rate,
+    TallyValue,
+    Target,
+    ValidationRule,
+)
 
 # The catalogue's sections, by the slug their URLs use.
 KINDS: dict[str, type[Definition]] = {
@@ -25,6 +34,11 @@ KINDS: dict[str, type[Definition]] = {
 COUNTING_FIELDS: dict[type[Definition], tuple[str, ...]] = {
     Indicator: ("aggregation", "frequency", "active_from", "active_to"),
     Rate: ("numerator", "denominator", "scale", "active_from", "active_to"),
+}
+# The indicators a rate or a rule compares.
+SIDES: dict[type[Definition], tuple[str, str]] = {
+    Rate: ("numerator", "denominator"),
+    ValidationRule: ("left", "right"),
 }
 PREVIEW_NAMES = 20  # centres named in the preview; the rest are counted
 
@@ -47,10 +61,11 @@ class Section:
 
 def catalogue_sections(*, authority: Authority, path: frozenset[int]) -> list[Section]:
     """The four sections of the page, each split into the commission's own and the rest (one
-    query per section, however many definitions there are)."""
-    sections = []
+    query per section, however many definitions there are); each own row carries `used`: it has
+    data or another definition on the page refers to it, so it is retired, not deleted."""
+    sections, referred = [], set()
     for slug, model in KINDS.items():
-        rows = visible(model, authority, path)
+        rows = _with_use(visible(model, authority, path), model, authority)
         if model is Rate:
             rows = rows.select_related("numerator", "denominator")
         elif model is ValidationRule:
@@ -58,8 +73,35 @@ def catalogue_sections(*, authority: Authority, path: frozenset[int]) -> list[Se
         section = Section(slug)
         for row in rows:
             (section.own if row.owner_id == authority.pk else section.above).append(row)
+            if model in SIDES:
+                referred.update(getattr(row, f"{side}_id") for side in SIDES[model])
         sections.append(section)
+    for row in sections[0].own:  # an indicator a rate or rule uses (the page holds them all)
+        row.used = row.used or row.pk in referred
     return sections
+
+
+def _with_use(rows: QuerySet, model: type[Definition], authority: Authority) -> QuerySet:
+    """Annotate `used` for the commission's own rows only (the others are never deleted here):
+    a subquery of the section's one query, not a query per row. deletion_refusal says why."""
+    if model is ActivityKind:
+        checks = [Exists(Activity.objects.filter(kind=OuterRef("pk")))]
+    elif model is Indicator:
+        checks = [
+            Exists(TallyValue.objects.filter(indicator=OuterRef("pk"))),
+            Exists(Target.objects.filter(indicator=OuterRef("pk"))),
+        ]
+    else:
+        one, two = SIDES[model]
+        sides = Q(indicator=OuterRef(f"{one}_id")) | Q(indicator=OuterRef(f"{two}_id"))
+        checks = [Exists(TallyValue.objects.filter(sides))]
+    used = Case(
+        When(~Q(owner_id=authority.pk), then=Value(False)),
+        *(When(check, then=Value(True)) for check in checks),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    return rows.annotate(used=used)
 
 
 def covers(operand: Definition, first: dt.date | None, last: dt.date | None) -> bool:
@@ -72,15 +114,55 @@ def covers(operand: Definition, first: dt.date | None, last: dt.date | None) -> 
 
 
 def code_taken(code: str, *, exclude: Definition | None = None) -> bool:
-    """Whether an indicator or a rate already has the code (figures and rollups key on codes,
-    so the two share one namespace)."""
+    """Whether an indicator or a rate already has the code, in any case (figures and rollups key
+    on codes, so the two share one namespace, and HPV_First_Dose reads as hpv_first_dose)."""
     for model in (Indicator, Rate):
-        rows = model.objects.filter(code=code)
+        rows = model.objects.filter(code__iexact=code)
         if isinstance(exclude, model):
             rows = rows.exclude(pk=exclude.pk)
         if rows.exists():
             return True
     return False
+
+
+def name_taken(name: str, *, path: frozenset[int], exclude: Definition | None = None) -> bool:
+    """Whether an indicator or a rate the commission sees (the system's and those of `path`, the
+    commission and those above) already has the name: figures are quoted by name, so the two
+    share one space. A rate's other versions (the same code) are the same rate."""
+    owned = Q(owner=None) | Q(owner_id__in=path)
+    for model in (Indicator, Rate):
+        rows = model.objects.filter(owned, name__iexact=name.strip())
+        if isinstance(exclude, Rate) and model is Rate and exclude.pk:
+            rows = rows.exclude(code=exclude.code)
+        elif isinstance(exclude, model):
+            rows = rows.exclude(pk=exclude.pk)
+        if rows.exists():
+            return True
+    return False
+
+
+# The operator read from the other side: A ≥ B says what B ≤ A says.
+MIRRORED = {"<=": ">=", ">=": "<=", "<": ">", ">": "<", "==": "=="}
+
+
+def rule_exists(
+    left: Indicator,
+    operator: str,
+    right: Indicator,
+    *,
+    path: frozenset[int],
+    exclude: ValidationRule | None = None,
+) -> bool:
+    """Whether the rule exists already: the same sides and operator anywhere (one rule per pair),
+    or the same comparison read from the other side among the rules the commission sees (the
+    system's and those of `path`)."""
+    same = Q(left=left, operator=operator, right=right)
+    mirrored = Q(left=right, operator=MIRRORED.get(operator, operator), right=left)
+    owned = Q(owner=None) | Q(owner_id__in=path)
+    rows = ValidationRule.objects.filter(same | (mirrored & owned))
+    if exclude is not None and exclude.pk:
+        rows = rows.exclude(pk=exclude.pk)
+    return rows.exists()
 
 
 def later_users(indicator: Indicator, until: dt.date) -> list[str]:

@@ -45,8 +45,10 @@ def _own(request: AuthorityRequest, kind: str, pk: int) -> Definition:
     return get_object_or_404(_model(kind), pk=pk, owner=request.authority)
 
 
-def _back(request: AuthorityRequest, kind: str) -> HttpResponse:
-    url = reverse("services:catalogue", args=[request.authority.slug]) + f"#{kind}"
+def _back(request: AuthorityRequest) -> HttpResponse:
+    """To the top of the catalogue, where the message saying what happened shows (an anchor to
+    the section would scroll it out of sight)."""
+    url = reverse("services:catalogue", args=[request.authority.slug])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
@@ -79,7 +81,9 @@ def _form_page(request, kind, form, definition=None, reach=None, status=200) -> 
 def definition_create(request: AuthorityRequest, kind: str) -> HttpResponse:
     """A new definition of the commission."""
     model = _model(kind)
-    form = DEFINITION_FORMS[model](request.POST or None, authority=request.authority)
+    form = DEFINITION_FORMS[model](
+        request.POST or None, authority=request.authority, path=_path(request)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.definition_create(
@@ -89,7 +93,7 @@ def definition_create(request: AuthorityRequest, kind: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The definition was saved."))
-            return _back(request, kind)
+            return _back(request)
     return _form_page(request, kind, form)
 
 
@@ -119,7 +123,7 @@ def definition_edit(request: AuthorityRequest, kind: str, pk: int) -> HttpRespon
     definition = _own(request, kind, pk)
     before = _involved(definition)
     form = DEFINITION_FORMS[type(definition)](
-        request.POST or None, instance=definition, authority=request.authority
+        request.POST or None, instance=definition, authority=request.authority, path=_path(request)
     )
     if request.method != "POST" or not form.is_valid():
         return _form_page(request, kind, form, definition)
@@ -151,7 +155,7 @@ def definition_edit(request: AuthorityRequest, kind: str, pk: int) -> HttpRespon
         form.add_error(None, str(exc))
         return _form_page(request, kind, form, definition)
     messages.success(request, _("The definition was saved."))
-    return _back(request, kind)
+    return _back(request)
 
 
 @require_http_methods(["GET", "POST"])
@@ -169,7 +173,7 @@ def definition_retire(request: AuthorityRequest, kind: str, pk: int) -> HttpResp
             form.add_error("until", str(exc))
         else:
             messages.success(request, _("The definition was retired."))
-            return _back(request, kind)
+            return _back(request)
     context = {"form": form, "kind": kind, "definition": definition}
     return render(request, "services/catalogue/retire.html", context)
 
@@ -185,4 +189,4 @@ def definition_delete(request: AuthorityRequest, kind: str, pk: int) -> HttpResp
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The definition was deleted."))
-    return _back(request, kind)
+    return _back(request)

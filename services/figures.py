@@ -23,7 +23,7 @@ from core.periods import Period, month_end
 
 from . import rollups
 from .definitions import applies, owner_path, versions_for
-from .models import Indicator, TallyValue
+from .models import Category, Indicator, TallyValue
 from .selectors import (
     Figure,
     Reporting,
@@ -48,6 +48,7 @@ __all__ = [
     "by_centre",
     "by_group",
     "catalogue",
+    "categories",
     "commission_codes",
     "monthly_totals",
     "open_month_requests_waiting",
@@ -202,6 +203,11 @@ def monthly_totals(*, centre_ids: list[int], code: str, year: int) -> dict[dt.da
         .annotate(total=Sum("value"))
     )
     return {r["period"]: r["total"] for r in rows}
+
+
+def categories() -> list[tuple[str, str]]:
+    """(value, label) of the catalogue's categories (the entry sections), in their order."""
+    return list(Category.choices)
 
 
 def catalogue() -> tuple:

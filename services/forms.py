@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -13,10 +15,10 @@ from core.imports import SpreadsheetField
 from core.periods import MonthField, PeriodForm
 from core.stale import BasedOnForm
 
-from .catalogue_selectors import code_taken, covers, later_users, visible
-from .definitions import centre_path
+from .catalogue_selectors import code_taken, covers, later_users, name_taken, rule_exists, visible
+from .definitions import centre_path, owner_path
 from .locking import open_request_errors
-from .models import Activity, ActivityKind, Definition, Indicator, Rate, ValidationRule
+from .models import Activity, ActivityKind, Category, Definition, Indicator, Rate, ValidationRule
 
 
 class ActivityForm(RecordForm):
@@ -115,6 +117,18 @@ NOT_IN_FORCE = _(
     "another or shorten the months."
 )
 
+NAME_TAKEN = _("The name “%(name)s” is already used by an indicator or rate; names are unique.")
+
+
+def by_category(indicators, empty_label: str | None) -> list:
+    """Indicator choices in <optgroup>s, one a category in the catalogue's order of categories
+    and, inside one, in the given order."""
+    groups: dict[str, list] = {}
+    for indicator in indicators:
+        groups.setdefault(indicator.category, []).append((indicator.pk, indicator.name))
+    grouped = [(label, groups[value]) for value, label in Category.choices if value in groups]
+    return grouped if empty_label is None else [("", empty_label), *grouped]
+
 
 class DefinitionForm(BasedOnForm, TextGuard, forms.ModelForm):
     """A commission's own definition: owned by the page's commission, in force over months."""
@@ -124,9 +138,9 @@ class DefinitionForm(BasedOnForm, TextGuard, forms.ModelForm):
         label=_("in force until"), required=False, help_text=_("Its last month; empty: open.")
     )
 
-    def __init__(self, *args, authority, **kwargs):
+    def __init__(self, *args, authority, path: frozenset[int] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.authority = authority
+        self.authority, self.known_path = authority, path
         if self.instance.pk is None:
             self.instance.owner = authority
 
@@ -137,12 +151,33 @@ class DefinitionForm(BasedOnForm, TextGuard, forms.ModelForm):
             self.add_error("active_to", _("The last month is before the first."))
         return cleaned
 
+    @cached_property
+    def path(self) -> frozenset[int]:
+        """The commission and those above it: whose definitions it sees."""
+        return owner_path(self.authority.pk) if self.known_path is None else self.known_path
+
     def check_code(self) -> None:
+        """A new code is lower case and unused by any indicator or rate, in any case (an edit
+        keeps its code: figures, rollups, imports and schemes know it by it)."""
         code = self.cleaned_data.get("code")
-        if code and "code" not in self.errors and code_taken(code, exclude=self.instance):
+        if not code or "code" in self.errors or self.instance.pk is not None:
+            return
+        if code != code.lower():
+            self.add_error("code", _("Write the code in lower case: letters, digits and _."))
+        elif code_taken(code, exclude=self.instance):
             self.add_error(
                 "code", _("The code %(code)s is already used; codes are unique.") % {"code": code}
             )
+
+    def check_name(self) -> None:
+        """Figures are quoted by name: no two indicators or rates the commission sees share one."""
+        name = self.cleaned_data.get("name")
+        if not name or "name" in self.errors:
+            return
+        if self.instance.pk is not None and "name" not in self.changed_data:
+            return  # an unchanged name is not the edit's to answer for
+        if name_taken(name, path=self.path, exclude=self.instance):
+            self.add_error("name", NAME_TAKEN % {"name": name.strip()})
 
     def check_operands(self, *names: str) -> None:
         """Each side must be in force for every month the definition is."""
@@ -155,10 +190,16 @@ class DefinitionForm(BasedOnForm, TextGuard, forms.ModelForm):
                 self.add_error(name, NOT_IN_FORCE % {"name": operand.name})
 
     def limit_operands(self, *names: str) -> None:
-        """Offer only the indicators the commission sees (a posted other one is refused)."""
-        indicators = visible(Indicator, self.authority).order_by("category", "position", "code")
+        """Offer only the indicators the commission sees (a posted other one is refused), grouped
+        by category: a flat list of some 90 names is hard to search."""
+        indicators = visible(Indicator, self.authority, self.path)
+        indicators = indicators.order_by("category", "position", "code")
+        choices = None
         for name in names:
-            self.fields[name].queryset = indicators
+            field = self.fields[name]
+            field.queryset = indicators  # validates the posted one
+            choices = choices or by_category(indicators, field.empty_label)
+            field.choices = choices  # shown; the queryset is read once for both fields
 
 
 class IndicatorForm(DefinitionForm):
@@ -192,6 +233,7 @@ class IndicatorForm(DefinitionForm):
     def clean(self):
         cleaned = super().clean()
         self.check_code()
+        self.check_name()
         return cleaned
 
 
@@ -226,22 +268,18 @@ class RateForm(DefinitionForm):
         else:  # a new rate has no earlier figures to keep
             del self.fields["formula_from"]
 
-    def check_code(self) -> None:
-        if self.instance.pk is None:  # an edit keeps the code its versions share
-            super().check_code()
-
     def values(self) -> dict:
         return {k: v for k, v in super().values().items() if k != "formula_from"}
 
     def clean(self):
         cleaned = super().clean()
         self.check_code()
+        self.check_name()
         self._check_formula_from(cleaned.get("formula_from"))
         numerator, denominator = cleaned.get("numerator"), cleaned.get("denominator")
         if numerator is not None and numerator == denominator:
             self.add_error(
-                "denominator",
-                _("A rate cannot refer to itself: its numerator and denominator are the same."),
+                "denominator", _("The numerator and the denominator cannot be the same indicator.")
             )
         self.check_operands("numerator", "denominator")
         return cleaned
@@ -267,6 +305,9 @@ class RateForm(DefinitionForm):
                 )
 
 
+Severity = ValidationRule.Severity
+
+
 class ValidationRuleForm(DefinitionForm):
     class Meta:
         model = ValidationRule
@@ -281,18 +322,26 @@ class ValidationRuleForm(DefinitionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_operands("left", "right")
+        # A new rule asks for an explanation rather than refusing values, unless chosen so.
+        severity = self.fields["severity"]
+        severity.choices = sorted(severity.choices, key=lambda c: c[0] != Severity.WARNING)
+        if self.instance.pk is None:
+            severity.initial = Severity.WARNING
 
     def clean(self):
         cleaned = super().clean()
         left, operator, right = (cleaned.get(k) for k in ("left", "operator", "right"))
         if left is not None and left == right:
             self.add_error("right", _("A rule compares two indicators: both sides are the same."))
-        elif left is not None and right is not None:
-            same = ValidationRule.objects.filter(left=left, operator=operator, right=right)
-            if same.exclude(pk=self.instance.pk).exists():
-                self.add_error("right", _("This rule exists already."))
+        elif left is not None and right is not None and operator and self._exists(cleaned):
+            self.add_error("right", _("This rule exists already."))
         self.check_operands("left", "right")
         return cleaned
+
+    def _exists(self, cleaned: dict) -> bool:
+        """B ≤ A is the rule A ≥ B read from the other side: the same rule."""
+        left, operator, right = (cleaned[k] for k in ("left", "operator", "right"))
+        return rule_exists(left, operator, right, path=self.path, exclude=self.instance)
 
 
 class ActivityKindForm(DefinitionForm):

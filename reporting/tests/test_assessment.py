@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from urllib.parse import unquote
 
@@ -210,7 +211,7 @@ def test_ranking_page_export_and_print(
     )
     sheet = load_workbook(io.BytesIO(export.content)).active
     head, first = list(sheet.iter_rows(min_row=2, max_row=3, values_only=True))
-    assert head[:4] == ("排名", "中心", "得分", "门急诊人次")
+    assert head[:4] == ("排名", "中心", "总分", "门急诊人次")
     assert first[:3] == (1, "乙中心", pytest.approx(87.99))
     names = [row[1] for row in sheet.iter_rows(min_row=3, max_row=6, values_only=True)]
     assert names[-1] == '=HYPERLINK("http://x","中心")'  # text, never a formula (ranked last)
@@ -241,6 +242,7 @@ def test_admin_keeps_a_ranking_and_the_page_shows_it(client, district_admin, dis
     assert response.status_code == 302 and "part=h1" in response["Location"]
     page = client.get(response["Location"]).content.decode()
     assert "计算并保存。" in page and "87.99" in page
+    assert re.search(r"已于 \d{4}-\d\d-\d\d \d\d:\d\d 计算并保存。", page)  # spaced
     detail = client.get(reverse("reporting:scheme", args=[district.slug, scheme.pk]))
     kept = detail.content.decode().split('id="rankings"')[1]
     assert "?year=2024&amp;part=h1" in kept and "2024年上半年" in kept
@@ -379,3 +381,72 @@ def test_the_migration_ships_the_default_to_top_commissions(city, district):
     from reporting.selectors import scheme_specs
 
     assert scheme_specs(shipped) == assessment.DEFAULT_ITEMS
+
+
+# --- a tester's round: words, the spreadsheet, the printed sheet, the item menu ---------------
+
+
+def test_the_default_checkbox_and_its_help_say_the_same(client, district_admin, district):
+    client.force_login(district_admin)
+    body = client.get(reverse("reporting:scheme-create", args=[district.slug])).content.decode()
+    field = body.split('for="id_is_default"')[1].split("</div>")[0]
+    assert ">默认方案<" in field and '<p class="help">默认方案给出本委' in field
+    assert "作为看板综合得分" not in body
+
+
+def test_the_spreadsheet_reads_like_the_print(client, reviewer, district, scheme):
+    client.force_login(reviewer)
+    export = client.get(
+        reverse("reporting:scheme-ranking-export", args=[district.slug, scheme.pk]),
+        {"year": 2024, "part": "h1"},
+    )
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    # Rank, centre, total; then value and points of 门急诊人次, 全人群签约率, 报送完整率.
+    assert sheet["C2"].value == "总分"
+    assert (sheet["F2"].value, sheet["F3"].value) == ("全人群签约率", pytest.approx(29.55))
+    assert sheet["F3"].number_format == '0.00"%"'  # 乙's 29.55 shows as 29.55%
+    assert sheet["H3"].number_format == '0.00"%"'  # 报送完整率 83.3
+    assert sheet["D3"].number_format == "General"  # 门急诊人次 is a count
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCDE"}
+    # 2 a character + 2, at least 8 and at most 30; the centre's 28.
+    # "门急诊人次" 5 → 12; "门急诊人次得分（满分40）" 13 → 28.
+    assert widths == {"A": 8, "B": 28, "C": 8, "D": 12, "E": 28}
+
+
+def test_the_printed_sheet_marks_missing_figures(client, reviewer, district, scheme):
+    client.force_login(reviewer)
+    printed = client.get(
+        reverse("reporting:scheme-ranking-print", args=[district.slug, scheme.pk]),
+        {"year": 2024, "part": "h1"},
+    ).content.decode()
+    row = printed.split("丙中心</td>")[1].split("</tr>")[0]
+    cells = [c.split("</td>")[0] for c in row.split('<td class="num">')[2:]]
+    # 丙 reported neither 门急诊人次 nor 签约率 (—, not 0.00); 2 of 3 months: 66.7% → 20.01.
+    assert cells == ["—", "—", "20.01"]
+    first = printed.split("甲中心</td>")[1].split("</tr>")[0]
+    assert "—" not in first
+
+
+def test_items_offer_only_what_applies_to_the_commission_grouped(
+    client, district_admin, district, other_district, scheme
+):
+    Indicator.objects.create(
+        code="sp_kpi", name="沙区自定指标", category="medical", unit="人", owner=district
+    )
+    Indicator.objects.create(
+        code="other_kpi", name="外区自定指标", category="medical", unit="人", owner=other_district
+    )
+    client.force_login(district_admin)
+    add = reverse("reporting:scheme-item-create", args=[district.slug, scheme.pk])
+    body = client.get(add).content.decode()
+    select = body.split('name="code"')[1].split("</select>")[0]
+    assert "沙区自定指标" in select and "外区自定指标" not in select
+    labels = [g.split('"')[0] for g in select.split('<optgroup label="')[1:]]
+    assert labels[-1] == "报送情况" and "医疗服务" in labels and len(labels) == len(set(labels))
+    medical = select.split('<optgroup label="医疗服务">')[1].split("</optgroup>")[0]
+    assert 'value="sp_kpi"' in medical and 'value="opd_visits"' in medical
+    data = {"measure": "value", "weight": "10", "rule": "relative", "direction": "higher"}
+    refused = client.post(add, data | {"code": "other_kpi"})
+    assert refused.status_code == 200 and not scheme.items.filter(code="other_kpi").exists()
+    assert client.post(add, data | {"code": "sp_kpi"}).status_code == 302
+    assert scheme.items.filter(code="sp_kpi").exists()

@@ -177,7 +177,7 @@ def test_a_rate_referring_to_itself_is_refused(admin_client, district):
     }
     response = admin_client.post(url("catalogue-create", district, "rates"), data)
     assert response.status_code == 200
-    assert "比率不能引用自身" in response.content.decode()
+    assert "分子和分母不能是同一个指标。" in response.content.decode()
     assert not Rate.objects.filter(code="hpv_self").exists()
 
 
@@ -269,12 +269,12 @@ def test_an_indicator_a_rate_uses_is_not_deleted(admin_client, district):
 
 
 def test_a_kind_with_activities_is_retired_not_deleted(admin_client, district, centre):
-    kind = ActivityKind.objects.create(name="支部共建", owner=district)
+    kind = ActivityKind.objects.create(name="区级义诊周", owner=district)
     Activity.objects.create(centre=centre, date=D(2024, 4, 9), kind=kind, people=12)
     response = admin_client.post(url("catalogue-delete", district, "kinds", kind.pk), follow=True)
     assert "已有此类型的活动记录" in response.content.decode()
     assert ActivityKind.objects.filter(pk=kind.pk).exists()
-    unused = ActivityKind.objects.create(name="宣传月", owner=district)
+    unused = ActivityKind.objects.create(name="区级健康讲座月", owner=district)
     admin_client.post(url("catalogue-delete", district, "kinds", unused.pk))
     assert not ActivityKind.objects.filter(pk=unused.pk).exists()
 
@@ -474,3 +474,229 @@ def test_a_formula_change_leaves_the_figures_of_earlier_years_as_they_were(
     rolled = figures.totals(centre_ids=[centre.pk], period=h1_2025)["hpv_completion"]
     assert (rolled.value, rolled.previous) == (Decimal("25.00"), Decimal("80.00"))
     assert AuditEntry.objects.filter(action="services.rate.created").exists()
+
+
+# --- duplicates, wording, menus (a tester's round) ------------------------------------------
+
+
+def rate_data(numerator, denominator, **over) -> dict:
+    data = {
+        "code": "hpv_completion",
+        "name": "HPV疫苗第二针完成率",
+        "category": "vaccination",
+        "numerator": numerator.pk,
+        "denominator": denominator.pk,
+        "scale": "100",
+        "position": "0",
+    }
+    return data | over
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("indicators", "门急诊人次"),  # the system's indicator
+        ("indicators", "全人群签约率"),  # the system's rate: indicators and rates share names
+        ("indicators", "市级赛马指标"),  # the city's, above the district
+        ("rates", "门急诊人次"),
+        ("rates", " 市级赛马指标 "),  # the same name, typed with spaces
+    ],
+)
+def test_a_name_the_commission_sees_already_is_refused(admin_client, district, city, kind, name):
+    own_indicator(city, code="city_kpi", name="市级赛马指标")
+    one, two = own_indicator(district), own_indicator(district, code="hpv_second_dose")
+    data = indicator_data(code="new_one", name=name)
+    if kind == "rates":
+        data = rate_data(two, one, code="new_one", name=name)
+    response = admin_client.post(url("catalogue-create", district, kind), data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    field = body.split('id="id_name"')[1].split("</div>")[0]  # beside the name field
+    assert f"名称“{name.strip()}”已被其他指标或比率使用" in field
+    assert not Indicator.objects.filter(code="new_one").exists()
+    assert not Rate.objects.filter(code="new_one").exists()
+
+
+def test_a_name_only_another_district_uses_is_accepted(admin_client, district, other_district):
+    own_indicator(other_district, code="theirs", name="HPV疫苗首针接种人数")
+    response = admin_client.post(url("catalogue-create", district, "indicators"), indicator_data())
+    assert response.status_code == 302
+    assert Indicator.objects.filter(owner=district, name="HPV疫苗首针接种人数").exists()
+
+
+def test_a_rate_keeps_its_name_and_cannot_take_an_indicators(admin_client, district):
+    one, two = own_indicator(district), own_indicator(district, code="hpv_second_dose")
+    rate = Rate.objects.create(
+        code="hpv_completion",
+        name="完成率",
+        category="vaccination",
+        numerator=two,
+        denominator=one,
+        owner=district,
+    )
+    edit = url("catalogue-edit", district, "rates", rate.pk)
+    kept = opened(admin_client, edit) | {"position": "3"}
+    assert admin_client.post(edit, kept).status_code == 302  # its own name is no duplicate
+    taken = opened(admin_client, edit) | {"name": "hpv_first_dose"}
+    refused = admin_client.post(edit, taken)
+    assert "名称“hpv_first_dose”已被其他指标或比率使用" in refused.content.decode()
+    rate.refresh_from_db()
+    assert (rate.name, rate.position) == ("完成率", 3)
+
+
+def test_codes_differing_only_in_case_are_the_same_code(admin_client, district):
+    own_indicator(district, code="HPV_First_Dose", name="旧指标")  # written before the check
+    same = admin_client.post(url("catalogue-create", district, "indicators"), indicator_data())
+    assert "代码 hpv_first_dose 已被使用" in same.content.decode()
+    upper = indicator_data(code="HPV_Second_Dose", name="HPV疫苗第二针接种人数")
+    refused = admin_client.post(url("catalogue-create", district, "indicators"), upper)
+    assert "代码请用小写字母、数字和下划线。" in refused.content.decode()
+    assert Indicator.objects.filter(owner=district).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "posted"),
+    [(">=", "<="), ("<=", ">="), (">", "<"), ("<", ">"), ("==", "==")],
+)
+def test_a_rule_read_from_the_other_side_is_the_same_rule(admin_client, district, stored, posted):
+    one, two = own_indicator(district), own_indicator(district, code="hpv_second_dose")
+    ValidationRule.objects.create(left=one, operator=stored, right=two, owner=district)
+    data = {"left": two.pk, "operator": posted, "right": one.pk, "severity": "warning"}
+    response = admin_client.post(url("catalogue-create", district, "rules"), data)
+    assert "这条规则已经存在。" in response.content.decode()
+    assert ValidationRule.objects.filter(owner=district).count() == 1
+
+
+def test_a_rule_of_the_other_direction_is_a_new_rule(admin_client, district):
+    one, two = own_indicator(district), own_indicator(district, code="hpv_second_dose")
+    ValidationRule.objects.create(left=one, operator="<=", right=two, owner=district)
+    data = {"left": two.pk, "operator": "<=", "right": one.pk, "severity": "warning"}
+    assert admin_client.post(url("catalogue-create", district, "rules"), data).status_code == 302
+    assert ValidationRule.objects.filter(owner=district).count() == 2
+
+
+def test_after_a_change_the_page_opens_at_its_message(admin_client, district):
+    created = admin_client.post(url("catalogue-create", district, "indicators"), indicator_data())
+    assert created["Location"] == url("catalogue", district)  # no #indicators: the top
+    indicator = Indicator.objects.get(code="hpv_first_dose")
+    retire = url("catalogue-retire", district, "indicators", indicator.pk)
+    assert admin_client.post(retire, {"until": "2024-06"})["Location"] == url("catalogue", district)
+    deleted = admin_client.post(url("catalogue-delete", district, "indicators", indicator.pk))
+    assert deleted["Location"] == url("catalogue", district)
+    htmx = admin_client.post(
+        url("catalogue-create", district, "kinds"),
+        {"name": "区级义诊周", "counts_label": "人次", "position": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert htmx["HX-Redirect"] == url("catalogue", district)
+
+
+def test_delete_is_offered_only_for_what_has_no_data_and_asks_first(admin_client, district, centre):
+    used = own_indicator(district)  # reported
+    TallyValue.objects.create(centre=centre, indicator=used, period=D(2024, 3, 1), value=7)
+    referred = own_indicator(district, code="hpv_second_dose")  # a rate's denominator
+    free = own_indicator(district, code="hpv_third_dose")
+    counted = Rate.objects.create(
+        code="hpv_done",
+        name="完成率",
+        category="vaccination",
+        numerator=used,
+        denominator=referred,
+        owner=district,
+    )  # its numerator has data
+    kind = ActivityKind.objects.create(name="区级义诊周", owner=district)
+    Activity.objects.create(centre=centre, date=D(2024, 4, 9), kind=kind, people=12)
+    idle = ActivityKind.objects.create(name="区级健康讲座月", owner=district)
+    body = admin_client.get(url("catalogue", district)).content.decode()
+    offered = {
+        name: url("catalogue-delete", district, kind_, d.pk) in body
+        for name, kind_, d in (
+            ("used", "indicators", used),
+            ("referred", "indicators", referred),
+            ("free", "indicators", free),
+            ("counted", "rates", counted),
+            ("kind", "kinds", kind),
+            ("idle", "kinds", idle),
+        )
+    }
+    assert offered == {
+        "used": False,
+        "referred": False,
+        "free": True,
+        "counted": False,
+        "kind": False,
+        "idle": True,
+    }
+    delete = url("catalogue-delete", district, "indicators", free.pk)
+    form = next(f.split(">")[0] for f in body.split("<form") if f'action="{delete}"' in f)
+    assert 'hx-confirm="确定删除“hpv_third_dose”吗？删除后无法恢复。"' in form
+    # Posted anyway (an old page), the refusal still says why.
+    refused = admin_client.post(
+        url("catalogue-delete", district, "indicators", used.pk), follow=True
+    )
+    assert "已有中心填报此指标，只能停用，不能删除" in refused.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "heading"),
+    [
+        ("indicators", "新建指标"),
+        ("rates", "新建比率"),
+        ("rules", "新建校验规则"),
+        ("kinds", "新建活动类型"),
+    ],
+)
+def test_the_form_says_what_it_makes(admin_client, district, kind, heading):
+    body = admin_client.get(url("catalogue-create", district, kind)).content.decode()
+    assert f"<h1>{heading}</h1>" in body and "新建定义" not in body
+
+
+def test_edit_and_retire_headings_use_the_full_width_colon(admin_client, district):
+    indicator = own_indicator(district, name="HPV首针")
+    edit = admin_client.get(url("catalogue-edit", district, "indicators", indicator.pk))
+    assert "<h1>编辑指标：HPV首针</h1>" in edit.content.decode()
+    retire = admin_client.get(url("catalogue-retire", district, "indicators", indicator.pk))
+    assert "<h1>停用：HPV首针</h1>" in retire.content.decode()
+
+
+def test_the_months_in_force_read_as_words(admin_client, district):
+    for code, first, last in (
+        ("open_both", None, None),
+        ("open_end", D(2025, 1, 1), None),
+        ("open_start", None, D(2024, 12, 1)),
+        ("closed", D(2024, 1, 1), D(2024, 12, 1)),
+    ):
+        own_indicator(district, code=code, active_from=first, active_to=last)
+    body = admin_client.get(url("catalogue", district)).content.decode()
+    own = body.split('id="indicators-own"')[1].split("</table>")[0]
+    rows = {
+        code: own.split(f"<code>{code}</code>")[1].split("</tr>")[0]
+        for code in ("open_both", "open_end", "open_start", "closed")
+    }
+    assert "<td>长期有效</td>" in rows["open_both"]
+    assert "<td>2025-01 起</td>" in rows["open_end"]
+    assert "<td>至 2024-12</td>" in rows["open_start"]
+    assert "<td>2024-01 – 2024-12</td>" in rows["closed"]
+    assert "…" not in own
+
+
+def test_a_new_rule_asks_for_an_explanation_by_default(admin_client, district):
+    body = admin_client.get(url("catalogue-create", district, "rules")).content.decode()
+    severity = body.split('name="severity"')[1].split("</select>")[0]
+    assert '<option value="warning" selected>警告：需填写说明</option>' in severity
+    assert severity.index('value="warning"') < severity.index('value="error"')
+
+
+def test_indicator_menus_are_grouped_by_category(admin_client, district, other_district):
+    own_indicator(district, name="HPV首针")  # vaccination
+    own_indicator(other_district, code="theirs", name="外区指标")
+    for kind, field in (("rates", "numerator"), ("rates", "denominator"), ("rules", "left")):
+        body = admin_client.get(url("catalogue-create", district, kind)).content.decode()
+        select = body.split(f'name="{field}"')[1].split("</select>")[0]
+        groups = select.split("<optgroup")[1:]
+        labels = [g.split('label="')[1].split('"')[0] for g in groups]
+        assert labels[0] == "居民健康档案管理" and "预防接种" in labels and "医疗服务" in labels
+        assert len(labels) == len(set(labels))  # each category once
+        vaccination = groups[labels.index("预防接种")]
+        assert ">HPV首针</option>" in vaccination
+        assert "外区指标" not in select

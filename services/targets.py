@@ -207,7 +207,7 @@ def target_set(
         return TargetResult(None, error)
     with transaction.atomic():
         row = (
-            Target.objects.select_for_update()
+            Target.objects.select_for_update(of=("self",))  # set_by may be empty (outer join)
             .select_related("set_by")
             .filter(centre=centre, indicator=indicator, year=year)
             .first()

@@ -2,6 +2,14 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _schemes_written(**_kwargs) -> None:
+    from core import memo
+
+    from .selectors import SCHEMES
+
+    memo.changed(SCHEMES)
+
+
 def _filing_labels() -> dict[str, str]:
     from .sections import LABELS
 
@@ -30,3 +38,12 @@ class ReportingConfig(AppConfig):
         from .notifications import open_month_notify
 
         open_month_request_changed.connect(open_month_notify, dispatch_uid="open-month-notify")
+        # Default schemes are read once per process (selectors.default_scheme).
+        from django.db.models.signals import post_delete, post_migrate, post_save
+
+        from .models import Scheme, SchemeItem
+
+        for model in (Scheme, SchemeItem):
+            for signal in (post_save, post_delete):
+                signal.connect(_schemes_written, sender=model, dispatch_uid=f"memo-{model}")
+        post_migrate.connect(_schemes_written, sender=self, dispatch_uid="memo-schemes-migrate")

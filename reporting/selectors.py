@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from centers.models import Centre
 from centers.selectors import authority_ancestor_ids
+from core import memo
 from core.periods import Period
 from services import figures
 
@@ -149,18 +150,30 @@ def scheme_specs(scheme) -> tuple[assessment.ItemSpec, ...]:
     )
 
 
+SCHEMES = "schemes"  # the memo version every write of a scheme or its items moves (apps.py)
+
+
+def _read_defaults() -> dict[int, Scheme]:
+    return {
+        s.authority_id: s
+        for s in Scheme.objects.filter(is_default=True, is_active=True).prefetch_related("items")
+    }
+
+
+# Every commission's default scheme with its items, read once per process until one changes: a
+# dashboard is the page reviewers reload most (1.8 ms of its ~15 were these two queries).
+_DEFAULTS = memo.Versioned(SCHEMES, _read_defaults)
+
+
 def default_scheme(*, authority_id: int, tree) -> Scheme | None:
     """The scheme giving a commission's dashboard score: its own default, else the nearest
-    commission above's (one query with its items: two); None means the built-in default."""
+    commission above's (shared by the process's requests: read, never change); None means the
+    built-in default."""
     parents = {node.pk: node.parent_id for node in tree}
-    chain = authority_ancestor_ids(authority_id, parents)
-    found = {
-        s.authority_id: s
-        for s in Scheme.objects.filter(
-            authority_id__any_of=chain, is_default=True, is_active=True
-        ).prefetch_related("items")
-    }
-    return next((found[pk] for pk in chain if pk in found), None)
+    found = _DEFAULTS.get()
+    return next(
+        (found[pk] for pk in authority_ancestor_ids(authority_id, parents) if pk in found), None
+    )
 
 
 def scheme_list(*, authority) -> list[Scheme]:

@@ -184,6 +184,27 @@ def test_the_commission_default_scheme_gives_the_dashboard_score(city, district,
     ]
 
 
+def test_the_default_scheme_is_read_once_until_a_scheme_changes(
+    city, district, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from centers.selectors import authority_tree
+    from reporting.selectors import default_scheme
+
+    tree = authority_tree()
+    with django_capture_on_commit_callbacks(execute=True):  # committed, as by its editor
+        mine = Scheme.objects.create(authority=city, name="只看签约率", is_default=True)
+        item = SchemeItem.objects.create(
+            scheme=mine, code="fd_rate", weight=D(100), rule="linear", params=assessment._WHOLE
+        )
+    default_scheme(authority_id=district.pk, tree=tree)
+    with django_assert_num_queries(0):  # kept by the process: the dashboard reads no scheme
+        assert default_scheme(authority_id=district.pk, tree=tree).items.all()[0].weight == 100
+    with django_capture_on_commit_callbacks(execute=True):
+        item.weight = D(60)
+        item.save()
+    assert default_scheme(authority_id=district.pk, tree=tree).items.all()[0].weight == 60
+
+
 # --- pages --------------------------------------------------------------------------------
 
 

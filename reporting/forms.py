@@ -248,7 +248,7 @@ class SchemeItemForm(BasedOnForm, forms.Form):
         for line in filter(None, (raw.strip() for raw in text.splitlines())):
             parts = [p.strip() for p in line.replace("，", ",").split(",")]
             try:
-                lower, share = (Decimal(p) for p in parts)
+                lower, share = (_plain_number(p) for p in parts)
             except (ValueError, ArithmeticError):
                 raise forms.ValidationError(
                     _("Write each band as “lower bound, share”, such as 95, 100; not “%(line)s”.")
@@ -355,6 +355,18 @@ def measure_choices(catalogue: tuple, codes: Iterable[str]) -> list:
     categories = figures.categories()  # labels and order, through the figures door
     grouped = [(label, groups[value]) for value, label in categories if value in groups]
     return [*grouped, (_("Reporting"), list(assessment.DERIVED.items()))]
+
+
+BAND_LIMIT = Decimal(10) ** 9
+
+
+def _plain_number(text: str) -> Decimal:
+    """A band's number as people write it: finite, below a billion, at most 4 decimals (NaN,
+    1e999999 and the like are refused, never stored)."""
+    value = Decimal(text)
+    if not value.is_finite() or abs(value) >= BAND_LIMIT or value.as_tuple().exponent < -4:
+        raise ValueError(text)
+    return value
 
 
 def _bands_text(bands) -> str:

@@ -223,3 +223,23 @@ def change_reach(*, authority_ids: set[int], indicator_ids: set[int]) -> Reach:
         centre__sponsor_id__in=authority_ids, indicator_id__in=indicator_ids
     ).dates("period", "year")
     return Reach(count, names, [d.year for d in days])
+
+
+def approved_year_from(authority, year: int) -> int | None:
+    """The latest year from `year` on that is approved (frozen) for a centre below the
+    commission, if any: a formula change must not reach it."""
+    from centers.selectors import authority_subtree_ids
+
+    from .models import FrozenYear
+
+    below = authority_subtree_ids([authority.pk])
+    found = FrozenYear.objects.filter(centre__sponsor_id__in=below, year__gte=year)
+    return found.order_by("-year").values_list("year", flat=True).first()
+
+
+def users_of(indicator: Indicator) -> list[tuple[str, Definition]]:
+    """(name, definition) of the rates and rules that use the indicator (two queries)."""
+    sides = Q(numerator=indicator) | Q(denominator=indicator)
+    rates = [(r.name, r) for r in Rate.objects.filter(sides)]
+    rules = ValidationRule.objects.filter(Q(left=indicator) | Q(right=indicator))
+    return rates + [(str(r), r) for r in rules.select_related("left", "right")]

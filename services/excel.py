@@ -23,6 +23,7 @@ from core import imports, spreadsheet
 from core.audit import audit_bulk, audit_entry
 from core.models import ImportJob
 
+from .definitions import in_force
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Indicator, TallyValue
 from .rollups import mark_changed
@@ -85,8 +86,6 @@ def _lock_reason(indicator: Indicator, period: dt.date, ctx: LockContext) -> str
 
 
 def _read_cells(centre, year, data, errors) -> list[list[str]]:
-    from .validation import parse_value
-
     indicators = {i.code: i for i in centre_indicators(centre, year)}
     ctx = LockContext.load(centre, timezone.localdate())
     stored = _stored(centre, year)
@@ -113,23 +112,32 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
             raw = spreadsheet.text(row.get(column))
             if raw == "":
                 continue
-            period = _period(indicator, year, column)
-            if period is None:
-                errors.append(
-                    [number, column, _("This indicator is reported once a year, in 全年.")]
-                )
-                continue
-            value, error = parse_value(indicator, raw)
+            period, error = _read_cell(indicator, year, column, raw, stored, ctx)
             if error:
                 errors.append([number, column, error])
-                continue
-            unchanged = value == stored.get((code, period))
-            # A locked month may come back as it was exported; only a change needs it open.
-            if not unchanged and (reason := _lock_reason(indicator, period, ctx)):
-                errors.append([number, column, reason])
-                continue
-            cells.append([code, period.isoformat(), raw])
+            else:
+                cells.append([code, period.isoformat(), raw])
     return cells
+
+
+def _read_cell(indicator, year, column, raw, stored, ctx) -> tuple[dt.date | None, str]:
+    """One typed cell's month, or why it cannot be imported."""
+    from .validation import parse_value
+
+    period = _period(indicator, year, column)
+    if period is None:
+        return None, _("This indicator is reported once a year, in 全年.")
+    last = period.replace(month=12) if column == "全年" else period
+    if not in_force(indicator, period, last):  # retired, or not yet in force then
+        return None, _("This indicator is not in force in that month.")
+    value, error = parse_value(indicator, raw)
+    if error:
+        return None, error
+    unchanged = value == stored.get((indicator.code, period))
+    # A locked month may come back as it was exported; only a change needs it open.
+    if not unchanged and (reason := _lock_reason(indicator, period, ctx)):
+        return None, reason
+    return period, ""
 
 
 def _stored(centre: Centre, year: int) -> dict:

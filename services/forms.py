@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from types import SimpleNamespace
 
 from django import forms
 from django.db.models import Q
@@ -15,7 +16,16 @@ from core.imports import SpreadsheetField
 from core.periods import MonthField, PeriodForm
 from core.stale import BasedOnForm
 
-from .catalogue_selectors import code_taken, covers, later_users, name_taken, rule_exists, visible
+from .catalogue_selectors import (
+    approved_year_from,
+    code_taken,
+    covers,
+    later_users,
+    name_taken,
+    rule_exists,
+    users_of,
+    visible,
+)
 from .definitions import centre_path, owner_path
 from .locking import open_request_errors
 from .models import Activity, ActivityKind, Category, Definition, Indicator, Rate, ValidationRule
@@ -234,7 +244,29 @@ class IndicatorForm(DefinitionForm):
         cleaned = super().clean()
         self.check_code()
         self.check_name()
+        self._check_users(cleaned)
         return cleaned
+
+    def _check_users(self, cleaned) -> None:
+        """Narrowing the months of an indicator that rates or rules use must leave it in force
+        for all of theirs (as retiring does)."""
+        months = ("active_from", "active_to")
+        if not self.instance.pk or not set(months) & set(self.changed_data) or self.errors:
+            return
+        probe = SimpleNamespace(
+            active_from=cleaned.get("active_from"), active_to=cleaned.get("active_to")
+        )
+        names = [
+            name
+            for name, user in users_of(self.instance)
+            if not covers(probe, user.active_from, user.active_to)
+        ]
+        if names:
+            self.add_error(
+                "active_to" if "active_to" in self.changed_data else "active_from",
+                _("Still used in those months by %(users)s; change or retire those first.")
+                % {"users": "、".join(names)},
+            )
 
 
 class RateForm(DefinitionForm):
@@ -299,9 +331,20 @@ class RateForm(DefinitionForm):
             self.add_error("formula_from", _("Only a changed formula takes a starting month."))
         elif start is not None:
             first, last = self.instance.active_from, self.instance.active_to
-            if (first and start <= first) or (last and start > last):
+            if start.month != 1:  # every half-year and quarter then counts with one formula
+                self.add_error("formula_from", _("A new formula starts in January of a year."))
+            elif (first and start <= first) or (last and start > last):
                 self.add_error(
                     "formula_from", _("The new formula must start within this version's months.")
+                )
+            elif frozen := approved_year_from(self.authority, start.year):
+                self.add_error(
+                    "formula_from",
+                    _(
+                        "%(year)s is approved for some centres: their figures keep the formula "
+                        "they were approved with. Start the new formula in a later year."
+                    )
+                    % {"year": frozen},
                 )
 
 

@@ -306,6 +306,10 @@ def test_scheme_and_item_forms(client, district_admin, district, scheme):
     text = body.content.decode()
     assert body.status_code == 200 and "<html" not in text
     assert "“八十五, 80”无法识别" in text and "八十五, 80</textarea>" in text
+    for hostile in ("NaN, 50", "sNaN, 50", "50, NaN", "1e999999, 50", "0.000001, 50"):
+        refused = client.post(add, bad | {"bands": hostile}, HTTP_HX_REQUEST="true")
+        assert refused.status_code == 200 and "无法识别" in refused.content.decode(), hostile
+    assert not scheme.items.filter(code="htn_std_rate").exists()
     cap = client.post(add, bad | {"rule": "target", "cap": "20"}).content.decode()
     assert "封顶为大于0、不超过10的倍数" in cap
     rate_target = client.post(add, bad | {"rule": "target", "cap": "1"}).content.decode()

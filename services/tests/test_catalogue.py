@@ -700,3 +700,52 @@ def test_indicator_menus_are_grouped_by_category(admin_client, district, other_d
         vaccination = groups[labels.index("预防接种")]
         assert ">HPV首针</option>" in vaccination
         assert "外区指标" not in select
+
+
+def test_a_formula_change_starts_in_january_after_the_approved_years(
+    admin_client, district, centre
+):
+    from services.models import FrozenYear
+
+    one, two = own_indicator(district), own_indicator(district, code="hpv_second_dose")
+    third = own_indicator(district, code="hpv_third_dose")
+    rate = Rate.objects.create(
+        code="hpv_completion",
+        name="完成率",
+        category="vaccination",
+        numerator=two,
+        denominator=one,
+        owner=district,
+    )
+    FrozenYear.objects.create(centre=centre, year=2024)
+    edit = url("catalogue-edit", district, "rates", rate.pk)
+    data = opened(admin_client, edit) | {"numerator": third.pk}
+    mid_year = admin_client.post(edit, data | {"formula_from": "2025-07", "confirm": "1"})
+    assert "新公式须从某年的1月起用" in mid_year.content.decode()
+    approved = admin_client.post(edit, data | {"formula_from": "2024-01", "confirm": "1"})
+    assert "已有中心的2024年度数据审核通过" in approved.content.decode()
+    assert Rate.objects.filter(code="hpv_completion").count() == 1  # nothing saved
+    later = admin_client.post(edit, data | {"formula_from": "2025-01", "confirm": "1"})
+    assert later.status_code == 302 and Rate.objects.filter(code="hpv_completion").count() == 2
+
+
+def test_an_edit_cannot_narrow_an_indicator_a_rate_still_uses(admin_client, district):
+    one, two = own_indicator(district), own_indicator(district, code="hpv_second_dose")
+    Rate.objects.create(
+        code="hpv_completion",
+        name="完成率",
+        category="vaccination",
+        numerator=two,
+        denominator=one,
+        owner=district,
+    )
+    edit = url("catalogue-edit", district, "indicators", one.pk)
+    data = opened(admin_client, edit)
+    body = admin_client.post(edit, data | {"active_to": "2024-06", "confirm": "1"}).content.decode()
+    assert "这些月份里仍被完成率使用" in body
+    body = admin_client.post(
+        edit, data | {"active_from": "2025-01", "confirm": "1"}
+    ).content.decode()
+    assert "这些月份里仍被完成率使用" in body
+    one.refresh_from_db()
+    assert (one.active_from, one.active_to) == (None, None)

@@ -160,3 +160,22 @@ def test_figures_quote_a_definition_where_and_while_it_applies(hpv, centre, dist
     assert "hpv_completion" not in figures.totals(
         centre_ids=[centre.pk], period=h2, owner=district.pk
     )
+
+
+@time_machine.travel(TODAY)
+def test_the_tally_import_refuses_months_an_indicator_is_not_in_force(centre):
+    from services.excel import _read_cells
+
+    Indicator.objects.create(
+        code="gone_mid_2024",
+        name="2024年6月停用指标",
+        category="medical",
+        unit="人次",
+        active_to=dt.date(2024, 6, 1),
+    )
+    errors: list = []
+    cells = _read_cells(
+        centre, 2024, [(3, {"代码": "gone_mid_2024", "4月": "5", "7月": "6"})], errors
+    )
+    assert cells == [["gone_mid_2024", "2024-04-01", "5"]]  # April is in force (and open)
+    assert errors == [[3, "7月", "该指标在这个月不在生效期内。"]]

@@ -207,8 +207,11 @@ def _no_progress(done: int, total: int) -> None:
 # --- the steps -----------------------------------------------------------------------------
 
 
-def import_start(*, kind: str, centre, params: dict, upload: UploadedFile, actor) -> ImportJob:
-    """Store the file and queue its check; the user watches the job page meanwhile."""
+def import_start(
+    *, kind: str, params: dict, upload: UploadedFile, actor, centre=None, authority=None
+) -> ImportJob:
+    """Store the file and queue its check; the user watches the job page meanwhile. A job
+    writes a centre's data or a commission's (its centres' targets): exactly one is given."""
     if kind not in KINDS:
         raise ValueError(kind)
     busy = ImportJob.objects.filter(created_by=actor, status__in=BUSY_STATUSES).count()
@@ -219,7 +222,12 @@ def import_start(*, kind: str, centre, params: dict, upload: UploadedFile, actor
         )
     with transaction.atomic():
         job = ImportJob(
-            kind=kind, centre=centre, params=params, created_by=actor, filename=upload.name
+            kind=kind,
+            centre=centre,
+            authority=authority,
+            params=params,
+            created_by=actor,
+            filename=upload.name,
         )
         # Stored under a name of ours: the user's may be too long for the disk, or hostile.
         job.file.save(f"{uuid.uuid4().hex}.xlsx", upload, save=False)

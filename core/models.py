@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -134,11 +135,22 @@ class ImportJob(TimeStampedModel):
         FAILED = "failed", _("refused")
 
     kind = models.CharField(_("kind"), max_length=20)
+    # Whose data it writes: a centre's (roster, tallies) or a commission's (its centres' targets).
     centre = models.ForeignKey(
         "centers.Centre",
         verbose_name=_("centre"),
         on_delete=models.CASCADE,
         related_name="import_jobs",
+        null=True,
+        blank=True,
+    )
+    authority = models.ForeignKey(
+        "centers.Authority",
+        verbose_name=_("authority"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+        null=True,
+        blank=True,
     )
     params = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
@@ -164,6 +176,12 @@ class ImportJob(TimeStampedModel):
         verbose_name_plural = _("imports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "step_started_at"], name="import_job_step")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(centre__isnull=True) ^ Q(authority__isnull=True),
+                name="import_job_of_a_centre_or_a_commission",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.filename

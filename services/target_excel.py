@@ -75,29 +75,21 @@ def write_targets(*, authority_id: int, centres: list[Centre], year: int, progre
 
 
 def import_start(*, authority: Authority, year: int, upload, actor) -> ImportJob:
-    """Store the file and queue its check. A job belongs to a centre (core's ImportJob), so it is
-    filed under the commission's first centre and named by its authority in `params`."""
-    anchor = Centre.objects.filter(sponsor=authority).order_by("name").first()
-    if anchor is None:
+    """Store the file and queue its check: a job of the commission's."""
+    if not Centre.objects.filter(sponsor=authority).exists():
         raise imports.Refused(_("This commission sponsors no centre to set targets for."))
     return imports.import_start(
-        kind=KIND,
-        centre=anchor,
-        params={"year": year, "authority": authority.pk},
-        upload=upload,
-        actor=actor,
+        kind=KIND, authority=authority, params={"year": year}, upload=upload, actor=actor
     )
 
 
 def recent_jobs(*, authority: Authority, n: int = 5):
     """The commission's last target imports, for the upload page (one query)."""
-    return ImportJob.objects.filter(kind=KIND, params__authority=authority.pk).select_related(
-        "created_by"
-    )[:n]
+    return ImportJob.objects.filter(kind=KIND, authority=authority).select_related("created_by")[:n]
 
 
 def _centres(job: ImportJob) -> list[Centre]:
-    return list(Centre.objects.filter(sponsor_id=job.params["authority"]).select_related("sponsor"))
+    return list(Centre.objects.filter(sponsor_id=job.authority_id).select_related("sponsor"))
 
 
 def fingerprint(centre_ids: list[int], year: int) -> str:
@@ -165,7 +157,7 @@ def check(job: ImportJob, content: bytes, progress) -> None:
     centres = _centres(job)
     by_name = {c.name: c for c in centres}
     indicators = {}
-    for i in targetable_indicators(job.params["authority"], year):
+    for i in targetable_indicators(job.authority_id, year):
         indicators[i.name] = indicators[i.code] = i
     places = user_places(job.created_by)
     refusals = {c.pk: target_refusal(places, c) for c in centres}
@@ -175,7 +167,7 @@ def check(job: ImportJob, content: bytes, progress) -> None:
         errors += problems
         if read:
             rows.append(read)
-    changes, same = _changes(job.params["authority"], centres, year, rows)
+    changes, same = _changes(job.authority_id, centres, year, rows)
     job.plan = {
         "year": year,
         "rows": rows,
@@ -221,7 +213,7 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
     list(Centre.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
     if fingerprint(ids, year) != job.fingerprint:
         raise imports.Refused(_("The targets changed after this preview; upload the file again."))
-    authority_id = job.params["authority"]
+    authority_id = job.authority_id
     changes, _same = _changes(authority_id, centres, year, job.plan.get("rows", []))
     places = user_places(actor)
     for centre in {by_pk[ch[0]] for ch in changes}:  # the confirming admin must be allowed too

@@ -156,9 +156,7 @@ def target_import_upload(request: AuthorityRequest) -> HttpResponse:
 
 
 def _job(request: AuthorityRequest, pk: int) -> ImportJob:
-    return get_object_or_404(
-        ImportJob, kind=target_excel.KIND, params__authority=request.authority.pk, pk=pk
-    )
+    return get_object_or_404(ImportJob, kind=target_excel.KIND, authority=request.authority, pk=pk)
 
 
 @require_GET

@@ -475,10 +475,7 @@ def records(centre):
             kind="tallies", centre=centre, params={"year": 2024}, filename="统计.xlsx"
         ),
         "target_import": ImportJob.objects.create(
-            kind="targets",
-            centre=centre,
-            params={"year": 2024, "authority": centre.sponsor_id},
-            filename="任务.xlsx",
+            kind="targets", authority=centre.sponsor, params={"year": 2024}, filename="任务.xlsx"
         ),
         "spell": spell,
         "person": spell.person,

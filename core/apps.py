@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from . import lookups  # noqa: F401 (registers `__any_of`)
+        from . import checks, lookups  # noqa: F401 (register the checks and `__any_of`)
         from .middleware import start_session_clock
 
         user_logged_in.connect(start_session_clock, dispatch_uid="chc-session-clock")

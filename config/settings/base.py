@@ -167,7 +167,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # The PDF fonts (22 MB of OpenType, read from disk by WeasyPrint) are not worth compressing:
 # brotli on them alone takes collectstatic from seconds to minutes.
@@ -314,5 +314,7 @@ SUMMARY_HIGH_DEPARTURE_RATE = env.int("CHC_SUMMARY_HIGH_DEPARTURE_RATE", default
 FILING_STAFF_COUNT = env("CHC_FILING_STAFF_COUNT", default="all")
 # Filings are due by this month and day of the following year.
 FILING_DUE_MONTH_DAY = (3, 31)
-# Links in mails point here.
+# Links in mails point here. Production explains a missing or unusable one in SITE_URL_PROBLEM,
+# which the system checks report (core/checks.py).
 SITE_URL = env("CHC_SITE_URL", default="http://127.0.0.1:8000")
+SITE_URL_PROBLEM = ""

@@ -23,12 +23,15 @@ _first_host = next(
     (h.lstrip(".") for h in ALLOWED_HOSTS if h.strip(".*") and h.lstrip(".") not in _LOOPBACK), ""
 )
 SITE_URL = env("CHC_SITE_URL", default="") or (f"https://{_first_host}" if _first_host else "")
+# Without a usable address only mail links suffer: the site still serves and collectstatic still
+# runs; the system checks (core/checks.py) say so on every command and fail `check --deploy`.
 if not SITE_URL.startswith(("https://", "http://")):
-    raise ImproperlyConfigured(
+    SITE_URL_PROBLEM = (
         "CHC_SITE_URL must be set in production to the address people open the site at, with "
         "its scheme, e.g. https://chc.example.gov.cn (links in mails use it)"
         + (f"; it is {SITE_URL!r}." if SITE_URL else "; DJANGO_ALLOWED_HOSTS names no host to use.")
     )
+    SITE_URL = ""
 
 # HTTPS: the app sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

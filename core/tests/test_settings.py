@@ -103,3 +103,20 @@ def test_sessions_are_read_from_the_cache_only_when_every_process_shares_it(cach
     result = _run(["-c", code], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == engine
+
+
+def test_production_collects_static_files_without_a_mail_address(tmp_path):
+    """A missing CHC_SITE_URL is a mail problem (core/checks.py), never a reason for the build
+    step or the pages to fail."""
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_ALLOWED_HOSTS": "localhost",
+        "CHC_SITE_URL": "",
+        "DJANGO_STATIC_ROOT": str(tmp_path),
+    }
+    result = _run(["manage.py", "collectstatic", "--noinput", "-v0"], env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+    code = "from django.conf import settings; print(repr(settings.SITE_URL))"
+    shown = _run(["manage.py", "shell", "-c", code], env)
+    assert shown.stdout.strip().splitlines()[-1] == "''", shown.stderr

@@ -10,12 +10,14 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, 
 from django.utils.translation import gettext as _
 
 from centers.models import Authority, Centre
+from centers.selectors import authority_subtree_ids
 
 from .definitions import owner_path
 from .models import (
     Activity,
     ActivityKind,
     Definition,
+    FrozenYear,
     Indicator,
     Rate,
     TallyValue,
@@ -228,10 +230,6 @@ def change_reach(*, authority_ids: set[int], indicator_ids: set[int]) -> Reach:
 def approved_year_from(authority, year: int) -> int | None:
     """The latest year from `year` on that is approved (frozen) for a centre below the
     commission, if any: a formula change must not reach it."""
-    from centers.selectors import authority_subtree_ids
-
-    from .models import FrozenYear
-
     below = authority_subtree_ids([authority.pk])
     found = FrozenYear.objects.filter(centre__sponsor_id__in=below, year__gte=year)
     return found.order_by("-year").values_list("year", flat=True).first()

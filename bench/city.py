@@ -122,12 +122,13 @@ def build() -> dict:
     _copy(
         "staff_spell",
         "person_id, centre_id, hired_on, left_on, leave_reason, category, practice_type, "
-        "general_practice, title, establishment, contract_kind, position, created_at, updated_at",
+        "general_practice, title, title_name, establishment, contract_kind, position, created_at, "
+        "updated_at",
         (
             (pk, centre, dt.date(2015 + n % 9, 1 + n % 12, 1),
              dt.date(2024, 1 + n % 6, 15) if n % 13 == 0 else None,
              "resigned" if n % 13 == 0 else "", categories[n % 6], "", n % 6 == 0,
-             "junior", "off" if n % 4 == 0 else "on", "contract", "staff", TODAY, TODAY)
+             "junior", "", "off" if n % 4 == 0 else "on", "contract", "staff", TODAY, TODAY)
             for n, (pk, centre) in enumerate(people)
         ),
     )  # fmt: skip
@@ -324,6 +325,8 @@ def run(data: dict) -> None:
         out = io.StringIO()
         call_command("build_rollups", stdout=out)
         print(f"rollups: {out.getvalue().strip()} in {time.perf_counter() - started:.0f} s")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # the planner's statistics, as autovacuum would have them
     fresh()
 
     district, city = data["district"], data["city"]

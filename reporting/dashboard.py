@@ -1,7 +1,8 @@
 """The reviewer's dashboard: every centre of a subtree with its key indicators, a score and a rank.
 
 A fixed number of queries whatever the number of centres: the centres, the figures door's
-per-centre figures, the month reports, the filings, and one for the monthly trend. A city's page
+per-centre figures, the month reports, and one for the monthly trend (the centres carry
+their annual report's state). A city's page
 adds a row per district (its centres' figures added up, their mean score) and pages the centres.
 
 The combined score (综合得分) comes from the commission's default assessment scheme (its own, else
@@ -17,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from centers.models import Authority, Centre
@@ -156,10 +158,12 @@ def dashboard_tables(
     commission's default scheme, reporting.selectors.default_scheme)."""
     today = today or timezone.localdate()
     period, months = _period_so_far(period, today)
+    filing = AnnualFiling.objects.filter(centre=OuterRef("pk"), year=period.last.year)
     centres = list(
         Centre.objects.filter(sponsor_id__any_of=list(authority_ids))
         .select_related("sponsor")
         .only(*ROW_FIELDS)
+        .annotate(filing_status=Subquery(filing.values("status")[:1]))
     )
     tops, district_of = _districts(authority, tree, centres)
     groups: dict[tuple, list[int]] = {("c", c.pk): [c.pk] for c in centres}
@@ -170,11 +174,6 @@ def dashboard_tables(
     found = figures.by_group(groups=groups, period=period, codes=codes, catalogue=catalogue)
     state = figures.reporting(
         centres=[(c.pk, c.owes_from) for c in centres], months=months, today=today
-    )
-    filings = dict(
-        AnnualFiling.objects.filter(
-            centre_id__any_of=[c.pk for c in centres], year=period.last.year
-        ).values_list("centre_id", "status")
     )
     rows = []
     for centre in centres:
@@ -187,7 +186,7 @@ def dashboard_tables(
                 rates={code: mine[code].value for code in RATE_CODES},
                 reported=state.reported(centre.pk),
                 expected=state.expected(centre.pk),
-                filing_status=filings.get(centre.pk, ""),
+                filing_status=centre.filing_status or "",
                 own=[(code, mine[code].value) for code in own_codes if code in mine],
             )
         )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -75,20 +78,19 @@ def _load(request: AuthorityRequest):
     return form, period, sort, data, rows, districts, catalogue, formula
 
 
+def _trend_choices(request: AuthorityRequest, period, catalogue) -> list[tuple[str, str]]:
+    applying = figures.applying_codes(request.authority.pk, period)
+    return [(c, n) for c, n in dashboard.trend_choices(catalogue) if c in applying]
+
+
 @require_GET
 @authority_view(VIEW_AUTHORITY)
 def dashboard_page(request: AuthorityRequest) -> HttpResponse:
-    """Every centre with its key indicators, sortable, ranked by a stated score; monthly trends."""
+    """Every centre with its key indicators, sortable, ranked by a stated score; the monthly
+    trend follows as its own fragment (dashboard_trend), so the table comes first."""
     form, period, sort, data, rows, districts, catalogue, formula = _load(request)
-    applying = figures.applying_codes(request.authority.pk, period)
-    choices = [(c, n) for c, n in dashboard.trend_choices(catalogue) if c in applying]
-    trend_code = data.get("trend") or "opd_visits"
-    if trend_code not in dict(choices):
-        trend_code = "opd_visits"
-    trend = dashboard.monthly_trend(
-        centre_ids=[r.centre.pk for r in rows], code=trend_code, year=period.last.year
-    )
-    trend["name"] = dict(choices).get(trend_code, "")
+    choices = _trend_choices(request, period, catalogue)
+    trend_code = data.get("trend") if data.get("trend") in dict(choices) else "opd_visits"
     query = request.GET.copy()
     query.pop("page", None)
     pager_query = query.urlencode()  # pages keep the sort order
@@ -96,6 +98,9 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_ROWS).get_page(request.GET.get("page"))
     period_query = query.copy()
     period_query.pop("trend", None)
+    shown = QueryDict(mutable=True)  # the trend of the period as shown (a bad one fell back)
+    shown.update({"year": period.first.year, "part": data.get("part") or "year"})
+    trend_url = reverse("reporting:dashboard-trend", args=[request.authority.slug])
     context = {
         "rows": page.object_list,
         "query": pager_query,
@@ -108,7 +113,7 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
         "base_query": query.urlencode(),
         "formula": formula,
         "columns": dashboard.columns(rows, catalogue),
-        "trend": trend,
+        "trend_url": f"{trend_url}?{shown.urlencode()}",
         "trend_code": trend_code,
         "trend_choices": choices,
         "statuses": dict(AnnualFiling.Status.choices),
@@ -118,6 +123,25 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:  # the pager swaps the centres' table only
         template += "#centre-table"
     return render(request, template, context)
+
+
+@require_GET
+@authority_view(VIEW_AUTHORITY)
+def dashboard_trend(request: AuthorityRequest) -> HttpResponse:
+    """One indicator's monthly totals over the subtree, this year against the year before: the
+    dashboard's chart, loaded after its table and again when another indicator is picked."""
+    form = DashboardForm(request.GET or None)
+    period = form.period(lambda: timezone.localdate().year)
+    data = form.cleaned_data if form.is_valid() else {}
+    choices = _trend_choices(request, period, figures.catalogue())
+    code = data.get("trend") if data.get("trend") in dict(choices) else "opd_visits"
+    centres = Centre.objects.filter(sponsor_id__any_of=list(request.authority_subtree))
+    trend = dashboard.monthly_trend(
+        centre_ids=list(centres.values_list("pk", flat=True)), code=code, year=period.last.year
+    )
+    trend["name"] = dict(choices).get(code, "")
+    context = {"trend": trend, "trend_json": json.dumps(trend, ensure_ascii=False)}
+    return render(request, "reporting/dashboard.html#trend", context)
 
 
 def _cell(value):

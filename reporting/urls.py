@@ -41,6 +41,11 @@ urlpatterns = [
         name="dashboard",
     ),
     path(
+        "authorities/<slug:authority_slug>/dashboard/trend/",
+        dashboard_views.dashboard_trend,
+        name="dashboard-trend",
+    ),
+    path(
         "authorities/<slug:authority_slug>/dashboard/export.xlsx",
         dashboard_views.dashboard_export,
         name="dashboard-export",

@@ -440,17 +440,20 @@ def fresh_centres(
     """Centres whose rollups are current for today's catalogue and for their tallies: of every
     year, or only of the spans of `years` (a write in year d changes the spans of d and d + 1, so
     a save in this month leaves last year's summary served from rollups)."""
+    return set(_fresh(centre_ids, key, years).values_list("centre_id", flat=True))
+
+
+def _fresh(centre_ids: list[int], key: str | None, years: Iterable[int] | None):
+    """fresh_centres as a query, to read a subquery of it."""
     if key is None:
         key = _catalogue_rows()[2]
     current = Q(built=F("changed"))
     if years is not None:
         written = sorted({str(year - back) for year in years for back in (0, 1)})
         current = ~Q(dirty_years__has_any_keys=written)
-    return set(
-        RollupState.objects.filter(
-            current, centre_id__any_of=centre_ids, built__gte=1, catalogue=key
-        ).values_list("centre_id", flat=True)
-    )
+    return RollupState.objects.filter(
+        current, centre_id__any_of=centre_ids, built__gte=1, catalogue=key
+    ).values("centre_id")
 
 
 def _span_years(period: Period) -> list[int]:
@@ -530,20 +533,23 @@ def span_totals(
         return None
     earlier = period.year_earlier()
     indicators, _rates, key = catalogue or _catalogue_rows()
-    fresh = fresh_centres(centre_ids, key, _span_years(period))
-    stale = [c for c in centre_ids if c not in fresh]
-    totals: dict[tuple[int, str], list] = {}
+    # One query: the rollups of the centres fresh for these spans. A fresh centre without any
+    # such row (nothing entered) is computed live with the stale ones, to the same empty result.
     rows = (
         FigureRollup.objects.filter(
-            centre_id__any_of=list(fresh),
+            centre_id__in=_fresh(centre_ids, key, _span_years(period)),
             code__in=codes,
             first__in=[period.first, earlier.first],
         )
         .filter(Q(last=period.last) | Q(last=earlier.last))
         .values_list("centre_id", "code", "first", "value")
     )
-    for centre, code, first, value in rows if fresh else ():
+    totals: dict[tuple[int, str], list] = {}
+    fresh = set()
+    for centre, code, first, value in rows:
+        fresh.add(centre)
         totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = value
+    stale = [c for c in centre_ids if c not in fresh]
     if stale:
         live = centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)
         totals |= {key: list(pair) for key, pair in live.items() if key[1] in codes}

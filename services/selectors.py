@@ -17,7 +17,20 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -499,19 +512,24 @@ def reporting(
         )
     entered = None
     if entries:
-        entered = frozenset(
-            TallyValue.objects.filter(
-                centre_id__any_of=[pk for pk, _f in centres],
-                period__gte=months[0],
-                period__lte=months[-1],
-                indicator__frequency=MONTHLY,  # a yearly value sits on January: not January's
-            )
-            .values_list("centre_id", "period")
-            .distinct()
-            if months and centres
-            else ()
+        entered = (
+            _entered([pk for pk, _f in centres], months) if months and centres else frozenset()
         )
     return Reporting(list(months), dict(centres), submitted, today, entered)
+
+
+def _entered(centre_ids: list[int], months: list[dt.date]) -> frozenset[tuple[int, dt.date]]:
+    """(centre, month) pairs holding any monthly value: one row per centre with a flag a month,
+    each an index probe (scanning the months' values took a city 0.5 s)."""
+    monthly = TallyValue.objects.filter(
+        centre_id=OuterRef("pk"),
+        indicator__frequency=MONTHLY,  # a yearly value sits on January: not January's
+    )
+    flags = {f"m{i}": Exists(monthly.filter(period=month)) for i, month in enumerate(months)}
+    rows = Centre.objects.filter(pk__any_of=centre_ids).annotate(**flags).values_list("pk", *flags)
+    return frozenset(
+        (row[0], month) for row in rows for month, flag in zip(months, row[1:], strict=True) if flag
+    )
 
 
 def completeness(

@@ -419,6 +419,14 @@ MATRIX = [
         data=lambda ctx: {"year": 2024, "part": "h1", "sort": "-fd_rate"},
     ),
     Route(
+        "reporting:dashboard-trend",
+        "GET",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug},
+        data=lambda ctx: {"year": 2024, "part": "h1", "trend": "opd_visits"},
+    ),
+    Route(
         "reporting:dashboard-export",
         "GET",
         "authority",

@@ -67,6 +67,15 @@ def test_dashboard_rows_sorting_chart_and_xlsx(browser, live_server, demo):
     drawn = "document.getElementById('trend-chart').getBoundingClientRect().height > 0"
     assert page.evaluate(drawn)
     _shot(page, "dashboard")
+    # Another indicator's trend replaces the chart alone: same page, same table.
+    other = page.locator("select[name=trend] option").nth(1)
+    value, label = other.get_attribute("value"), other.inner_text()
+    page.locator("select[name=trend]").select_option(value)
+    page.locator("#trend-card h2", has_text=label).wait_for()
+    page.wait_for_function(
+        "() => Chart.getChart(document.getElementById('trend-chart')) !== undefined"
+    )
+    assert page.url.endswith("?year=2024&part=h1") and _centres(page) == names
 
     page.locator("#dashboard thead").get_by_role("link", name="综合得分").click()
     page.wait_for_url("**sort=score*")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
+import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -74,7 +77,21 @@ def test_dashboard_page_and_export(
     # The score now comes from the default scheme (the built-in one here: no commission set one),
     # stated item by item; same weights as the old formula, in points of 100.
     assert "26.80" in body and "综合得分（方案“综合得分”）：全人群签约率 15分" in body
-    assert 'id="trend-data"' in body and "chart.umd.min.js" in body
+    assert 'id="trend-card"' in body and "chart.umd.min.js" in body
+    # The chart's data arrives after the table, for the period shown.
+    trend_url = reverse("reporting:dashboard-trend", args=[district.slug])
+    assert f'hx-get="{trend_url}?year=2024&amp;part=h1&amp;trend=opd_visits"' in body
+    with django_assert_max_num_queries(8):
+        trend = client.get(trend_url, {"year": 2024, "part": "h1", "trend": "opd_visits"})
+    data = re.search(r'data-trend="([^"]*)"', trend.content.decode())[1]
+    assert json.loads(html.unescape(data))["current"][:6] == [
+        13000,
+        13000,
+        13000,
+        13000,
+        6000,
+        13000,
+    ]
     export = client.get(reverse("reporting:dashboard-export", args=[district.slug]), query)
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(min_row=3, max_row=5, values_only=True))
@@ -88,9 +105,8 @@ def test_dashboard_page_and_export(
 )
 def test_odd_dashboard_queries_fall_back(client, reviewer, district, query):
     client.force_login(reviewer)
-    assert (
-        client.get(reverse("reporting:dashboard", args=[district.slug]), query).status_code == 200
-    )
+    for name in ("reporting:dashboard", "reporting:dashboard-trend"):
+        assert client.get(reverse(name, args=[district.slug]), query).status_code == 200
 
 
 def test_dashboard_queries_do_not_grow_with_centres(

@@ -29,6 +29,11 @@ def owner_path(authority_id: int | None) -> frozenset[int]:
     return frozenset(authority_ancestor_ids(authority_id, _PARENTS.get()))
 
 
+def commission_tree() -> dict[int, int | None]:
+    """Every commission's parent, read once per process: share it, never change it."""
+    return _PARENTS.get()
+
+
 def centre_path(centre) -> frozenset[int]:
     """`owner_path` of the centre's sponsor, kept on the centre object (one request's)."""
     path = getattr(centre, "_owner_path", None)
@@ -43,11 +48,15 @@ def in_force(definition, first: dt.date, last: dt.date) -> bool:
     return (start is None or start <= last) and (end is None or end >= first)
 
 
+def owned_on(definition, path: frozenset[int]) -> bool:
+    """Owned by no commission or one on `path`: it reaches the centres of that path."""
+    return definition.owner_id is None or definition.owner_id in path
+
+
 def applies(definition, path: frozenset[int], first: dt.date, last: dt.date) -> bool:
     """Owned by no commission or one on `path`, and in force for a month from first to last
     (a model instance, or a figures catalogue tuple: both carry the three fields)."""
-    owned = definition.owner_id is None or definition.owner_id in path
-    return owned and in_force(definition, first, last)
+    return owned_on(definition, path) and in_force(definition, first, last)
 
 
 def applying(

@@ -14,6 +14,12 @@ A write costs its own years, not the centre's history: it records the years it t
 denominator carries into the next year). One refresh per centre is queued or running at a time
 (`refresh_queued_at`); saves meanwhile only add their years, and the refresh queues one more at its
 end if a write outran it.
+
+A catalogue change reaches only the centres its definitions apply to: each centre's rollups are
+kept with the key of the indicators and rates owned by no commission or by one on its sponsor's
+path up the tree (services/definitions.py), and those are the rates its rollups hold. A district's
+new indicator or rate version makes its own centres stale (computed live, then rebuilt by the
+sweeper), and leaves the centres of other districts, and of the city directly, fresh.
 """
 
 from __future__ import annotations
@@ -24,15 +30,18 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    Exists,
     F,
     IntegerField,
     Max,
     Min,
+    OuterRef,
     Q,
     Sum,
     Value,
@@ -43,10 +52,11 @@ from django.db.models.functions import ExtractYear, RowNumber
 from django.utils import timezone
 
 from centers.models import Centre
+from centers.selectors import authority_ancestor_ids
 from core import memo, outbox
 from core.periods import Period
 
-from .definitions import versions_for
+from .definitions import commission_tree, owned_on, owner_path, versions_for
 from .models import FigureRollup, Indicator, RollupState, TallyValue
 from .selectors import (
     CATALOGUE,
@@ -232,43 +242,150 @@ def _add_yearly(out: Spans, centre_ids: list[int], years: list[int], codes) -> N
 Row = tuple[int, dt.date, dt.date, str, Decimal, Decimal | None]
 
 
-def _rows_of_years(centre_ids: list[int], years: list[int], indicators, rates) -> list[Row]:
+def _rows_of_years(
+    centre_ids: list[int], years: list[int], indicators, rates, paths: dict[int, frozenset[int]]
+) -> list[Row]:
     """Every rollup row of these centres for the half-years and years of `years` (three queries):
-    the figures `centre_totals` gives for each span, and for each rate its numerator and
-    denominator per centre that has both."""
+    the figures `centre_totals` gives for each span, and for each rate that reaches the centre
+    (`paths`: each centre's sponsor's `owner_path`) its numerator and denominator where it has
+    both."""
+    groups: dict[frozenset[int], list[int]] = {}
+    for centre in centre_ids:
+        groups.setdefault(paths[centre], []).append(centre)
+    reaching = {path: [r for r in rates if owned_on(r, path)] for path in groups}
     rows: list[Row] = []
     for (year, half), figures in _span_values(centre_ids, years, indicators).items():
         span = Period.year(year) if half == 0 else Period.half(year, half)
         first, last = span.first, span.last
         rows += [(c, first, last, code, value, None) for (c, code), value in figures.items()]
-        for rate in versions_for(rates, first, last).values():  # the formula of that span
-            for centre in centre_ids:
-                num = figures.get((centre, rate.numerator_code))
-                den = figures.get((centre, rate.denominator_code))
-                if num is not None and den:
-                    rows.append((centre, first, last, rate.code, num, den))
+        for path, members in groups.items():
+            for rate in versions_for(reaching[path], first, last).values():  # that span's formula
+                for centre in members:
+                    num = figures.get((centre, rate.numerator_code))
+                    den = figures.get((centre, rate.denominator_code))
+                    if num is not None and den:
+                        rows.append((centre, first, last, rate.code, num, den))
     return rows
 
 
-def _read_catalogue() -> tuple[tuple[FigureIndicator, ...], tuple[FigureRate, ...], str]:
+# {owning commission (None: the system): the key lines of its definitions}
+OwnerParts = dict[int | None, tuple[str, ...]]
+Catalogue = tuple[tuple[FigureIndicator, ...], tuple[FigureRate, ...], OwnerParts]
+
+
+def _read_catalogue() -> Catalogue:
     indicators, rates = figure_catalogue()
-    return tuple(indicators), tuple(rates), catalogue_key(indicators, rates)
+    by_owner: dict[int | None, list[str]] = {}
+    for definition, part in zip((*indicators, *rates), _parts(indicators, rates), strict=True):
+        by_owner.setdefault(definition.owner_id, []).append(part)
+    parts = {owner: tuple(sorted(lines)) for owner, lines in by_owner.items()}
+    return tuple(indicators), tuple(rates), parts
 
 
 # Read once per process until the catalogue changes (services.selectors.catalogue_changed).
 _CATALOGUE = memo.Versioned(CATALOGUE, _read_catalogue)
 
 
-def _catalogue_rows() -> tuple[tuple[FigureIndicator, ...], tuple[FigureRate, ...], str]:
-    """The catalogue the figures are computed with, and its key."""
+def _catalogue_rows() -> Catalogue:
+    """The catalogue the figures are computed with, and its key lines by owner."""
     return _CATALOGUE.get()
 
 
+def _parts(indicators, rates) -> list[str]:
+    """One line per definition of what a rollup row depends on: an indicator's kind, a rate's
+    formula and the months its version is in force (they choose the spans holding its rows)."""
+    parts = [f"i{i.pk}:{i.code}:{i.aggregation}:{i.frequency}" for i in indicators]
+    parts += [
+        f"r{r.code}:{r.numerator_id}/{r.denominator_id}/{r.scale}:{r.active_from}:{r.active_to}"
+        for r in rates
+    ]
+    return parts
+
+
 def catalogue_key(indicators, rates) -> str:
-    """What the rollups were computed with: a changed catalogue makes every centre stale."""
-    parts = sorted(f"i{i.pk}:{i.code}:{i.aggregation}:{i.frequency}" for i in indicators)
-    parts += sorted(f"r{r.code}:{r.numerator_id}/{r.denominator_id}/{r.scale}" for r in rates)
-    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]  # noqa: S324 (not security)
+    """The key of the definitions that reach a centre: its rollups are current while it is the
+    one they were built with."""
+    return _digest(_parts(indicators, rates))
+
+
+def _digest(parts: Iterable[str]) -> str:
+    return hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()[:16]  # noqa: S324
+
+
+class Keys(NamedTuple):
+    """The key of each sponsor's centres: that of the definitions owned by no commission or by one
+    on the sponsor's path. Sponsors reached by the same owners share a key, so there are few."""
+
+    by_sponsor: dict[int, str]
+    sponsors: dict[str, tuple[int, ...]]  # the other way round
+    parts: OwnerParts
+    single: str | None = None  # every centre's, when no commission owns a definition
+
+    def of(self, sponsor_id: int | None) -> str:
+        if self.single is not None:
+            return self.single
+        found = self.by_sponsor.get(sponsor_id)
+        return found if found is not None else _path_key(self.parts, owner_path(sponsor_id))
+
+    def current(self) -> Q:
+        """RollupState rows built with their centre's key: one condition per distinct key, on a
+        subquery of the centres of its sponsors (none when every centre has the same key)."""
+        if self.single is not None or len(self.sponsors) <= 1:
+            return Q(catalogue__in=list(self.sponsors))
+        return reduce(
+            or_,
+            (
+                Q(
+                    catalogue=key,
+                    centre_id__in=Centre.objects.filter(sponsor_id__in=ids).values("pk"),
+                )
+                for key, ids in sorted(self.sponsors.items())
+            ),
+        )
+
+
+def _owned(parts: OwnerParts) -> bool:
+    """Whether a commission owns any definition (else every centre has the system's key)."""
+    return any(owner is not None for owner in parts)
+
+
+def _path_key(parts: OwnerParts, path: Iterable[int]) -> str:
+    owners = {None, *path}
+    return _digest(line for owner, lines in parts.items() if owner in owners for line in lines)
+
+
+# The keys of the last (catalogue, tree) pair seen: both are kept per process (core/memo.py).
+_KEYS: list = [None]
+
+
+def sponsor_keys(catalogue: Catalogue | None = None, tree: dict | None = None) -> Keys:
+    """Every sponsor's key, from the memoised catalogue and commission tree (no query when both
+    are kept; the tree is not read while no commission owns a definition)."""
+    parts = (catalogue or _catalogue_rows())[2]
+    held = _KEYS[0]
+    if held is not None and held[0] is parts and held[2].single is not None:
+        return held[2]
+    if not _owned(parts):
+        key = _path_key(parts, ())
+        keys = Keys({}, {key: ()}, parts, key)
+        _KEYS[0] = (parts, None, keys)
+        return keys
+    tree = tree or commission_tree()
+    if held is not None and held[0] is parts and held[1] is tree:
+        return held[2]
+    by_reach: dict[frozenset[int], str] = {}
+    by_sponsor: dict[int, str] = {}
+    for sponsor in tree:
+        reach = frozenset(o for o in authority_ancestor_ids(sponsor, tree) if o in parts)
+        if reach not in by_reach:
+            by_reach[reach] = _path_key(parts, reach)
+        by_sponsor[sponsor] = by_reach[reach]
+    sponsors: dict[str, list[int]] = {}
+    for sponsor, key in by_sponsor.items():
+        sponsors.setdefault(key, []).append(sponsor)
+    keys = Keys(by_sponsor, {key: tuple(sorted(ids)) for key, ids in sponsors.items()}, parts)
+    _KEYS[0] = (parts, tree, keys)
+    return keys
 
 
 def _years(centre_ids: list[int]) -> list[int]:
@@ -292,28 +409,44 @@ def build(centre_ids: list[int], *, from_task: bool = False) -> int:
     RollupState.objects.bulk_create(
         [RollupState(centre_id=c, changed=1) for c in centre_ids], ignore_conflicts=True
     )
-    targets = dict(
-        RollupState.objects.filter(centre_id__in=centre_ids).values_list("centre_id", "changed")
+    found = RollupState.objects.filter(centre_id__in=centre_ids).values_list(
+        "centre_id", "changed", "centre__sponsor_id"
     )
-    indicators, rates, key = _catalogue_rows()
-    rows = _rows_of_years(centre_ids, _years(centre_ids), indicators, rates)
-    return _write(centre_ids, targets, key, rows, None, from_task=from_task)
+    targets, sponsors = {}, {}
+    for centre, changed, sponsor in found:
+        targets[centre], sponsors[centre] = changed, sponsor
+    catalogue, tree = _catalogue_rows(), commission_tree()
+    keys, by_sponsor = sponsor_keys(catalogue, tree), _paths(sponsors, tree)
+    paths = {c: by_sponsor[sponsors[c]] for c in centre_ids}
+    rows = _rows_of_years(centre_ids, _years(centre_ids), *catalogue[:2], paths)
+    mine = {c: keys.of(sponsors[c]) for c in centre_ids}
+    return _write(centre_ids, targets, mine, rows, None, from_task=from_task)
 
 
 def refresh(centre_id: int) -> int:
     """The refresh task's work: the spans of the years written since the last build and of the
-    years after them; everything for a centre never built or built with another catalogue."""
-    indicators, rates, key = _catalogue_rows()
-    state = RollupState.objects.filter(centre_id=centre_id).first()
-    if state is None or state.catalogue != key:
+    years after them; everything for a centre never built or built with another key (a
+    definition that reaches it changed, or its sponsor moved in the tree)."""
+    catalogue = _catalogue_rows()
+    state = (
+        RollupState.objects.filter(centre_id=centre_id)
+        .annotate(sponsor=F("centre__sponsor_id"))
+        .first()
+    )
+    if state is None:
+        return build([centre_id], from_task=True)
+    key = sponsor_keys(catalogue).of(state.sponsor)
+    if state.catalogue != key:
         return build([centre_id], from_task=True)
     years = sorted({int(year) + after for year in state.dirty_years for after in (0, 1)})
     spans = [span for year in years for span in spans_of(year)]
-    rows = _rows_of_years([centre_id], years, indicators, rates)
-    return _write([centre_id], {centre_id: state.changed}, key, rows, spans, from_task=True)
+    paths = {centre_id: owner_path(state.sponsor)}
+    rows = _rows_of_years([centre_id], years, *catalogue[:2], paths)
+    targets, keys = {centre_id: state.changed}, {centre_id: key}
+    return _write([centre_id], targets, keys, rows, spans, from_task=True)
 
 
-def _write(centre_ids, targets, key, rows, spans: list[Period] | None, *, from_task) -> int:
+def _write(centre_ids, targets, keys, rows, spans: list[Period] | None, *, from_task) -> int:
     """Replace the rollups of these spans (all of them for None) and mark each centre built at its
     target, in one transaction; returns the rows written.
 
@@ -350,7 +483,7 @@ def _write(centre_ids, targets, key, rows, spans: list[Period] | None, *, from_t
             batch_size=5000,
         )
         for state in states:
-            _settle(state, targets[state.centre_id], key, from_task=from_task)
+            _settle(state, targets[state.centre_id], keys[state.centre_id], from_task=from_task)
     return len(rows)
 
 
@@ -398,21 +531,21 @@ def _settle(state: RollupState, target: int, key: str, *, from_task: bool) -> No
 LOST_REFRESH = dt.timedelta(seconds=60)
 
 
-# Centres rebuilt per sweep after the catalogue changed (a full build each): a city's thousand
-# are current again within ten minutes, without one burst of work.
+# Centres rebuilt per sweep after a definition reaching them changed (a full build each): a
+# city's thousand are current again within ten minutes, without one burst of work.
 CATALOGUE_BATCH = 100
 
 
 def queue_lost_refreshes() -> int:
     """Queue a refresh for every centre whose queued refresh or stale state is older than
-    LOST_REFRESH, and for up to CATALOGUE_BATCH centres built with another catalogue (an
-    indicator or rate was edited); returns how many.
+    LOST_REFRESH, and for up to CATALOGUE_BATCH centres built with another key than their
+    sponsor's (an indicator or rate reaching them was edited); returns how many.
 
     Readers are never wrong meanwhile (stale centres are computed live), only slower.
     """
     now = timezone.now()
     cutoff = now - LOST_REFRESH
-    key = _catalogue_rows()[2]
+    current = sponsor_keys().current()
     with transaction.atomic():
         states = RollupState.objects.select_for_update(skip_locked=True)
         lost = list(
@@ -423,7 +556,7 @@ def queue_lost_refreshes() -> int:
         )
         lost += list(
             states.filter(refresh_queued_at__isnull=True, built__gte=1)
-            .exclude(catalogue=key)
+            .exclude(current)
             .exclude(centre_id__in=lost)
             .order_by("centre_id")
             .values_list("centre_id", flat=True)[:CATALOGUE_BATCH]
@@ -435,25 +568,24 @@ def queue_lost_refreshes() -> int:
 
 
 def fresh_centres(
-    centre_ids: list[int], key: str | None = None, years: Iterable[int] | None = None
+    centre_ids: list[int], keys: Keys | None = None, years: Iterable[int] | None = None
 ) -> set[int]:
-    """Centres whose rollups are current for today's catalogue and for their tallies: of every
-    year, or only of the spans of `years` (a write in year d changes the spans of d and d + 1, so
-    a save in this month leaves last year's summary served from rollups)."""
-    return set(_fresh(centre_ids, key, years).values_list("centre_id", flat=True))
+    """Centres whose rollups are current for the definitions reaching them and for their
+    tallies: of every year, or only of the spans of `years` (a write in year d changes the spans
+    of d and d + 1, so a save in this month leaves last year's summary served from rollups)."""
+    return set(_fresh(centre_ids, keys, years).values_list("centre_id", flat=True))
 
 
-def _fresh(centre_ids: list[int], key: str | None, years: Iterable[int] | None):
-    """fresh_centres as a query, to read a subquery of it."""
-    if key is None:
-        key = _catalogue_rows()[2]
+def _fresh(centre_ids: list[int] | None, keys: Keys | None, years: Iterable[int] | None):
+    """fresh_centres as a query, to read a subquery of it (None: of any centre)."""
     current = Q(built=F("changed"))
     if years is not None:
         written = sorted({str(year - back) for year in years for back in (0, 1)})
         current = ~Q(dirty_years__has_any_keys=written)
-    return RollupState.objects.filter(
-        current, centre_id__any_of=centre_ids, built__gte=1, catalogue=key
-    ).values("centre_id")
+    states = RollupState.objects.filter(current, (keys or sponsor_keys()).current(), built__gte=1)
+    if centre_ids is not None:
+        states = states.filter(centre_id__any_of=centre_ids)
+    return states.values("centre_id")
 
 
 def _span_years(period: Period) -> list[int]:
@@ -463,13 +595,17 @@ def _span_years(period: Period) -> list[int]:
 
 def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] | None:
     """The figures of a half-year or year from rollups (fresh centres) plus live (the rest);
-    None for any other period."""
+    None for any other period. A commission's rate adds up the centres below the commission
+    only, the ones whose rollups hold it, whichever way they are read."""
     if not is_span(period):
         return None
     earlier = period.year_earlier()
-    indicators, rates, key = _catalogue_rows()
-    fresh = fresh_centres(centre_ids, key, _span_years(period))
+    catalogue = _catalogue_rows()
+    indicators, rates = catalogue[:2]
+    tree = commission_tree() if _owned(catalogue[2]) else None  # a rate may not reach them all
+    fresh, sponsors = _fresh_and_sponsors(centre_ids, sponsor_keys(catalogue, tree), period)
     stale = [c for c in centre_ids if c not in fresh]
+    paths = {} if tree is None else _paths(sponsors, tree)
     sums: dict[tuple[str, dt.date], list] = {}
     rows = (
         FigureRollup.objects.filter(
@@ -508,8 +644,9 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
                 values.append(None)
                 continue
             num, den = sums.get((code, first), [None, None])
+            reached = _reached(version, stale, sponsors, paths)  # as rollups hold it
             extra_num, extra_den = rate_sums(
-                live, version.numerator_code, version.denominator_code, which, stale
+                live, version.numerator_code, version.denominator_code, which, reached
             )
             num, den = _add(num, extra_num), _add(den, extra_den)
             values.append(rate_value(num, den, version.scale))
@@ -517,6 +654,41 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
             code, rate.name, rate.suffix, True, values[0], values[1], rate.category
         )
     return figures
+
+
+def _fresh_and_sponsors(
+    centre_ids: list[int], keys: Keys, period: Period
+) -> tuple[set[int], dict[int, int]]:
+    """The centres fresh for the spans a figure of `period` reads, and every centre's sponsor,
+    in one query."""
+    current = _fresh(None, keys, _span_years(period)).filter(centre_id=OuterRef("pk"))
+    found = (
+        Centre.objects.filter(pk__any_of=centre_ids)
+        .annotate(fresh=Exists(current))
+        .values_list("pk", "sponsor_id", "fresh")
+    )
+    fresh, sponsors = set(), {}
+    for centre, sponsor, is_fresh in found:
+        sponsors[centre] = sponsor
+        if is_fresh:
+            fresh.add(centre)
+    return fresh, sponsors
+
+
+def _paths(sponsors: dict[int, int], tree: dict) -> dict[int | None, frozenset[int]]:
+    """Each sponsor's `owner_path` in the commission tree."""
+    paths: dict[int | None, frozenset[int]] = {None: frozenset()}
+    for sponsor in set(sponsors.values()):
+        paths[sponsor] = frozenset(authority_ancestor_ids(sponsor, tree))
+    return paths
+
+
+def _reached(definition, centres: list[int], sponsors: dict, paths: dict) -> list[int]:
+    """Those of `centres` the definition applies to: a rate counts at a centre it reaches, the
+    centres whose rollups hold it, whether read from them or live."""
+    if definition.owner_id is None:
+        return centres
+    return [c for c in centres if owned_on(definition, paths[sponsors.get(c)])]
 
 
 def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
@@ -532,12 +704,13 @@ def span_totals(
     if not is_span(period):
         return None
     earlier = period.year_earlier()
-    indicators, _rates, key = catalogue or _catalogue_rows()
+    catalogue = catalogue or _catalogue_rows()
+    indicators = catalogue[0]
     # One query: the rollups of the centres fresh for these spans. A fresh centre without any
     # such row (nothing entered) is computed live with the stale ones, to the same empty result.
     rows = (
         FigureRollup.objects.filter(
-            centre_id__in=_fresh(centre_ids, key, _span_years(period)),
+            centre_id__in=_fresh(centre_ids, sponsor_keys(catalogue), _span_years(period)),
             code__in=codes,
             first__in=[period.first, earlier.first],
         )
@@ -556,6 +729,7 @@ def span_totals(
     return {key: tuple(pair) for key, pair in totals.items()}
 
 
-def current_catalogue() -> tuple[list[FigureIndicator], list[FigureRate], str]:
-    """(active indicators, rates, their key): what figures are computed with today."""
+def current_catalogue() -> Catalogue:
+    """(active indicators, rates, their key lines by owner): what figures are computed with
+    today."""
     return _catalogue_rows()

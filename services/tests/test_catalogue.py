@@ -749,3 +749,183 @@ def test_an_edit_cannot_narrow_an_indicator_a_rate_still_uses(admin_client, dist
     assert "这些月份里仍被完成率使用" in body
     one.refresh_from_db()
     assert (one.active_from, one.active_to) == (None, None)
+
+
+# --- rollups go stale only where a change reaches (issue 14) ----------------------------------
+
+
+@pytest.fixture
+def three_centres(centre, other_centre, city):
+    """磁器口 (沙坪坝), 杨家坪 (九龙坡) and one the city sponsors directly, each with six months
+    of 2024: 门急诊 1,000, 2,000 and 3,000 a month; 出院 100 a month at the two district ones."""
+    from centers.tests.factories import CentreFactory
+
+    direct = CentreFactory(name="市直属社区卫生服务中心", slug="shizhi", sponsor=city)
+    opd, discharges = (
+        Indicator.objects.get(code="opd_visits"),
+        Indicator.objects.get(code="discharges"),
+    )
+    rows = []
+    for month in range(1, 7):
+        for where, visits in ((centre, 1000), (other_centre, 2000), (direct, 3000)):
+            rows.append(
+                TallyValue(centre=where, indicator=opd, period=D(2024, month, 1), value=visits)
+            )
+        for where in (centre, other_centre):
+            rows.append(
+                TallyValue(centre=where, indicator=discharges, period=D(2024, month, 1), value=100)
+            )
+    TallyValue.objects.bulk_create(rows)
+    return centre, other_centre, direct
+
+
+def _sweep(capture, monkeypatch) -> list[int]:
+    """Run the sweeper (its refreshes inline); the centres it queued."""
+    from services import rollups
+
+    queued, enqueue = [], rollups._enqueue
+    monkeypatch.setattr(rollups, "_enqueue", lambda pk: (queued.append(pk), enqueue(pk)))
+    with capture(execute=True):
+        count = rollups.queue_lost_refreshes()
+    assert count == len(queued)
+    return sorted(queued)
+
+
+def _rows(centre_ids) -> set[int]:
+    from services.models import FigureRollup
+
+    return set(FigureRollup.objects.filter(centre_id__in=centre_ids).values_list("pk", flat=True))
+
+
+def test_a_district_indicator_leaves_other_centres_rollups_fresh(
+    three_centres,
+    district,
+    district_admin,
+    django_capture_on_commit_callbacks,
+    django_assert_num_queries,
+    monkeypatch,
+):
+    """沙坪坝 adds HPV疫苗首针接种人数: only 磁器口 goes live and is rebuilt; 杨家坪 and the city's own
+    centre keep their rollups and are served from them."""
+    from core import memo
+    from core.periods import Period
+    from services import figures
+    from services.definitions import AUTHORITIES
+    from services.rollups import build, fresh_centres
+
+    a, b, direct = three_centres
+    ids = [a.pk, b.pk, direct.pk]
+    build(ids)
+    assert fresh_centres(ids) == set(ids)
+    with django_capture_on_commit_callbacks(execute=True):
+        memo.changed(AUTHORITIES)  # the fixtures' tree as committed: kept from here on
+        catalogue_actions.definition_create(
+            model=Indicator,
+            authority=district,
+            data={
+                "code": "hpv_first_dose",
+                "name": "HPV疫苗首针接种人数",
+                "category": "vaccination",
+                "unit": "人",
+                "active_from": D(2024, 1, 1),
+            },
+            actor=district_admin,
+        )
+    assert fresh_centres(ids) == {b.pk, direct.pk}
+    h1 = Period.half(2024, 1)
+    figures.catalogue()  # the new catalogue, read once
+    # From rollups: the freshness (with sponsors) and the rollup sums; nothing live.
+    with django_assert_num_queries(2):
+        served = figures.totals(centre_ids=[b.pk, direct.pk], period=h1)
+    assert served["opd_visits"].value == 6 * 2000 + 6 * 3000  # 30,000
+    # 磁器口 live meanwhile: 6,000 more, the same as ever.
+    assert figures.totals(centre_ids=ids, period=h1)["opd_visits"].value == 36000
+    untouched = _rows([b.pk, direct.pk])
+    assert _sweep(django_capture_on_commit_callbacks, monkeypatch) == [a.pk]
+    assert fresh_centres(ids) == set(ids)
+    assert _rows([b.pk, direct.pk]) == untouched  # not rebuilt
+    assert _sweep(django_capture_on_commit_callbacks, monkeypatch) == []
+
+
+def test_a_city_indicator_makes_every_centre_below_it_stale(
+    three_centres, city, django_capture_on_commit_callbacks, monkeypatch
+):
+    from services.rollups import build, fresh_centres
+
+    a, b, direct = three_centres
+    ids = [a.pk, b.pk, direct.pk]
+    build(ids)
+    city_admin = UserFactory(username="cityadmin")
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_actions.definition_create(
+            model=Indicator,
+            authority=city,
+            data={
+                "code": "city_kpi",
+                "name": "市级赛马指标",
+                "category": "vaccination",
+                "unit": "人",
+            },
+            actor=city_admin,
+        )
+    assert fresh_centres(ids) == set()
+    assert _sweep(django_capture_on_commit_callbacks, monkeypatch) == sorted(ids)
+    assert fresh_centres(ids) == set(ids)
+
+
+def test_a_district_rate_version_reaches_only_its_centres_and_counts_only_there(
+    three_centres,
+    district,
+    district_admin,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    """沙坪坝's 出院占门急诊比 (出院 ÷ 门急诊, %) over system indicators that 杨家坪 enters too: it
+    counts at 沙坪坝's centres only, from rollups and live alike: 600 ÷ 6,000 = 10.00% (with 杨家坪
+    it would be 1,200 ÷ 18,000 = 6.67%). A new formula from 2025 makes only 磁器口 stale."""
+    from core import stale
+    from core.periods import Period
+    from services.models import RollupState
+    from services.rollups import build, fresh_centres, span_figures
+
+    a, b, direct = three_centres
+    opd, discharges = (
+        Indicator.objects.get(code="opd_visits"),
+        Indicator.objects.get(code="discharges"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        rate = Rate.objects.create(
+            code="discharge_share",
+            name="出院占门急诊比",
+            category="medical",
+            numerator=discharges,
+            denominator=opd,
+            owner=district,
+        )
+    ids = [a.pk, b.pk, direct.pk]
+    h1 = Period.half(2024, 1)
+    live = span_figures(centre_ids=ids, period=h1)["discharge_share"].value
+    build(ids)
+    assert fresh_centres(ids) == set(ids)
+    rolled = span_figures(centre_ids=ids, period=h1)["discharge_share"].value
+    assert live == rolled == Decimal("10.00")
+    held = RollupState.objects.get(centre=b).catalogue
+    with django_capture_on_commit_callbacks(execute=True):
+        catalogue_actions.rate_new_version(
+            rate=rate,
+            data={
+                "name": "出院占门急诊比",
+                "numerator": discharges,
+                "denominator": opd,
+                "scale": 1000,
+            },
+            starts=D(2025, 1, 1),
+            based_on=stale.stamp(rate),
+            actor=district_admin,
+        )
+    assert fresh_centres(ids) == {b.pk, direct.pk}
+    assert span_figures(centre_ids=ids, period=h1)["discharge_share"].value == Decimal("10.00")
+    assert _sweep(django_capture_on_commit_callbacks, monkeypatch) == [a.pk]
+    assert fresh_centres(ids) == set(ids)
+    assert RollupState.objects.get(centre=b).catalogue == held
+    assert span_figures(centre_ids=ids, period=h1)["discharge_share"].value == Decimal("10.00")

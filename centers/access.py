@@ -73,6 +73,13 @@ def request_places(request: HttpRequest) -> Places:
     return request._chc_places  # type: ignore[attr-defined]
 
 
+def _holds_a_role() -> str:
+    return _(
+        "You hold a role at this centre, so you cannot review its work; "
+        "another reviewer of its commission has to."
+    )
+
+
 def review_refusal(places: Places, centre: Centre) -> str:
     """Why this user may not review the centre's work (filings, lock exceptions); "" if they may.
 
@@ -80,15 +87,32 @@ def review_refusal(places: Places, centre: Centre) -> str:
     (commissions above read it), and never someone who also holds a role at the centre.
     """
     if places.centre_roles(centre.pk):
-        return _(
-            "You hold a role at this centre, so you cannot review its work; "
-            "another reviewer of its commission has to."
-        )
+        return _holds_a_role()
     if not any(m.authority_id == centre.sponsor_id for m in places.authority_memberships):
         return _(
             "Only reviewers of the centre's own commission (%(sponsor)s) can do this; "
             "commissions above it can read but not act."
         ) % {"sponsor": centre.sponsor.name}
+    return ""
+
+
+def confirm_refusal(places: Places, centre: Centre) -> str:
+    """Why this user may not confirm (确认) what the centre's commission approved; "" if they may.
+
+    The second level of monthly approval belongs to reviewers of the commission right above the
+    centre's sponsor, never to someone who holds a role at the centre.
+    """
+    parent = places.authority_parents().get(centre.sponsor_id)
+    if parent is None:
+        return _("%(sponsor)s has no commission above it: its approval needs no confirmation.") % {
+            "sponsor": centre.sponsor.name
+        }
+    if places.centre_roles(centre.pk):
+        return _holds_a_role()
+    if not any(m.authority_id == parent for m in places.authority_memberships):
+        return _("Only reviewers of the commission above %(sponsor)s confirm its approvals.") % {
+            "sponsor": centre.sponsor.name
+        }
     return ""
 
 

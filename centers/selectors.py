@@ -619,15 +619,20 @@ def centre_history(
     before_id: int | None = None,
     limit: int = 50,
     hidden: frozenset[str] = frozenset(),
+    also: tuple[str, str] | None = None,
 ) -> list[HistoryRow]:
     """Audit entries about a centre's records, newest first, a page at a time (1 query).
 
     Paging goes by id (entries are written in order), so a long history costs the same per page.
-    Values of the `hidden` fields show only as ******.
+    Values of the `hidden` fields show only as ******. `also` (type, id) is a second target
+    listed with the first (a cell's history shows its month's reporting steps).
     """
     qs = AuditEntry.objects.filter(centre=centre)
     if target_type:
-        qs = qs.filter(target_type=target_type, target_id=target_id)
+        targets = Q(target_type=target_type, target_id=target_id)
+        if also:
+            targets |= Q(target_type=also[0], target_id=also[1])
+        qs = qs.filter(targets)
     if before_id is not None:
         qs = qs.filter(id__lt=before_id)
     return [history_row(e, hidden) for e in qs.select_related("actor").order_by("-id")[:limit]]

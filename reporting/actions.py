@@ -4,7 +4,9 @@ who, when and why, and sends its mail after commit.
 草稿 → 待审核 (manager) → 已退回 (reviewer, reason required) → 待审核 … → 审核通过 (reviewer) →
 已公示 (reviewer); a reviewer may reopen an approved filing, with a reason. Publishing is final:
 a published report has been shown to the public and is not taken back. Every reviewer's move is
-for reviewers of the centre's own commission who hold no role at the centre (centers.access).
+for reviewers of the centre's own commission who hold no role at the centre (centers.access),
+and an approval never by whoever submitted the report. What follows approval (the opinion box,
+attachments, the filing on 事业单位在线 and the registration office's outcome) is in chain.py.
 """
 
 from __future__ import annotations
@@ -96,6 +98,12 @@ def _move(
     # Separation of duties, from the actor's memberships rather than the access the caller built.
     if needed == REVIEW_FILINGS and (refusal := review_refusal(user_places(actor), locked.centre)):
         raise TransitionNotAllowed(refusal)
+    # Nor does whoever submitted the version approve it, whatever roles they hold now (a manager
+    # who has since left the centre and become a reviewer of its commission, say).
+    if to == S.APPROVED and locked.versions.filter(submitted_by=actor).exists():
+        raise TransitionNotAllowed(
+            _("You submitted this report, so you cannot approve it; another reviewer has to.")
+        )
     event = FilingEvent.objects.create(
         filing=locked,
         from_status=locked.status,
@@ -222,8 +230,14 @@ def filing_submit(
         )
     moved = _move(current, S.SUBMITTED, actor=actor, access=access)
     number = FilingVersion.objects.filter(filing=moved).count() + 1
+    from .chain import attachment_listing
+
     version = FilingVersion.objects.create(
-        filing=moved, number=number, content=content_of(moved), submitted_by=actor
+        filing=moved,
+        number=number,
+        content=content_of(moved),
+        submitted_by=actor,
+        attachments=attachment_listing(moved),
     )
     if render_pdf:  # the demo loader skips it; the PDF is made on first request instead
         from .tasks import filing_render_pdf_task
@@ -236,12 +250,17 @@ def filing_submit(
 def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
     if not reason.strip():
         raise DomainError(_("Say why the report is returned."))
+    from .chain import online_reset, reopen_refusal
+
+    if refusal := reopen_refusal(_lock(filing)):
+        raise TransitionNotAllowed(refusal)
     moved = _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
     # TRANSITIONS lets a reviewer return an approved report too (a page opened before someone
     # approved it): that is a reopen, so its year unfreezes; otherwise there is no freeze to lift.
     from services.actions import year_unfreeze
 
     year_unfreeze(centre=moved.centre, year=moved.year, actor=actor)
+    online_reset(moved)
     return moved
 
 
@@ -254,11 +273,16 @@ def filing_approve(*, filing: AnnualFiling, comment: str, actor, access: Access)
     # entries of a step waiting on this filing) be written, so the two cannot deadlock.
     locked = _lock(filing)
     Centre.objects.select_for_update(no_key=True).filter(pk=locked.centre_id).first()
+    latest = locked.versions.order_by("-number").first()
     moved = _move(locked, S.APPROVED, actor=actor, access=access, comment=comment.strip())
     # The freeze is recorded in services, which owns the tally lock, under the same two locks.
     from services.actions import year_freeze
 
     year_freeze(centre=moved.centre, year=moved.year, actor=actor)
+    if latest is not None:
+        from .chain import version_sign
+
+        version_sign(filing=moved, version=latest)
     return moved
 
 
@@ -272,12 +296,18 @@ def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -
     """Send an approved, not yet published report back for changes; its year unfreezes."""
     if not reason.strip():
         raise DomainError(_("Say why the report is reopened."))
-    if _lock(filing).status != S.APPROVED:
+    locked = _lock(filing)
+    if locked.status != S.APPROVED:
         raise TransitionNotAllowed(_("Only an approved report can be reopened."))
+    from .chain import online_reset, reopen_refusal
+
+    if refusal := reopen_refusal(locked):
+        raise TransitionNotAllowed(refusal)
     moved = _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
     from services.actions import year_unfreeze
 
     year_unfreeze(centre=moved.centre, year=moved.year, actor=actor)
+    online_reset(moved)
     return moved
 
 
@@ -415,13 +445,32 @@ def summary_create(*, owner: summary.Owner, period: Period, kind: str, actor) ->
 
 
 def _locked_summary(pk: int) -> Summary:
-    return Summary.objects.select_for_update().get(pk=pk)
+    """The summary's row, locked; one handed up or accepted is refused (it is immutable)."""
+    current = Summary.objects.select_for_update().get(pk=pk)
+    summary_ensure_editable(current)
+    return current
+
+
+def summary_ensure_editable(summary_obj: Summary) -> None:
+    """A summary handed up or accepted waits for its commission to return or reopen it."""
+    if summary_obj.locked:
+        raise TransitionNotAllowed(
+            _(
+                "The summary is %(state)s: it cannot be changed until the commission returns "
+                "or reopens it."
+            )
+            % {"state": summary_obj.get_status_display()}
+        )
 
 
 @transaction.atomic
 def summary_save_texts(*, summary_obj: Summary, texts: dict, based_on: str, actor) -> Summary:
     """The author's texts, unless someone saved since the form was opened; each save a version."""
-    stale.claim(summary_obj, based_on=based_on, values=lambda row: dict(row.texts))
+    try:
+        stale.claim(summary_obj, based_on=based_on, values=lambda row: dict(row.texts))
+    except stale.StaleEdit:
+        summary_ensure_editable(Summary.objects.get(pk=summary_obj.pk))  # the clearer reason
+        raise
     current = _locked_summary(summary_obj.pk)
     cleaned = {key: strip_control_chars(str(texts.get(key, "")))[:TEXT_LIMIT] for key in TEXT_KEYS}
     changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, cleaned)

@@ -38,6 +38,12 @@ class ReportingConfig(AppConfig):
         from .notifications import open_month_notify
 
         open_month_request_changed.connect(open_month_notify, dispatch_uid="open-month-notify")
+        # A monthly approval move reaches whoever acts next.
+        from services.signals import month_review_changed
+
+        from .notifications import month_review_notify
+
+        month_review_changed.connect(month_review_notify, dispatch_uid="month-review-notify")
         # Default schemes are read once per process (selectors.default_scheme).
         from django.db.models.signals import post_delete, post_migrate, post_save
 

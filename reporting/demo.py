@@ -44,6 +44,7 @@ def load_demo() -> list[DemoLogin]:
         load_services_demo(centres)
         load_filings_demo(centres)
         load_summaries_demo(centres)
+        load_handed_up_summaries_demo(centres)
         load_schemes_demo()
     return LOGINS
 
@@ -123,6 +124,54 @@ def load_summaries_demo(centres: dict[str, Centre]) -> None:
             based_on=stamp(summary),
             actor=summary.created_by,
         )
+
+
+# slug → (steps, medical note): 双碑's H1 2024 summary accepted, 小龙坎's handed up and waiting;
+# 磁器口's stays a draft for its manager to hand up.
+HANDED_UP = {
+    "shuangbei": (
+        ["submit", "accept"],
+        "上半年门诊服务量稳中有升，中医馆接诊量明显增加。\n推行预约诊疗，高峰时段候诊时间缩短。",
+    ),
+    "xiaolongkan": (["submit"], "上半年重点做好老年人健康体检，体检率较去年同期提高。"),
+}
+
+
+def load_handed_up_summaries_demo(centres: dict[str, Centre]) -> None:
+    """Centre summaries of H1 2024 on their way up to 沙坪坝区, once each."""
+    from core.periods import Period
+
+    from . import summary_actions
+    from .models import Summary
+    from .summary import Owner
+
+    User = get_user_model()
+    author, reviewer = User.objects.get(username="admin"), User.objects.get(username="reviewer")
+    for slug, (steps, medical) in HANDED_UP.items():
+        centre = centres[slug]
+        if Summary.objects.filter(centre=centre, first="2024-01-01", last="2024-06-01").exists():
+            continue
+        summary = actions.summary_create(
+            owner=Owner(name=centre.name, centre=centre),
+            period=Period.half(2024, 1),
+            kind="half",
+            actor=author,
+        )
+        summary = actions.summary_save_texts(
+            summary_obj=summary,
+            texts=summary.texts | {"medical": medical, "plans": "下半年继续做实家庭医生签约服务。"},
+            based_on=stamp(summary),
+            actor=author,
+        )
+        for step in steps:
+            if step == "submit":
+                summary_actions.summary_submit(
+                    summary_obj=summary, actor=author, access=MANAGER_ACCESS
+                )
+            else:
+                summary_actions.summary_accept(
+                    summary_obj=summary, actor=reviewer, access=REVIEWER_ACCESS
+                )
 
 
 # 沙坪坝's quarterly 赛马 (seed 000: 磁器口 “三季度…综合排名第一”; seed 004: 月跟踪，季晾晒): the

@@ -39,6 +39,21 @@ class AnnualFiling(TimeStampedModel):
     version = models.PositiveIntegerField(default=1)
     refreshed_at = models.DateTimeField(null=True, blank=True)
 
+    class Online(models.TextChoices):
+        """Where an approved report stands on 事业单位在线, as the centre records it."""
+
+        NOT_FILED = "", _("not yet filed online")
+        FILED = "filed", _("filed online, with the registration office")
+        RETURNED = "returned", _("returned by the registration office")
+        PUBLICISED = "publicised", _("publicised by the registration office")
+
+    online = models.CharField(
+        _("filing on 事业单位在线"), max_length=10, choices=Online.choices, default="", blank=True
+    )
+    filed_online_on = models.DateField(_("date filed online"), null=True, blank=True)
+    registry_reason = models.TextField(_("reason given by the registration office"), blank=True)
+    publicised_on = models.DateField(_("date publicised"), null=True, blank=True)
+
     objects = ScopedManager(centre="centre")
 
     class Meta:
@@ -55,8 +70,28 @@ class AnnualFiling(TimeStampedModel):
     def editable(self) -> bool:
         return self.status in (self.Status.DRAFT, self.Status.RETURNED)
 
+    @property
+    def centre_to_act(self) -> bool:
+        """The next step is the centre's: write or correct it, or file it online once approved
+        (again after the registration office returned it); not while the sponsor reviews it."""
+        return self.editable or (
+            self.status == self.Status.APPROVED and self.online != self.Online.FILED
+        )
+
+    @property
+    def handed_in(self) -> bool:
+        """Filed on 事业单位在线 and not returned from there, or published: no longer overdue."""
+        return self.status == self.Status.PUBLISHED or self.online == self.Online.FILED
+
 
 FROZEN_STATUSES = (AnnualFiling.Status.APPROVED, AnnualFiling.Status.PUBLISHED)
+
+
+class OnlineStep(models.TextChoices):
+    NONE = "", _("workflow step")
+    FILED = "filed_online", _("filed on 事业单位在线")
+    REGISTRY_RETURNED = "registry_returned", _("returned by the registration office")
+    PUBLICISED = "publicised", _("publicised by the registration office")
 
 
 class FilingEvent(models.Model):
@@ -70,6 +105,10 @@ class FilingEvent(models.Model):
     )
     actor_name = models.CharField(max_length=150, blank=True)
     comment = models.TextField(blank=True)
+    # A step recorded from 事业单位在线 (the status may stay as it was), with its dates and, for a
+    # filing, the attachments it went with.
+    step = models.CharField(max_length=20, choices=OnlineStep.choices, default="", blank=True)
+    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Set when the step's mail is claimed for sending, so a repeated task never mails twice.
     mailed_at = models.DateTimeField(null=True, blank=True)
@@ -79,6 +118,13 @@ class FilingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filing} {self.from_status}→{self.to_status}"
+
+    @property
+    def label(self) -> str:
+        """What the step was, for the history and the notices."""
+        if self.step:
+            return OnlineStep(self.step).label
+        return AnnualFiling.Status(self.to_status).label
 
     @property
     def who(self) -> str:
@@ -98,6 +144,13 @@ class FilingVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The attachments as submitted, and as filed on 事业单位在线 (with the signed scan added after
+    # approval): name, kind, size and sha256 of each, so the version says exactly what went.
+    attachments = models.JSONField(default=list, blank=True)
+    filed_attachments = models.JSONField(default=list, blank=True)
+    # 举办单位意见: the sponsor's wording at approval and the day, printed in the opinion box.
+    opinion = models.TextField(blank=True)
+    approved_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["number"]
@@ -107,6 +160,82 @@ class FilingVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filing} v{self.number}"
+
+
+DEFAULT_OPINION = "该年度报告书情况属实，并经保密审查，可以向社会公示"
+
+
+class OpinionTemplate(TimeStampedModel):
+    """A commission's wording for the 举办单位意见 box of the reports it approves."""
+
+    authority = models.OneToOneField(
+        Authority, on_delete=models.CASCADE, related_name="opinion_template"
+    )
+    text = models.CharField(_("opinion wording"), max_length=300, default=DEFAULT_OPINION)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.authority}: {self.text}"
+
+
+def attachment_path(instance: FilingAttachment, filename: str) -> str:
+    """A name of our making (never the uploader's), under the centre and year."""
+    import uuid
+
+    filing = instance.filing
+    return f"filing-attachments/{filing.centre_id}/{filing.year}/{uuid.uuid4().hex}{instance.ext}"
+
+
+class FilingAttachment(models.Model):
+    """A file the centre files with its report (certificate, balance sheet, the signed scan).
+
+    Removing one keeps the row and the file (`removed_at`): a version that listed it still
+    names what was filed, and the file can still be read.
+    """
+
+    class Kind(models.TextChoices):
+        CERTIFICATE = "certificate", "《事业单位法人证书》副本"
+        BALANCE_SHEET = "balance_sheet", "资产负债表"
+        SIGNED_SCAN = "signed_scan", _("scan of the signed and sealed report")
+        OTHER = "other", _("other")
+
+    filing = models.ForeignKey(AnnualFiling, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(max_length=150)  # the uploader's file name, cleaned, for display
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    compressed = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(centre="filing__centre")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.filing} {self.name}"
+
+    @property
+    def ext(self) -> str:
+        return {"application/pdf": ".pdf", "image/png": ".png"}.get(self.content_type, ".jpg")
+
+    def listing(self) -> dict:
+        """What a version keeps of it."""
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "name": self.name,
+            "size": self.size,
+            "sha256": self.sha256,
+        }
 
 
 # How a run's error says that the file could not be written (the page explains it in words).
@@ -180,6 +309,15 @@ class Summary(TimeStampedModel):
         YEAR = "year", _("year")
         RANGE = "range", _("date range")
 
+    class Status(models.TextChoices):
+        """A centre's half-year or year summary handed up to its commission (上报); an
+        authority's own summary stays a draft."""
+
+        DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("handed up")
+        RETURNED = "returned", _("returned")
+        ACCEPTED = "accepted", _("accepted")
+
     centre = models.ForeignKey(
         Centre, null=True, blank=True, on_delete=models.CASCADE, related_name="summaries"
     )
@@ -201,6 +339,16 @@ class Summary(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Paragraphs an authority's summary compiled from accepted centre summaries: section key,
+    # text, and the centre summary it came from (shown beside the text while it is still there).
+    sources = models.JSONField(default=list, blank=True)
 
     objects = ScopedManager(centre="centre")
 
@@ -217,10 +365,49 @@ class Summary(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(last__gte=models.F("first")), name="summary_period_in_order"
             ),
+            # A centre hands up one summary per period; drafts beside it are its own business.
+            models.UniqueConstraint(
+                fields=["centre", "first", "last"],
+                condition=~models.Q(status="draft"),
+                name="one_handed_up_summary_per_period",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def locked(self) -> bool:
+        """Handed up or accepted: the centre cannot change it until it is returned or reopened."""
+        return self.status in (self.Status.SUBMITTED, self.Status.ACCEPTED)
+
+
+class SummaryEvent(models.Model):
+    """One step of a summary's way up: who moved it from which state to which, and why."""
+
+    summary = models.ForeignKey(Summary, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=10, choices=Summary.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Summary.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    comment = models.TextField(blank=True)
+    # The SummaryVersion number that was handed up, returned or accepted.
+    version = models.PositiveIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.summary} {self.from_status}→{self.to_status}"
+
+    @property
+    def who(self) -> str:
+        from core.history import person_name
+
+        return person_name(self.actor, self.actor_name)
 
 
 class SummaryVersion(models.Model):
@@ -266,6 +453,8 @@ class Notification(models.Model):
         FILING_STEP = "filing_step", _("annual report step")
         REVIEW_TALLIES = "review_tallies", _("monthly tallies overdue below the commission")
         REVIEW_FILINGS = "review_filings", _("annual reports awaiting review over 7 days")
+        SUMMARY_STEP = "summary_step", _("work summary handed up, returned or accepted")
+        MONTH_REVIEW = "month_review", _("monthly data approved, returned or withdrawn")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -10,14 +10,28 @@ from django.utils.translation import gettext as _
 from centers.models import AuthorityMembership, CentreMembership
 from centers.selectors import authority_ancestor_ids, authority_parent_map
 
-from .models import AnnualFiling, FilingEvent, Notification
+from .models import AnnualFiling, FilingEvent, Notification, OnlineStep
 
 S = AnnualFiling.Status
 
 
 def _people(event: FilingEvent) -> list:
-    """Reviewers of the sponsor and the authorities above for a submission; else the managers."""
+    """Who acts next: reviewers of the sponsor and above for a submission; the managers after a
+    review; for a step on 事业单位在线, the sponsor's reviewers (a filing and a publication are
+    theirs to follow) and, when the registration office returns it, the managers too."""
     centre = event.filing.centre
+    if event.step:
+        members = list(
+            AuthorityMembership.objects.filter(authority_id=centre.sponsor_id).select_related(
+                "user"
+            )
+        )
+        if event.step != OnlineStep.FILED:
+            members += CentreMembership.objects.filter(
+                centre=centre, role=CentreMembership.Role.MANAGER
+            ).select_related("user")
+        users = [m.user for m in members]
+        return list({u for u in users if u.is_active and u.pk != event.actor_id})
     if event.to_status == S.SUBMITTED:
         above = authority_ancestor_ids(centre.sponsor_id, authority_parent_map())
         members = AuthorityMembership.objects.filter(authority_id__in=above)
@@ -43,7 +57,7 @@ def filing_step_notices(event: FilingEvent) -> None:
     title = _("%(centre)s, %(year)s annual report: %(state)s") % {
         "centre": filing.centre.name,
         "year": filing.year,
-        "state": S(event.to_status).label,
+        "state": event.label,
     }
     if event.comment:
         title += " " + _("Comment: %(text)s") % {"text": event.comment}
@@ -71,7 +85,7 @@ def send_event_mail(event: FilingEvent) -> int:
     subject = _("%(centre)s, %(year)s annual report: %(state)s") % {
         "centre": filing.centre.name,
         "year": filing.year,
-        "state": S(event.to_status).label,
+        "state": event.label,
     }
     path = reverse("reporting:filing", args=[filing.centre.slug, filing.year])
     lines = [subject, _("By %(who)s.") % {"who": event.who}]
@@ -97,7 +111,6 @@ def send_notification_mail(note: Notification, *, connection=None) -> None:
 def open_month_notify(*, request, event: str, **_kwargs) -> list[int]:
     """A request to open months reaches its commission's reviewers; their answer reaches the
     person who asked. In the app at once (in the step's transaction), by mail from a task."""
-    from core import outbox
 
     centre = request.centre
     months = f"{request.first_month:%Y-%m}–{request.last_month:%Y-%m}"
@@ -126,19 +139,114 @@ def open_month_notify(*, request, event: str, **_kwargs) -> list[int]:
             }
         path = reverse("services:lock-exceptions", args=[centre.slug])
     key = f"open-month:{request.pk}:{event}"
-    users = [u for u in users if u.is_active]
-    Notification.objects.bulk_create(
+    return deliver(
         [
             Notification(recipient=u, kind=kind, key=key, title=title[:200], path=path)
             for u in users
-        ],
-        ignore_conflicts=True,
+            if u.is_active
+        ]
     )
+
+
+def deliver(notes: list[Notification]) -> list[int]:
+    """Store notices (one per recipient and key: a step told twice is stored once) and queue
+    their mails after commit; the ids of those with an address to mail."""
+    from core import outbox
+
+    if not notes:
+        return []
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
     ids = list(
-        Notification.objects.filter(kind=kind, key=key)
+        Notification.objects.filter(
+            kind__in={n.kind for n in notes}, key__in={n.key for n in notes}
+        )
         .exclude(recipient__email="")
         .values_list("pk", flat=True)
     )
     if ids:
-        outbox.enqueue("reporting.tasks.notifications_mail_task", key=f"mail:{key}", ids=ids)
+        mail_key = "mail:" + min(n.key for n in notes)
+        outbox.enqueue("reporting.tasks.notifications_mail_task", key=mail_key, ids=ids)
     return ids
+
+
+def summary_step_notices(event) -> list[int]:
+    """Who acts next hears of a summary's step: its commission's reviewers when it is handed
+    up, the centre's people (who write it) when it is returned or accepted. In the app at once,
+    by mail from a task after commit."""
+
+    from .models import Summary
+
+    summary = event.summary
+    centre = summary.centre
+    if event.to_status == Summary.Status.SUBMITTED:
+        members = AuthorityMembership.objects.filter(authority_id=centre.sponsor_id)
+    else:
+        members = CentreMembership.objects.filter(centre=centre)
+    users = {m.user for m in members.select_related("user") if m.user.is_active}
+    users.discard(event.actor)
+    title = _("%(centre)s, %(title)s: %(state)s") % {
+        "centre": centre.name,
+        "title": summary.title,
+        "state": Summary.Status(event.to_status).label,
+    }
+    if event.comment:
+        title += " " + _("Comment: %(text)s") % {"text": event.comment}
+    key = f"summary-event:{event.pk}"
+    path = reverse("reporting:centre-summary", args=[centre.slug, summary.pk])
+    kind = Notification.Kind.SUMMARY_STEP
+    return deliver(
+        [Notification(recipient=u, kind=kind, key=key, title=title[:200], path=path) for u in users]
+    )
+
+
+def _month_events() -> dict[str, str]:
+    return {
+        "approved": _("approved, to be confirmed"),
+        "returned": _("returned"),
+        "unapproved": _("approval withdrawn"),
+        "unconfirmed": _("confirmation withdrawn"),
+    }
+
+
+def month_review_notify(*, centres, month, event: str, reason: str = "", **_kwargs) -> list[int]:
+    """Who acts next hears of a monthly approval move: the centres' people when a month is
+    returned or its approval withdrawn (they correct it), the commission above when a month is
+    approved (it confirms), the approving commission when a confirmation is withdrawn. In the
+    app at once, by mail from a task after commit."""
+    from django.utils import timezone
+
+    if event not in _month_events():
+        return []
+    parents = authority_parent_map() if event == "approved" else {}
+    stamp = f"{timezone.now():%Y%m%d%H%M%S%f}"
+    notes = []
+    for centre in centres:
+        if event in ("returned", "unapproved"):
+            members = CentreMembership.objects.filter(centre=centre)
+            path = reverse("services:tally-home", args=[centre.slug])
+        else:
+            target = parents.get(centre.sponsor_id) if event == "approved" else centre.sponsor_id
+            if target is None:
+                continue  # approved under a commission with none above: nobody confirms
+            members = AuthorityMembership.objects.filter(authority_id=target)
+            path = reverse("services:completeness", args=[centre.sponsor.slug, month.year])
+        text = _("%(month)s of %(centre)s: %(event)s") % {
+            "month": f"{month.year}年{month.month}月",
+            "centre": centre.name,
+            "event": _month_events()[event],
+        }
+        if reason:
+            text += _("; reason: %(reason)s") % {"reason": reason}
+        key = f"month:{centre.pk}:{month:%Y-%m}:{event}:{stamp}"
+        users = {m.user for m in members.select_related("user") if m.user.is_active}
+        notes += [
+            Notification(
+                recipient=u,
+                kind=Notification.Kind.MONTH_REVIEW,
+                key=key,
+                title=text[:200],
+                path=path,
+            )
+            for u in users
+        ]
+    return deliver(notes)

@@ -18,9 +18,19 @@ FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 
 
 def report_context(
-    *, content: dict, centre, year: int, status_label: str = "", pdf: bool = False
+    *,
+    content: dict,
+    centre,
+    year: int,
+    status_label: str = "",
+    pdf: bool = False,
+    opinion: str = "",
+    approved_on=None,
 ) -> dict:
+    """The document's context; `opinion` and `approved_on` fill the 举办单位意见 box."""
     return {
+        "opinion": opinion,
+        "approved_on": approved_on,
         "c": content,
         "centre": centre,
         "year": year,

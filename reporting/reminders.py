@@ -103,9 +103,12 @@ def _filing_reminders(centres, today: dt.date, managers: dict) -> list[tuple]:
     if not 0 <= days <= 30:
         return []
     kind = K.FILING_DUE_7 if days <= 7 else K.FILING_DUE_30
+    # The reminder goes while the next step is the centre's (AnnualFiling.centre_to_act): not
+    # while the sponsor reviews it, nor once it is filed online (unless returned from there).
+    waiting = (AnnualFiling.Status.SUBMITTED, AnnualFiling.Status.PUBLISHED)
     handed_in = set(
         AnnualFiling.objects.filter(year=year)
-        .exclude(status__in=worklist.OPEN_FILING)
+        .filter(Q(status__in=waiting) | Q(online=AnnualFiling.Online.FILED))
         .values_list("centre_id", flat=True)
     )
     out = []

@@ -101,7 +101,8 @@ class FilingRow:
 
 
 def subtree_filings(*, centres, year: int, today: dt.date) -> list[FilingRow]:
-    """Every centre of a subtree with its filing for the year (2 queries) and whether it is late."""
+    """Every centre of a subtree with its filing for the year (2 queries) and whether it is late:
+    not filed on 事业单位在线 (or returned from there) after the due day."""
     late = today > due_date(year)
     filings = AnnualFiling.objects.filter(year=year)
     rows = []
@@ -109,10 +110,8 @@ def subtree_filings(*, centres, year: int, today: dt.date) -> list[FilingRow]:
         Prefetch("filings", queryset=filings, to_attr="year_filings")
     ):
         filing = centre.year_filings[0] if centre.year_filings else None
-        waiting = filing is None or filing.status in (
-            AnnualFiling.Status.DRAFT,
-            AnnualFiling.Status.RETURNED,
-        )
+        # Due on 事业单位在线 by 31 March: overdue until filed there, again once returned.
+        waiting = filing is None or not filing.handed_in
         rows.append(FilingRow(centre, filing, late and waiting))
     return rows
 

@@ -21,9 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from centers.access import authority_view, centre_view
 from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
 from core.downloads import DOCX, attachment, download_name
+from core.errors import DomainError
 from core.stale import StaleEdit, conflict_status, stamp
 
-from . import actions, summary_output
+from . import actions, summary_chain_views, summary_output
 from .forms import SummaryCreateForm, SummaryTextsForm
 from .models import Summary
 from .summary import SECTION_TITLES, Owner
@@ -136,16 +137,24 @@ def summary_list(request: HttpRequest) -> HttpResponse:
 def _page_context(request: HttpRequest, summary: Summary, form=None, **extra) -> dict:
     form = form or _texts_form(summary)
     outline = summary_output.outline(summary.figures, summary.texts)
+    chain = summary_chain_views.chain_context(request, summary)
+    sources = chain.get("sources", {})
     return {
         "summary": summary,
         "f": summary.figures,
-        "sections": [(s, form[s["key"]]) for s in outline if s["key"] in form.fields],
+        "sections": [
+            (s, form[s["key"]], sources.get(s["key"], []))
+            for s in outline
+            if s["key"] in form.fields
+        ],
         "form": form,
         "versions": [
             (v, _restore_url(request, summary.pk, v.number)) for v in summary.versions.all()[:20]
         ],
-        "can_write": _side(request).can_write,
+        # Handed up or accepted, the text waits for the commission (summary_actions).
+        "can_write": _side(request).can_write and not summary.locked,
         "urls": summary_urls(request, summary.pk),
+        **chain,
         **extra,
     }
 
@@ -176,6 +185,10 @@ def summary_texts(request: HttpRequest, pk: int) -> HttpResponse:
             form.refuse(exc)
             summary.refresh_from_db()
             status = conflict_status(request)
+        except DomainError as exc:  # handed up meanwhile: what was typed stays in the form
+            form.add_error(None, str(exc))
+            summary.refresh_from_db()
+            status = conflict_status(request)
         else:
             messages.success(
                 request, _("Saved as version %(n)s.") % {"n": summary.versions.first().number}
@@ -190,8 +203,12 @@ def summary_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     """Figures from the data as it stands; the author's text stays."""
     side = _require_write(request)
     summary = _get(request, pk)
-    actions.summary_regenerate(summary_obj=summary, owner=side.owner, actor=request.user)
-    messages.success(request, _("The figures were generated again from the current data."))
+    try:
+        actions.summary_regenerate(summary_obj=summary, owner=side.owner, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The figures were generated again from the current data."))
     return redirect(summary_urls(request, summary.pk)["summary"])
 
 
@@ -201,8 +218,12 @@ def summary_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     _require_write(request)
     summary = _get(request, pk)
     get_object_or_404(summary.versions, number=number)
-    actions.summary_restore(summary_obj=summary, number=number, actor=request.user)
-    messages.success(request, _("The text of version %(n)s is back.") % {"n": number})
+    try:
+        actions.summary_restore(summary_obj=summary, number=number, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The text of version %(n)s is back.") % {"n": number})
     return redirect(summary_urls(request, summary.pk)["summary"])
 
 
@@ -288,4 +309,4 @@ def mounted() -> list[tuple[str, str, object]]:
                 authority_view(authority_cap)(view),
             )
         )
-    return routes
+    return routes + summary_chain_views.routes()

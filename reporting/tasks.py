@@ -83,7 +83,13 @@ def _render_into(run: ReportRun, version: FilingVersion, *, claimed_at) -> None:
     filing = version.filing
     started = time.perf_counter()
     with scope(centre=filing.centre):
-        content = pdf.report_pdf(content=version.content, centre=filing.centre, year=filing.year)
+        content = pdf.report_pdf(
+            content=version.content,
+            centre=filing.centre,
+            year=filing.year,
+            opinion=version.opinion,
+            approved_on=version.approved_on,
+        )
     slug = f"{filing.centre.slug}-{filing.year}-v{version.number}"
     name = f"filings/{slug}-r{run.pk}a{run.attempts}.pdf"
     storage = run.file.storage

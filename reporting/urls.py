@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    chain_views,
     dashboard_views,
     notification_views,
     scheme_views,
@@ -29,6 +30,26 @@ urlpatterns = [
     path(base + "pdf/", views.pdf_request, name="pdf-request"),
     path(base + "pdf/status/", views.pdf_status, name="pdf-status"),
     path(base + "pdf/download/", views.pdf_download, name="pdf-download"),
+    path(base + "attachments/", chain_views.attachment_add, name="attachment-add"),
+    path(base + "attachments/<int:pk>/", chain_views.attachment_download, name="attachment"),
+    path(
+        base + "attachments/<int:pk>/remove/",
+        chain_views.attachment_remove,
+        name="attachment-remove",
+    ),
+    path(base + "copy/", chain_views.filing_copy, name="filing-copy"),
+    path(base + "online/filed/", chain_views.filing_filed, name="filing-filed"),
+    path(
+        base + "online/returned/",
+        chain_views.filing_registry_return,
+        name="filing-registry-return",
+    ),
+    path(base + "online/publicised/", chain_views.filing_publicised, name="filing-publicised"),
+    path(
+        "authorities/<slug:authority_slug>/filing-opinion/",
+        chain_views.opinion_template,
+        name="opinion-template",
+    ),
     path(
         "authorities/<slug:authority_slug>/filings/<int:year>/",
         views.authority_filings,

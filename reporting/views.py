@@ -28,7 +28,7 @@ from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, selectors
 from .forms import CommentForm, NarrativeForm, ReasonForm, first_error
-from .models import AnnualFiling, FilingVersion, ReportRun
+from .models import FROZEN_STATUSES, AnnualFiling, FilingVersion, ReportRun
 from .pdf import report_context
 from .sections import SECTIONS
 
@@ -66,6 +66,13 @@ def _diff_for(filing: AnnualFiling, latest: FilingVersion | None) -> list:
 @centre_view(VIEW_CENTRE)
 def filing_page(request: CentreRequest, year: int) -> HttpResponse:
     """The year's report: content, what is missing, the timeline, and the actions open to you."""
+    return render(request, "reporting/filing_page.html", filing_context(request, year))
+
+
+def filing_context(request: CentreRequest, year: int, **forms) -> dict:
+    """The filing page's context; a refused form (an upload, a date) is passed in `forms`."""
+    from .chain_views import chain_context
+
     filing = _filing(request, year)
     context = {
         "year": year,
@@ -89,7 +96,8 @@ def filing_page(request: CentreRequest, year: int) -> HttpResponse:
             ),
             run=getattr(latest, "pdf", None) if latest else None,
         )
-    return render(request, "reporting/filing_page.html", context)
+        context.update(chain_context(request, filing, latest, **forms))
+    return context
 
 
 @require_POST
@@ -224,11 +232,22 @@ def filing_reopen(request: CentreRequest, year: int) -> HttpResponse:
 def filing_report(request: CentreRequest, year: int) -> HttpResponse:
     """The report in the official layout, to read and print (A4)."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
-    content, _latest = _reader_content(request, filing)
+    content, latest = _reader_content(request, filing)
     context = report_context(
-        content=content, centre=request.centre, year=year, status_label=filing.get_status_display()
+        content=content,
+        centre=request.centre,
+        year=year,
+        status_label=filing.get_status_display(),
+        **_signed(filing, latest),
     )
     return render(request, "reporting/report_document.html", context)
+
+
+def _signed(filing: AnnualFiling, latest: FilingVersion | None) -> dict:
+    """The opinion box's wording and day, once the sponsor has approved (not after a reopen)."""
+    if latest is None or filing.status not in FROZEN_STATUSES:
+        return {}
+    return {"opinion": latest.opinion, "approved_on": latest.approved_on}
 
 
 def _latest_version(request: CentreRequest, year: int) -> FilingVersion:
@@ -333,8 +352,14 @@ def public_filing(request: HttpRequest, pk: int) -> HttpResponse:
             centre=filing.centre,
             year=filing.year,
             status_label=filing.get_status_display(),
+            opinion=version.opinion,
+            approved_on=version.approved_on,
         )
-        context["public"] = True
+        context.update(
+            public=True,
+            filed_online_on=filing.filed_online_on,
+            publicised_on=filing.publicised_on,
+        )
         return render(request, "reporting/report_document.html", context)
 
 

@@ -124,16 +124,13 @@ def centre_todo(*, centre: Centre, today: dt.date | None = None) -> list[TodoIte
         )
     year = today.year - 1
     filing = AnnualFiling.objects.filter(centre=centre, year=year).first()
-    if filing is None or filing.status in OPEN_FILING:
+    if filing is None or filing.centre_to_act:
         due = filing_due_date(year)
-        items.append(
-            TodoItem(
-                _("Annual report %(year)s") % {"year": year},
-                due,
-                reverse("reporting:filing", args=[centre.slug, year]),
-                today > due,
-            )
-        )
+        label = _("Annual report %(year)s") % {"year": year}
+        if filing is not None and filing.status == S.APPROVED:  # approved: file it online
+            label = _("Annual report %(year)s: file it on 事业单位在线") % {"year": year}
+        url = reverse("reporting:filing", args=[centre.slug, year])
+        items.append(TodoItem(label, due, url, today > due))
     items += expiry_items(centre=centre, today=today)
     return items
 

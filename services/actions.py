@@ -21,6 +21,7 @@ from core.errors import DomainError
 
 from .definitions import applying, centre_path
 from .locking import (
+    APPROVED_STATES,
     LockContext,
     frozen_years,
     lock_state,
@@ -81,22 +82,45 @@ def _lock_of(centre: Centre, indicator: Indicator, period: dt.date):
     return _lock_in(LockContext.load(centre, timezone.localdate()), indicator, period)
 
 
-def _cell_lock(centre: Centre, indicator: Indicator, period: dt.date, frozen: bool | None = None):
-    """The cell's lock, read under the centre's row lock: whether its year is approved (`frozen`,
-    as the values read found it; else 1 query), and the reviewer's exceptions and a new centre's
-    back-fill window only for a month the other rules close (they only reopen).
+def _cell_lock(
+    centre: Centre, indicator: Indicator, period: dt.date, found: tuple[bool, bool] | None = None
+):
+    """The cell's lock, read under the centre's row lock: whether its year is approved and its
+    month approved by the commission (`found`, as the values read found them; else 1 query),
+    and the reviewer's exceptions and a new centre's back-fill window only for a month the other
+    rules close (they only reopen).
 
-    The context holds the approval of this cell's year alone: it decides this cell, no other.
+    The context holds the approvals of this cell's year and month alone: they decide this cell,
+    no other.
     """
     today = timezone.localdate()
-    if frozen is None:
-        frozen = FrozenYear.objects.filter(centre=centre, year=period.year).exists()
-    ctx = LockContext(today=today, approved={period.year} if frozen else set(), exceptions=[])
+    if found is None:
+        found = _cell_approvals(centre, period).get()
+    frozen, month_approved = found
+    ctx = LockContext(
+        today=today,
+        approved={period.year} if frozen else set(),
+        exceptions=[],
+        months_approved=frozenset({period}) if month_approved else frozenset(),
+    )
     lock = _lock_in(ctx, indicator, period)
-    if lock.locked and not frozen:
+    if lock.locked and not frozen and not month_approved:
         ctx.load_reopeners(centre)
         lock = _lock_in(ctx, indicator, period)
     return ctx, lock
+
+
+def _approval_flags(centre: Centre, period: dt.date) -> tuple[Exists, Exists]:
+    """Whether the cell's year is approved (its annual filing) and its month (by the commission);
+    uncorrelated, so a query evaluates them once (InitPlans), not per row."""
+    return (
+        Exists(FrozenYear.objects.filter(centre=centre, year=period.year)),
+        Exists(MonthReport.objects.filter(centre=centre, period=period, state__in=APPROVED_STATES)),
+    )
+
+
+def _cell_approvals(centre: Centre, period: dt.date):
+    return Centre.objects.filter(pk=centre.pk).values_list(*_approval_flags(centre, period))
 
 
 def _plain(value: Decimal | None):
@@ -147,8 +171,8 @@ def tally_save(
             .values_list("pk")
         )
         # The values and the year's approval in one statement; the lock decides first.
-        loaded, frozen = _cell_values(centre, indicator, period, rules, rates)
-        ctx, lock = _cell_lock(centre, indicator, period, frozen)
+        loaded, found = _cell_values(centre, indicator, period, rules, rates)
+        ctx, lock = _cell_lock(centre, indicator, period, found)
         if lock.locked:
             return SaveResult(None, lock.reason, locks=ctx)
         if error:
@@ -209,7 +233,8 @@ def _cell_values(
     """`load_year` narrowed to one cell (1 query): the values of the cell's year and the one
     before of the indicators its checks, warnings and rates read (its own, for outliers, and
     the other side of each rule and rate), with their comments, and its rules; and whether the
-    cell's year is approved, read by the same statement (None when it found no values).
+    cell's year and month are approved, read by the same statement (None when it found no
+    values).
 
     The cell's warnings and rates come out as from the whole year, since nothing else is read.
     """
@@ -230,15 +255,14 @@ def _cell_values(
         "period",
         "value",
         "comment",
-        # Uncorrelated: PostgreSQL evaluates it once (an InitPlan), not per row.
-        Exists(FrozenYear.objects.filter(centre=centre, year=period.year)),
+        *_approval_flags(centre, period),
     )
-    by_cell, comments, frozen = {}, {}, None
-    for indicator_id, month, value, comment, year_frozen in rows:
+    by_cell, comments, found = {}, {}, None
+    for indicator_id, month, value, comment, year_frozen, month_approved in rows:
         by_cell[(indicator_id, month)] = value
         comments[(indicator_id, month)] = comment
-        frozen = year_frozen  # the same on every row
-    return (Values(by_cell, indicators), comments, rules), frozen
+        found = (year_frozen, month_approved)  # the same on every row
+    return (Values(by_cell, indicators), comments, rules), found
 
 
 def _cell_target(indicator: Indicator, period: dt.date) -> tuple[str, str]:
@@ -333,6 +357,12 @@ def _blocking_rules(
         for month in months:
             broken += rule_warnings(rule.left, month, values, [rule])
     return broken
+
+
+def month_target(centre: Centre, month: dt.date) -> MonthReport:
+    """The audit target of a month's reporting steps: the month itself ("2024-04"), not the row,
+    which a return deletes and a new mark recreates; a cell's history lists these too."""
+    return MonthReport(pk=f"{month:%Y-%m}", centre=centre, period=month)
 
 
 def _audit_cell(actor, centre, indicator, period, changes) -> None:
@@ -438,7 +468,7 @@ def month_submit(
     audit(
         actor=actor,
         action="services.month.submitted",
-        target=report,
+        target=month_target(centre, month),
         centre=centre,
         changes={"month": f"{month:%Y-%m}", "empty_categories": category_labels(empty)},
     )

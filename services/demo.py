@@ -306,3 +306,32 @@ def load_services_demo(centres: dict[str, Centre]) -> None:
     district = [c for c in centres.values() if c.sponsor.slug == TARGET_DISTRICT]
     _district_indicator(district)
     _targets(district)
+    _approvals(district)
+
+
+def _approvals(district: list[Centre]) -> None:
+    """沙坪坝 approved its centres' January–September 2024 and the city confirmed the first half
+    (a second run finds them approved and refuses again, changing nothing)."""
+    from django.contrib.auth import get_user_model
+
+    from centers.selectors import user_places
+
+    from .approval_actions import month_move
+
+    users = get_user_model().objects.in_bulk(["reviewer", "cityreviewer"], field_name="username")
+    if len(users) < 2 or not district:
+        return
+    for m in range(1, 10):
+        month = dt.date(2024, m, 1)
+        for move, user in (("approve", "reviewer"), ("confirm", "cityreviewer")):
+            if move == "confirm" and m > 6:
+                continue
+            who = users[user]
+            month_move(
+                move=move,
+                centres=district,
+                month=month,
+                actor=who,
+                places=user_places(who),
+                announce=False,
+            )

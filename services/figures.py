@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from centers.models import Centre
@@ -23,7 +23,8 @@ from core.periods import Period, month_end
 
 from . import rollups
 from .definitions import applies, owner_path, versions_for
-from .models import Category, Indicator, TallyValue
+from .locking import APPROVED_STATES
+from .models import Category, Indicator, MonthReport, TallyValue
 from .selectors import (
     Figure,
     Reporting,
@@ -95,17 +96,51 @@ def _latest_month(centre_ids: list[int], *, before: dt.date | None) -> dt.date |
     return found.aggregate(latest=Max("last"))["latest"]
 
 
-def totals(*, centre_ids: list[int], period: Period, owner: int | None = None) -> dict[str, Figure]:
+def totals(
+    *,
+    centre_ids: list[int],
+    period: Period,
+    owner: int | None = None,
+    approved_only: bool = False,
+) -> dict[str, Figure]:
     """Every active indicator and rate added up over these centres, with 同比, by code; with an
     `owner` (a commission: the reader's, or a centre's sponsor) only those that apply to it in
-    the period (services/definitions.py): a district's own indicator is not the city's."""
-    figures = rollups.span_figures(centre_ids=centre_ids, period=period)
-    if figures is None:  # not a half-year or a year: rollups do not hold it
-        figures = tally_figures(scope=Q(centre_id__any_of=centre_ids), period=period)
+    the period (services/definitions.py): a district's own indicator is not the city's.
+
+    `approved_only` counts only the months a commission approved (or confirmed), computed live
+    (rollups hold everything entered); a yearly figure, entered on January, counts when January
+    is approved."""
+    figures = None
+    if not approved_only:
+        figures = rollups.span_figures(centre_ids=centre_ids, period=period)
+    if figures is None:  # not a half-year or a year (rollups do not hold it), or approved only
+        scope = Q(centre_id__any_of=centre_ids)
+        if approved_only:
+            scope &= Q(Exists(approved_months().filter(period=OuterRef("period"))))
+        figures = tally_figures(scope=scope, period=period)
     if owner is None:
         return figures
     codes = applying_codes(owner, period)
     return {code: f for code, f in figures.items() if code in codes}
+
+
+def approved_months():
+    """The approved months of the centre of an outer tally row (`OuterRef("centre_id")`)."""
+    return MonthReport.objects.filter(
+        centre_id=OuterRef("centre_id"), state__in=APPROVED_STATES
+    ).values("pk")
+
+
+def approved_count(*, centre_ids: list[int], period: Period) -> tuple[int, int]:
+    """(approved centre-months, centre-months) of the period, for a page that counts only the
+    approved ones to say how much it shows."""
+    approved = MonthReport.objects.filter(
+        centre_id__any_of=centre_ids,
+        period__gte=period.first,
+        period__lte=period.last,
+        state__in=APPROVED_STATES,
+    ).count()
+    return approved, len(centre_ids) * len(period.months)
 
 
 def applying_codes(owner: int, period: Period) -> frozenset[str]:

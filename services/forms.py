@@ -117,7 +117,10 @@ class TargetImportForm(forms.Form):
 
 
 class FiguresForm(PeriodForm):
-    """The figures pages offer every part: a month, quarter, half-year, year or range of months."""
+    """The figures pages offer every part: a month, quarter, half-year, year or range of months,
+    and may count only the months a commission approved."""
+
+    approved = forms.BooleanField(label=_("approved months only"), required=False)
 
 
 # --- the commission's catalogue -----------------------------------------------------------
@@ -422,3 +425,39 @@ class RetireForm(forms.Form):
                     % {"users": "、".join(users)}
                 )
         return until
+
+
+class MonthReviewForm(TextGuard, forms.Form):
+    """A reviewer's move on a month for the centres ticked; a return or a withdrawal needs the
+    reason (services.approval_actions refuses one without it)."""
+
+    free_text_fields = ("reason",)
+
+    move = forms.ChoiceField(
+        choices=[
+            ("approve", _("Approve")),
+            ("return", _("Return")),
+            ("unapprove", _("Withdraw the approval")),
+            ("confirm", _("Confirm")),
+            ("unconfirm", _("Withdraw the confirmation")),
+        ]
+    )
+    centres = forms.TypedMultipleChoiceField(
+        label=_("centres"),
+        coerce=int,
+        error_messages={"required": _("Tick at least one centre.")},
+    )
+    reason = forms.CharField(
+        label=_("reason"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, centre_ids: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["centres"].choices = [(pk, pk) for pk in centre_ids]
+
+    def clean(self):
+        cleaned = super().clean()
+        needs_reason = cleaned.get("move") in ("return", "unapprove", "unconfirm")
+        if needs_reason and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Give the reason: the centre sees it."))
+        return cleaned

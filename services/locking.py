@@ -2,7 +2,8 @@
 
 In this order:
 1. a year whose annual filing is approved is locked for everyone (reporting records it as a
-   FrozenYear through actions.year_freeze, and lifts it on reopening);
+   FrozenYear through actions.year_freeze, and lifts it on reopening); so is a month its
+   commission approved (MonthReport.state, services.approval_actions), until it withdraws that;
 2. months that have not begun cannot be filled in yet;
 3. a reviewer's exception reopens past months for a centre until its date;
 4. a new centre may back-fill the months of its commission's window before the month it
@@ -23,7 +24,9 @@ from centers.models import MAX_BACKFILL_MONTHS, Centre
 from centers.selectors import backfill_months
 from core.periods import add_months, month_end, month_start
 
-from .models import FrozenYear, LockException
+from .models import FrozenYear, LockException, MonthReport
+
+APPROVED_STATES = (MonthReport.State.APPROVED, MonthReport.State.CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,11 @@ class LockContext:
     approved: set[int]
     exceptions: list[LockException]
     backfill: Backfill | None = None
+    months_approved: frozenset[dt.date] = frozenset()  # approved or confirmed by a commission
 
     @classmethod
     def load(cls, centre: Centre, today: dt.date) -> LockContext:
-        ctx = cls(today, frozen_years(centre), [])
+        ctx = cls(today, frozen_years(centre), [], months_approved=approved_months(centre))
         ctx.load_reopeners(centre)
         return ctx
 
@@ -96,6 +100,27 @@ class LockContext:
 def frozen_years(centre: Centre) -> set[int]:
     """Years whose annual filing is approved (or published): their data may no longer change."""
     return set(FrozenYear.objects.filter(centre=centre).values_list("year", flat=True))
+
+
+def approved_months(centre: Centre) -> frozenset[dt.date]:
+    """Months a commission approved: the centre may no longer change them."""
+    return frozenset(
+        MonthReport.objects.filter(centre=centre, state__in=APPROVED_STATES).values_list(
+            "period", flat=True
+        )
+    )
+
+
+def _approved_month() -> LockState:
+    return LockState(
+        True,
+        _(
+            "Approved by the commission: this month's figures are locked until the reviewer "
+            "who approved them withdraws the approval."
+        ),
+        frozen=True,
+        summary=_("months approved by the commission are locked."),
+    )
 
 
 def lock_days() -> int:
@@ -118,6 +143,8 @@ def lock_state(month: dt.date, ctx: LockContext) -> LockState:
     """Why (or whether) a month is closed to edits."""
     if month.year in ctx.approved:
         return _frozen(month.year)
+    if month in ctx.months_approved:  # no exception reopens it: the approval is withdrawn
+        return _approved_month()
     if month > month_start(ctx.today):  # an exception never opens the future
         return LockState(True, _("This month has not begun."))
     for exception in ctx.exceptions:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from centers.models import Authority, Centre
@@ -204,12 +205,30 @@ class ValidationRule(Definition):
 
 
 class MonthReport(TimeStampedModel):
-    """A centre marked a month 已报送 (complete)."""
+    """A centre marked a month 已报送 (complete); its sponsoring commission may then approve it
+    (已审核), and the commission above that confirm it (已确认). services.approval_actions moves
+    it; an approved month is locked for the centre (services.locking)."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", pgettext_lazy("month state", "submitted")
+        APPROVED = "approved", pgettext_lazy("month state", "approved")
+        CONFIRMED = "confirmed", pgettext_lazy("month state", "confirmed")
 
     centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="month_reports")
     period = models.DateField(_("month"))
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.SUBMITTED
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     objects = ScopedManager(centre="centre")

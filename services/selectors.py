@@ -435,6 +435,14 @@ class Reporting:
     # (centre, month) pairs with any monthly value, when asked for (reporting(entries=True)):
     # a month entered but not marked is then told apart from one never entered.
     entered: frozenset[tuple[int, dt.date]] | None = None
+    # (centre, month) → MonthReport.State of the months a commission approved or confirmed.
+    states: dict[tuple[int, dt.date], str] = field(default_factory=dict)
+
+    def approval(self, centre_id: int, month: dt.date) -> str:
+        """ "approved", "confirmed", "submitted" (marked, not approved) or "" (not marked)."""
+        if (centre_id, month) not in self.submitted:
+            return ""
+        return self.states.get((centre_id, month), MonthReport.State.SUBMITTED)
 
     def _open(self, centre_id: int, month: dt.date) -> bool:
         founded = self.founded[centre_id]
@@ -498,24 +506,26 @@ def reporting(
     """The reporting state of (centre id, founded on) pairs over some months, in one query (and
     one more for which months hold values, with `entries`)."""
     today = today or timezone.localdate()
-    submitted = {}
+    submitted, states = {}, {}
     if months and centres:
-        submitted = dict(
-            ((c, p), day)
-            for c, p, day in MonthReport.objects.filter(
+        for c, p, day, state in (
+            MonthReport.objects.filter(
                 centre_id__any_of=[pk for pk, _f in centres],
                 period__gte=months[0],
                 period__lte=months[-1],
             )
             .annotate(day=TruncDate("created_at"))  # in the current time zone, as localdate
-            .values_list("centre_id", "period", "day")
-        )
+            .values_list("centre_id", "period", "day", "state")
+        ):
+            submitted[(c, p)] = day
+            if state != MonthReport.State.SUBMITTED:
+                states[(c, p)] = state
     entered = None
     if entries:
         entered = (
             _entered([pk for pk, _f in centres], months) if months and centres else frozenset()
         )
-    return Reporting(list(months), dict(centres), submitted, today, entered)
+    return Reporting(list(months), dict(centres), submitted, today, entered, states)
 
 
 def _entered(centre_ids: list[int], months: list[dt.date]) -> frozenset[tuple[int, dt.date]]:
@@ -534,11 +544,14 @@ def _entered(centre_ids: list[int], months: list[dt.date]) -> frozenset[tuple[in
 
 def completeness(
     *, centres: list[Centre], year: int, today: dt.date | None = None
-) -> list[tuple[Centre, list[str]]]:
-    """Per centre and month of a year: a ReportStatus (1 query for all centres)."""
+) -> list[tuple[Centre, list[tuple[str, str]]]]:
+    """Per centre and month of a year: a ReportStatus and its approval (Reporting.approval),
+    1 query for all centres."""
     months = [dt.date(year, m, 1) for m in range(1, 13)]
     state = reporting(centres=[(c.pk, c.owes_from) for c in centres], months=months, today=today)
-    return [(c, [state.status(c.pk, m) for m in months]) for c in centres]
+    return [
+        (c, [(state.status(c.pk, m), state.approval(c.pk, m)) for m in months]) for c in centres
+    ]
 
 
 # --- aggregation for reports ------------------------------------------------------------------

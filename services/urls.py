@@ -2,7 +2,7 @@ from django.urls import path
 
 from centers.record_views import record_urls
 
-from . import catalogue_views, open_month_views, target_views, views
+from . import approval_views, catalogue_views, open_month_views, target_views, views
 from .records import ACTIVITY_KINDS
 
 app_name = "services"
@@ -45,6 +45,11 @@ urlpatterns = [
         "authorities/<slug:authority_slug>/tallies/<int:year>/",
         views.completeness,
         name="completeness",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/tallies/<int:year>/<int:month>/review/",
+        approval_views.month_review,
+        name="month-review",
     ),
     path(
         "authorities/<slug:authority_slug>/open-month-requests/",

@@ -168,11 +168,13 @@ def tally_cell(request: CentreRequest) -> HttpResponse:
 
 
 def _cell_history(request: CentreRequest, indicator, period) -> list[HistoryRow]:
-    """The cell's 50 newest audit entries in words, through the centre's one history selector."""
+    """The cell's 50 newest audit entries in words, with its month's reporting and approval
+    steps, through the centre's one history selector."""
     return centre_selectors.centre_history(
         centre=request.centre,
         target_type="services.tallyvalue",
         target_id=f"{indicator.code}@{period:%Y-%m}",
+        also=("services.monthreport", f"{period:%Y-%m}"),
     )
 
 
@@ -310,7 +312,13 @@ def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
     centres = list(centre_selectors.centre_list(authority_ids=request.authority_subtree))
     empty = selectors.empty_categories_of_year(centre_ids=[c.pk for c in centres], year=year)
     rows = [
-        (c, [(s, empty[(c.pk, dt.date(year, m, 1))]) for m, s in enumerate(statuses, start=1)])
+        (
+            c,
+            [
+                (s, approval, empty[(c.pk, dt.date(year, m, 1))])
+                for m, (s, approval) in enumerate(statuses, start=1)
+            ],
+        )
         for c, statuses in selectors.completeness(centres=centres, year=year)
     ]
     return render(
@@ -324,7 +332,10 @@ def _figures_page(request, centre_ids: list[int], title: str, owner: int) -> Htt
     """`owner`: the commission whose definitions the page shows (a centre's sponsor)."""
     form = FiguresForm(request.GET or None)
     period = form.period(lambda: door.opening_year(centre_ids=centre_ids))
-    figures = door.totals(centre_ids=centre_ids, period=period, owner=owner)
+    approved_only = bool(form.is_valid() and form.cleaned_data.get("approved"))
+    figures = door.totals(
+        centre_ids=centre_ids, period=period, owner=owner, approved_only=approved_only
+    )
     activities = door.activities(centre_ids=centre_ids, period=period)
     groups = []
     for value, label in Category.choices:
@@ -340,6 +351,10 @@ def _figures_page(request, centre_ids: list[int], title: str, owner: int) -> Htt
         "title": title,
         "targets": _target_rows(request, figures, period.last.year),
         "target_year": period.last.year,
+        # (approved centre-months, all centre-months) when only approved data are counted.
+        "approved": door.approved_count(centre_ids=centre_ids, period=period)
+        if approved_only
+        else None,
     }
     return render(request, "services/figures.html", context)
 

@@ -28,6 +28,7 @@ from centers.records import RECORD_KINDS
 from core.models import ImportJob
 from reporting.models import (
     AnnualFiling,
+    FilingAttachment,
     FilingVersion,
     ReportRun,
     Scheme,
@@ -143,6 +144,74 @@ def summary_routes() -> list[Route]:
             )
         )
     return routes
+
+
+def summary_chain_routes() -> list[Route]:
+    """A centre summary handed up (the centre's manager) and reviewed (its own commission), the
+    commission's received list and its compile picker."""
+
+    def pk(ctx):
+        return {"pk": ctx["records"]["summary"].pk}
+
+    def district(ctx):
+        return {"authority_slug": ctx["district"].slug}
+
+    comment = lambda ctx: {"comment": "请修改", "reason": "请修改"}  # noqa: E731
+    return [
+        centre_route("reporting:centre-summary-submit", "POST", {"manager"}, pk),
+        centre_route(
+            "reporting:centre-summary-return", "POST", SPONSOR_REVIEWERS, pk, data=comment
+        ),
+        centre_route("reporting:centre-summary-accept", "POST", SPONSOR_REVIEWERS, pk),
+        centre_route(
+            "reporting:centre-summary-reopen", "POST", SPONSOR_REVIEWERS, pk, data=comment
+        ),
+        centre_route("reporting:centre-summary-changes", "GET", CENTRE_REACH, pk),
+        Route(
+            "reporting:authority-summary-inbox",
+            "GET",
+            "authority",
+            frozenset(AUTHORITY_REACH),
+            district,
+            data=lambda ctx: {"year": 2024, "part": "h1"},
+        ),
+        Route(
+            "reporting:authority-summary-compile",
+            "POST",
+            "authority",
+            frozenset(AUTHORITY_REACH),
+            lambda ctx: district(ctx) | {"pk": ctx["records"]["authority_summary"].pk},
+            form_page=True,
+        ),
+    ]
+
+
+def filing_chain_routes() -> list[Route]:
+    """The annual report after approval: attachments (the centre's editors add and remove them,
+    everyone in reach reads them), the copy page, the steps recorded from 事业单位在线 (the
+    manager), and the commission's opinion wording (its administrator)."""
+
+    def attachment(ctx: dict) -> dict:
+        return YEAR | {"pk": ctx["records"]["attachment"].pk}
+
+    year = lambda ctx: YEAR  # noqa: E731
+    return [
+        centre_route("reporting:attachment-add", "POST", EDITORS, year),
+        centre_route("reporting:attachment", "GET", CENTRE_REACH, attachment),
+        centre_route("reporting:attachment-remove", "POST", EDITORS, attachment),
+        centre_route("reporting:filing-copy", "GET", CENTRE_REACH, year),
+        centre_route("reporting:filing-filed", "POST", {"manager"}, year),
+        centre_route("reporting:filing-registry-return", "POST", {"manager"}, year),
+        centre_route("reporting:filing-publicised", "POST", {"manager"}, year),
+        Route(
+            "reporting:opinion-template",
+            "POST",
+            "authority",
+            frozenset({"district_admin"}),
+            lambda ctx: {"authority_slug": ctx["district"].slug},
+            form_page=True,
+        ),
+    ]
 
 
 def target_routes() -> list[Route]:
@@ -367,6 +436,15 @@ MATRIX = [
         frozenset(AUTHORITY_REACH),
         lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024},
     ),
+    Route(
+        "services:month-review",
+        "POST",
+        "authority",
+        frozenset(AUTHORITY_REACH),
+        lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024, "month": 4},
+        form_page=True,
+        data=lambda ctx: {"move": "approve", "centres": [ctx["centre"].pk]},
+    ),
     centre_route("reporting:filing", "GET", CENTRE_REACH, lambda ctx: YEAR),
     centre_route("reporting:filing-open", "POST", EDITORS, lambda ctx: YEAR),
     centre_route("reporting:filing-refresh", "POST", EDITORS, lambda ctx: YEAR),
@@ -402,6 +480,7 @@ MATRIX = [
         lambda ctx: {"authority_slug": ctx["district"].slug, "year": 2024},
     ),
     *summary_routes(),
+    *summary_chain_routes(),
     Route(
         "reporting:authority-queue",
         "GET",
@@ -440,6 +519,7 @@ MATRIX = [
         frozenset(AUTHORITY_REACH),
         lambda ctx: {"authority_slug": ctx["district"].slug},
     ),
+    *filing_chain_routes(),
     *target_routes(),
     *scheme_routes(),
     *catalogue_routes(),
@@ -456,6 +536,11 @@ def records(centre):
     version = FilingVersion.objects.create(filing=filing, number=1, content={"name": centre.name})
     run = ReportRun.objects.create(version=version, status="done")
     run.file.save("matrix.pdf", ContentFile(b"%PDF-1.4 matrix"))
+    attachment = FilingAttachment(
+        filing=filing, kind="certificate", name="证书副本.PDF", content_type="application/pdf"
+    )
+    attachment.size, attachment.sha256 = 15, "0" * 64
+    attachment.file.save("upload", ContentFile(b"%PDF-1.4 matrix"))
     summaries = [
         Summary.objects.create(
             **owner,
@@ -472,6 +557,7 @@ def records(centre):
         "summary": summaries[0],
         "authority_summary": summaries[1],
         "filing": filing,
+        "attachment": attachment,
         "open_request": OpenMonthRequest.objects.create(
             centre=centre,
             first_month=dt.date(2024, 1, 1),

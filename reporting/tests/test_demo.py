@@ -28,7 +28,7 @@ def test_load_demo_loads_every_app_and_prints_the_logins(capsys):
     assert "Demo data is loaded. Demo logins:" in out
     for username in ("admin", "cityreviewer", "reviewer", "manager", "clerk", "othermanager"):
         assert f"  {username:<14} chc-demo   " in out
-    assert Spell.objects.exists() and TallyValue.objects.exists() and Summary.objects.count() == 2
+    assert Spell.objects.exists() and TallyValue.objects.exists() and Summary.objects.count() == 4
     statuses = dict(AnnualFiling.objects.filter(year=2024).values_list("centre__slug", "status"))
     assert statuses == {
         "ciqikou": "published",
@@ -36,6 +36,8 @@ def test_load_demo_loads_every_app_and_prints_the_logins(capsys):
         "xiaolongkan": "returned",
         "yangjiaping": "approved",
     }
+    handed = dict(Summary.objects.exclude(centre=None).values_list("centre__slug", "status"))
+    assert handed == {"ciqikou": "draft", "shuangbei": "accepted", "xiaolongkan": "submitted"}
     # The two approved or published 2024 filings froze their centre's year in services.
     frozen = set(FrozenYear.objects.values_list("centre__slug", "year"))
     assert frozen == {("ciqikou", 2024), ("yangjiaping", 2024)}

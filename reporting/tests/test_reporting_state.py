@@ -58,7 +58,7 @@ def test_a_centre_founded_in_july_owes_july_to_october(centres):
 def test_the_completeness_page_shows_nothing_before_the_founding(centres):
     _old, new = centres
     rows = dict(completeness(centres=[new], year=2024, today=TODAY))
-    assert rows[new] == [
+    assert [status for status, _approval in rows[new]] == [
         "", "", "", "", "", "",  # January to June: before the centre existed
         "missing",  # July: founded on the 15th, never reported, due 10 August: 未报
         "reported",
@@ -96,5 +96,6 @@ def test_a_centre_that_joined_in_september_owes_from_september(district):
     state = reporting(centres=[(joined.pk, joined.owes_from)], months=months, today=TODAY)
     assert (state.expected(joined.pk), state.reported(joined.pk)) == (2, 1)  # Sept, Oct; Sept
     assert state.missing_by_month() == {dt.date(2024, 10, 1): 1}
-    ((_centre, statuses),) = completeness(centres=[joined], year=2024, today=TODAY)
+    ((_centre, cells),) = completeness(centres=[joined], year=2024, today=TODAY)
+    statuses = [status for status, _approval in cells]
     assert statuses[:4] == ["", "", "", ""] and statuses[8] != "" and statuses[9] != ""

@@ -1,0 +1,59 @@
+"""What the month review page shows: each centre's report state for a month and the moves the
+reviewer may make on it (services.approval_actions decides again when they make one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from centers.access import confirm_refusal, review_refusal
+from centers.models import Centre
+from centers.selectors import Places
+
+from .approval_actions import NOT_SUBMITTED
+from .models import MonthReport
+from .selectors import reporting
+
+State = MonthReport.State
+# The moves each state allows, at the first level (the sponsor) and the second (the one above).
+FIRST_LEVEL = {State.SUBMITTED: ("approve", "return"), State.APPROVED: ("unapprove",)}
+SECOND_LEVEL = {State.APPROVED: ("confirm",), State.CONFIRMED: ("unconfirm",)}
+
+
+@dataclass
+class MonthRow:
+    centre: Centre
+    status: str  # a ReportStatus: reported, late, missing, pending or ""
+    state: str  # MonthReport.State, or NOT_SUBMITTED
+    report: MonthReport | None
+    moves: tuple[str, ...]  # what this reviewer may do here now
+    why_not: str  # why they may not act, when they may do nothing
+
+
+def month_rows(*, centres: list[Centre], month: dt.date, places: Places) -> list[MonthRow]:
+    """Every centre's state for the month (2 queries, whatever the number of centres)."""
+    state = reporting(centres=[(c.pk, c.owes_from) for c in centres], months=[month])
+    reports = {
+        r.centre_id: r
+        for r in MonthReport.objects.filter(
+            centre_id__any_of=[c.pk for c in centres], period=month
+        ).select_related("submitted_by", "approved_by", "confirmed_by")
+    }
+    rows = []
+    for centre in centres:
+        report = reports.get(centre.pk)
+        current = report.state if report else NOT_SUBMITTED
+        first, second = review_refusal(places, centre), confirm_refusal(places, centre)
+        moves = (() if first else FIRST_LEVEL.get(current, ())) + (
+            () if second else SECOND_LEVEL.get(current, ())
+        )
+        rows.append(MonthRow(centre, state.status(centre.pk, month), current, report, moves, first))
+    return rows
+
+
+def state_counts(rows: list[MonthRow]) -> dict[str, int]:
+    """How many centres are in each state, for the page's heading."""
+    counts = dict.fromkeys([NOT_SUBMITTED, *State.values], 0)
+    for row in rows:
+        counts[row.state] += 1
+    return counts

@@ -1,0 +1,257 @@
+"""Monthly data approval: every move at each level, every forbidden one, the lock it sets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from centers.models import AuthorityMembership
+from centers.selectors import user_places
+from centers.tests.factories import AuthorityMembershipFactory, CentreFactory, UserFactory
+from core.errors import DomainError
+from core.models import AuditEntry
+from services.actions import tally_save
+from services.approval_actions import month_move
+from services.models import Indicator, MonthReport, TallyValue
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2024, 5, 20, 10, 0)
+APRIL = dt.date(2024, 4, 1)
+State = MonthReport.State
+
+
+def _move(move, centres, user, reason=""):
+    return month_move(
+        move=move, centres=centres, month=APRIL, actor=user, places=user_places(user), reason=reason
+    )
+
+
+def _state(centre) -> str:
+    report = MonthReport.objects.filter(centre=centre, period=APRIL).first()
+    return report.state if report else "none"
+
+
+@pytest.fixture
+def marked(centre, manager):
+    return MonthReport.objects.create(centre=centre, period=APRIL, submitted_by=manager)
+
+
+@time_machine.travel(NOW)
+def test_the_whole_chain_up_and_down(centre, marked, reviewer, city_reviewer, manager):
+    assert _move("approve", [centre], reviewer).done == [centre]
+    marked.refresh_from_db()
+    assert (marked.state, marked.approved_by) == (State.APPROVED, reviewer)
+    assert _move("confirm", [centre], city_reviewer).done == [centre]
+    assert _state(centre) == State.CONFIRMED
+    assert _move("unconfirm", [centre], city_reviewer, "数据需复核").done == [centre]
+    assert _state(centre) == State.APPROVED
+    assert _move("unapprove", [centre], reviewer, "门诊人次有误").done == [centre]
+    marked.refresh_from_db()
+    assert (marked.state, marked.approved_by, marked.approved_at) == (State.SUBMITTED, None, None)
+    assert _move("return", [centre], reviewer, "请补录4月门诊").done == [centre]
+    assert _state(centre) == "none"  # back to 未报送, for the centre to correct and mark again
+    actions = list(
+        AuditEntry.objects.filter(action__startswith="services.month.")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "services.month.approved",
+        "services.month.confirmed",
+        "services.month.unconfirmed",
+        "services.month.unapproved",
+        "services.month.returned",
+    ]
+    returned = AuditEntry.objects.get(action="services.month.returned")
+    assert returned.changes["reason"] == "请补录4月门诊"
+    assert returned.changes["state"] == ["已报送", "未报送"]
+
+
+@time_machine.travel(NOW)
+def test_out_of_order_moves_name_the_blocking_state(centre, marked, reviewer, city_reviewer):
+    # No confirmation before approval.
+    refused = _move("confirm", [centre], city_reviewer).refused
+    assert refused == [(centre, "该月尚未审核：须先由其举办单位卫健委审核。")]
+    _move("approve", [centre], reviewer)
+    assert _move("approve", [centre], reviewer).refused == [(centre, "该月当前为“已审核”状态。")]
+    # A return of an approved month must first withdraw the approval.
+    assert _move("return", [centre], reviewer, "x").refused[0][1] == "该月已审核：请先撤销审核。"
+    _move("confirm", [centre], city_reviewer)
+    # No unapprove under a confirmation.
+    why = _move("unapprove", [centre], reviewer, "x").refused[0][1]
+    assert why == "上级卫健委已确认该月：须先由上级撤销确认。"
+    assert _state(centre) == State.CONFIRMED
+
+
+@time_machine.travel(NOW)
+def test_each_level_acts_only_on_its_own_step(centre, marked, reviewer, city_reviewer):
+    # The city cannot approve for the district, nor the district confirm its own approval.
+    assert _move("approve", [centre], city_reviewer).refused[0][1].startswith("只有")
+    _move("approve", [centre], reviewer)
+    assert "上级卫健委审核员" in _move("confirm", [centre], reviewer).refused[0][1]
+    # Only the level that approved withdraws it.
+    assert _move("unapprove", [centre], city_reviewer, "x").refused
+    assert _state(centre) == State.APPROVED
+
+
+@time_machine.travel(NOW)
+def test_no_one_reviews_a_centre_where_they_hold_a_role(centre, marked, reviewer, city_reviewer):
+    both = UserFactory(username="both")
+    AuthorityMembershipFactory(user=both, authority=centre.sponsor)
+    from centers.tests.factories import CentreMembershipFactory
+
+    CentreMembershipFactory(user=both, centre=centre)
+    assert "您在本中心担任角色" in _move("approve", [centre], both).refused[0][1]
+    assert _state(centre) == State.SUBMITTED
+
+
+@time_machine.travel(NOW)
+def test_a_centre_right_under_the_city_needs_no_confirmation(city, city_reviewer, manager):
+    direct = CentreFactory(name="市直属中心", slug="direct", sponsor=city)
+    MonthReport.objects.create(centre=direct, period=APRIL)
+    assert _move("approve", [direct], city_reviewer).done == [direct]
+    why = _move("confirm", [direct], city_reviewer).refused[0][1]
+    assert "没有上级卫健委" in why
+
+
+@time_machine.travel(NOW)
+def test_returning_and_withdrawing_need_a_reason(centre, marked, reviewer):
+    for move in ("return", "unapprove"):
+        with pytest.raises(DomainError, match="请填写原因"):
+            _move(move, [centre], reviewer, "   ")
+    assert _state(centre) == State.SUBMITTED
+
+
+@time_machine.travel(NOW)
+def test_bulk_approval_of_a_month_across_the_district(district, centre, marked, reviewer):
+    second = CentreFactory(name="小龙坎社区卫生服务中心", slug="xiaolongkan", sponsor=district)
+    third = CentreFactory(name="双碑社区卫生服务中心", slug="shuangbei", sponsor=district)
+    MonthReport.objects.create(centre=second, period=APRIL)
+    outcome = _move("approve", [centre, second, third], reviewer)
+    assert outcome.done == [centre, second]
+    assert outcome.refused == [(third, "该月当前为“未报送”状态。")]  # 双碑 never marked April
+    assert MonthReport.objects.filter(period=APRIL, state=State.APPROVED).count() == 2
+
+
+@time_machine.travel(NOW)
+def test_an_approved_month_is_locked_for_the_centre(centre, marked, reviewer, clerk):
+    opd = Indicator.objects.get(code="opd_visits")
+    assert (
+        tally_save(centre=centre, indicator=opd, period=APRIL, raw="100", actor=clerk).error == ""
+    )
+    _move("approve", [centre], reviewer)
+    refused = tally_save(centre=centre, indicator=opd, period=APRIL, raw="120", actor=clerk)
+    assert "卫健委已审核" in refused.error
+    assert TallyValue.objects.get(indicator=opd, period=APRIL).value == 100
+    # An empty cell of the approved month is locked too (the lock is read without values).
+    total = Indicator.objects.get(code="total_visits")
+    assert (
+        "卫健委已审核"
+        in tally_save(centre=centre, indicator=total, period=APRIL, raw="5", actor=clerk).error
+    )
+    # May, not approved, stays open; withdrawing the approval reopens April.
+    assert (
+        tally_save(
+            centre=centre, indicator=opd, period=dt.date(2024, 5, 1), raw="9", actor=clerk
+        ).error
+        == ""
+    )
+    _move("unapprove", [centre], reviewer, "需更正")
+    assert (
+        tally_save(centre=centre, indicator=opd, period=APRIL, raw="120", actor=clerk).error == ""
+    )
+
+
+@time_machine.travel(NOW)
+def test_the_month_review_page(
+    client, district, centre, marked, reviewer, manager, django_assert_max_num_queries
+):
+    second = CentreFactory(name="小龙坎社区卫生服务中心", slug="xiaolongkan", sponsor=district)
+    MonthReport.objects.create(centre=second, period=APRIL)
+    client.force_login(reviewer)
+    url = reverse("services:month-review", args=[district.slug, 2024, 4])
+    with django_assert_max_num_queries(10):
+        page = client.get(url)
+    body = page.content.decode()
+    assert page.status_code == 200 and "2024年4月数据审核" in body
+    assert body.count('name="centres"') == 2
+    # A return without a reason comes back with the ticked centres and the message.
+    response = client.post(url, {"move": "return", "centres": [centre.pk], "reason": ""})
+    assert response.status_code == 200
+    assert "请填写原因" in response.content.decode()
+    assert f'value="{centre.pk}" aria-label="{centre.name}" checked' in response.content.decode()
+    response = client.post(url, {"move": "approve", "centres": [centre.pk, second.pk]})
+    assert response.status_code == 302
+    assert MonthReport.objects.filter(state=State.APPROVED).count() == 2
+    # The completeness page marks them, and links each month to its review.
+    page = client.get(reverse("services:completeness", args=[district.slug, 2024]))
+    assert page.content.decode().count("month-approved") >= 2
+    assert url in page.content.decode()
+    # A centre user cannot reach the page at all.
+    client.force_login(manager)
+    assert client.get(url).status_code == 404
+    assert AuthorityMembership.objects.filter(user=manager).count() == 0
+
+
+@time_machine.travel(NOW)
+def test_a_foreign_centre_ticked_by_hand_is_refused(
+    client, district, centre, marked, reviewer, other_centre
+):
+    MonthReport.objects.create(centre=other_centre, period=APRIL)
+    client.force_login(reviewer)
+    url = reverse("services:month-review", args=[district.slug, 2024, 4])
+    response = client.post(url, {"move": "approve", "centres": [other_centre.pk]})
+    assert response.status_code == 200  # not a choice of this page: the form says so
+    assert MonthReport.objects.get(centre=other_centre).state == State.SUBMITTED
+
+
+@time_machine.travel(NOW)
+def test_the_cell_history_shows_its_months_steps(client, centre, marked, reviewer, clerk):
+    _move("approve", [centre], reviewer)
+    _move("unapprove", [centre], reviewer, "门诊人次有误")
+    client.force_login(clerk)
+    url = reverse("services:tally-cell-detail", args=[centre.slug])
+    body = client.get(url, {"indicator": "opd_visits", "period": "2024-04-01"}).content.decode()
+    assert "状态：<del>已报送</del> → 已审核" in body
+    assert "状态：<del>已审核</del> → 已报送" in body and "门诊人次有误" in body
+    # Another month's cell does not list April's steps.
+    body = client.get(url, {"indicator": "opd_visits", "period": "2024-03-01"}).content.decode()
+    assert "已审核" not in body
+
+
+@time_machine.travel(NOW)
+def test_figures_can_count_approved_months_only(client, centre, reviewer, manager):
+    opd = Indicator.objects.get(code="opd_visits")
+    for month, value in ((1, 100), (2, 200), (3, 300)):
+        TallyValue.objects.create(
+            centre=centre, indicator=opd, period=dt.date(2024, month, 1), value=value
+        )
+        MonthReport.objects.create(centre=centre, period=dt.date(2024, month, 1))
+    for month in (1, 2):  # March stays 已报送, not approved
+        month_move(
+            move="approve",
+            centres=[centre],
+            month=dt.date(2024, month, 1),
+            actor=reviewer,
+            places=user_places(reviewer),
+        )
+    client.force_login(manager)
+    url = reverse("services:centre-figures", args=[centre.slug])
+    every = client.get(url, {"year": 2024, "part": "q1"})
+    approved = client.get(url, {"year": 2024, "part": "q1", "approved": "on"})
+    assert every.context["groups"] and approved.context["approved"] == (2, 3)
+
+    def opd_of(response):
+        return next(
+            f.value
+            for _l, counts, _r in response.context["groups"]
+            for f in counts
+            if f.code == "opd_visits"
+        )
+
+    assert (opd_of(every), opd_of(approved)) == (600, 300)  # 100 + 200 + 300; 100 + 200
+    assert "仅含已审核数据" in approved.content.decode() and "2个" in approved.content.decode()
+    assert "仅含已审核数据" not in every.content.decode()

@@ -84,9 +84,24 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+# Pixels an image may have to be compressed here: an A4 page scanned at 600 dpi is 35 Mpx;
+# decoding more would cost a worker hundreds of MB (Pillow decodes the whole image).
+COMPRESS_PIXELS = 36_000_000
+
+
 def compress(content: bytes) -> bytes:
     """The image as a JPEG of at most ONLINE_LIMIT bytes: lower quality first, then smaller."""
-    image = _flatten(_open_image(content))
+    image = _open_image(content)  # lazy: only the header is read so far
+    if image.width * image.height > COMPRESS_PIXELS:
+        raise AttachmentRefused(
+            _(
+                "The image has too many pixels to be compressed here (at most %(mpx)s million); "
+                "scan it at a lower resolution."
+            )
+            % {"mpx": COMPRESS_PIXELS // 1_000_000}
+        )
+    image.draft("RGB", image.size)  # a JPEG decodes straight to RGB
+    image = _flatten(image)
     while True:
         for quality in QUALITIES:
             out = io.BytesIO()

@@ -165,10 +165,12 @@ def _step(request: CentreRequest, year: int, form_class: type[Form], act, done: 
     try:
         act(filing=filing, actor=request.user, access=request.access, **form.cleaned_data)
     except DomainError as exc:
+        # At the top as well: the step's form is not drawn when the report moved on meanwhile
+        # (another tab recorded it), and the refusal must still be seen.
+        messages.error(request, str(exc))
         if name:
             form.add_error(None, str(exc))
             return _refused_page(request, year, **{name: form})
-        messages.error(request, str(exc))
     else:
         messages.success(request, done)
     return _back(request, year, "#online")

@@ -211,42 +211,60 @@ def _month_events() -> dict[str, str]:
 def month_review_notify(*, centres, month, event: str, reason: str = "", **_kwargs) -> list[int]:
     """Who acts next hears of a monthly approval move: the centres' people when a month is
     returned or its approval withdrawn (they correct it), the commission above when a month is
-    approved (it confirms), the approving commission when a confirmation is withdrawn. In the
-    app at once, by mail from a task after commit."""
+    approved (it confirms), the approving commission when a confirmation is withdrawn; one notice
+    a commission for a move over many centres. In the app at once, by mail after commit."""
     from django.utils import timezone
 
     if event not in _month_events():
         return []
-    parents = authority_parent_map() if event == "approved" else {}
     stamp = f"{timezone.now():%Y%m%d%H%M%S%f}"
+    label = f"{month.year}年{month.month}月"
     notes = []
-    for centre in centres:
-        if event in ("returned", "unapproved"):
-            members = CentreMembership.objects.filter(centre=centre)
-            path = reverse("services:tally-home", args=[centre.slug])
+    for key, group, members, path in _month_audiences(centres, month, event):
+        names = "、".join(c.name for c in group)
+        if len(group) == 1:
+            text = _("%(month)s of %(centre)s: %(event)s")
         else:
-            target = parents.get(centre.sponsor_id) if event == "approved" else centre.sponsor_id
-            if target is None:
-                continue  # approved under a commission with none above: nobody confirms
-            members = AuthorityMembership.objects.filter(authority_id=target)
-            path = reverse("services:completeness", args=[centre.sponsor.slug, month.year])
-        text = _("%(month)s of %(centre)s: %(event)s") % {
-            "month": f"{month.year}年{month.month}月",
-            "centre": centre.name,
+            text = _("%(month)s of %(n)s centres: %(event)s (%(centre)s)")
+        text = text % {
+            "month": label,
+            "centre": names,
+            "n": len(group),
             "event": _month_events()[event],
         }
         if reason:
             text += _("; reason: %(reason)s") % {"reason": reason}
-        key = f"month:{centre.pk}:{month:%Y-%m}:{event}:{stamp}"
         users = {m.user for m in members.select_related("user") if m.user.is_active}
         notes += [
             Notification(
                 recipient=u,
                 kind=Notification.Kind.MONTH_REVIEW,
-                key=key,
+                key=f"month:{key}:{month:%Y-%m}:{event}:{stamp}",
                 title=text[:200],
                 path=path,
             )
             for u in users
         ]
     return deliver(notes)
+
+
+def _month_audiences(centres, month, event: str):
+    """(key, centres, memberships, link) of each audience: a centre's people, one by one, for a
+    return or a withdrawn approval; else the commission that acts next, once for its centres."""
+    if event in ("returned", "unapproved"):
+        for centre in centres:
+            path = reverse("services:tally-home", args=[centre.slug])
+            yield f"c{centre.pk}", [centre], CentreMembership.objects.filter(centre=centre), path
+        return
+    parents = authority_parent_map() if event == "approved" else {}
+    groups: dict[int, list] = {}
+    for centre in centres:
+        target = parents.get(centre.sponsor_id) if event == "approved" else centre.sponsor_id
+        if target is not None:  # approved under a commission with none above: nobody confirms
+            groups.setdefault(target, []).append(centre)
+    for target, group in groups.items():
+        path = reverse(
+            "services:month-review", args=[group[0].sponsor.slug, month.year, month.month]
+        )
+        members = AuthorityMembership.objects.filter(authority_id=target)
+        yield f"a{target}", group, members, path

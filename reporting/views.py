@@ -216,7 +216,16 @@ def filing_approve(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(REVIEW_FILINGS)
 def filing_publish(request: CentreRequest, year: int) -> HttpResponse:
-    return _transition(request, year, actions.filing_publish, _("The report is published."))
+    """Retired: the registration office publishes (公示) a report after it is filed on 事业单位在线,
+    and the centre records that (reporting.chain); a commission no longer publishes by itself."""
+    messages.error(
+        request,
+        _(
+            "The registration office publishes the report after it is filed on 事业单位在线; "
+            "the centre records the 公示 date here."
+        ),
+    )
+    return redirect("reporting:filing", request.centre.slug, year)
 
 
 @require_POST

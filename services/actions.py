@@ -398,11 +398,12 @@ def tally_comment(
             _("An explanation can have at most %(limit)s characters; this one has %(n)s.")
             % {"limit": COMMENT_LIMIT, "n": len(comment)}
         )
+    # The centre's lock, as tally_save takes it, before anything is read: the month's lock (an
+    # approval committing meanwhile), the check against `base` and the write are one.
+    Centre.objects.select_for_update(no_key=True).filter(pk=centre.pk).order_by().first()
     lock = _lock_of(centre, indicator, period)
     if lock.locked:
         raise DomainError(lock.reason)
-    # The centre's lock, as tally_save takes it: the check against `base` and the write are one.
-    Centre.objects.select_for_update().filter(pk=centre.pk).first()
     cell = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period).first()
     if cell is None:
         raise DomainError(_("Enter a value before explaining it."))

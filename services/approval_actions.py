@@ -26,7 +26,7 @@ from core.audit import audit
 from core.errors import DomainError
 
 from .actions import month_target
-from .models import MonthReport
+from .models import OPEN_REQUEST_DAYS, FrozenYear, LockException, MonthReport
 from .signals import month_review_changed
 
 State = MonthReport.State
@@ -157,6 +157,16 @@ def _move_one(spec: Move, centre: Centre, month: dt.date, actor, reason: str) ->
     state = report.state if report else NOT_SUBMITTED
     if state != spec.source:
         return spec.wrong_state.get(state) or _blocked(state)
+    if why := _own_work(spec, report, actor):
+        return why
+    if (
+        spec.target in (NOT_SUBMITTED, State.SUBMITTED)
+        and FrozenYear.objects.filter(centre=centre, year=month.year).exists()
+    ):  # the month could not be corrected: the year's annual report holds it
+        return _(
+            "The %(year)s annual report is approved: its months stay as approved until it is "
+            "reopened."
+        ) % {"year": month.year}
     # The target is the month (services.actions.month_target): the change is its state.
     changes = {"state": [state_label(state), state_label(spec.target)]}
     if reason:
@@ -170,6 +180,7 @@ def _move_one(spec: Move, centre: Centre, month: dt.date, actor, reason: str) ->
     )
     if spec.target == NOT_SUBMITTED:
         report.delete()
+        _open_for_correction(centre, month, reason, actor)
         return ""
     now = timezone.now()
     report.state = spec.target
@@ -184,3 +195,25 @@ def _move_one(spec: Move, centre: Centre, month: dt.date, actor, reason: str) ->
     fields = ["state", "approved_at", "approved_by", "confirmed_at", "confirmed_by", "updated_at"]
     report.save(update_fields=fields)
     return ""
+
+
+def _own_work(spec: Move, report: MonthReport, actor) -> str:
+    """No one approves a month they marked complete, nor confirms one they approved."""
+    if spec.name == "approved" and report.submitted_by_id == actor.pk:
+        return _("You marked this month complete: another reviewer approves it.")
+    if spec.name == "confirmed" and report.approved_by_id == actor.pk:
+        return _("You approved this month: another reviewer confirms it.")
+    return ""
+
+
+def _open_for_correction(centre: Centre, month: dt.date, reason: str, actor) -> None:
+    """A returned month opens for the centre to correct and mark again, for as long as a
+    granted request to open months would (a month long past its lock day stays open too)."""
+    LockException.objects.create(
+        centre=centre,
+        first_month=month,
+        last_month=month,
+        open_until=timezone.localdate() + dt.timedelta(days=OPEN_REQUEST_DAYS),
+        reason=reason,
+        granted_by=actor,
+    )

@@ -59,10 +59,13 @@ def month_review(request: AuthorityRequest, year: int, month: int) -> HttpRespon
             form.add_error("reason", str(exc))
         else:
             if outcome.done:
+                move = dict(form.fields["move"].choices)[form.cleaned_data["move"]]
                 messages.success(
                     request,
-                    ngettext("%(n)s centre done.", "%(n)s centres done.", len(outcome.done))
-                    % {"n": len(outcome.done)},
+                    ngettext(
+                        "%(move)s: %(n)s centre.", "%(move)s: %(n)s centres.", len(outcome.done)
+                    )
+                    % {"move": move, "n": len(outcome.done)},
                 )
             for centre, why in outcome.refused:
                 messages.warning(request, f"{centre.name}：{why}")

@@ -131,16 +131,20 @@ def approved_months():
     ).values("pk")
 
 
-def approved_count(*, centre_ids: list[int], period: Period) -> tuple[int, int]:
-    """(approved centre-months, centre-months) of the period, for a page that counts only the
-    approved ones to say how much it shows."""
+def approved_count(
+    *, centre_ids: list[int], period: Period, today: dt.date | None = None
+) -> tuple[int, int]:
+    """(approved centre-months, centre-months begun) of the period, for a page that counts only
+    the approved ones to say how much of the period it shows."""
+    today = today or timezone.localdate()
     approved = MonthReport.objects.filter(
         centre_id__any_of=centre_ids,
         period__gte=period.first,
         period__lte=period.last,
         state__in=APPROVED_STATES,
     ).count()
-    return approved, len(centre_ids) * len(period.months)
+    begun = [m for m in period.months if m <= today.replace(day=1)]
+    return approved, len(centre_ids) * len(begun)
 
 
 def applying_codes(owner: int, period: Period) -> frozenset[str]:

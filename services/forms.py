@@ -458,6 +458,10 @@ class MonthReviewForm(TextGuard, forms.Form):
     def clean(self):
         cleaned = super().clean()
         needs_reason = cleaned.get("move") in ("return", "unapprove", "unconfirm")
-        if needs_reason and not (cleaned.get("reason") or "").strip():
+        if (
+            needs_reason
+            and "reason" not in self.errors
+            and not (cleaned.get("reason") or "").strip()
+        ):
             self.add_error("reason", _("Give the reason: the centre sees it."))
         return cleaned

@@ -83,8 +83,13 @@ class LockContext:
     months_approved: frozenset[dt.date] = frozenset()  # approved or confirmed by a commission
 
     @classmethod
-    def load(cls, centre: Centre, today: dt.date) -> LockContext:
-        ctx = cls(today, frozen_years(centre), [], months_approved=approved_months(centre))
+    def load(
+        cls, centre: Centre, today: dt.date, months_approved: frozenset[dt.date] | None = None
+    ) -> LockContext:
+        """`months_approved`: the approved months a page has read already (its year's)."""
+        if months_approved is None:
+            months_approved = approved_months(centre)
+        ctx = cls(today, frozen_years(centre), [], months_approved=months_approved)
         ctx.load_reopeners(centre)
         return ctx
 
@@ -115,8 +120,8 @@ def _approved_month() -> LockState:
     return LockState(
         True,
         _(
-            "Approved by the commission: this month's figures are locked until the reviewer "
-            "who approved them withdraws the approval."
+            "Approved by the commission: this month's figures are locked; to change them, ask "
+            "the commission to withdraw its approval."
         ),
         frozen=True,
         summary=_("months approved by the commission are locked."),
@@ -261,3 +266,15 @@ def open_request_errors(
     if why := nothing_to_open(first, last, LockContext.load(centre, today)):
         errors[None] = why.reason if why.locked else _("These months are open; enter them now.")
     return errors
+
+
+def still_locked(centre: Centre, first: dt.date, last: dt.date, today: dt.date) -> list[LockedSpan]:
+    """The months of a range that an exception just granted leaves locked (an approved year or
+    month), so the page that granted it says so instead of "reopened" alone."""
+    ctx = LockContext.load(centre, today)
+    states = []
+    month = month_start(first)
+    while month <= last:
+        states.append((month, lock_state(month, ctx)))
+        month = add_months(month, 1)
+    return [span for span in locked_spans(states, today) if not span.reopenable]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +21,7 @@ from core.errors import DomainError
 
 from . import actions, selectors
 from .forms import DeclineForm, OpenMonthRequestForm
+from .locking import still_locked
 from .models import OPEN_REQUEST_DAYS, OpenMonthRequest
 
 
@@ -65,6 +67,9 @@ def open_month_request_grant(request: CentreRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The months are reopened."))
+        warn_still_locked(
+            request, request.centre, open_request.first_month, open_request.last_month
+        )
     return _back_to_list(request)
 
 
@@ -98,3 +103,12 @@ def open_month_requests(request: AuthorityRequest) -> HttpResponse:
     ]
     context = {"rows": rows, "open_days": OPEN_REQUEST_DAYS}
     return render(request, "services/open_month_requests.html", context)
+
+
+def warn_still_locked(request, centre, first, last) -> None:
+    """Months an exception cannot open (approved) are named, not passed over in silence."""
+    for span in still_locked(centre, first, last, timezone.localdate()):
+        messages.warning(
+            request,
+            _("%(months)s stay locked: %(reason)s") % {"months": span.label, "reason": span.reason},
+        )

@@ -125,6 +125,7 @@ class MonthColumn:
     lock: LockState
     submitted: bool
     empty: list[str] = field(default_factory=list)  # labels of categories with no value
+    approval: str = ""  # MonthReport.State when marked: submitted, approved or confirmed
 
     @property
     def empty_text(self) -> str:
@@ -268,14 +269,16 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
     today = today or timezone.localdate()
     loaded = load_year(centre=centre, year=year)
     values, comments, rules = loaded
-    ctx = LockContext.load(centre, today)
-    reported = set(
-        MonthReport.objects.filter(centre=centre, period__year=year).values_list(
-            "period", flat=True
-        )
+    reported = dict(
+        MonthReport.objects.filter(centre=centre, period__year=year).values_list("period", "state")
     )
+    approved = frozenset(m for m, state in reported.items() if state != MonthReport.State.SUBMITTED)
+    ctx = LockContext.load(centre, today, months_approved=approved)  # this year's are all it needs
     months = [dt.date(year, m, 1) for m in range(1, 13)]
-    columns = [MonthColumn(m, lock_state(m, ctx), m in reported) for m in months]
+    columns = [
+        MonthColumn(m, lock_state(m, ctx), m in reported, approval=reported.get(m, ""))
+        for m in months
+    ]
     for column in columns:  # a month marked 已报送 says which categories it left empty
         if column.submitted:
             column.empty = empty_categories(values, column.month)

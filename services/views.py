@@ -29,6 +29,7 @@ from .definitions import applies, centre_path
 from .forms import FiguresForm, LockExceptionForm, TallyImportForm
 from .locking import LockContext, lock_state, locked_spans, year_lock_state
 from .models import Category, Indicator, LockException
+from .open_month_views import warn_still_locked
 
 GRID = "services/tally_grid.html"
 
@@ -299,6 +300,8 @@ def lock_exception_grant(request: CentreRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The months are reopened."))
+            data = form.cleaned_data
+            warn_still_locked(request, request.centre, data["first_month"], data["last_month"])
             return redirect("services:lock-exceptions", request.centre.slug)
     return _lock_exceptions_page(request, form)
 
@@ -349,10 +352,15 @@ def _figures_page(request, centre_ids: list[int], title: str, owner: int) -> Htt
         "groups": groups,
         "activities": activities,
         "title": title,
-        "targets": _target_rows(request, figures, period.last.year),
+        # Targets count every month entered: not shown beside approved-only figures.
+        "targets": [] if approved_only else _target_rows(request, figures, period.last.year),
         "target_year": period.last.year,
-        # (approved centre-months, all centre-months) when only approved data are counted.
-        "approved": door.approved_count(centre_ids=centre_ids, period=period)
+        # (approved, begun) centre-months of the period and of the year before, when only
+        # approved data are counted: 同比 compares them, so the page says how much each holds.
+        "approved": (
+            door.approved_count(centre_ids=centre_ids, period=period),
+            door.approved_count(centre_ids=centre_ids, period=period.year_earlier()),
+        )
         if approved_only
         else None,
     }

@@ -45,3 +45,26 @@ def test_each_move_reaches_who_acts_next(centre, manager, clerk, reviewer, city_
             "磁器口社区卫生服务中心 2024年4月数据：已退回；原因：请补录4月门诊",
         ]
     assert not notes.filter(recipient=reviewer).exists()
+
+
+@time_machine.travel(dt.datetime(2024, 5, 20, 10, 0))
+def test_a_move_over_many_centres_is_one_notice_for_the_commission(
+    district, centre, reviewer, city_reviewer
+):
+    from centers.tests.factories import CentreFactory
+
+    second = CentreFactory(name="小龙坎社区卫生服务中心", slug="xiaolongkan", sponsor=district)
+    for c in (centre, second):
+        MonthReport.objects.create(centre=c, period=APRIL)
+    month_move(
+        move="approve",
+        centres=[centre, second],
+        month=APRIL,
+        actor=reviewer,
+        places=user_places(reviewer),
+    )
+    note = Notification.objects.get(recipient=city_reviewer, kind=Notification.Kind.MONTH_REVIEW)
+    assert note.title == (
+        "2个中心2024年4月数据：已审核，待确认（磁器口社区卫生服务中心、小龙坎社区卫生服务中心）"
+    )
+    assert note.path == "/authorities/district/tallies/2024/4/review/"

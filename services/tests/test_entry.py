@@ -374,8 +374,7 @@ def test_the_grid_for_a_whole_category_is_bounded(
         ]
     )
     client.force_login(clerk)
-    # 12: the months the commission approved are read with the year's approval (one more).
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("services:tally-grid", args=[centre.slug, 2024, "medical"]))
     assert response.content.decode().count('<td id="cell-') == len(codes) * 12
     grid = tally_grid(centre=centre, year=2024, category="medical", today=D(2024, 5, 20))

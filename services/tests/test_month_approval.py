@@ -242,7 +242,7 @@ def test_figures_can_count_approved_months_only(client, centre, reviewer, manage
     url = reverse("services:centre-figures", args=[centre.slug])
     every = client.get(url, {"year": 2024, "part": "q1"})
     approved = client.get(url, {"year": 2024, "part": "q1", "approved": "on"})
-    assert every.context["groups"] and approved.context["approved"] == (2, 3)
+    assert every.context["groups"] and approved.context["approved"] == ((2, 3), (0, 3))
 
     def opd_of(response):
         return next(
@@ -253,5 +253,88 @@ def test_figures_can_count_approved_months_only(client, centre, reviewer, manage
         )
 
     assert (opd_of(every), opd_of(approved)) == (600, 300)  # 100 + 200 + 300; 100 + 200
-    assert "仅含已审核数据" in approved.content.decode() and "2个" in approved.content.decode()
+    body = approved.content.decode()
+    assert "本期3个“中心·月”中的2个，上年同期3个中的0个" in body  # 2023 Q1: none approved
+    assert "同比不具可比性" in body and 'id="targets"' not in body
     assert "仅含已审核数据" not in every.content.decode()
+
+
+@time_machine.travel(NOW)
+def test_no_one_approves_what_they_marked_nor_confirms_what_they_approved(
+    centre, reviewer, city_reviewer
+):
+    MonthReport.objects.create(centre=centre, period=APRIL, submitted_by=reviewer)
+    # (a reviewer who marked it while still a member of the centre, say)
+    assert (
+        _move("approve", [centre], reviewer).refused[0][1]
+        == "该月由您标记报送，须由其他审核员审核。"
+    )
+    both = UserFactory(username="both-levels")
+    AuthorityMembershipFactory(user=both, authority=centre.sponsor)
+    AuthorityMembershipFactory(user=both, authority=centre.sponsor.parent)
+    _move("approve", [centre], both)
+    assert _move("confirm", [centre], both).refused[0][1] == "该月由您审核，须由其他审核员确认。"
+    assert _move("confirm", [centre], city_reviewer).done == [centre]
+
+
+@time_machine.travel(NOW)
+def test_a_returned_month_opens_for_the_centre_to_correct(centre, reviewer, clerk):
+    january = dt.date(2024, 1, 1)  # long past its lock day
+    MonthReport.objects.create(centre=centre, period=january)
+    opd = Indicator.objects.get(code="opd_visits")
+    assert tally_save(centre=centre, indicator=opd, period=january, raw="5", actor=clerk).error
+    month_move(
+        move="return",
+        centres=[centre],
+        month=january,
+        actor=reviewer,
+        places=user_places(reviewer),
+        reason="请补录1月门诊",
+    )
+    assert (
+        tally_save(centre=centre, indicator=opd, period=january, raw="5", actor=clerk).error == ""
+    )
+
+
+@time_machine.travel(NOW)
+def test_months_of_an_approved_annual_report_cannot_be_returned(centre, marked, reviewer):
+    from services.models import FrozenYear
+
+    _move("approve", [centre], reviewer)
+    FrozenYear.objects.create(centre=centre, year=2024)
+    for move in ("unapprove", "return"):
+        why = _move(move, [centre], reviewer, "x").refused
+        assert why and (why[0][1].startswith("2024年度报告已审核通过") or "撤销审核" in why[0][1])
+    assert _state(centre) == State.APPROVED
+
+
+@time_machine.travel(NOW)
+def test_reopening_approved_months_says_they_stay_locked(client, centre, marked, reviewer):
+    _move("approve", [centre], reviewer)
+    other = UserFactory(username="other-reviewer")
+    AuthorityMembershipFactory(user=other, authority=centre.sponsor)
+    client.force_login(other)
+    url = reverse("services:lock-exception-grant", args=[centre.slug])
+    response = client.post(
+        url,
+        {
+            "first_month": "2024-03",
+            "last_month": "2024-04",
+            "open_until": "2024-06-30",
+            "reason": "更正",
+        },
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "2024年4月仍锁定" in body  # March opens; April is approved
+
+
+@time_machine.travel(NOW)
+def test_the_grid_marks_approved_months(client, centre, marked, reviewer, clerk):
+    _move("approve", [centre], reviewer)
+    client.force_login(clerk)
+    body = client.get(
+        reverse("services:tally-grid", args=[centre.slug, 2024, "medical"])
+    ).content.decode()
+    assert body.count('class="badge month-approved"') == 1  # April only
+    assert "卫健委已审核的月份已锁定" in body or "卫健委已审核" in body

@@ -34,9 +34,7 @@ def _as(browser, live_server, username):
     return context, page
 
 
-def test_submit_return_resubmit_approve_and_pdf(
-    browser, live_server, manager, reviewer, centre
-):
+def test_submit_return_resubmit_approve_and_pdf(browser, live_server, manager, reviewer, centre):
     _complete(centre)
     url = f"/centres/{centre.slug}/filings/2024/"
 

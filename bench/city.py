@@ -140,9 +140,9 @@ def build() -> dict:
     )
     _copy(
         "services_monthreport",
-        "centre_id, period, created_at, updated_at",
+        "centre_id, period, state, created_at, updated_at",
         (
-            (c, dt.date(FIRST_YEAR + i // 12, i % 12 + 1, 1), TODAY, TODAY)
+            (c, dt.date(FIRST_YEAR + i // 12, i % 12 + 1, 1), "submitted", TODAY, TODAY)
             for c in ids
             for i in range(MONTHS)
             if not (i == 52 and c % 97 == 0)

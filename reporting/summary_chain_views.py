@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +35,18 @@ from .forms import CommentForm, ReasonForm, first_error
 from .models import Summary
 
 SS = Summary.Status
+
+
+def writes_own_summaries(request: HttpRequest) -> bool:
+    """A commission's own summaries are written by its own reviewers: the commissions above it
+    read them (and write their own)."""
+    authority = request.authority  # type: ignore[attr-defined]
+    return request.access.can(REVIEW_FILINGS) and any(  # type: ignore[attr-defined]
+        m.authority_id == authority.pk
+        for m in request.places.authority_memberships  # type: ignore[attr-defined]
+    )
+
+
 PICK = re.compile(r"([0-9]{1,9}):([a-z_]{1,30}):([0-9]{1,4})")
 
 
@@ -273,6 +286,8 @@ def _picks(request: HttpRequest) -> list[tuple[int, str, int]] | None:
 @require_http_methods(["GET", "POST"])
 def summary_compile(request: HttpRequest, pk: int) -> HttpResponse:
     """Pick paragraphs of the accepted centre summaries of the same period into this one."""
+    if not writes_own_summaries(request):
+        raise PermissionDenied("a commission's own reviewers compile its summary")
     authority = request.authority  # type: ignore[attr-defined]
     summary = get_object_or_404(Summary.objects.filter(authority=authority), pk=pk)
     page = reverse("reporting:authority-summary", args=[authority.slug, pk])

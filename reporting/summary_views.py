@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from centers.access import authority_view, centre_view
-from centers.permissions import EDIT_RECORDS, REVIEW_FILINGS, VIEW_AUTHORITY, VIEW_CENTRE
+from centers.permissions import EDIT_RECORDS, VIEW_AUTHORITY, VIEW_CENTRE
 from core.downloads import DOCX, attachment, download_name
 from core.errors import DomainError
 from core.stale import StaleEdit, conflict_status, stamp
@@ -61,7 +61,7 @@ def _side(request: HttpRequest) -> Side:
             authority_ids=tuple(request.authority_subtree),  # type: ignore[attr-defined]
         ),
         Summary.objects.filter(authority=authority),
-        access.can(REVIEW_FILINGS),
+        summary_chain_views.writes_own_summaries(request),
         "reporting:authority-",
         authority.slug,
     )

@@ -137,7 +137,8 @@ def summary_routes() -> list[Route]:
                 f"reporting:authority-{name}",
                 method,
                 "authority",
-                frozenset(AUTHORITY_REACH),
+                # The district's own summaries are written by its own reviewers; the city reads.
+                frozenset(SPONSOR_REVIEWERS if writes else AUTHORITY_REACH),
                 authority_kwargs,
                 form_page,
                 data or (lambda ctx: {}),
@@ -179,7 +180,7 @@ def summary_chain_routes() -> list[Route]:
             "reporting:authority-summary-compile",
             "POST",
             "authority",
-            frozenset(AUTHORITY_REACH),
+            frozenset(SPONSOR_REVIEWERS),
             lambda ctx: district(ctx) | {"pk": ctx["records"]["authority_summary"].pk},
             form_page=True,
         ),

@@ -260,7 +260,7 @@ def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -
     from services.actions import year_unfreeze
 
     year_unfreeze(centre=moved.centre, year=moved.year, actor=actor)
-    online_reset(moved)
+    online_reset(moved, actor)
     return moved
 
 
@@ -307,7 +307,7 @@ def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -
     from services.actions import year_unfreeze
 
     year_unfreeze(centre=moved.centre, year=moved.year, actor=actor)
-    online_reset(moved)
+    online_reset(moved, actor)
     return moved
 
 

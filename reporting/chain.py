@@ -187,15 +187,22 @@ def attachment_remove(*, attachment: FilingAttachment, actor, access: Access) ->
     locked = _lock(attachment.filing)
     if refusal := attachments_refusal(locked, attachment.kind):
         raise DomainError(refusal)
+    _take_off(attachment, locked, actor)
+
+
+def _take_off(attachment: FilingAttachment, filing: AnnualFiling, actor, why: str = "") -> None:
     if FilingAttachment.objects.filter(pk=attachment.pk, removed_at=None).update(
         removed_at=timezone.now()
     ):
+        changes = {"kind": attachment.get_kind_display()}
+        if why:
+            changes["reason"] = why
         audit(
             actor=actor,
             action="reporting.attachment.deleted",
             target=attachment,
-            centre=locked.centre,
-            changes={"kind": attachment.get_kind_display()},
+            centre=filing.centre,
+            changes=changes,
         )
 
 
@@ -339,9 +346,12 @@ def reopen_refusal(filing: AnnualFiling) -> str:
     return ""
 
 
-def online_reset(filing: AnnualFiling) -> None:
-    """A reopened report goes through approval again, and is filed online afresh."""
+def online_reset(filing: AnnualFiling, actor) -> None:
+    """A reopened report goes through approval again, and is filed online afresh; the signed
+    scan was of the report as it was, so the next approval needs a new one."""
     cleared = {"online": O.NOT_FILED, "filed_online_on": None, "registry_reason": ""}
     AnnualFiling.objects.filter(pk=filing.pk).update(**cleared, publicised_on=None)
     for name, value in cleared.items():
         setattr(filing, name, value)
+    for scan in filing.attachments.filter(kind=K.SIGNED_SCAN, removed_at=None):
+        _take_off(scan, filing, actor, _("It was signed before the report was reopened."))

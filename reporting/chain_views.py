@@ -186,7 +186,10 @@ def filing_filed(request: CentreRequest, year: int) -> HttpResponse:
 @require_POST
 @centre_view(SUBMIT_FILINGS)
 def filing_registry_return(request: CentreRequest, year: int) -> HttpResponse:
-    done = _("The registration office's return is recorded; correct the report and file again.")
+    done = _(
+        "The registration office's return is recorded. If only the signed scan needs replacing, "
+        "replace it and file again; to change the report itself, its commission reopens it."
+    )
     act = chain.filing_record_registry_return
     return _step(request, year, RegistryReturnForm, act, done, "")
 

@@ -1,15 +1,19 @@
-"""The whole demo (`manage.py load_demo`), and its filings: 磁器口 2024 approved and published (its
-report reproduces seed 000's sections), 磁器口 2025 a draft, and the other centres spread over the
-states.
+"""The whole demo (`manage.py load_demo`), and its filings: 磁器口 2024 approved, filed online and
+published (its report reproduces seed 000's sections), 磁器口 2025 a draft, and the other centres
+spread over the states.
 
 Reporting sits above every other app, so the loader that runs each app's demo in turn lives here.
 """
 
 from __future__ import annotations
 
+import io
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django_scopes import scopes_disabled
+from PIL import Image, ImageDraw
 
 from centers.access import Access
 from centers.demo import LOGINS, DemoLogin, load_centres_demo
@@ -19,7 +23,7 @@ from core.stale import stamp
 from services.demo import load_services_demo
 from staff.demo import load_staff_demo
 
-from . import actions
+from . import actions, attachments, chain
 from .models import AnnualFiling
 
 MANAGER_ACCESS = Access(frozenset({MANAGER, CLERK}))
@@ -27,7 +31,7 @@ REVIEWER_ACCESS = Access(frozenset({REVIEWER}))
 
 # slug → (year, steps): the workflow each demo filing goes through.
 PLAN = {
-    "ciqikou": [(2024, ["submit", "approve", "publish"]), (2025, [])],
+    "ciqikou": [(2024, ["submit", "approve", "scan", "file", "publicise"]), (2025, [])],
     "shuangbei": [(2024, ["submit"])],
     "xiaolongkan": [(2024, ["submit", "return"])],
     "yangjiaping": [(2024, ["submit", "approve"])],
@@ -58,14 +62,44 @@ def _step(filing: AnnualFiling, step: str, manager, reviewer) -> AnnualFiling:
         return actions.filing_approve(
             filing=filing, comment="经审核，情况属实。", actor=reviewer, access=REVIEWER_ACCESS
         )
-    if step == "publish":
-        return actions.filing_publish(filing=filing, actor=reviewer, access=REVIEWER_ACCESS)
+    if step == "scan":
+        scan = attachments.check(_signed_scan())
+        chain.attachment_add(
+            filing=filing,
+            kind="signed_scan",
+            checked=scan,
+            name="年度报告书签章页.png",
+            actor=manager,
+            access=MANAGER_ACCESS,
+        )
+        return filing
+    # The demo is loaded on the day it is approved: filed and published the same day.
+    if step == "file":
+        return chain.filing_record_filed(
+            filing=filing, filed_on=timezone.localdate(), actor=manager, access=MANAGER_ACCESS
+        )
+    if step == "publicise":
+        return chain.filing_record_publicised(
+            filing=filing, publicised_on=timezone.localdate(), actor=manager, access=MANAGER_ACCESS
+        )
     return actions.filing_return(
         filing=filing,
         reason="请补充医疗服务数据的同比说明。",
         actor=reviewer,
         access=REVIEWER_ACCESS,
     )
+
+
+def _signed_scan() -> bytes:
+    """A page with a red seal, standing in for the scan of the signed and sealed report."""
+    page = Image.new("RGB", (620, 877), "white")
+    draw = ImageDraw.Draw(page)
+    for y in range(80, 700, 28):
+        draw.line((60, y, 560, y), fill=(170, 170, 170), width=2)
+    draw.ellipse((380, 640, 540, 800), outline=(200, 20, 20), width=8)
+    out = io.BytesIO()
+    page.save(out, format="PNG")
+    return out.getvalue()
 
 
 def load_filings_demo(centres: dict[str, Centre]) -> None:

@@ -60,7 +60,7 @@ def filing_step_notices(event: FilingEvent) -> None:
         "state": event.label,
     }
     if event.comment:
-        title += " " + _("Comment: %(text)s") % {"text": event.comment}
+        title += " " + _comment(event)
     path = reverse("reporting:filing", args=[filing.centre.slug, filing.year])
     Notification.objects.bulk_create(
         [
@@ -77,6 +77,16 @@ def filing_step_notices(event: FilingEvent) -> None:
     )
 
 
+def _comment(event: FilingEvent) -> str:
+    """A return (by the commission or the registration office) gives a reason, not an opinion."""
+    if (
+        event.to_status == AnnualFiling.Status.RETURNED
+        or event.step == OnlineStep.REGISTRY_RETURNED
+    ):
+        return _("Reason: %(text)s") % {"text": event.comment}
+    return _("Comment: %(text)s") % {"text": event.comment}
+
+
 def send_event_mail(event: FilingEvent) -> int:
     to = recipients(event)
     if not to:
@@ -90,7 +100,7 @@ def send_event_mail(event: FilingEvent) -> int:
     path = reverse("reporting:filing", args=[filing.centre.slug, filing.year])
     lines = [subject, _("By %(who)s.") % {"who": event.who}]
     if event.comment:
-        lines.append(_("Comment: %(text)s") % {"text": event.comment})
+        lines.append(_comment(event))
     lines.append(site_url(path))
     send_mail(subject, "\n".join(lines), None, to)
     return len(to)

@@ -14,6 +14,7 @@ class Section:
     label: str
     required: bool = True
     group: str = ""  # rows printed under one spanning label
+    unit: str = ""  # the unit the value is in, where the label does not say it
 
 
 REGISTERED = "《事业单位法人证书》登载事项"
@@ -24,7 +25,7 @@ SECTIONS = [
     Section("purpose", "宗旨和业务范围", group=REGISTERED),
     Section("address", "住所", group=REGISTERED),
     Section("legal_representative", "法定代表人", group=REGISTERED),
-    Section("capital", "开办资金", group=REGISTERED),
+    Section("capital", "开办资金", group=REGISTERED, unit="万元"),
     Section("funding_source", "经费来源", group=REGISTERED),
     Section("sponsor", "举办单位", group=REGISTERED),
     Section("net_assets_begin", "年初数(万元)", group="资产损益情况"),

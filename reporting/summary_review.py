@@ -37,7 +37,8 @@ def due_date(period: Period) -> dt.date:
 class InboxRow:
     centre: Centre
     summary: Summary | None
-    late: bool
+    late: bool  # not handed up, and the due day has passed
+    handed_late: bool = False  # handed up after the due day
 
     @property
     def state(self) -> str:
@@ -69,11 +70,14 @@ def inbox(
     )
     for s in found:
         by_centre.setdefault(s.centre_id, []).append(s)
+    due = due_date(period)
     rows = []
     for centre in centres:
         chosen = _chosen(by_centre.get(centre.pk, []))
         waiting = chosen is None or chosen.status in (SS.DRAFT, SS.RETURNED)
-        rows.append(InboxRow(centre, chosen, overdue and waiting))
+        handed = chosen.submitted_at if chosen is not None and not waiting else None
+        handed_late = handed is not None and timezone.localdate(handed) > due
+        rows.append(InboxRow(centre, chosen, overdue and waiting, handed_late))
     return rows
 
 

@@ -494,6 +494,13 @@ def lock_exception_grant(
         raise DomainError(refusal)
     if last_month < first_month:
         raise DomainError(_("The last month is before the first."))
+    return open_months(centre, first_month, last_month, open_until, reason, actor)
+
+
+def open_months(
+    centre: Centre, first_month: dt.date, last_month: dt.date, open_until: dt.date, reason, actor
+) -> LockException:
+    """Record an opening of months and audit it: a grant, or a month returned to the centre."""
     exception = LockException.objects.create(
         centre=centre,
         first_month=first_month,

@@ -25,8 +25,8 @@ from centers.selectors import Places
 from core.audit import audit
 from core.errors import DomainError
 
-from .actions import month_target
-from .models import OPEN_REQUEST_DAYS, FrozenYear, LockException, MonthReport
+from .actions import month_target, open_months
+from .models import OPEN_REQUEST_DAYS, FrozenYear, MonthReport
 from .signals import month_review_changed
 
 State = MonthReport.State
@@ -209,11 +209,11 @@ def _own_work(spec: Move, report: MonthReport, actor) -> str:
 def _open_for_correction(centre: Centre, month: dt.date, reason: str, actor) -> None:
     """A returned month opens for the centre to correct and mark again, for as long as a
     granted request to open months would (a month long past its lock day stays open too)."""
-    LockException.objects.create(
-        centre=centre,
-        first_month=month,
-        last_month=month,
-        open_until=timezone.localdate() + dt.timedelta(days=OPEN_REQUEST_DAYS),
-        reason=reason,
-        granted_by=actor,
+    open_months(
+        centre,
+        month,
+        month,
+        timezone.localdate() + dt.timedelta(days=OPEN_REQUEST_DAYS),
+        reason,
+        actor,
     )

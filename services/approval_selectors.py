@@ -12,7 +12,7 @@ from centers.selectors import Places
 
 from .approval_actions import NOT_SUBMITTED
 from .models import MonthReport
-from .selectors import reporting
+from .selectors import empty_categories_of_months, reporting
 
 State = MonthReport.State
 # The moves each state allows, at the first level (the sponsor) and the second (the one above).
@@ -28,10 +28,11 @@ class MonthRow:
     report: MonthReport | None
     moves: tuple[str, ...]  # what this reviewer may do here now
     why_not: str  # why they may not act, when they may do nothing
+    empty: list[str]  # categories with no value this month, for a marked month
 
 
 def month_rows(*, centres: list[Centre], month: dt.date, places: Places) -> list[MonthRow]:
-    """Every centre's state for the month (2 queries, whatever the number of centres)."""
+    """Every centre's state for the month (4 queries, whatever the number of centres)."""
     state = reporting(centres=[(c.pk, c.owes_from) for c in centres], months=[month])
     reports = {
         r.centre_id: r
@@ -39,6 +40,8 @@ def month_rows(*, centres: list[Centre], month: dt.date, places: Places) -> list
             centre_id__any_of=[c.pk for c in centres], period=month
         ).select_related("submitted_by", "approved_by", "confirmed_by")
     }
+    marked = list(reports)
+    empty = empty_categories_of_months(centre_ids=marked, months=[month]) if marked else {}
     rows = []
     for centre in centres:
         report = reports.get(centre.pk)
@@ -47,7 +50,9 @@ def month_rows(*, centres: list[Centre], month: dt.date, places: Places) -> list
         moves = (() if first else FIRST_LEVEL.get(current, ())) + (
             () if second else SECOND_LEVEL.get(current, ())
         )
-        rows.append(MonthRow(centre, state.status(centre.pk, month), current, report, moves, first))
+        status = state.status(centre.pk, month)
+        missing = empty.get((centre.pk, month), [])
+        rows.append(MonthRow(centre, status, current, report, moves, first, missing))
     return rows
 
 

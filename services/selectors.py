@@ -339,6 +339,15 @@ def empty_categories_of_year(
 ) -> dict[tuple[int, dt.date], list[str]]:
     """Per (centre, month) of the year, the labels of categories with no value (2 queries): what
     the completeness page shows beside a month marked 已报送."""
+    months = [dt.date(year, m, 1) for m in range(1, 13)]
+    return empty_categories_of_months(centre_ids=centre_ids, months=months)
+
+
+def empty_categories_of_months(
+    *, centre_ids: list[int], months: list[dt.date]
+) -> dict[tuple[int, dt.date], list[str]]:
+    """Per (centre, month), the labels of categories with no value (2 queries), so a reviewer sees
+    which parts of a marked month were never filled in."""
     monthly = set(
         Indicator.objects.filter(is_active=True, frequency=MONTHLY).values_list(
             "category", flat=True
@@ -348,7 +357,7 @@ def empty_categories_of_year(
     for centre_id, period, category in (
         TallyValue.objects.filter(
             centre_id__any_of=centre_ids,
-            period__year=year,
+            period__in=months,
             indicator__is_active=True,
             indicator__frequency=MONTHLY,
         )
@@ -357,11 +366,9 @@ def empty_categories_of_year(
     ):
         filled.setdefault((centre_id, period), set()).add(category)
     return {
-        (c, dt.date(year, m, 1)): _empty_labels(
-            monthly, filled.get((c, dt.date(year, m, 1)), set())
-        )
+        (c, month): _empty_labels(monthly, filled.get((c, month), set()))
         for c in centre_ids
-        for m in range(1, 13)
+        for month in months
     }
 
 

@@ -65,8 +65,13 @@ def test_demo_reviews_follow_separation_of_duties():
     from reporting.models import FilingEvent
 
     call_command("load_demo", force=True)
-    reviewed = FilingEvent.objects.filter(to_status__in=["returned", "approved", "published"])
+    # The steps on 事业单位在线 are recorded by the centre; the reviews by its commission.
+    reviewed = FilingEvent.objects.filter(
+        to_status__in=["returned", "approved", "published"], step=""
+    )
     assert reviewed.exists()
+    published = FilingEvent.objects.get(filing__centre__slug="ciqikou", to_status="published")
+    assert (published.step, published.actor_name) == ("publicised", "manager")
     for event in reviewed.select_related("filing__centre__sponsor", "actor"):
         assert review_refusal(user_places(event.actor), event.filing.centre) == ""
     approved = FilingEvent.objects.get(filing__centre__slug="yangjiaping", to_status="approved")

@@ -31,12 +31,11 @@ def test_load_demo_holds_back_the_mails_and_ends_with_the_logins(capsys, setting
     text = out.out + out.err
     assert "Content-Type:" not in text and "Subject:" not in text
     assert "celery.app.trace" not in text
-    # Seven mails: 磁器口 submitted (reviewers), approved and published (its manager);
-    # 双碑 submitted; 小龙坎 submitted (its return has no manager to tell); 杨家坪 submitted and
-    # approved. Eight review steps, seven mails. Then the two H1 summaries handed up to 沙坪坝
-    # (双碑's, later accepted, and 小龙坎's) tell its two reviewers each: eleven. The demo's
-    # monthly approvals tell nobody (months of history written at once).
-    assert "11 notification mails of the demo reviews were kept back, not sent." in text
+    # 磁器口's report submitted, approved, filed online and published (the last two recorded by
+    # the centre, which tells its commission), the other centres' reports, then the two H1
+    # summaries handed up to 沙坪坝: twelve mails to those with an address. The demo's monthly
+    # approvals tell nobody (months of history written at once).
+    assert "12 notification mails of the demo reviews were kept back, not sent." in text
     lines = out.out.rstrip("\n").splitlines()
     assert lines[-len(LOGINS) - 1] == "Demo data is loaded. Demo logins:"
     assert [line.split()[0] for line in lines[-len(LOGINS) :]] == LOGINS

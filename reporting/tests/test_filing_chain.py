@@ -20,6 +20,7 @@ from centers.models import CentreMembership
 from centers.permissions import CLERK, MANAGER, REVIEWER
 from centers.tests.factories import AuthorityMembershipFactory, CentreMembershipFactory
 from core.errors import DomainError
+from core.models import AuditEntry
 from reporting import actions, attachments, chain, selectors, worklist
 from reporting.actions import TransitionNotAllowed
 from reporting.attachments import AttachmentRefused, Checked
@@ -317,6 +318,7 @@ def test_the_copy_page_lists_the_approved_fields_in_the_form_order(
     positions = [html.index(label) for label in labels]
     assert positions == sorted(positions)
     assert 'data-copy="copy-credit_code"' in html and "12500106450412352T" in html
+    assert "开办资金（万元）</th>" in html  # the online form asks for 万元; the value is bare
     assert "js/copy.js" in html and "<script>" not in html  # no inline script (CSP)
 
 
@@ -429,6 +431,12 @@ def test_a_report_waiting_for_the_registration_office_is_not_reopened(scanned, m
         filing=filing, reason="按登记机关意见修改", actor=reviewer, access=R
     )
     assert filing.status == S.RETURNED and filing.online == "" and filing.filed_online_on is None
+    # The scan was signed on the report as it was: the next approval needs a new one.
+    assert not filing.attachments.filter(kind="signed_scan", removed_at=None).exists()
+    retired = AuditEntry.objects.filter(action="reporting.attachment.deleted").get()
+    assert retired.changes["reason"] == "签章扫描件是报告重新打开前签署的。"
+    filed = filing.versions.get().filed_attachments  # what was filed still names the scan
+    assert [a["kind"] for a in filed][-1] == "signed_scan"
 
 
 # --- overdue and who hears ------------------------------------------------------------------

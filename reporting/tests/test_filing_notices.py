@@ -27,6 +27,6 @@ def test_submitted_reaches_the_reviewers_and_returned_the_managers(
 
     actions.filing_return(filing=filing, reason="请补充捐赠情况", actor=reviewer, access=R)
     back = Notification.objects.get(recipient=manager, kind="filing_step")
-    assert back.title == f"{name} {year}年度报告：已退回 意见：请补充捐赠情况"
+    assert back.title == f"{name} {year}年度报告：已退回 原因：请补充捐赠情况"
     client.force_login(manager)
     assert back.title in client.get(reverse("reporting:notifications")).content.decode()

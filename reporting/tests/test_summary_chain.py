@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from centers.access import Access
@@ -246,11 +247,14 @@ def test_page_hides_the_boxes_while_handed_up_and_shows_the_steps(client, draft,
 def test_views_walk_the_chain(client, draft, manager, reviewer):
     slug = draft.centre.slug
     client.force_login(manager)
+    page = reverse("reporting:centre-summary", args=[slug, draft.pk])
+    # Never handed up: nothing has changed "since it was handed up".
+    assert 'id="summary-changes"' not in client.get(page).content.decode()
     client.post(reverse("reporting:centre-summary-submit", args=[slug, draft.pk]))
     client.force_login(reviewer)
-    page = reverse("reporting:centre-summary", args=[slug, draft.pk])
     body = client.get(page).content.decode()
     assert 'id="summary-accept"' in body and 'id="summary-return"' in body
+    assert 'id="summary-changes"' in body
     back = client.post(
         reverse("reporting:centre-summary-return", args=[slug, draft.pk]),
         {"comment": "", "back": "inbox"},
@@ -324,6 +328,20 @@ def test_inbox_states_and_lateness(draft, district, manager, reviewer, other_cen
         "bing": ("draft", True),
     }
     assert quiet.pk and summary_review.counts(rows)["late"] == 2
+
+
+def test_inbox_marks_a_summary_handed_up_after_its_due_day(draft, district, manager):
+    on_time = _summary(centre=CentreFactory(name="丁中心", slug="ding", sponsor=district))
+    with time_machine.travel(dt.datetime(2024, 7, 10, 9, 0), tick=False):
+        _submit(on_time, manager)
+    with time_machine.travel(dt.datetime(2024, 7, 11, 9, 0), tick=False):
+        _submit(draft, manager)
+    args = {"authority_ids": {district.pk}, "period": Period.half(2024, 1), "kind": "half"}
+    rows = summary_review.inbox(**args, today=dt.date(2024, 7, 20))
+    assert {r.centre.slug: (r.late, r.handed_late) for r in rows} == {
+        "ding": (False, False),  # handed up on the due day
+        "ciqikou": (False, True),  # a day after: handed up, but late
+    }
 
 
 def test_inbox_page_acts_and_keeps_a_query_ceiling(

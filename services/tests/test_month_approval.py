@@ -178,6 +178,10 @@ def test_the_month_review_page(
     body = page.content.decode()
     assert page.status_code == 200 and "2024年4月数据审核" in body
     assert body.count('name="centres"') == 2
+    # Each marked month says which categories hold no value, and links to the month's data.
+    row = body[body.index(f'id="month-row-{second.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "居民健康档案管理" in row and "#month-2024-04" in row
     # A return without a reason comes back with the ticked centres and the message.
     response = client.post(url, {"move": "return", "centres": [centre.pk], "reason": ""})
     assert response.status_code == 200
@@ -293,6 +297,12 @@ def test_a_returned_month_opens_for_the_centre_to_correct(centre, reviewer, cler
     )
     assert (
         tally_save(centre=centre, indicator=opd, period=january, raw="5", actor=clerk).error == ""
+    )
+    # The opening the return made is audited as an opening, with the return's reason.
+    opening = AuditEntry.objects.get(action="services.lock_exception.granted")
+    assert (
+        opening.changes["months"] == "2024-01–2024-01"
+        and opening.changes["reason"] == "请补录1月门诊"
     )
 
 

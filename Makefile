@@ -13,7 +13,7 @@ PROD_DEBS := $(RUN_DEBS) nginx-light gettext-base openssl
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test prod drills bench-http bench-save sysdeps-run sysdeps-test lint messages smoke clean
+.PHONY: run test prod drills bench-http bench-save api-check bench-api sysdeps-run sysdeps-test lint messages smoke clean
 
 run: sysdeps-run $(VENV)/.installed-run
 	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages -l zh_Hans --ignore=$(VENV) -v0; fi
@@ -54,6 +54,19 @@ bench-http: $(VENV)/.installed-dev
 bench-save: $(VENV)/.installed-dev
 	@bash scripts/sysdeps.sh $(PROD_DEBS)
 	$(PY) -m bench.cell_save $(BENCH_ARGS)
+
+# scripts/api_check.py: schemathesis against the served OpenAPI schema on the production stack
+# (throwaway PostgreSQL database, demo data, a token per demo user): no 5xx, no response that
+# breaks the schema (~5 min). API_CHECK_ARGS="--examples 50" for a longer run.
+api-check: $(VENV)/.installed-dev
+	@bash scripts/sysdeps.sh $(PROD_DEBS)
+	$(PY) -m scripts.api_check $(API_CHECK_ARGS)
+
+# bench/api_push.py: the API push of one month for 1,000 centres over HTTP against a bare bulk
+# insert, interleaved, and the figures query at city scale against plain SQL (~10 min).
+bench-api: $(VENV)/.installed-dev
+	@bash scripts/sysdeps.sh $(PROD_DEBS)
+	$(PY) -m bench.api_push $(BENCH_ARGS)
 
 # Refresh the Chinese catalogue after adding strings: fill every empty msgstr, then `make test`.
 messages: $(VENV)/.installed-dev

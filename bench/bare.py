@@ -17,12 +17,14 @@ for a page of that size that does no work of its own, so that ours ÷ bare measu
 With CHC_BARE_DATABASE_URL set it also answers `POST /bare-save/` (value, id): the floor of a
 cell save for bench/cell_save.py, one UPDATE of a row of its own tiny table (bench_bare_cell,
 which that benchmark creates) in autocommit, behind the same middleware (CSRF checked), on a
-persistent connection as production's (CONN_MAX_AGE=60).
+persistent connection as production's (CONN_MAX_AGE=60); and `POST /bare-push/`, the floor of an
+API push for bench/api_push.py (the JSON parsed, its rows COPY'd into bench_bare_value).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import environ
@@ -96,10 +98,11 @@ django.setup()
 from django import forms  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.http import HttpRequest, HttpResponse  # noqa: E402
+from django.http import HttpRequest, HttpResponse, JsonResponse  # noqa: E402
 from django.shortcuts import render  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.urls import path  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 from django.views.decorators.http import require_POST  # noqa: E402
 
 
@@ -171,6 +174,24 @@ def save(request: HttpRequest) -> HttpResponse:
     return HttpResponse("saved")
 
 
-urlpatterns = [path("bare/<int:size>/", page), path("bare-save/", save)]
+@csrf_exempt  # as the API's token requests: no session, no CSRF
+@require_POST
+def push(request: HttpRequest) -> HttpResponse:
+    """The floor of an API push (bench/api_push.py): the JSON parsed, every row COPY'd into a
+    table of its own (bench_bare_value, which that benchmark creates), nothing checked."""
+    rows = json.load(request)["dataValues"]  # read as the API reads it, past the form limit
+    with connection.cursor() as cursor:
+        copy_sql = "COPY bench_bare_value (centre, indicator, period, value) FROM STDIN"
+        with cursor.cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row((row["centre"], row["indicator"], row["period"], row["value"]))
+    return JsonResponse({"imported": len(rows)})
+
+
+urlpatterns = [
+    path("bare/<int:size>/", page),
+    path("bare-save/", save),
+    path("bare-push/", push),
+]
 
 application = get_wsgi_application()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .text import refuse_control_chars, strip_control_chars
 
@@ -50,3 +52,25 @@ def _stripping(to_python):
         return to_python(value)
 
     return to_python_stripped
+
+
+class ApiTokenForm(TextGuard, forms.Form):
+    """A new personal API token: a name to recognise it by, and its last day if it has one."""
+
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("What uses it, e.g. “HIS interface”."),
+    )
+    expires_on = forms.DateField(
+        label=_("Last day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Leave empty for a token that works until it is revoked."),
+    )
+
+    def clean_expires_on(self):
+        day = self.cleaned_data.get("expires_on")
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError(_("The last day cannot be in the past."))
+        return day

@@ -48,6 +48,7 @@ ACTIONS = {
     "opened": pgettext_lazy("audit action", "started"),
     "refreshed": pgettext_lazy("audit action", "refilled from stored data"),
     "narrative_saved": pgettext_lazy("audit action", "activities text saved"),
+    "narrative_imported": pgettext_lazy("audit action", "activities text from the year summary"),
     "submitted": pgettext_lazy("audit action", "submitted"),
     "approved": pgettext_lazy("audit action", "approved"),
     "published": pgettext_lazy("audit action", "published"),
@@ -72,12 +73,16 @@ FIELDS = {
     "account": pgettext_lazy("audit field", "account"),
     "role": pgettext_lazy("audit field", "role"),
     "empty_categories": pgettext_lazy("audit field", "categories with no data"),
+    "summary": pgettext_lazy("audit field", "work summary"),  # reporting.filing.narrative_imported
     # staff.roster.imported: the file and how many rows did what (staff.importer.Action)
     "file": pgettext_lazy("audit field", "file"),
     "new_person": pgettext_lazy("audit field", "people added"),
     "new_spell": pgettext_lazy("audit field", "posts added"),
     "update": pgettext_lazy("audit field", "people updated"),
     "unchanged": pgettext_lazy("audit field", "rows unchanged"),
+    # What a training list or a file of registrations did (staff/record_imports.py).
+    "added": pgettext_lazy("audit field", "records added"),
+    "updated": pgettext_lazy("audit field", "records corrected"),
 }
 
 _TARGET_FIELDS: dict[str, Callable[[], Mapping[str, Any]]] = {}
@@ -86,7 +91,7 @@ _TARGET_FIELDS: dict[str, Callable[[], Mapping[str, Any]]] = {}
 LIST_VALUES = frozenset({"empty_categories"})
 
 # Audited fields that only viewers with view_id_numbers may read (staff.Person.id_number).
-PERSONAL_FIELDS = frozenset({"id_number"})
+PERSONAL_FIELDS = frozenset({"id_number", "licence_number"})  # and staff.PractisingLicence's
 HIDDEN = "******"
 
 

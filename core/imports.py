@@ -47,6 +47,11 @@ KEEP = dt.timedelta(hours=24)
 # One person checks at most this many files at a time; more wait for these to finish.
 MAX_BUSY_PER_USER = 2
 CHECK_TASK = "core.tasks.import_check_task"
+# The formats a kind may take: XLSX workbooks always; CSV text only where the kind reads it
+# (exports of other systems). A CSV is never inflated, so the size limit bounds it.
+XLSX, CSV = "xlsx", "csv"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 (.xls), still what many HIS systems export
 APPLY_TASK = "core.tasks.import_apply_task"
 
 
@@ -76,11 +81,13 @@ class Kind:
     check(job, content, progress) fills job.plan, job.errors and job.fingerprint, or raises Refused.
     apply(job, actor, progress) writes the plan inside the pipeline's transaction and returns the
     counts to show, or raises Refused (e.g. the data moved since the preview).
+    formats: what files it takes (XLSX, and CSV for kinds that decode text themselves).
     """
 
     name: str
     check: Callable[[ImportJob, bytes, Progress], None]
     apply: Callable[[ImportJob, object, Progress], dict]
+    formats: tuple[str, ...] = (XLSX,)
 
 
 KINDS: dict[str, Kind] = {}
@@ -95,24 +102,28 @@ def register(kind: Kind) -> None:
 
 
 class SpreadsheetField(forms.FileField):
-    """The upload field of every import: a named .xlsx of sane size, refused with the reason."""
+    """The upload field of every import: a named .xlsx (or, where the kind reads text, .csv) of
+    sane size, refused with the reason."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, formats: tuple[str, ...] = (XLSX,), **kwargs):
         kwargs.setdefault("max_length", 200)  # the file's name; longer ones are refused, not cut
         super().__init__(**kwargs)
-        self.widget.attrs.setdefault(
-            "accept", ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
+        self.formats = formats
+        accept = ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if CSV in formats:
+            accept += ",.csv,text/csv"
+        self.widget.attrs.setdefault("accept", accept)
 
     def clean(self, data, initial=None):
         upload = super().clean(data, initial)
-        if upload and (why := refuse_upload(upload)):
+        if upload and (why := refuse_upload(upload, self.formats)):
             raise forms.ValidationError(why)
         return upload
 
 
-def refuse_upload(upload: UploadedFile) -> str:
-    """Why an upload cannot even be stored ("" when it can): too big, or not a workbook."""
+def refuse_upload(upload: UploadedFile, formats: tuple[str, ...] = (XLSX,)) -> str:
+    """Why an upload cannot even be stored ("" when it can): too big, or not a workbook (nor,
+    where the kind takes it, text)."""
     if upload.size > MAX_UPLOAD_BYTES:
         return _("The file is %(size)s MB; the limit is 5 MB.") % {
             "size": f"{upload.size / 1024 / 1024:.1f}"
@@ -120,9 +131,16 @@ def refuse_upload(upload: UploadedFile) -> str:
     upload.seek(0)
     head = upload.read(4)
     upload.seek(0)
-    if head != b"PK\x03\x04":
-        return _("This file cannot be read: upload an Excel workbook (.xlsx).")
-    return ""
+    if head == ZIP_MAGIC:
+        return ""
+    if head == OLE_MAGIC:
+        return _(
+            "This is an old Excel file (.xls), which cannot be read: open it in Excel or WPS and "
+            "save it as an Excel workbook (.xlsx)."
+        )
+    if CSV in formats:
+        return ""  # text: decoded, and refused with the encodings tried, by the kind's check
+    return _("This file cannot be read: upload an Excel workbook (.xlsx).")
 
 
 def inspect_archive(content: bytes) -> None:
@@ -230,7 +248,10 @@ def import_start(
             filename=upload.name,
         )
         # Stored under a name of ours: the user's may be too long for the disk, or hostile.
-        job.file.save(f"{uuid.uuid4().hex}.xlsx", upload, save=False)
+        upload.seek(0)
+        ext = XLSX if upload.read(4) == ZIP_MAGIC else CSV
+        upload.seek(0)
+        job.file.save(f"{uuid.uuid4().hex}.{ext}", upload, save=False)
         job.save()
         enqueue(CHECK_TASK, key=f"import:{job.pk}:check", job_id=job.pk)
     return job
@@ -314,7 +335,8 @@ def run_check(job_id: int, *, in_worker: bool) -> None:
             content = handle.read(MAX_UPLOAD_BYTES + 1)
         if len(content) > MAX_UPLOAD_BYTES:
             raise Refused(_("This file cannot be read: upload an Excel workbook (.xlsx)."))
-        inspect_archive(content)
+        if content[:4] == ZIP_MAGIC or CSV not in KINDS[job.kind].formats:
+            inspect_archive(content)  # a zip directory, or the refusal of what is not one
         limit = (
             memory_limit(settings.CHC_IMPORT_MEMORY_MB) if in_worker else contextlib.nullcontext()
         )
@@ -337,8 +359,10 @@ def run_check(job_id: int, *, in_worker: bool) -> None:
     job.save(update_fields=["status", "plan", "errors", "fingerprint", "updated_at"])
 
 
-def import_confirm(*, job: ImportJob, actor) -> ImportJob:
-    """Queue the apply step of a clean preview; refused if it has errors or is not a preview."""
+def import_confirm(*, job: ImportJob, actor, options: dict | None = None) -> ImportJob:
+    """Queue the apply step of a clean preview; refused if it has errors or is not a preview.
+    `options` (JSON) are what the person chose on confirming; the apply step reads them from
+    job.result."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status in (ImportJob.Status.APPLYING, ImportJob.Status.APPLIED):
@@ -349,7 +373,7 @@ def import_confirm(*, job: ImportJob, actor) -> ImportJob:
             raise Refused(_("Some rows have errors."))
         locked.status, locked.attempts = ImportJob.Status.APPLYING, 0
         locked.step_started_at = timezone.now()
-        locked.result = {"confirmed_by": actor.pk}
+        locked.result = {**(options or {}), "confirmed_by": actor.pk}
         locked.save(update_fields=["status", "attempts", "step_started_at", "result", "updated_at"])
         enqueue(APPLY_TASK, key=f"import:{locked.pk}:apply", job_id=locked.pk)
     return locked

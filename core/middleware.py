@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.http import JsonResponse
 from django.shortcuts import render, resolve_url
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
@@ -144,6 +145,13 @@ class QueryGuardMiddleware:
         if any(
             _hostile(key) or any(_hostile(v) for v in values) for key, values in request.GET.lists()
         ):
+            if request.path_info.startswith("/api/"):  # the API's stable error body, in JSON
+                body = {
+                    "code": "invalid",
+                    "message": _("A query parameter is too long or contains a NUL character."),
+                    "details": None,
+                }
+                return JsonResponse(body, status=400, json_dumps_params={"ensure_ascii": False})
             return render(request, "400.html", status=400)
         return self.get_response(request)
 

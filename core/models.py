@@ -197,3 +197,35 @@ BUSY_STATUSES = (
     ImportJob.Status.CHECKING,
     ImportJob.Status.APPLYING,
 )
+
+
+class ApiToken(models.Model):
+    """A personal API token: acts as its user, with exactly the user's places (core/api.py).
+
+    Only the SHA-256 of the secret is stored (the secret is 32 random bytes, so a plain hash is
+    enough); `prefix` is its first characters, shown so the owner can tell tokens apart. A
+    revoked or expired token is refused at its next request: nothing caches it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The last day it works (local time); empty: until revoked.
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -192,3 +192,58 @@ class PeriodForm(forms.Form):
         if part == "range":
             return Period.range(data["first"], data["last"])
         return Period.year(year)
+
+
+# --- periods named in the API and in files: 2024, 2024-04 (or 202404), 2024Q2, 2024S1, ranges ---
+_CODE_YEAR = re.compile(r"(\d{4})")
+_CODE_MONTH = re.compile(r"(\d{4})-?(\d{2})")
+_CODE_PART = re.compile(r"(\d{4})([QqSsHh])(\d)")
+_CODE_RANGE = re.compile(r"(\d{4}-?\d{2})(?:/|\.\.)(\d{4}-?\d{2})")
+MAX_RANGE_MONTHS = 120
+
+
+def period_from_code(code: str) -> Period | None:
+    """The period a code names (DHIS2's period codes, and ranges of months written
+    2024-01/2024-06), within 2000–2100 and at most ten years long; None for anything else."""
+    code = code.strip()
+    if match := _CODE_RANGE.fullmatch(code):
+        first, last = period_from_code(match[1]), period_from_code(match[2])
+        if first is None or last is None or last.first < first.first:
+            return None
+        if month_count(first.first, last.first) > MAX_RANGE_MONTHS:
+            return None
+        return Period.range(first.first, last.first)
+    return _single_period(code)
+
+
+def _single_period(code: str) -> Period | None:
+    if match := _CODE_YEAR.fullmatch(code):
+        year, found = int(match[1]), lambda y: Period.year(y)
+    elif match := _CODE_MONTH.fullmatch(code):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            return None
+        found = lambda y: Period.month(y, month)  # noqa: E731
+    elif match := _CODE_PART.fullmatch(code):
+        year, kind, n = int(match[1]), match[2].upper(), int(match[3])
+        if kind == "Q" and 1 <= n <= 4:
+            found = lambda y: Period.quarter(y, n)  # noqa: E731
+        elif kind in "SH" and n in (1, 2):
+            found = lambda y: Period.half(y, n)  # noqa: E731
+        else:
+            return None
+    else:
+        return None
+    return found(year) if 2000 <= year <= 2100 else None
+
+
+def period_code(period: Period) -> str:
+    """The code `period_from_code` reads back: 2024, 2024S1, 2024Q2, 2024-04 or a range."""
+    first, last = period.first, period.last
+    months = month_count(first, last)
+    if months == 1:
+        return f"{first:%Y-%m}"
+    if first.year == last.year and (first.month - 1) % months == 0 and months in (3, 6, 12):
+        n = (first.month - 1) // months + 1
+        return {3: f"{first.year}Q{n}", 6: f"{first.year}S{n}", 12: str(first.year)}[months]
+    return f"{first:%Y-%m}/{last:%Y-%m}"

@@ -1,14 +1,17 @@
 """Reading uploaded XLSX workbooks, shared by the roster (staff) and tally (services) imports,
 and the one way every export writes a cell (text_cell).
 
-Only the app-neutral part lives here: the first sheet as a header and rows, and cell text. What
-the columns mean stays with each app.
+Only the app-neutral part lives here: the first sheet as a header and rows, cell text, headers
+compared as offices write them (header_key) and dates written in the many ways offices write
+them (read_date). What the columns mean stays with each app.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable
 
@@ -175,3 +178,58 @@ def text_cell(sheet, value):
 def text_row(sheet, values) -> list:
     """A row for sheet.append with every string written by text_cell."""
     return [text_cell(sheet, value) for value in values]
+
+
+# --- headers and dates, as offices write them ---------------------------------------------
+
+
+def header_key(header) -> str:
+    """A header as compared with others: 姓　名 and 姓名, （） and (), ＡＢ and AB read the same
+    (NFKC folds full-width forms; every kind of whitespace is dropped)."""
+    return "".join(unicodedata.normalize("NFKC", str(header)).split())
+
+
+DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y年%m月%d号")
+MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月", "%Y%m")
+
+
+def _date_text(value) -> str:
+    """A number cell typed as 2019.10 is stored as 2019.1: read it back with two decimals."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.2f}"
+    return text(value)
+
+
+def _parse_text_date(raw: str, formats) -> dt.date | None:
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def read_date(value) -> tuple[dt.date, bool]:
+    """A cell as (date, whether it named only a month): Excel dates, 2024-01-05, 2024/1/5,
+    2024.1.5, 20240105, 2024年1月5日; a month alone (2024.01, 2024年1月, 2024-01, 202401) is its
+    first day. ValueError when it is none of these.
+
+    Digits alone are a day only as eight (20240105) and a month only as six (202411): strptime
+    would read 202411 as 2024-1-1 and 2024111 as either of two days.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date(), False
+    if isinstance(value, dt.date):
+        return value, False
+    raw = "".join(_date_text(value).split())
+    if raw.isdigit():
+        if len(raw) == 8 and (day := _parse_text_date(raw, ("%Y%m%d",))):
+            return day, False
+        if len(raw) == 6 and (month := _parse_text_date(raw, ("%Y%m",))):
+            return month, True
+        raise ValueError(raw)
+    if day := _parse_text_date(raw, DAY_FORMATS):
+        return day, False
+    if month := _parse_text_date(raw, MONTH_FORMATS):
+        return month, True
+    raise ValueError(raw)

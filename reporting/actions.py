@@ -29,9 +29,8 @@ from core import outbox, stale
 from core.audit import audit, diff, snapshot
 from core.errors import DomainError
 from core.periods import Period
-from core.text import strip_control_chars
 
-from . import assessment, summary
+from . import assessment, outline, outline_edit, summary
 from .models import (
     AnnualFiling,
     FilingEvent,
@@ -400,9 +399,6 @@ def label(key: str) -> str:
 
 # --- Work summaries ---------------------------------------------------------------------------
 
-TEXT_KEYS = ("intro", *summary.SECTION_KEYS, "problems", "plans")
-TEXT_LIMIT = 20_000
-
 
 def _summary_version(summary: Summary, *, actor, note: str) -> SummaryVersion:
     number = (summary.versions.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -420,13 +416,11 @@ def _summary_version(summary: Summary, *, actor, note: str) -> SummaryVersion:
 
 @transaction.atomic
 def summary_create(*, owner: summary.Owner, period: Period, kind: str, actor) -> Summary:
-    """A new summary with freshly generated figures; the problems box starts with the weak spots."""
+    """A new summary with freshly generated figures, laid out as the seeds are
+    (outline_edit.default_outline); the problems the figures suggest wait for the author."""
     figures = summary.generate(owner=owner, period=period)
     title = f"{owner.name}{period.label}工作总结"
-    texts = {key: "" for key in TEXT_KEYS}
-    texts["problems"] = "\n".join(
-        f"{i}. {spot}。" for i, spot in enumerate(figures["weak_spots"], 1)
-    )
+    texts = outline_edit.clean(outline_edit.default_outline(figures))
     created = Summary.objects.create(
         centre=owner.centre,
         authority=owner.authority,
@@ -463,21 +457,49 @@ def summary_ensure_editable(summary_obj: Summary) -> None:
         )
 
 
+def outline_values(row: Summary) -> dict:
+    """A summary's outline field by field, as a stale-edit refusal shows "their" version."""
+    return outline_edit.field_values(row.texts, row.figures)
+
+
+def summary_refusal(summary_obj: Summary) -> stale.StaleEdit:
+    """The refusal of a form built on an older outline, before its fields are even read."""
+    return stale.refusal(summary_obj, values=outline_values)
+
+
+def _outline_changes(old: Summary | SummaryVersion, texts: dict, figures: dict) -> dict:
+    """What an outline save changed, field by field, and the headings' order when it moved."""
+    changes = diff(
+        outline_edit.field_values(old.texts, old.figures), outline_edit.field_values(texts, figures)
+    )
+    before, after = outline_edit.order(old.texts, old.figures), outline_edit.order(texts, figures)
+    if before != after:
+        changes["order"] = [before, after]
+    return changes
+
+
 @transaction.atomic
-def summary_save_texts(*, summary_obj: Summary, texts: dict, based_on: str, actor) -> Summary:
-    """The author's texts, unless someone saved since the form was opened; each save a version."""
+def summary_save_texts(
+    *, summary_obj: Summary, texts: dict, based_on: str, actor, note: str = ""
+) -> Summary:
+    """The author's outline, unless someone saved since the form was opened; each save that
+    changes it a version (one that changes nothing writes nothing).
+
+    `texts` is an outline (reporting/outline.py); the old fixed keys are still read."""
     try:
-        stale.claim(summary_obj, based_on=based_on, values=lambda row: dict(row.texts))
+        stale.claim(summary_obj, based_on=based_on, values=outline_values)
     except stale.StaleEdit:
         summary_ensure_editable(Summary.objects.get(pk=summary_obj.pk))  # the clearer reason
         raise
     current = _locked_summary(summary_obj.pk)
-    cleaned = {key: strip_control_chars(str(texts.get(key, "")))[:TEXT_LIMIT] for key in TEXT_KEYS}
-    changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, cleaned)
+    cleaned = outline_edit.clean(outline.load(texts, current.figures, current.sources))
+    if cleaned == current.texts:  # nothing changed (a repeated click): no empty version
+        return current
+    changes = _outline_changes(current, cleaned, current.figures)
     current.texts = cleaned
     current.version += 1
     current.save(update_fields=["texts", "version", "updated_at"])
-    _summary_version(current, actor=actor, note=_("texts saved"))
+    _summary_version(current, actor=actor, note=note or _("texts saved"))
     audit(
         actor=actor, action="summary.texts", target=current, changes=changes, centre=current.centre
     )
@@ -503,8 +525,9 @@ def summary_restore(*, summary_obj: Summary, number: int, actor) -> Summary:
     """An earlier version's texts back in place (the current figures stay); itself a new version."""
     current = _locked_summary(summary_obj.pk)
     old = current.versions.get(number=number)
-    changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, old.texts)
-    current.texts = old.texts
+    texts = outline.load(old.texts, old.figures, current.sources)
+    changes = _outline_changes(current, texts, current.figures)
+    current.texts = texts
     current.version += 1
     current.save(update_fields=["texts", "version", "updated_at"])
     _summary_version(current, actor=actor, note=_("restored from version %(n)s") % {"n": number})

@@ -16,10 +16,10 @@ def _filing_labels() -> dict[str, str]:
     return LABELS
 
 
-def _summary_labels() -> dict[str, str]:
-    from .summary_views import _text_keys
+def _summary_labels():
+    from .outline_edit import AuditLabels
 
-    return dict(_text_keys())
+    return AuditLabels()
 
 
 class ReportingConfig(AppConfig):

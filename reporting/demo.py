@@ -23,7 +23,7 @@ from core.stale import stamp
 from services.demo import load_services_demo
 from staff.demo import load_staff_demo
 
-from . import actions, attachments, chain
+from . import actions, attachments, chain, outline_edit
 from .models import AnnualFiling
 
 MANAGER_ACCESS = Access(frozenset({MANAGER, CLERK}))
@@ -154,7 +154,7 @@ def load_summaries_demo(centres: dict[str, Centre]) -> None:
         intro = "2024年上半年，围绕年度目标任务，扎实推进各项工作，现将有关情况总结如下。"
         actions.summary_save_texts(
             summary_obj=summary,
-            texts=summary.texts | {"intro": intro},
+            texts=outline_edit.add_paragraphs(summary.texts, summary.figures, {"lead": intro}),
             based_on=stamp(summary),
             actor=summary.created_by,
         )
@@ -193,7 +193,11 @@ def load_handed_up_summaries_demo(centres: dict[str, Centre]) -> None:
         )
         summary = actions.summary_save_texts(
             summary_obj=summary,
-            texts=summary.texts | {"medical": medical, "plans": "下半年继续做实家庭医生签约服务。"},
+            texts=outline_edit.add_paragraphs(
+                summary.texts,
+                summary.figures,
+                {"medical": medical, "plans": "下半年继续做实家庭医生签约服务。"},
+            ),
             based_on=stamp(summary),
             actor=author,
         )

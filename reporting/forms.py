@@ -3,6 +3,7 @@ and say so in Chinese: filing notes and narrative, summary periods and texts, da
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -15,7 +16,8 @@ from core.periods import Period, PeriodForm
 from core.stale import BasedOnForm, stamp
 from services import figures
 
-from . import assessment
+from . import assessment, outline_edit
+from . import outline as summary_outline
 from .models import Scheme, SchemeItem, Summary
 
 MAX_MONTHS = 36
@@ -61,18 +63,150 @@ class SummaryCreateForm(PeriodForm):
 
 
 class SummaryTextsForm(BasedOnForm, TextGuard, forms.Form):
-    """The author's texts: one box per part of the summary, and the stamp they started from."""
+    """The outline's words in one form: the opening, each heading and paragraph, the figures each
+    generated paragraph quotes, what is added, and `op`, a move made with the save (so a click
+    never loses what was typed elsewhere). Field names carry the section or block id."""
 
-    def __init__(self, *args, keys: list[tuple[str, str]], **kwargs):
+    op = forms.CharField(required=False, max_length=40)
+    ref_key = forms.ChoiceField(label=_("Figure"), required=False)
+    ref_field = forms.ChoiceField(
+        label=_("Which"), required=False, choices=list(summary_outline.FIELDS.items())
+    )
+
+    def __init__(self, *args, outline: dict, figures: dict, **kwargs):
         super().__init__(*args, **kwargs)
-        for key, label in keys:
-            self.fields[key] = forms.CharField(
+        self.outline, self.figures = outline, figures
+        self.fields["ref_key"].choices = ref_choices(figures)
+        self.fields["lead"] = _text(_("Opening paragraph"), rows=3)
+        sources = [("", _("— add generated figures —"))] + [
+            (key, found["title"])
+            for key, found in summary_outline.generated_sections(figures).items()
+        ]
+        for section, level, shown in outline_edit.numbered_sections(outline):
+            sid = section["id"]
+            self.fields[f"h-{sid}"] = forms.CharField(
+                label=_("Heading of %(n)s") % {"n": shown}, max_length=outline_edit.HEADING_LIMIT
+            )
+            for i, block in enumerate(section["blocks"], 1):
+                self._block_field(block, _("%(n)s, paragraph %(i)s") % {"n": shown, "i": i})
+            self.fields[f"n-{sid}"] = _text(_("New paragraph in %(n)s") % {"n": shown}, rows=2)
+            self.fields[f"nf-{sid}"] = forms.ChoiceField(
+                label=_("Add generated figures"), required=False, choices=sources
+            )
+            if level < outline_edit.MAX_DEPTH:
+                self.fields[f"ns-{sid}"] = _heading(_("New subsection under %(n)s") % {"n": shown})
+        self.fields["ns-root"] = _heading(_("New top-level section"))
+        for name, value in initial_values(outline, figures).items():
+            self.initial.setdefault(name, value)
+
+    def _block_field(self, block: dict, label) -> None:
+        bid = block["id"]
+        if block["kind"] == "text":
+            self.fields[f"t-{bid}"] = _text(label, rows=3)
+        elif block.get("source") != "lead":
+            self.fields[f"c-{bid}"] = forms.MultipleChoiceField(
                 label=label,
                 required=False,
-                max_length=20_000,
-                strip=False,
-                widget=forms.Textarea(attrs={"rows": 4}),
+                choices=pick_choices(block, self.figures),
+                widget=forms.CheckboxSelectMultiple,
             )
+
+    def clean_op(self):
+        op = self.cleaned_data["op"]
+        if op and not OP.fullmatch(op):
+            raise forms.ValidationError(_("Unknown action; nothing was changed."))
+        return op
+
+    def clean(self):
+        """A figure reference must name a figure: refused beside its paragraph, never printed
+        as “（…无数据）” or as raw braces."""
+        cleaned = super().clean()
+        known = set(summary_outline.refs(self.figures))
+        known |= summary_outline.ref_keys(summary_outline.text_of(self.outline))
+        for name in self.fields:
+            typed = name == "lead" or name[:2] in ("t-", "n-")
+            if not typed or name in self.errors:
+                continue
+            if problem := summary_outline.ref_problem(cleaned.get(name) or "", known):
+                self.add_error(name, problem)
+        return cleaned
+
+    def result(self) -> tuple[dict, str]:
+        """The outline after this save and its move, and the note its version gets."""
+        return outline_edit.from_form(self.outline, self.cleaned_data, self.figures)
+
+    def shown(self, name: str, value) -> str:
+        if name.startswith("c-"):
+            return "" if value in ("", None) else str(value).replace(",", "、")
+        return super().shown(name, value)
+
+
+OP = re.compile(r"(save|up|down|remove|keep|ref)(?::([a-z0-9]{1,16}))?")
+
+
+def _text(label, *, rows: int) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=outline_edit.TEXT_LIMIT,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
+
+
+def _heading(label) -> forms.CharField:
+    return forms.CharField(label=label, required=False, max_length=outline_edit.HEADING_LIMIT)
+
+
+def initial_values(outline: dict, figures: dict) -> dict:
+    """What the fields show before anything is typed: the outline as stored."""
+    out = {"lead": outline.get("lead", "")}
+    for section, _level, _shown in outline_edit.numbered_sections(outline):
+        out[f"h-{section['id']}"] = section["heading"]
+        for block in section["blocks"]:
+            if block["kind"] == "text":
+                out[f"t-{block['id']}"] = block["text"]
+            elif block.get("source") != "lead":
+                codes = block.get("codes")
+                if codes is None:
+                    found = summary_outline.generated_sections(figures).get(block["source"])
+                    codes = [k for k, _c in summary_outline.keyed_clauses(found)] if found else []
+                out[f"c-{block['id']}"] = codes
+    return out
+
+
+def ref_choices(figures: dict) -> list:
+    """The figures a paragraph can reference, grouped by the section that quotes them."""
+    table = summary_outline.refs(figures)
+    groups, seen = [], set()
+    for key, found in summary_outline.generated_sections(figures).items():
+        keys = [k for k, _c in summary_outline.keyed_clauses(found) if k in table]
+        if key == "activities":
+            keys = [k for name in keys for k in (name, f"{name}.people") if k in table]
+        if keys:
+            groups.append((found["title"], [(k, table[k]["name"]) for k in keys]))
+            seen.update(keys)
+    rest = [(k, r["name"]) for k, r in table.items() if k not in seen]
+    if rest:
+        groups.append((_("Other figures"), rest))
+    return [("", _("— choose a figure —")), *groups]
+
+
+def pick_choices(block: dict, figures: dict) -> list[tuple[str, str]]:
+    """A figure block's picker: every clause its section generates now (headline ones marked),
+    then any picked one that is gone, by its kept name."""
+    found = summary_outline.generated_sections(figures).get(block.get("source", ""))
+    keyed = summary_outline.keyed_clauses(found) if found else []
+    top = set(outline_edit.headline(block.get("source", ""), figures)) if found else set()
+    choices = [(k, ("【主要】" if k in top else "") + c["text"]) for k, c in keyed]
+    present = {k for k, _c in keyed}
+    names = block.get("names", {})
+    for code in block.get("codes") or []:
+        if code not in present:
+            choices.append(
+                (code, _("%(name)s (no figure this time)") % {"name": names.get(code, code)})
+            )
+    return choices
 
 
 class DashboardForm(PeriodForm):

@@ -455,6 +455,8 @@ class Notification(models.Model):
         REVIEW_FILINGS = "review_filings", _("annual reports awaiting review over 7 days")
         SUMMARY_STEP = "summary_step", _("work summary handed up, returned or accepted")
         MONTH_REVIEW = "month_review", _("monthly data approved, returned or withdrawn")
+        # A staff member's practising registration that has run out while they still serve.
+        EXPIRED = "expired", _("expired")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from .gongwen import font_faces
 from .sections import REGISTERED
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
@@ -37,6 +38,8 @@ def report_context(
         "status_label": status_label,
         "pdf": pdf,
         "font_dir": FONT_DIR.as_uri(),
+        # The form keeps its sans face, from the same shipped set as the 公文 documents.
+        "font_faces": font_faces(pdf=True, font_dir=FONT_DIR.as_uri(), families=["CHC Sans"]),
         "registered_group": REGISTERED,
     }
 

@@ -15,12 +15,11 @@ from django.utils.translation import gettext as _
 
 from centers import selectors as centre_selectors
 from centers.models import Centre, CentreYear, Donation, Licence, PerformanceRecord
-from core.periods import Period
-from services import figures as door
-from staff.models import Establishment, Spell
-from staff.selectors import in_service, workforce_figures
+from staff.establishment import establishment_at
+from staff.models import Spell
+from staff.selectors import in_service
 
-from . import sentences as s
+from . import annual_narrative
 
 NONE = "无"
 
@@ -34,8 +33,12 @@ def staff_count(centre: Centre, year: int) -> tuple[int, str]:
     end = dt.date(year, 12, 31)
     serving = Spell.objects.filter(centre=centre).filter(in_service(end))
     if settings.FILING_STAFF_COUNT == "establishment":
-        count = serving.filter(establishment=Establishment.ON).count()
-        return count, _("staff on the establishment serving on 31 December")
+        # 在编 serving that day, beside the approved establishment when one is recorded.
+        position = establishment_at(centre_id=centre.pk, day=end)
+        basis = _("staff on the establishment serving on 31 December")
+        if position.known:
+            basis += _(" (approved establishment %(n)s)") % {"n": position.approved}
+        return position.actual, basis
     return serving.count(), _("all staff serving on 31 December")
 
 
@@ -121,55 +124,7 @@ def prefill(centre: Centre, year: int) -> dict:
 # --- the narrative's first draft ---------------------------------------------------------------
 
 
-def _staff_paragraph(centre: Centre, year: int) -> str:
-    f = workforce_figures(centre=centre, start=dt.date(year, 1, 1), end=dt.date(year, 12, 31))
-    if not f.headcount_end and not f.departures:
-        return ""
-    return s.staff_brief(f)
-
-
-QUOTED = [
-    "opd_visits",
-    "discharges",
-    "medical_income",
-    "fd_rate",
-    "fd_key_rate",
-    "elderly_mgmt_rate",
-    "htn_std_rate",
-    "dm_std_rate",
-    "smi_prevalence",
-]
-
-
-def _service_paragraph(centre: Centre, year: int) -> str:
-    """The year's figures, each phrased by sentences.figure_brief, after a word on how many
-    months the year holds when it is not all twelve."""
-    months = Period.year(year).months
-    state = door.reporting(centres=[(centre.pk, None)], months=months, entries=True)
-    partial = s.partial_year_words(year, state.entered_months(centre.pk))
-    figures = door.totals(centre_ids=[centre.pk], period=Period.year(year))
-    parts = [s.figure_brief(f) for code in QUOTED if (f := figures.get(code)) is not None]
-    parts = [p for p in parts if p]
-    if not parts:  # "以下数字仅反映这些月份" would announce figures that never come
-        return partial if not state.entered_months(centre.pk) else ""
-    return partial + _("Services: ") + "；".join(parts) + "。"
-
-
-def _activities_paragraph(centre: Centre, year: int) -> str:
-    counts = door.activities(centre_ids=[centre.pk], period=Period.year(year))
-    if not counts:
-        return ""
-    parts = [s.activity_brief(name, times, people) for name, times, people in counts]
-    return _("Work records: ") + "，".join(parts) + "。"
-
-
 def narrative_draft(centre: Centre, year: int) -> str:
-    """A first draft of 开展业务活动情况 from the year's figures, for the centre to rewrite."""
-    paragraphs = [
-        _("In %(year)s the centre did the work below within its registered purpose and scope.")
-        % {"year": year},
-        _staff_paragraph(centre, year),
-        _service_paragraph(centre, year),
-        _activities_paragraph(centre, year),
-    ]
-    return "\n\n".join(p for p in paragraphs if p)
+    """A first draft of 开展业务活动情况 from the year's figures, for the centre to rewrite, in the
+    filed report's outline (reporting/annual_narrative.py)."""
+    return annual_narrative.draft(centre, year)

@@ -29,6 +29,7 @@ from django_scopes import scopes_disabled
 from centers.models import AuthorityMembership, Centre, CentreMembership, Licence
 from centers.selectors import authority_ancestor_ids, authority_parent_map, authority_subtree_ids
 from services import figures
+from staff.licences import licence_expiries
 
 from . import notifications, worklist
 from .models import AnnualFiling, Notification
@@ -166,6 +167,29 @@ def _expiry_reminders(centres, today: dt.date, managers: dict) -> list[tuple]:
     return out
 
 
+# A staff member's registration: 90 and 30 days ahead, and once it has run out (staff.licences).
+PRACTISING_KINDS = {"90": K.EXPIRY_90, "30": K.EXPIRY_30, "expired": K.EXPIRED}
+
+
+def _practising_reminders(centres, today: dt.date, managers: dict) -> list[tuple]:
+    """To the managers: registrations of serving staff expiring within 90 or 30 days, or expired
+    and not renewed (staff computes them; staff cannot import reporting, so it delivers here)."""
+    by_pk = {c.pk: c for c in centres if managers[c.pk]}
+    out = []
+    for e in licence_expiries(centre_ids=list(by_pk), today=today):
+        centre = by_pk[e.centre_id]
+        words = {"centre": centre.name, "person": e.person, "name": e.kind, "day": e.valid_to}
+        if e.urgency == "expired":
+            title = _("%(centre)s: %(person)s's %(name)s expired on %(day)s.") % words
+        else:
+            title = _("%(centre)s: %(person)s's %(name)s expires on %(day)s.") % words
+        key = f"practising:{e.licence_id}:{e.valid_to}"  # a corrected date is warned anew
+        path = reverse("staff:person", args=[centre.slug, e.person_id])
+        kind = PRACTISING_KINDS[e.urgency]
+        out += [(u, kind, key, title[:200], path) for u in managers[centre.pk]]
+    return out
+
+
 def _review_roots() -> tuple[list[tuple], dict[int, set[int]]]:
     """Each active reviewer with the commissions whose work queue they hear about, and each such
     commission's subtree, scoped as the queue scopes it (the commission and all below it).
@@ -296,6 +320,7 @@ def reminders_send(*, today: dt.date | None = None) -> int:
             _tally_reminders(centres, today, everyone)
             + _filing_reminders(centres, today, managers)
             + _expiry_reminders(centres, today, managers)
+            + _practising_reminders(centres, today, managers)
             + _review_tally_digests(centres, today, roots, subtrees)
             + _review_filing_digests(centres, today, roots, subtrees)
         )

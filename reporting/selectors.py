@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,7 +16,7 @@ from core import memo
 from core.periods import Period
 from services import figures
 
-from . import assessment
+from . import assessment, textdiff
 from .models import (
     AnnualFiling,
     FilingEvent,
@@ -49,17 +48,8 @@ class Difference:
 
 
 def _pieces(old: str, new: str) -> list[tuple[str, str]]:
-    """A character-level difference (Chinese has no spaces to split words on)."""
-    out = []
-    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            out.append(("equal", old[a1:a2]))
-        if op in ("delete", "replace"):
-            out.append(("delete", old[a1:a2]))
-        if op in ("insert", "replace"):
-            out.append(("insert", new[b1:b2]))
-    return out
+    """The difference by words and numbers (a number is one token: reporting/textdiff.py)."""
+    return textdiff.runs(old, new)
 
 
 def version_diff(old: dict, new: dict) -> list[Difference]:
@@ -80,6 +70,56 @@ def return_step(filing: AnnualFiling, events: list[FilingEvent]) -> FilingEvent 
         return None
     returns = [e for e in events if e.to_status == AnnualFiling.Status.RETURNED]
     return returns[-1] if returns else None
+
+
+# The audited edits of a filing that its history box lists beside the workflow's steps.
+HISTORY_ACTIONS = ("reporting.filing.narrative_saved", "reporting.filing.narrative_imported")
+
+
+@dataclass(frozen=True)
+class EditLine:
+    """An audited edit of the narrative as its history line: when, who, what (and from where)."""
+
+    created_at: dt.datetime
+    who: str
+    label: str
+    source: str
+
+
+def filing_history(filing: AnnualFiling, events: list[FilingEvent]) -> list:
+    """The workflow's steps and the narrative's saves and imports in time order, as
+    ("step", FilingEvent) or ("edit", EditLine); one query besides the steps."""
+    from core.history import action_label, person_name
+    from core.models import AuditEntry
+
+    entries = AuditEntry.objects.filter(
+        target_type=AnnualFiling._meta.label_lower,
+        target_id=str(filing.pk),
+        action__in=HISTORY_ACTIONS,
+    ).select_related("actor")
+    lines = [
+        (
+            e.created_at,
+            1,
+            "edit",
+            EditLine(
+                e.created_at,
+                person_name(e.actor, e.actor_name),
+                action_label(e.action),
+                _source(e.changes.get("summary")),
+            ),
+        )
+        for e in entries
+    ]
+    lines += [(e.created_at, 0, "step", e) for e in events]
+    return [(kind, item) for _at, _order, kind, item in sorted(lines, key=lambda x: x[:2])]
+
+
+def _source(change) -> str:
+    """The summary an import took its text from, as the audit row names it."""
+    if isinstance(change, list) and len(change) == 2:
+        return str(change[1] or "")
+    return ""
 
 
 def filing_versions(filing: AnnualFiling) -> list[FilingVersion]:

@@ -2,28 +2,26 @@
 
 `generate()` returns plain JSON (stored on the summary, so a saved version keeps the figures it
 was written with): numbered sections of clauses, each clause traced to the indicator, period and
-number of centres behind it, plus the weak spots offered for 存在的问题.
+number of centres behind it, plus the problems worth reporting offered for 存在的问题
+(reporting/problems.py), ranked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from centers.models import Authority, Centre
 from core.periods import Period, month_end
 from services import figures as door
 from services.figures import Figure
-from staff.selectors import workforce_brief
+from staff.development import development_figures
+from staff.selectors import RosterSummary, WorkforceBrief, roster_summary
 
+from . import party, problems, summary_figures
 from . import sentences as s
-
-CHINESE_NUMBERS = "一二三四五六七八九十"
 
 
 @dataclass(frozen=True)
@@ -138,40 +136,65 @@ def _clause(figure: Figure, period: Period, centres: int) -> dict | None:
     }
 
 
-def _weak_spots(figures: dict[str, Figure]) -> list[str]:
-    """Falling counts and rates below the previous year, as suggestions for 存在的问题."""
-    found = (
-        s.weak_figure(figures[code])
-        for _key, _title, codes in TALLY_SECTIONS
-        for code in codes
-        if code in figures
+def _problems(
+    *,
+    figures: dict[str, Figure],
+    brief,
+    roster: RosterSummary,
+    shown: Period,
+    ids: list[int],
+    state,
+    single: bool,
+) -> list[dict]:
+    """存在的问题 worth suggesting, ranked (reporting/problems.py): material falls, turnover,
+    the 编外 share, staffing below the standard and unreported months."""
+    t = problems.Thresholds.from_settings()
+    codes = [code for _key, _title, section in TALLY_SECTIONS for code in section]
+    found = problems.declines(figures, codes, t)
+    if brief is not None:
+        found += problems.workforce(brief, len(shown.months), t)
+    day = month_end(shown.last)
+    found += problems.staffing(roster.staffing, day, single=single)
+    expected = sum(state.expected(pk) for pk in ids)
+    found += problems.unreported(
+        state.missing_by_month(), state.unmarked_by_month(), expected, single=single
     )
-    return [text for text in found if text]
+    return problems.ranked(found)
 
 
-def _workforce(scope: Q, period: Period) -> tuple[list[dict], list[str]]:
+def _workforce(
+    roster: RosterSummary, period: Period, centre_ids: list[int]
+) -> tuple[list[dict], WorkforceBrief | None]:
     start, end = period.first, month_end(period.last)
-    w = workforce_brief(scope=scope, start=start, end=end)
+    w = roster.brief
     trace = f"来源：人员花名册；期间：{_span(period)}"
     if not w.headcount_end and not w.departures and not w.hires:
-        return [], []
-    clauses = s.workforce_clauses(w)
-    weak = []
-    months = len(period.months)
-    if w.departure_rate is not None:
-        yearly = w.departure_rate * Decimal(12) / months
-        if yearly > settings.SUMMARY_HIGH_DEPARTURE_RATE:
-            weak.append(
-                s.high_departures(w.departure_rate, yearly, settings.SUMMARY_HIGH_DEPARTURE_RATE)
-            )
-    return [{"text": c, "code": "", "trace": trace} for c in clauses], weak
+        return [], None
+    clauses = [{"text": c, "code": "", "key": k, "trace": trace} for k, c in s.workforce_keyed(w)]
+    # Training, promotions and 编制 (issue 18): the staff records behind the roster.
+    dev = development_figures(
+        centre_ids=centre_ids, start=start, end=end, actual_by_centre=roster.on_establishment
+    )
+    trace = f"来源：培训进修、职称晋升与核定编制记录；期间：{_span(period)}；编制截至{end}"
+    clauses += [
+        {"text": c, "code": "", "key": k, "trace": trace} for k, c in s.development_keyed(dev)
+    ]
+    return clauses, w
 
 
-def _activities(centre_ids: list[int], period: Period) -> list[dict]:
+def _activities(centre_ids: list[int], period: Period, *, single: bool) -> list[dict]:
+    """党建 first (branch, members, 三会一课: reporting/party.py), then each kind of work record."""
     rows = door.activities(centre_ids=centre_ids, period=period)
     trace = f"来源：工作记录；期间：{_span(period)}"
-    return [
-        {"text": s.activity_clause(name, times, people), "code": "", "trace": trace}
+    return party.summary_clauses(centre_ids=centre_ids, period=period, single=single) + [
+        {
+            "text": s.activity_clause(name, times, people),
+            "code": "",
+            "key": f"act.{name}",
+            "times": times,
+            "people": people,
+            "trace": trace,
+        }
         for name, times, people in rows
     ]
 
@@ -184,7 +207,6 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     owed = owner.centres().only("pk", *Centre.OWES_FIELDS)
     founded = [(c.pk, c.owes_from) for c in owed]
     ids = [pk for pk, _f in founded]
-    scope = Q(centre_id__any_of=ids)
     reader = owner.centre.sponsor_id if owner.centre is not None else owner.authority.pk
     figures = door.totals(centre_ids=ids, period=shown, owner=reader)
     centres = len(founded)
@@ -192,7 +214,10 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     missing, unmarked = state.missing_by_month(), state.unmarked_by_month()
     sections = []
     for key, title, codes in TALLY_SECTIONS:
-        clauses = [c for code in codes if (c := _clause(figures[code], shown, centres))]
+        # An indicator switched off (or not applying here) is left out, not a KeyError.
+        clauses = [
+            c for code in codes if code in figures and (c := _clause(figures[code], shown, centres))
+        ]
         sections.append({"key": key, "title": title, "clauses": clauses})
     own = door.commission_codes(reader, shown)  # a district's 区定指标, the city's 市定指标 …
     if clauses := [
@@ -200,14 +225,21 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
     ]:
         key, title = COMMISSION_SECTION
         sections.append({"key": key, "title": title, "clauses": clauses})
-    workforce, weak_staff = _workforce(scope, shown)
+    # The roster, read once: 人员队伍, 编制, the staffing checks and 基本情况's staff.
+    roster = roster_summary(centre_ids=ids, start=shown.first, end=month_end(shown.last))
+    workforce, brief = _workforce(roster, shown, ids)
     sections.append({"key": "workforce", "title": "人员队伍", "clauses": workforce})
-    sections.append(
-        {"key": "activities", "title": "党建与活动", "clauses": _activities(ids, shown)}
+    activities = _activities(ids, shown, single=owner.centre is not None)
+    sections.append({"key": "activities", "title": "党建与活动", "clauses": activities})
+    found = _problems(
+        figures=figures,
+        brief=brief,
+        roster=roster,
+        shown=shown,
+        ids=ids,
+        state=state,
+        single=owner.centre is not None,
     )
-    weak = _weak_spots(figures) + weak_staff
-    if late := s.late_reporting_words(missing, unmarked):
-        weak.append(late)
     if not months:
         lead = f"{period.label}尚未开始，{owner.name}"
     else:
@@ -220,12 +252,26 @@ def generate(*, owner: Owner, period: Period, today: dt.date | None = None) -> d
         "first": period.first.isoformat(),
         "last": shown.last.isoformat(),
         "centres": centres,
-        "lead": lead + "各项工作情况如下。" + s.missing_words(missing, unmarked),
+        "lead": lead
+        + "各项工作情况如下。"
+        + s.missing_words(missing, unmarked, single=owner.centre is not None),
         "missing": {m.isoformat(): n for m, n in missing.items()},
         "unmarked": {m.isoformat(): n for m, n in unmarked.items()},
         "sections": sections,
-        "weak_spots": weak,
+        "problems": found,
+        # The texts alone, for readers older than "problems".
+        "weak_spots": [p["text"] for p in found],
         "generated_on": today.isoformat(),
+        # The outline's 基本情况 and the figures its paragraphs reference (reporting/outline.py).
+        **summary_figures.outline_parts(
+            owner=owner,
+            ids=ids,
+            day=month_end(shown.last),
+            figures=figures,
+            brief=brief,
+            profile=roster.profile,
+            sections=sections,
+        ),
     }
 
 
@@ -234,8 +280,3 @@ def paragraph(section: dict) -> str:
     if not section["clauses"]:
         return "本期无已报数据。"
     return "；".join(c["text"] for c in section["clauses"]) + "。"
-
-
-def section_number(index: int) -> str:
-    """（一）, （二） … for the subsections of 一、工作情况."""
-    return f"（{CHINESE_NUMBERS[index]}）" if index < len(CHINESE_NUMBERS) else f"（{index + 1}）"

@@ -20,10 +20,17 @@ from centers.access import Access, review_refusal
 from centers.permissions import REVIEW_FILINGS, SUBMIT_FILINGS
 from centers.selectors import user_places
 from core import stale
-from core.audit import audit, diff
+from core.audit import audit
 from core.errors import DomainError
 
-from .actions import TEXT_KEYS, TransitionNotAllowed, _summary_version, summary_ensure_editable
+from . import outline, outline_edit
+from .actions import (
+    TransitionNotAllowed,
+    _outline_changes,
+    _summary_version,
+    outline_values,
+    summary_ensure_editable,
+)
 from .models import Summary, SummaryEvent
 
 SS = Summary.Status
@@ -160,11 +167,6 @@ def summary_reopen(*, summary_obj: Summary, reason: str, actor, access: Access) 
 # --- compiling ------------------------------------------------------------------------------
 
 
-def paragraphs(text: str) -> list[str]:
-    """A text's paragraphs: its non-empty lines, trimmed."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
 def accepted_for(summary_obj: Summary, authority_ids) -> list[Summary]:
     """The accepted centre summaries of the same period below the authority, by centre name."""
     return list(
@@ -179,25 +181,35 @@ def accepted_for(summary_obj: Summary, authority_ids) -> list[Summary]:
     )
 
 
-def _picked(picks, accepted: dict[int, Summary]) -> list[tuple[Summary, str, str]]:
-    """(source summary, section key, paragraph) for each pick; a stale pick is refused."""
+def _picked(picks, accepted: dict[int, Summary]) -> list[tuple[Summary, str]]:
+    """(source summary, paragraph as it printed there) for each pick; a stale pick is refused."""
     chosen = []
-    for pk, key, index in picks:
+    for pk, block_id in picks:
         source = accepted.get(pk)
-        found = paragraphs(source.texts.get(key, "")) if source and key in TEXT_KEYS else []
-        if not 0 <= index < len(found):
+        found = {}
+        if source is not None:
+            for _heading, items in outline.paragraphs_of(
+                source.texts, source.figures, source.sources
+            ):
+                found.update(items)
+        if block_id not in found:
             raise DomainError(
                 _("A chosen paragraph is no longer in an accepted summary; choose again.")
             )
-        chosen.append((source, key, found[index]))
+        chosen.append((source, found[block_id]))
     return chosen
 
 
 @transaction.atomic
-def summary_compile(*, summary_obj: Summary, picks, authority_ids, based_on: str, actor) -> Summary:
-    """Copy chosen paragraphs of accepted centre summaries into the same sections of the
-    authority's summary, each with its source; an edit like any other (stale check, version)."""
-    stale.claim(summary_obj, based_on=based_on, values=lambda row: dict(row.texts))
+def summary_compile(
+    *, summary_obj: Summary, picks, target: str, authority_ids, based_on: str, actor
+) -> Summary:
+    """Copy chosen paragraphs of accepted centre summaries into the chosen section of the
+    authority's summary, each with its source; an edit like any other (stale check, version).
+
+    A paragraph's figure references are printed with the centre's own figures: the commission's
+    would be other numbers."""
+    stale.claim(summary_obj, based_on=based_on, values=outline_values)
     current = Summary.objects.select_for_update().get(pk=summary_obj.pk)
     summary_ensure_editable(current)
     if current.authority_id is None:
@@ -205,24 +217,25 @@ def summary_compile(*, summary_obj: Summary, picks, authority_ids, based_on: str
     if not picks:
         raise DomainError(_("Choose at least one paragraph."))
     accepted = {s.pk: s for s in accepted_for(current, authority_ids)}
-    texts, sources = dict(current.texts), list(current.sources)
     chosen = _picked(picks, accepted)
-    for source, key, text in chosen:
-        here = texts.get(key, "")
-        if text not in paragraphs(here):
-            texts[key] = f"{here.rstrip()}\n{text}" if here.strip() else text
-        entry = {
-            "key": key,
-            "text": text,
+    texts = outline.load(current.texts, current.figures, current.sources)
+    section, _siblings = outline_edit.find_section(texts, target)
+    sources = list(current.sources)
+    for source, text in chosen:
+        origin = {
             "centre": source.centre.name,
             "centre_slug": source.centre.slug,
             "summary": source.pk,
             "title": source.title,
         }
+        if not any(b.get("text") == text for b in section["blocks"]):
+            section["blocks"].append(outline_edit.text_block(text, origin))
+        entry = {"key": target, "text": text, **origin}
         if entry not in sources:
             sources.append(entry)
-    changes = diff({k: current.texts.get(k, "") for k in TEXT_KEYS}, texts)
-    current.texts, current.sources = texts, sources
+    cleaned = outline_edit.clean(texts)
+    changes = _outline_changes(current, cleaned, current.figures)
+    current.texts, current.sources = cleaned, sources
     current.version += 1
     current.save(update_fields=["texts", "sources", "version", "updated_at"])
     _summary_version(current, actor=actor, note=_("compiled from centre summaries"))
@@ -230,6 +243,6 @@ def summary_compile(*, summary_obj: Summary, picks, authority_ids, based_on: str
         actor=actor,
         action="summary.compile",
         target=current,
-        changes=changes | {"from": sorted({source.pk for source, _k, _t in chosen})},
+        changes=changes | {"from": sorted({source.pk for source, _t in chosen})},
     )
     return current

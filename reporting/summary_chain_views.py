@@ -33,6 +33,8 @@ from core.stale import StaleEdit, stamp
 from . import summary_actions, summary_review
 from .forms import CommentForm, ReasonForm, first_error
 from .models import Summary
+from .numbercheck import check_summary_texts, mismatches
+from .numbercheck_books import summary_book, waiting_mismatches
 
 SS = Summary.Status
 
@@ -47,7 +49,7 @@ def writes_own_summaries(request: HttpRequest) -> bool:
     )
 
 
-PICK = re.compile(r"([0-9]{1,9}):([a-z_]{1,30}):([0-9]{1,4})")
+PICK = re.compile(r"([0-9]{1,9}):([a-z0-9]{1,16})")
 
 
 def _centre_summary(request: HttpRequest, pk: int) -> Summary:
@@ -84,18 +86,42 @@ def _step(request: HttpRequest, pk: int, run: Callable[[Summary], Summary], done
 
 @require_POST
 def summary_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Hand the summary up to the centre's commission."""
+    """Hand the summary up to the centre's commission. From the editor the typed text is saved
+    first; numbers that disagree with the stored figures are named and asked about before."""
+    from . import summary_views
+
+    summary = _centre_summary(request, pk)
+    # The editor's form: nothing typed is dropped on the way.
+    summary, refused = summary_views.save_before_step(request, summary)
+    if refused is not None:
+        return refused
+    if summary.status in (SS.DRAFT, SS.RETURNED):
+        flags, checked = submit_mismatches(summary)
+        if flags and request.POST.get("confirm") != str(len(flags)):
+            check = {"flags": flags, "checked": checked}
+            context = summary_views.page_context(request, summary, submit_check=check)
+            return summary_views.render_page(request, context)
     sponsor = request.centre.sponsor.name  # type: ignore[attr-defined]
-    return _step(
-        request,
-        pk,
-        lambda s: summary_actions.summary_submit(
-            summary_obj=s,
+    try:
+        summary_actions.summary_submit(
+            summary_obj=summary,
             actor=request.user,
             access=request.access,  # type: ignore[attr-defined]
-        ),
-        _("Handed up to %(sponsor)s.") % {"sponsor": sponsor},
-    )
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Handed up to %(sponsor)s.") % {"sponsor": sponsor})
+    url = reverse("reporting:centre-summary", args=[request.centre.slug, summary.pk])  # type: ignore[attr-defined]
+    return summary_views.after_step(request, url)
+
+
+def submit_mismatches(summary: Summary) -> tuple[list, int]:
+    """The numbers of the summary that disagree with the stored figures, and how many were
+    tied to a figure at all (reporting/numbercheck.py)."""
+    book, scope = summary_book(summary)
+    ties = check_summary_texts(summary.texts, summary.figures, book, scope)
+    return mismatches(ties), len(ties)
 
 
 def _with_text(request, pk, form_class, field: str, run, done: str) -> HttpResponse:
@@ -178,7 +204,11 @@ def summary_changes(request: HttpRequest, pk: int) -> HttpResponse:
         "base": base,
         "latest": latest,
         "handed": summary_review.handed_versions(summary),
-        "changes": summary_review.text_changes(base.texts, current) if base else [],
+        "changes": (
+            summary_review.text_changes(base.texts, current, base.figures, summary.figures)
+            if base
+            else []
+        ),
         "page_url": reverse("reporting:centre-summary", args=[request.centre.slug, pk]),  # type: ignore[attr-defined]
         "states": dict(SS.choices),
     }
@@ -211,21 +241,15 @@ def chain_context(request: HttpRequest, summary: Summary) -> dict:
 
 
 def _compile_context(request: HttpRequest, summary: Summary) -> dict:
-    shown = summary_review.shown_sources(summary)
-    for entries in shown.values():
-        for entry in entries:
-            entry["url"] = reverse(
-                "reporting:centre-summary", args=[entry["centre_slug"], entry["summary"]]
-            )
     slug = request.authority.slug  # type: ignore[attr-defined]
-    return {
-        "sources": shown,
-        "compile_url": reverse("reporting:authority-summary-compile", args=[slug, summary.pk]),
-    }
+    return {"compile_url": reverse("reporting:authority-summary-compile", args=[slug, summary.pk])}
 
 
-def _default_choice() -> dict[str, str]:
-    """The last half-year that has ended."""
+def _default_choice(authority_ids) -> dict[str, str]:
+    """The latest period a centre below has handed a summary up for (waiting, returned or
+    accepted), else the last half-year that has ended."""
+    if latest := summary_review.latest_handed_period(authority_ids=authority_ids):
+        return latest
     today = timezone.localdate()
     if today.month >= 7:
         return {"year": str(today.year), "part": "h1"}
@@ -235,11 +259,16 @@ def _default_choice() -> dict[str, str]:
 @require_GET
 def summary_inbox(request: HttpRequest) -> HttpResponse:
     """Every centre below the commission and its summary of the period: handed up, late,
-    returned, accepted; the commission's own reviewers act on each from here."""
-    form = PeriodForm(request.GET or _default_choice(), parts=("h1", "h2", "year"))
-    period = form.period(int(_default_choice()["year"]))
-    kind = Summary.Kind.HALF if len(period.months) == 6 else Summary.Kind.YEAR
+    returned, accepted; the commission's own reviewers act on each from here. A bad period is
+    refused beside its field (the list would be of some other period)."""
     authority = request.authority  # type: ignore[attr-defined]
+    subtree = request.authority_subtree  # type: ignore[attr-defined]
+    form = PeriodForm(request.GET or _default_choice(subtree), parts=("h1", "h2", "year"))
+    if not form.is_valid():
+        context = {"form": form, "period": None, "authority": authority}
+        return render(request, "reporting/summary_inbox.html", context, status=400)
+    period = form.period(timezone.localdate().year)
+    kind = Summary.Kind.HALF if len(period.months) == 6 else Summary.Kind.YEAR
     rows = summary_review.inbox(
         authority_ids=request.authority_subtree,  # type: ignore[attr-defined]
         period=period,
@@ -256,6 +285,8 @@ def summary_inbox(request: HttpRequest) -> HttpResponse:
         "counts": summary_review.counts(rows),
         "authority": authority,
         "user_pk": request.user.pk,
+        # What the number check finds in each summary waiting for review (reporting/numbercheck).
+        "checks": waiting_mismatches(rows),
     }
     return render(request, "reporting/summary_inbox.html", context)
 
@@ -272,14 +303,14 @@ def _row_urls(row) -> dict[str, str]:
     }
 
 
-def _picks(request: HttpRequest) -> list[tuple[int, str, int]] | None:
-    """The ticked paragraphs as (summary, section, index); None when one is malformed."""
+def _picks(request: HttpRequest) -> list[tuple[int, str]] | None:
+    """The ticked paragraphs as (summary, paragraph id); None when one is malformed."""
     out = []
     for value in request.POST.getlist("pick")[:500]:
         match = PICK.fullmatch(value)
         if match is None:
             return None
-        out.append((int(match[1]), match[2], int(match[3])))
+        out.append((int(match[1]), match[2]))
     return out
 
 
@@ -302,6 +333,7 @@ def summary_compile(request: HttpRequest, pk: int) -> HttpResponse:
             summary_actions.summary_compile(
                 summary_obj=summary,
                 picks=picks,
+                target=request.POST.get("target", "")[:16],
                 authority_ids=request.authority_subtree,  # type: ignore[attr-defined]
                 based_on=request.POST.get("based_on", ""),
                 actor=request.user,
@@ -317,6 +349,8 @@ def summary_compile(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "summary": summary,
         "sources": summary_review.picker(accepted),
+        "targets": summary_review.targets(summary),
+        "target": request.POST.get("target") or summary_review.default_target(summary),
         "picked": set(request.POST.getlist("pick")),
         "based_on": based_on,
         "error": error,

@@ -12,21 +12,14 @@ from django.utils import timezone
 from centers.models import Centre
 from core.periods import Period, month_end
 
-from .actions import TEXT_KEYS
+from . import outline, textdiff
 from .models import Summary, SummaryEvent, SummaryVersion
-from .summary import SECTION_TITLES
-from .summary_actions import paragraphs
 
 SS = Summary.Status
 # Summaries are due this many days after their period ends (H1 by 10 July, H2 and the year by
 # 10 January); the page says so.
 DUE_DAYS = 10
-TEXT_TITLES = {
-    "intro": "开头",
-    **SECTION_TITLES,
-    "problems": "存在的问题",
-    "plans": "下一步工作计划",
-}
+LEAD_TITLE = "开头"
 
 
 def due_date(period: Period) -> dt.date:
@@ -81,6 +74,30 @@ def inbox(
     return rows
 
 
+HANDED_UP = (SS.SUBMITTED, SS.RETURNED, SS.ACCEPTED)
+
+
+def latest_handed_period(*, authority_ids) -> dict[str, str] | None:
+    """The latest half-year or year a centre below the authority handed a summary up for, as
+    the received list's choice ({"year", "part"}); None when none ever was. One query."""
+    found = (
+        Summary.objects.filter(
+            centre__sponsor_id__in=authority_ids,
+            kind__in=(Summary.Kind.HALF, Summary.Kind.YEAR),
+            status__in=HANDED_UP,
+        )
+        .order_by("-last", "-first")
+        .values("kind", "first")
+        .first()
+    )
+    if found is None:
+        return None
+    first = found["first"]
+    if found["kind"] == Summary.Kind.YEAR:
+        return {"year": str(first.year), "part": "year"}
+    return {"year": str(first.year), "part": "h1" if first.month == 1 else "h2"}
+
+
 def counts(rows: list[InboxRow]) -> dict[str, int]:
     """How many centres are in each state, and how many are late."""
     out = {"none": 0, **{s: 0 for s in SS.values}, "late": 0}
@@ -113,7 +130,7 @@ def default_base(summary: Summary, latest: int) -> int | None:
 
 def _segments(old: str, new: str) -> list[list[tuple[str, str]]]:
     """The lines of a change, each as (op, text) runs: 'same', 'del' or 'ins'. Lines first;
-    within a changed pair of lines, characters (Chinese has no spaces to split words on)."""
+    within a changed pair of lines, words and numbers (reporting/textdiff.py)."""
     out: list[list[tuple[str, str]]] = []
     a, b = old.splitlines(), new.splitlines()
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -126,31 +143,62 @@ def _segments(old: str, new: str) -> list[list[tuple[str, str]]]:
     return out
 
 
+RUN_OPS = {"equal": "same", "delete": "del", "insert": "ins"}
+
+
 def _characters(x: str, y: str) -> list[tuple[str, str]]:
-    if len(x) + len(y) > 4000:  # too long to compare letter by letter quickly
-        return [("del", x), ("ins", y)]
-    out = []
-    matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            out.append(("same", x[i1:i2]))
-            continue
-        if i2 > i1:
-            out.append(("del", x[i1:i2]))
-        if j2 > j1:
-            out.append(("ins", y[j1:j2]))
+    """A changed line against its old self, a number being one token (never digit by digit)."""
+    return [(RUN_OPS[op], text) for op, text in textdiff.runs(x, y)]
+
+
+def _quoted(text: str) -> str:
+    """A paragraph as the author wrote it: each reference as its label, not today's number."""
+    return outline.REF.sub(lambda m: f"〔{m[3] or m[1]}〕", text)
+
+
+def _section_lines(texts: dict, figures: dict) -> dict[str, tuple[str, str]]:
+    """Each section's (numbered heading, its text as lines: heading, paragraphs, and the figures
+    each generated paragraph quotes), by id; the opening under "lead"."""
+    tree = outline.load(texts, figures)
+    out = {"lead": (LEAD_TITLE, tree.get("lead", ""))}
+
+    def visit(sections: list[dict], level: int) -> None:
+        for i, section in enumerate(sections):
+            lines = [section.get("heading", "")]
+            for block in section.get("blocks", []):
+                if block.get("kind") == "text":
+                    lines.append(_quoted(block.get("text", "")))
+                elif block.get("source") != "lead":
+                    lines.append(_figures_line(block, figures))
+            shown = outline.numbered(level, i, section.get("heading", ""))
+            out[section["id"]] = (shown, "\n".join(lines))
+            visit(section.get("children", []), level + 1)
+
+    visit(tree.get("sections", []), 1)
     return out
 
 
-def text_changes(old: dict, new: dict) -> list[dict]:
-    """The sections whose text differs, each with its runs of kept, removed and added text."""
+def _figures_line(block: dict, figures: dict) -> str:
+    found = outline.generated_sections(figures).get(block.get("source", ""), {})
+    title = found.get("title", block.get("source", ""))
+    codes = block.get("codes")
+    if codes is None:
+        return f"〔{title}：全部数据〕"
+    names = block.get("names", {})
+    return f"〔{title}：{'、'.join(names.get(c, c) for c in codes)}〕"
+
+
+def text_changes(old: dict, new: dict, old_figures=None, new_figures=None) -> list[dict]:
+    """The sections whose text differs (a renamed, added or removed one too), each with its runs
+    of kept, removed and added text, in the new reading order, then the removed ones."""
+    before = _section_lines(old, old_figures or {})
+    after = _section_lines(new, new_figures or {})
     changed = []
-    for key in TEXT_KEYS:
-        before, after = old.get(key, "") or "", new.get(key, "") or ""
-        if before != after:
-            changed.append(
-                {"key": key, "title": TEXT_TITLES.get(key, key), "runs": _segments(before, after)}
-            )
+    for key in [*after, *(k for k in before if k not in after)]:
+        old_text = before.get(key, ("", ""))[1]
+        title, new_text = after[key] if key in after else (before[key][0], "")
+        if old_text != new_text:
+            changed.append({"key": key, "title": title, "runs": _segments(old_text, new_text)})
     return changed
 
 
@@ -165,28 +213,44 @@ def version_pair(summary: Summary, base: int | None) -> tuple[SummaryVersion | N
 
 
 def picker(accepted: list[Summary]) -> list[dict]:
-    """Each accepted centre summary's sections with their paragraphs, as (pick value, text)."""
+    """Each accepted centre summary's paragraphs as printed, by section, as (pick value, text)."""
+    return [
+        {
+            "summary": source,
+            "sections": [
+                {
+                    "title": heading,
+                    "paragraphs": [(f"{source.pk}:{bid}", text) for bid, text in items],
+                }
+                for heading, items in outline.paragraphs_of(
+                    source.texts, source.figures, source.sources
+                )
+            ],
+        }
+        for source in accepted
+    ]
+
+
+def targets(summary: Summary) -> list[tuple[str, str]]:
+    """Where compiled paragraphs can go: every section of the commission's outline, numbered."""
+    tree = outline.load(summary.texts, summary.figures, summary.sources)
     out = []
-    for source in accepted:
-        sections = [
-            {
-                "key": key,
-                "title": TEXT_TITLES.get(key, key),
-                "paragraphs": [
-                    (f"{source.pk}:{key}:{i}", text)
-                    for i, text in enumerate(paragraphs(source.texts.get(key, "")))
-                ],
-            }
-            for key in TEXT_KEYS
-        ]
-        out.append({"summary": source, "sections": [s for s in sections if s["paragraphs"]]})
+
+    def visit(sections: list[dict], level: int, indent: str) -> None:
+        for i, section in enumerate(sections):
+            shown = outline.numbered(level, i, section.get("heading", ""))
+            out.append((section["id"], indent + shown))
+            visit(section.get("children", []), level + 1, indent + "　")
+
+    visit(tree.get("sections", []), 1, "")
     return out
 
 
-def shown_sources(summary: Summary) -> dict[str, list[dict]]:
-    """The compiled paragraphs still in the text, by section key, to show their source."""
-    out: dict[str, list[dict]] = {}
-    for entry in summary.sources or []:
-        if entry.get("text") in paragraphs(summary.texts.get(entry.get("key", ""), "")):
-            out.setdefault(entry["key"], []).append(entry)
-    return out
+def default_target(summary: Summary) -> str:
+    """The work section's first subsection, else the first section."""
+    tree = outline.load(summary.texts, summary.figures, summary.sources)
+    sections = tree.get("sections", [])
+    work = next((s for s in sections if s.get("role") == "work"), None)
+    if work and work.get("children"):
+        return work["children"][0]["id"]
+    return sections[0]["id"] if sections else ""

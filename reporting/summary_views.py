@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from centers.access import authority_view, centre_view
 from centers.permissions import EDIT_RECORDS, VIEW_AUTHORITY, VIEW_CENTRE
@@ -24,10 +25,20 @@ from core.downloads import DOCX, attachment, download_name
 from core.errors import DomainError
 from core.stale import StaleEdit, conflict_status, stamp
 
-from . import actions, summary_chain_views, summary_output
-from .forms import SummaryCreateForm, SummaryTextsForm
+from . import (
+    actions,
+    outline,
+    outline_edit,
+    summary_chain_views,
+    summary_editor,
+    summary_output,
+)
+from .forms import SummaryCreateForm, SummaryTextsForm, initial_values
 from .models import Summary
-from .summary import SECTION_TITLES, Owner
+from .summary import Owner
+
+# Sent with a save that changed the outline: the number check reloads itself.
+SAVED_EVENT = "summary-saved"
 
 
 @dataclass(frozen=True)
@@ -91,17 +102,10 @@ def _restore_url(request: HttpRequest, pk: int, number: int) -> str:
     return reverse(side.url_prefix + "summary-restore", args=[side.slug, pk, number])
 
 
-def _text_keys() -> list[tuple[str, str]]:
-    keys = [("intro", _("Opening paragraph"))]
-    keys += [
-        (key, _("Notes after %(section)s") % {"section": t}) for key, t in SECTION_TITLES.items()
-    ]
-    return [*keys, ("problems", _("What the problems are")), ("plans", _("What comes next"))]
-
-
 def _texts_form(summary: Summary, data=None) -> SummaryTextsForm:
-    initial = {**summary.texts, "based_on": stamp(summary)}
-    return SummaryTextsForm(data, keys=_text_keys(), initial=initial)
+    texts = outline.load(summary.texts, summary.figures, summary.sources)
+    initial = {"based_on": stamp(summary)}
+    return SummaryTextsForm(data, outline=texts, figures=summary.figures, initial=initial)
 
 
 def _get(request: HttpRequest, pk: int) -> Summary:
@@ -134,82 +138,211 @@ def summary_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _page_context(request: HttpRequest, summary: Summary, form=None, **extra) -> dict:
-    form = form or _texts_form(summary)
-    outline = summary_output.outline(summary.figures, summary.texts)
-    chain = summary_chain_views.chain_context(request, summary)
-    sources = chain.get("sources", {})
+def page_context(request: HttpRequest, summary: Summary, form=None, **extra) -> dict:
+    can_write = _side(request).can_write and not summary.locked
+    # Handed up or accepted, the text waits for the commission (summary_actions): shown, not edited.
+    form = form or (_texts_form(summary) if can_write else None)
+    texts = (
+        form.outline
+        if form is not None
+        else outline.load(summary.texts, summary.figures, summary.sources)
+    )
     return {
         "summary": summary,
         "f": summary.figures,
-        "sections": [
-            (s, form[s["key"]], sources.get(s["key"], []))
-            for s in outline
-            if s["key"] in form.fields
-        ],
+        "lead": outline.render_text(texts.get("lead", ""), outline.refs(summary.figures)),
+        "rows": summary_editor.rows(texts, summary.figures, form),
+        "suggestions": summary_editor.suggestions(summary.figures, texts),
         "form": form,
+        "new_root": form["ns-root"] if form is not None else None,
         "versions": [
             (v, _restore_url(request, summary.pk, v.number)) for v in summary.versions.all()[:20]
         ],
-        # Handed up or accepted, the text waits for the commission (summary_actions).
-        "can_write": _side(request).can_write and not summary.locked,
+        "can_write": can_write,
         "urls": summary_urls(request, summary.pk),
-        **chain,
+        **summary_chain_views.chain_context(request, summary),
         **extra,
     }
+
+
+def render_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The page, or for htmx its editor alone (with the versions list swapped beside it)."""
+    template = "reporting/summary_page.html"
+    if request.htmx:  # type: ignore[attr-defined]
+        template += "#summary-outline"
+        status = 200  # htmx 2 swaps no 4xx answer
+    return render(request, template, context, status=status)
 
 
 @require_GET
 def summary_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The summary being written: generated figures (traced) between the author's text boxes."""
     summary = _get(request, pk)
-    return render(request, "reporting/summary_page.html", _page_context(request, summary))
+    return render(request, "reporting/summary_page.html", page_context(request, summary))
 
 
 @require_POST
 def summary_texts(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the texts as a new version; a stale or bad form comes back with what was typed."""
+    """Save the outline (and the move a button names) as a new version; a stale or bad form
+    comes back with what was typed and a message beside the field."""
     _require_write(request)
     summary = _get(request, pk)
+    before = summary.version  # a save that changed nothing makes no version
+    summary, refused, acted = save_outline(request, summary)
+    if refused is not None:
+        return refused
+    return _saved(request, summary, acted, changed=summary.version > before)
+
+
+def save_outline(
+    request: HttpRequest, summary: Summary
+) -> tuple[Summary, HttpResponse | None, dict]:
+    """Save the editor's form and the move its button names: (the summary as saved, None, where
+    the page should stay), or (the summary, the page refusing it with what was typed kept and the
+    message beside the part acted on, {}). Every button of the editor comes through here, 上报
+    and 重新生成 too, so nothing typed is lost on the way to them."""
+    _require_write(request)
+    try:
+        actions.summary_ensure_editable(summary)
+    except DomainError as exc:  # handed up meanwhile: the page says so and keeps the typing
+        context = page_context(request, summary, unsaved=_typed(request.POST), locked=str(exc))
+        return summary, render_page(request, context, conflict_status(request)), {}
+    if request.POST.get("based_on", "") != stamp(summary):
+        # Built on an older outline: its fields are not this one's, so refuse before reading.
+        form = _refused(summary, request.POST, actions.summary_refusal(summary))
+        context = page_context(request, summary, form)
+        return summary, render_page(request, context, conflict_status(request)), {}
     form = _texts_form(summary, request.POST)
-    status = 400
+    op = form.data.get("op", "")
+    status, acted = 400, {}
     if form.is_valid():
         try:
-            summary = actions.summary_save_texts(
+            texts, note = form.result()
+            saved = actions.summary_save_texts(
                 summary_obj=summary,
-                texts=form.values(),
+                texts=texts,
                 based_on=form.cleaned_data["based_on"],
                 actor=request.user,
+                note=note,
             )
         except StaleEdit as exc:
-            form.refuse(exc)
             summary.refresh_from_db()
+            form = _refused(summary, request.POST, exc)
             status = conflict_status(request)
-        except DomainError as exc:  # handed up meanwhile: what was typed stays in the form
+        except outline_edit.OutlineError as exc:  # a move that cannot be made: beside its button
+            acted = summary_editor.refused_at(form.outline, op, str(exc))
+            if not acted:
+                form.add_error(None, str(exc))
+            status = conflict_status(request)
+        except DomainError as exc:  # handed up meanwhile
             form.add_error(None, str(exc))
             summary.refresh_from_db()
             status = conflict_status(request)
         else:
-            messages.success(
-                request, _("Saved as version %(n)s.") % {"n": summary.versions.first().number}
-            )
-            return redirect(summary_urls(request, summary.pk)["summary"])
-    context = _page_context(request, summary, form)
-    return render(request, "reporting/summary_page.html", context, status=status)
+            return saved, None, summary_editor.acted_on(form.outline, saved.texts, op)
+    else:
+        acted = summary_editor.first_error_at(form)
+    context = page_context(request, summary, form, acted=acted)
+    return summary, render_page(request, context, status), {}
+
+
+def _typed(data) -> list[str]:
+    """The paragraphs a refused form carried, to copy from the page rather than lose."""
+    names = [n for n in data if n == "lead" or n[:2] in ("t-", "n-")]
+    return [data[n] for n in names if str(data[n]).strip()][:200]
+
+
+def _refused(summary: Summary, data, exc: StaleEdit) -> SummaryTextsForm:
+    """The form on the newer outline: what was typed where its parts still exist, their text
+    where the typist had none (their new paragraphs), and their stamp for the next save."""
+    fresh = _texts_form(summary)
+    merged = data.copy()
+    for name, value in fresh.initial.items():
+        if name not in merged and name != "based_on":
+            if isinstance(value, list):
+                merged.setlist(name, value)
+            else:
+                merged[name] = value
+    form = _texts_form(summary, merged)
+    form.is_valid()
+    form.refuse(exc)
+    return form
+
+
+def _saved(request: HttpRequest, summary: Summary, acted: dict, *, changed: bool) -> HttpResponse:
+    """The editor again, kept on the part acted on; the number check hears of a change."""
+    latest = summary.versions.first()
+    number = latest.number if latest is not None else 0
+    if changed:
+        done = _("Saved as version %(n)s.") % {"n": number}
+    else:
+        done = _("Nothing changed; it is still version %(n)s.") % {"n": number}
+    if request.htmx:  # type: ignore[attr-defined]
+        context = page_context(request, summary, saved=done, acted=acted)
+        response = render_page(request, context)
+        if changed:
+            trigger_client_event(response, SAVED_EVENT, after="settle")
+        return response
+    messages.success(request, done)
+    url = summary_urls(request, summary.pk)["summary"]
+    return redirect(url + (f"#{acted['anchor']}" if acted.get("anchor") else ""))
+
+
+def save_before_step(request: HttpRequest, summary: Summary) -> tuple[Summary, HttpResponse | None]:
+    """Before 上报 or 重新生成: save what the editor's form carried (refused as save_outline
+    refuses). A form from a page opened before the last save that carries nothing but what is
+    stored now (the back button, nothing typed) has nothing to save and is not refused."""
+    if "based_on" not in request.POST:
+        return summary, None
+    if request.POST["based_on"] != stamp(summary) and not _typed_anything(request.POST, summary):
+        return summary, None
+    summary, refused, _acted = save_outline(request, summary)
+    return summary, refused
+
+
+def _typed_anything(data, summary: Summary) -> bool:
+    """Whether the form says anything the stored outline does not: a heading or paragraph
+    that differs, a new paragraph or section, other figures ticked."""
+    stored = initial_values(
+        outline.load(summary.texts, summary.figures, summary.sources), summary.figures
+    )
+    for name in data:
+        value = str(data[name]).replace("\r\n", "\n")
+        if name == "lead" or name[:2] in ("h-", "t-"):
+            if name not in stored or value != stored[name]:
+                return True
+        elif name[:2] == "n-" or name[:3] in ("nf-", "ns-"):
+            if value.strip():
+                return True
+        elif name[:2] == "c-" and sorted(data.getlist(name)) != sorted(stored.get(name) or []):
+            return True
+    return False
+
+
+def after_step(request: HttpRequest, url: str) -> HttpResponse:
+    """To the page after a step taken from the editor's form (htmx swaps the form itself, so it
+    is told to load the page instead)."""
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 @require_POST
 def summary_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
-    """Figures from the data as it stands; the author's text stays."""
+    """Figures from the data as it stands; the author's text stays (what the editor's form
+    carried is saved first)."""
     side = _require_write(request)
     summary = _get(request, pk)
+    summary, refused = save_before_step(request, summary)
+    if refused is not None:
+        return refused
     try:
         actions.summary_regenerate(summary_obj=summary, owner=side.owner, actor=request.user)
     except DomainError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The figures were generated again from the current data."))
-    return redirect(summary_urls(request, summary.pk)["summary"])
+    return after_step(request, summary_urls(request, summary.pk)["summary"])
 
 
 @require_POST

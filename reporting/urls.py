@@ -3,7 +3,10 @@ from django.urls import path
 from . import (
     chain_views,
     dashboard_views,
+    narrative_views,
     notification_views,
+    numbercheck_views,
+    party_views,
     scheme_views,
     summary_views,
     views,
@@ -21,6 +24,16 @@ urlpatterns = [
     path(base + "open/", views.filing_open, name="filing-open"),
     path(base + "refresh/", views.filing_refresh, name="filing-refresh"),
     path(base + "narrative/", views.filing_narrative, name="filing-narrative"),
+    path(
+        base + "narrative/import/",
+        narrative_views.filing_narrative_import,
+        name="filing-narrative-import",
+    ),
+    path(
+        base + "number-check/",
+        numbercheck_views.filing_number_check,
+        name="filing-number-check",
+    ),
     path(base + "submit/", views.filing_submit, name="filing-submit"),
     path(base + "return/", views.filing_return, name="filing-return"),
     path(base + "approve/", views.filing_approve, name="filing-approve"),
@@ -56,6 +69,7 @@ urlpatterns = [
         name="authority-filings",
     ),
     *(path(route, view, name=name) for route, name, view in summary_views.mounted()),
+    *(path(route, view, name=name) for route, name, view in numbercheck_views.routes()),
     path(
         "authorities/<slug:authority_slug>/dashboard/",
         dashboard_views.dashboard_page,
@@ -105,4 +119,18 @@ urlpatterns = [
     path("notifications/read/", notification_views.notifications_read, name="notifications-read"),
     path("public/filings/<int:pk>/", views.public_filing, name="public-filing"),
     path("public/<slug:authority_slug>/<int:year>/", views.public_list, name="public-list"),
+]
+
+# 三会一课 (issue 18, part 5): a centre's compliance, and a commission's centre by centre.
+urlpatterns += [
+    path(
+        "centres/<slug:centre_slug>/party/compliance/",
+        party_views.centre_compliance,
+        name="party-compliance",
+    ),
+    path(
+        "authorities/<slug:authority_slug>/party-compliance/",
+        party_views.authority_compliance,
+        name="authority-party-compliance",
+    ),
 ]

@@ -29,6 +29,7 @@ from core.stale import StaleEdit, conflict_status, stamp
 from . import actions, selectors
 from .forms import CommentForm, NarrativeForm, ReasonForm, first_error
 from .models import FROZEN_STATUSES, AnnualFiling, FilingVersion, ReportRun
+from .narrative_views import import_context
 from .pdf import report_context
 from .sections import SECTIONS
 
@@ -89,6 +90,7 @@ def filing_context(request: CentreRequest, year: int, **forms) -> dict:
             latest=latest,
             diff=_diff_for(filing, latest),
             events=events,
+            history=selectors.filing_history(filing, events),
             returned=selectors.return_step(filing, events),
             missing=actions.missing_sections(filing) if filing.editable else [],
             narrative_form=NarrativeForm(
@@ -96,6 +98,8 @@ def filing_context(request: CentreRequest, year: int, **forms) -> dict:
             ),
             run=getattr(latest, "pdf", None) if latest else None,
         )
+        if filing.editable and request.access.can(EDIT_RECORDS):
+            context.update(import_context(filing))  # the narrative from the year summary
         context.update(chain_context(request, filing, latest, **forms))
     return context
 

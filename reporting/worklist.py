@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from centers.models import Centre, Licence
-from core.periods import add_months, month_start
+from core.periods import Period, add_months, month_start
 from services import figures
 
-from .models import AnnualFiling
+from .models import AnnualFiling, Summary
 from .selectors import due_date as filing_due_date
 
 S = AnnualFiling.Status
@@ -78,6 +78,7 @@ def authority_queue(*, authority, subtree: set[int], today: dt.date | None = Non
                 f"{url}?state={S.SUBMITTED}",
             )
         )
+    lines += summary_lines(authority=authority, subtree=subtree)
     # Overdue tallies: this year and last, so an old gap does not pile up forever.
     owed = Centre.objects.filter(sponsor_id__in=subtree).only("pk", *Centre.OWES_FIELDS)
     centres = [(c.pk, c.owes_from) for c in owed]
@@ -95,6 +96,38 @@ def authority_queue(*, authority, subtree: set[int], today: dt.date | None = Non
     if requests:
         url = reverse("services:open-month-requests", args=[authority.slug])
         lines.append(QueueLine(_("Requests to open months awaiting a decision"), requests, url))
+    return lines
+
+
+def summary_lines(*, authority, subtree: set[int]) -> list[QueueLine]:
+    """Work summaries handed up and waiting for review, one line per period, linked to the
+    received list of that period. One query."""
+    waiting = (
+        Summary.objects.filter(
+            status=Summary.Status.SUBMITTED,
+            centre__sponsor_id__in=subtree,
+            kind__in=(Summary.Kind.HALF, Summary.Kind.YEAR),
+        )
+        .values("kind", "first")
+        .annotate(n=Count("pk"))
+        .order_by("-first", "kind")
+    )
+    url = reverse("reporting:authority-summary-inbox", args=[authority.slug])
+    lines = []
+    for row in waiting:
+        first = row["first"]
+        if row["kind"] == Summary.Kind.YEAR:
+            period, part = Period.year(first.year), "year"
+        else:
+            half = 1 if first.month == 1 else 2
+            period, part = Period.half(first.year, half), f"h{half}"
+        lines.append(
+            QueueLine(
+                _("%(period)s work summaries awaiting review") % {"period": period.label},
+                row["n"],
+                f"{url}?year={first.year}&part={part}",
+            )
+        )
     return lines
 
 

@@ -159,14 +159,9 @@ def _move_one(spec: Move, centre: Centre, month: dt.date, actor, reason: str) ->
         return spec.wrong_state.get(state) or _blocked(state)
     if why := _own_work(spec, report, actor):
         return why
-    if (
-        spec.target in (NOT_SUBMITTED, State.SUBMITTED)
-        and FrozenYear.objects.filter(centre=centre, year=month.year).exists()
-    ):  # the month could not be corrected: the year's annual report holds it
-        return _(
-            "The %(year)s annual report is approved: its months stay as approved until it is "
-            "reopened."
-        ) % {"year": month.year}
+    if FrozenYear.objects.filter(centre=centre, year=month.year).exists():
+        # The year's approved annual report holds its months: a move now could not be undone.
+        return frozen_refusal(month.year)
     # The target is the month (services.actions.month_target): the change is its state.
     changes = {"state": [state_label(state), state_label(spec.target)]}
     if reason:
@@ -195,6 +190,12 @@ def _move_one(spec: Move, centre: Centre, month: dt.date, actor, reason: str) ->
     fields = ["state", "approved_at", "approved_by", "confirmed_at", "confirmed_by", "updated_at"]
     report.save(update_fields=fields)
     return ""
+
+
+def frozen_refusal(year: int) -> str:
+    return _(
+        "The %(year)s annual report is approved: its months stay as approved until it is reopened."
+    ) % {"year": year}
 
 
 def _own_work(spec: Move, report: MonthReport, actor) -> str:

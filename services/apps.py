@@ -24,12 +24,13 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from centers.models import Authority
 
-        from . import target_excel
+        from . import profile_import, target_excel
         from .excel import register
         from .models import ActivityKind, Indicator, Rate, ValidationRule
 
         register()
         target_excel.register()
+        profile_import.register()
         # The catalogue is read once per process (core/memo.py): every write moves its version.
         for model in (Indicator, Rate, ValidationRule, ActivityKind):
             for signal in (post_save, post_delete):

@@ -15,7 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from centers.models import Centre
@@ -24,7 +25,7 @@ from core.periods import Period, month_end
 from . import rollups
 from .definitions import applies, owner_path, versions_for
 from .locking import APPROVED_STATES
-from .models import Category, Indicator, MonthReport, TallyValue
+from .models import Activity, Category, Indicator, MonthReport, TallyValue
 from .selectors import (
     Figure,
     Reporting,
@@ -45,12 +46,15 @@ __all__ = [
     "Progress",
     "Reporting",
     "activities",
+    "activities_by_centre",
+    "activity_months",
     "applying_codes",
     "by_centre",
     "by_group",
     "catalogue",
     "categories",
     "commission_codes",
+    "last_activity_on",
     "monthly_totals",
     "open_month_requests_waiting",
     "opening_year",
@@ -271,6 +275,54 @@ def activities(*, centre_ids: list[int], period: Period) -> list[tuple[str, int,
     return activity_counts(
         scope=Q(centre_id__any_of=centre_ids), first=period.first, last=month_end(period.last)
     )
+
+
+def activities_by_centre(
+    *, centre_ids: list[int], period: Period
+) -> dict[int, list[tuple[str, int, int]]]:
+    """`activities` for each of these centres in one grouped query (a list of centres'
+    documents read side by side); a centre with no record in the period is left out."""
+    rows = (
+        Activity.objects.filter(
+            centre_id__any_of=centre_ids,
+            date__gte=period.first,
+            date__lte=month_end(period.last),
+        )
+        .values("centre_id", "kind__name", "kind__position")
+        .annotate(times=Count("id"), people=Sum("people"))
+        .order_by("centre_id", "kind__position", "kind__name")
+    )
+    out: dict[int, list[tuple[str, int, int]]] = {}
+    for r in rows:
+        out.setdefault(r["centre_id"], []).append((r["kind__name"], r["times"], r["people"] or 0))
+    return out
+
+
+def activity_months(
+    *, centre_ids: list[int], kinds: list[str], period: Period
+) -> dict[tuple[int, str, dt.date], int]:
+    """Records of each named kind per centre and month (first day) in the period, in one grouped
+    query: 三会一课 is checked month by month (reporting/party.py). Empty months are left out."""
+    rows = (
+        Activity.objects.filter(
+            centre_id__any_of=centre_ids,
+            kind__name__in=kinds,
+            date__gte=period.first,
+            date__lte=month_end(period.last),
+        )
+        .annotate(month=TruncMonth("date"))
+        .values("centre_id", "kind__name", "month")
+        .annotate(times=Count("id"))
+        .order_by()
+    )
+    return {(r["centre_id"], r["kind__name"], r["month"]): r["times"] for r in rows}
+
+
+def last_activity_on(*, centre_ids: list[int], kinds: list[str]) -> dt.date | None:
+    """The latest day any of these centres recorded one of the named kinds (a page's opening
+    year), or None."""
+    records = Activity.objects.filter(centre_id__any_of=centre_ids, kind__name__in=kinds)
+    return records.aggregate(last=Max("date"))["last"]
 
 
 @dataclass(frozen=True)

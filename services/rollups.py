@@ -63,11 +63,11 @@ from .selectors import (
     Figure,
     FigureIndicator,
     FigureRate,
+    RateSide,
     centre_totals,
     figure_catalogue,
-    rate_sums,
     rate_value,
-    sum_present,
+    summed_totals,
 )
 
 
@@ -596,82 +596,110 @@ def _span_years(period: Period) -> list[int]:
 def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] | None:
     """The figures of a half-year or year from rollups (fresh centres) plus live (the rest);
     None for any other period. A commission's rate adds up the centres below the commission
-    only, the ones whose rollups hold it, whichever way they are read."""
+    only, the ones whose rollups hold it, whichever way they are read.
+
+    Each side is fresh or live on its own: a save in the period's year leaves the year before
+    served from rollups (its spans are current while no write reached that year or the one
+    before it), so a city whose every centre saved this year computes one side live, not two.
+    Both are added up by code in the database (`summed_totals`): on PostgreSQL two queries
+    besides the freshness, whatever the centres.
+    """
     if not is_span(period):
         return None
-    earlier = period.year_earlier()
+    sides = (period, period.year_earlier())
     catalogue = _catalogue_rows()
     indicators, rates = catalogue[:2]
     tree = commission_tree() if _owned(catalogue[2]) else None  # a rate may not reach them all
-    fresh, sponsors = _fresh_and_sponsors(centre_ids, sponsor_keys(catalogue, tree), period)
-    stale = [c for c in centre_ids if c not in fresh]
+    fresh, sponsors = _fresh_by_side(centre_ids, sponsor_keys(catalogue, tree), sides)
+    stale = tuple([c for c in centre_ids if c not in fresh[s]] for s in (0, 1))
     paths = {} if tree is None else _paths(sponsors, tree)
-    sums: dict[tuple[str, dt.date], list] = {}
-    rows = (
-        FigureRollup.objects.filter(
-            centre_id__any_of=list(fresh), first__in=[period.first, earlier.first]
-        )
-        .filter(Q(last=period.last) | Q(last=earlier.last))
-        .values("code", "first")
-        .annotate(value=Sum("value"), denominator=Sum("denominator"))
+    versions = [versions_for(rates, span.first, span.last) for span in sides]  # each its formula
+    sums = _rollup_sums(fresh, sides)
+    live = summed_totals(
+        period=period,
+        centres=stale,
+        indicators=indicators,
+        rates=tuple(
+            [_rate_side(v, stale[s], sponsors, paths) for v in versions[s].values()] for s in (0, 1)
+        ),
     )
-    for r in rows if fresh else ():  # no query when every centre is computed live
-        sums[(r["code"], r["first"])] = [r["value"], r["denominator"]]
-    live = (
-        centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)
-        if stale
-        else {}
-    )
-    live_by_code: dict[str, list[tuple]] = {}
-    for (_centre, code), pair in live.items():
-        live_by_code.setdefault(code, []).append(pair)
+    for key, (value, denominator) in live.items():
+        held = sums.get(key, (None, None))
+        sums[key] = (_add(held[0], value), _add(held[1], denominator))
     figures = {}
+    nothing = (None, None)
     for ind in indicators:
-        pairs = live_by_code.get(ind.code, [])
-        values = []
-        for which, first in enumerate((period.first, earlier.first)):
-            stored = sums.get((ind.code, first), [None, None])[0]
-            values.append(sum_present([stored, *(p[which] for p in pairs)]))
-        figures[ind.code] = Figure(
-            ind.code, ind.name, ind.unit, False, values[0], values[1], ind.category
-        )
-    then = versions_for(rates, earlier.first, earlier.last)  # each side in its own formula
-    for code, rate in versions_for(rates, period.first, period.last).items():
-        values = []
-        sides = ((period.first, rate), (earlier.first, then.get(code)))
-        for which, (first, version) in enumerate(sides):
-            if version is None:  # no such rate a year earlier
-                values.append(None)
-                continue
-            num, den = sums.get((code, first), [None, None])
-            reached = _reached(version, stale, sponsors, paths)  # as rollups hold it
-            extra_num, extra_den = rate_sums(
-                live, version.numerator_code, version.denominator_code, which, reached
-            )
-            num, den = _add(num, extra_num), _add(den, extra_den)
-            values.append(rate_value(num, den, version.scale))
-        figures[code] = Figure(
-            code, rate.name, rate.suffix, True, values[0], values[1], rate.category
-        )
+        now, then = (sums.get((s, ind.code), nothing)[0] for s in (0, 1))
+        figures[ind.code] = Figure(ind.code, ind.name, ind.unit, False, now, then, ind.category)
+    for code, rate in versions[0].items():
+        values = [
+            None  # no such rate a year earlier
+            if (version := versions[s].get(code)) is None
+            else rate_value(*sums.get((s, code), nothing), version.scale)
+            for s in (0, 1)
+        ]
+        figures[code] = Figure(code, rate.name, rate.suffix, True, *values, rate.category)
     return figures
 
 
-def _fresh_and_sponsors(
-    centre_ids: list[int], keys: Keys, period: Period
-) -> tuple[set[int], dict[int, int]]:
-    """The centres fresh for the spans a figure of `period` reads, and every centre's sponsor,
+def _rate_side(version, stale: list[int], sponsors: dict, paths: dict) -> RateSide:
+    """A rate version as `summed_totals` adds it up over the stale centres: at those it reaches
+    (as rollups hold it), all of them for a version no commission owns."""
+    reached = None if version.owner_id is None else _reached(version, stale, sponsors, paths)
+    return RateSide(
+        version.code,
+        version.numerator_id,
+        version.denominator_id,
+        version.numerator_code,
+        version.denominator_code,
+        reached,
+    )
+
+
+def _rollup_sums(fresh: tuple[set[int], set[int]], sides: tuple[Period, Period]) -> dict:
+    """{(side, code): (value, denominator)} added up over each side's fresh centres, in one
+    query on the span's index (none when no centre is fresh)."""
+    if not any(fresh):
+        return {}
+    scope = reduce(
+        or_,
+        (
+            Q(first=span.first, last=span.last, centre_id__any_of=sorted(ids))
+            for ids, span in zip(fresh, sides, strict=True)
+            if ids
+        ),
+    )
+    side = {span.first: s for s, span in enumerate(sides)}
+    rows = (
+        FigureRollup.objects.filter(scope)
+        .values("code", "first")
+        .annotate(value=Sum("value"), denominator=Sum("denominator"))
+        .values_list("first", "code", "value", "denominator")
+    )
+    return {(side[first], code): (value, den) for first, code, value, den in rows}
+
+
+def _fresh_by_side(
+    centre_ids: list[int], keys: Keys, sides: tuple[Period, Period]
+) -> tuple[tuple[set[int], set[int]], dict[int, int]]:
+    """The centres whose rollups are current for each side's spans, and every centre's sponsor,
     in one query."""
-    current = _fresh(None, keys, _span_years(period)).filter(centre_id=OuterRef("pk"))
+    flags = {
+        f"fresh{s}": Exists(_fresh(None, keys, [span.first.year]).filter(centre_id=OuterRef("pk")))
+        for s, span in enumerate(sides)
+    }
     found = (
         Centre.objects.filter(pk__any_of=centre_ids)
-        .annotate(fresh=Exists(current))
-        .values_list("pk", "sponsor_id", "fresh")
+        .annotate(**flags)
+        .values_list("pk", "sponsor_id", *flags)
     )
-    fresh, sponsors = set(), {}
-    for centre, sponsor, is_fresh in found:
+    fresh: tuple[set[int], set[int]] = (set(), set())
+    sponsors = {}
+    for centre, sponsor, *is_fresh in found:
         sponsors[centre] = sponsor
-        if is_fresh:
-            fresh.add(centre)
+        for s, flag in enumerate(is_fresh):
+            if flag:
+                fresh[s].add(centre)
     return fresh, sponsors
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -442,11 +443,13 @@ class Reporting:
     founded: dict[int, dt.date | None]
     submitted: dict[tuple[int, dt.date], dt.date]
     today: dt.date
-    # (centre, month) pairs with any monthly value, when asked for (reporting(entries=True)):
-    # a month entered but not marked is then told apart from one never entered.
-    entered: frozenset[tuple[int, dt.date]] | None = None
+    # Whether months holding values may be asked (reporting(entries=True)): a month entered but
+    # not marked is then told apart from one never entered.
+    entries: bool = False
     # (centre, month) → MonthReport.State of the months a commission approved or confirmed.
     states: dict[tuple[int, dt.date], str] = field(default_factory=dict)
+    # (centre, month) → whether it holds any monthly value, for the pairs read so far.
+    held: dict[tuple[int, dt.date], bool] = field(default_factory=dict, repr=False, compare=False)
 
     def approval(self, centre_id: int, month: dt.date) -> str:
         """ "approved", "confirmed", "submitted" (marked, not approved) or "" (not marked)."""
@@ -454,13 +457,23 @@ class Reporting:
             return ""
         return self.states.get((centre_id, month), MonthReport.State.SUBMITTED)
 
+    # Worked out once per instance: a city's summary asks about its 6,000 (centre, month) pairs
+    # three times, and worked each month's end out every time.
+    @functools.cached_property
+    def _ends(self) -> dict[dt.date, dt.date]:
+        return {m: month_end(m) for m in self.months}
+
+    @functools.cached_property
+    def _current(self) -> dt.date:
+        return self.today.replace(day=1)
+
     def _open(self, centre_id: int, month: dt.date) -> bool:
         founded = self.founded[centre_id]
-        return founded is None or founded <= month_end(month)
+        return founded is None or founded <= (self._ends.get(month) or month_end(month))
 
     def owes(self, centre_id: int, month: dt.date) -> bool:
         """An ended month of the centre's existence."""
-        return month < self.today.replace(day=1) and self._open(centre_id, month)
+        return month < self._current and self._open(centre_id, month)
 
     def status(self, centre_id: int, month: dt.date) -> str:
         """已报, 逾期已报, 未报 or 待报 up to the running month; "" before founding, after today."""
@@ -482,28 +495,48 @@ class Reporting:
     def _unmarked(self, centre_id: int, month: dt.date) -> bool:
         return self.owes(centre_id, month) and (centre_id, month) not in self.submitted
 
+    @functools.cached_property
+    def _unmarked_pairs(self) -> tuple[tuple[int, dt.date], ...]:
+        """Every owed month not marked, month by month."""
+        return tuple((c, m) for m in self.months for c in self.founded if self._unmarked(c, m))
+
     def _by_month(self, counted) -> dict[dt.date, int]:
-        found = {}
-        for month in self.months:
-            if count := sum(1 for c in self.founded if counted(c, month)):
-                found[month] = count
+        found: dict[dt.date, int] = {}
+        for c, month in self._unmarked_pairs:
+            if counted(c, month):
+                found[month] = found.get(month, 0) + 1
         return found
 
     def missing_by_month(self) -> dict[dt.date, int]:
-        """{month: how many centres owe it, have not marked it and (when entries were read)
-        entered nothing in it}: 未报, months with any."""
-        entered = self.entered or frozenset()
-        return self._by_month(lambda c, m: self._unmarked(c, m) and (c, m) not in entered)
+        """{month: how many centres owe it, have not marked it and (with entries) entered
+        nothing in it}: 未报, months with any."""
+        entered = self.entered(self._unmarked_pairs)
+        return self._by_month(lambda c, m: (c, m) not in entered)
 
     def unmarked_by_month(self) -> dict[dt.date, int]:
         """{month: how many centres owe it and entered values but have not marked it}: 已录入但
-        未标记报送; empty unless entries were read."""
-        entered = self.entered or frozenset()
-        return self._by_month(lambda c, m: self._unmarked(c, m) and (c, m) in entered)
+        未标记报送; empty without entries."""
+        entered = self.entered(self._unmarked_pairs)
+        return self._by_month(lambda c, m: (c, m) in entered)
 
     def entered_months(self, centre_id: int) -> list[dt.date]:
-        """The months of a centre with any monthly value (entries must have been read)."""
-        return [m for m in self.months if (centre_id, m) in (self.entered or ())]
+        """The months of a centre with any monthly value (empty without entries)."""
+        entered = self.entered([(centre_id, m) for m in self.months])
+        return [m for m in self.months if (centre_id, m) in entered]
+
+    def entered(self, pairs) -> set[tuple[int, dt.date]]:
+        """Those of these (centre, month) pairs holding any monthly value, read once and only
+        when asked (one query for the pairs not read yet): a summary asks only about the months
+        owed and not marked, so a city whose centres marked theirs probes none of its 6,000."""
+        if not self.entries:
+            return set()
+        wanted = [pair for pair in pairs if pair not in self.held]
+        if wanted:
+            centres, months = sorted({c for c, _m in wanted}), sorted({m for _c, m in wanted})
+            with scopes_disabled():  # read whenever asked; the caller chose these centres
+                found = _entered(centres, months)
+            self.held.update(((c, m), (c, m) in found) for c in centres for m in months)
+        return {pair for pair in pairs if self.held[pair]}
 
 
 def reporting(
@@ -514,7 +547,7 @@ def reporting(
     entries: bool = False,
 ) -> Reporting:
     """The reporting state of (centre id, founded on) pairs over some months, in one query (and
-    one more for which months hold values, with `entries`)."""
+    with `entries`, one more when first asked which months hold values)."""
     today = today or timezone.localdate()
     submitted, states = {}, {}
     if months and centres:
@@ -530,12 +563,7 @@ def reporting(
             submitted[(c, p)] = day
             if state != MonthReport.State.SUBMITTED:
                 states[(c, p)] = state
-    entered = None
-    if entries:
-        entered = (
-            _entered([pk for pk, _f in centres], months) if months and centres else frozenset()
-        )
-    return Reporting(list(months), dict(centres), submitted, today, entered, states)
+    return Reporting(list(months), dict(centres), submitted, today, entries, states)
 
 
 def _entered(centre_ids: list[int], months: list[dt.date]) -> frozenset[tuple[int, dt.date]]:
@@ -791,6 +819,131 @@ def rate_sums(per_centre: dict, numerator: str, denominator: str, which: int, ce
         if top is not None and bottom:
             num, den = (num or 0) + top, (den or 0) + bottom
     return num, den
+
+
+class RateSide(NamedTuple):
+    """A rate's version on one side of a comparison and the centres it counts at (None: all)."""
+
+    code: str
+    numerator_id: int
+    denominator_id: int
+    numerator_code: str
+    denominator_code: str
+    centres: list[int] | None = None
+
+
+# {(side, code): (value, denominator)}: side 0 is the period, 1 the same months a year earlier.
+Sums = dict[tuple[int, str], tuple]
+
+
+def summed_totals(
+    *,
+    period: Period,
+    centres: tuple[list[int], list[int]],
+    indicators: list,
+    rates: tuple[list[RateSide], list[RateSide]],
+) -> Sums:
+    """`centre_totals` added up over centres, each side over its own: an indicator's value over
+    the centres that have one (denominator None), a rate's numerator and denominator over the
+    centres it counts at that have both (`rate_sums`); a code no centre has is left out.
+
+    On PostgreSQL one statement adds them up, so a city's thousand live centres come back as a
+    hundred rows, not forty thousand to add up here (bench/city.py, every centre live: 1.5× the
+    bare SQL before, 0.6× after); elsewhere from `centre_totals`.
+    """
+    if not any(centres):
+        return {}
+    if connection.vendor == "postgresql":
+        return _summed_in_sql(period, centres, indicators, rates)
+    every = sorted(set(centres[0]) | set(centres[1]))
+    per_centre = centre_totals(
+        scope=Q(centre_id__any_of=every), period=period, indicators=indicators
+    )
+    out: Sums = {}
+    for side, members in enumerate(centres):
+        inside = set(members)
+        for (centre, code), pair in per_centre.items():
+            if centre in inside and pair[side] is not None:
+                held = out.get((side, code), (None, None))[0]
+                out[(side, code)] = (pair[side] if held is None else held + pair[side], None)
+        for r in rates[side] if members else ():
+            reached = members if r.centres is None else r.centres
+            num, den = rate_sums(per_centre, r.numerator_code, r.denominator_code, side, reached)
+            if num is not None:
+                out[(side, r.code)] = (num, den)
+    return out
+
+
+# One side's figures per centre, as `centre_totals` has them: a flow adds up its months and a
+# stock takes its latest, from one scan of the side's months; a yearly figure is the latest of
+# its year and the one before. The latest month's value is the second half of the largest
+# [day number, value] pair (no sort per group: 20% less work than ARRAY_AGG(… ORDER BY) for a
+# city). The table's name only is formatted in.
+_SIDE = """v{s} AS MATERIALIZED (
+  SELECT centre_id, indicator_id,
+    CASE WHEN indicator_id = ANY(%(flows)s) THEN SUM(value)
+         ELSE (MAX(ARRAY[period - DATE '2000-01-01', value]))[2] END AS v
+  FROM {table}
+  WHERE centre_id = ANY(%(c{s})s) AND indicator_id = ANY(%(monthly)s)
+    AND period >= %(first{s})s AND period <= %(last{s})s
+  GROUP BY centre_id, indicator_id
+  UNION ALL
+  (SELECT DISTINCT ON (centre_id, indicator_id) centre_id, indicator_id, value FROM {table}
+   WHERE centre_id = ANY(%(c{s})s) AND indicator_id = ANY(%(yearly)s)
+     AND period >= %(yfirst{s})s AND period <= %(ylast{s})s
+   ORDER BY centre_id, indicator_id, period DESC)
+), r{s} AS (
+  SELECT * FROM jsonb_to_recordset(%(r{s})s::jsonb)
+    AS r(code text, num bigint, den bigint, centres bigint[])
+)"""
+_SIDE_SUMS = """SELECT {s}, indicator_id, NULL, SUM(v), NULL FROM v{s} GROUP BY indicator_id
+UNION ALL
+SELECT {s}, NULL, r.code, SUM(n.v), SUM(d.v) FROM r{s} r
+  JOIN v{s} n ON n.indicator_id = r.num
+  JOIN v{s} d ON d.centre_id = n.centre_id AND d.indicator_id = r.den
+  WHERE d.v <> 0 AND (r.centres IS NULL OR n.centre_id = ANY(r.centres))
+  GROUP BY r.code"""
+
+
+def _summed_in_sql(period: Period, centres, indicators, rates) -> Sums:
+    codes = {i.pk: i.code for i in indicators}
+    flows = list(_of_kind(indicators, FLOW, MONTHLY))
+    params = {
+        "flows": flows,
+        "monthly": flows + list(_of_kind(indicators, STOCK, MONTHLY)),
+        "yearly": list(_of_kind(indicators, None, YEARLY)),
+    }
+    parts, sums = [], []
+    for s, (span, members) in enumerate(zip((period, period.year_earlier()), centres, strict=True)):
+        if not members:
+            continue
+        january = span.last.replace(month=1)
+        params |= {
+            f"c{s}": list(members),
+            f"first{s}": span.first,
+            f"last{s}": span.last,
+            f"yfirst{s}": add_months(january, -12),
+            f"ylast{s}": january,
+            f"r{s}": json.dumps(
+                [
+                    {"code": r.code, "num": r.numerator_id, "den": r.denominator_id,
+                     "centres": r.centres}
+                    for r in rates[s]
+                ]
+            ),
+        }  # fmt: skip
+        parts.append(_SIDE.format(s=s, table=TallyValue._meta.db_table))
+        sums.append(_SIDE_SUMS.format(s=s))
+    sql = "WITH " + ",\n".join(parts) + "\n" + "\nUNION ALL\n".join(sums)
+    out: Sums = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for side, indicator, code, value, denominator in cursor.fetchall():
+            if indicator is not None:
+                out[(side, codes[indicator])] = (value, None)
+            else:
+                out[(side, code)] = (value, denominator)
+    return out
 
 
 class FigureIndicator(NamedTuple):

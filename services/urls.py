@@ -2,13 +2,22 @@ from django.urls import path
 
 from centers.record_views import record_urls
 
-from . import approval_views, catalogue_views, open_month_views, target_views, views
+from . import (
+    approval_views,
+    catalogue_views,
+    open_month_views,
+    profile_views,
+    target_views,
+    views,
+)
 from .records import ACTIVITY_KINDS
 
 app_name = "services"
 
 base = "centres/<slug:centre_slug>/tallies/"
 catalogue = "authorities/<slug:authority_slug>/catalogue/"
+profiles = base + "profiles/"
+authority_profiles = "authorities/<slug:authority_slug>/import-profiles/"
 
 urlpatterns = [
     path(base, views.tally_home, name="tally-home"),
@@ -110,6 +119,48 @@ urlpatterns = [
         catalogue + "<slug:kind>/<int:pk>/delete/",
         catalogue_views.definition_delete,
         name="catalogue-delete",
+    ),
+    # Import profiles for other systems' exports, and imports through them (profile_views.py).
+    path(profiles, profile_views.profile_list, name="profile-list"),
+    path(profiles + "new/", profile_views.profile_create, name="profile-create"),
+    path(profiles + "copy/", profile_views.profile_copy, name="profile-copy"),
+    path(profiles + "<int:pk>/edit/", profile_views.profile_edit, name="profile-edit"),
+    path(profiles + "<int:pk>/delete/", profile_views.profile_delete, name="profile-delete"),
+    path(base + "profile-import/", profile_views.profile_import_upload, name="profile-import"),
+    path(
+        base + "profile-import/<int:pk>/",
+        profile_views.profile_import_preview,
+        name="profile-import-preview",
+    ),
+    path(
+        base + "profile-import/<int:pk>/confirm/",
+        profile_views.profile_import_confirm,
+        name="profile-import-confirm",
+    ),
+    path(
+        authority_profiles,
+        profile_views.authority_profile_list,
+        name="authority-profile-list",
+    ),
+    path(
+        authority_profiles + "new/",
+        profile_views.authority_profile_create,
+        name="authority-profile-create",
+    ),
+    path(
+        authority_profiles + "copy/",
+        profile_views.authority_profile_copy,
+        name="authority-profile-copy",
+    ),
+    path(
+        authority_profiles + "<int:pk>/edit/",
+        profile_views.authority_profile_edit,
+        name="authority-profile-edit",
+    ),
+    path(
+        authority_profiles + "<int:pk>/delete/",
+        profile_views.authority_profile_delete,
+        name="authority-profile-delete",
     ),
     *record_urls(ACTIVITY_KINDS),
 ]

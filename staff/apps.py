@@ -7,6 +7,8 @@ class StaffConfig(AppConfig):
     verbose_name = _("Staff roster")
 
     def ready(self) -> None:
+        from . import record_imports
         from .importer import register
 
         register()
+        record_imports.register()  # training lists and practising registrations

@@ -18,6 +18,8 @@ import random
 from centers.models import Centre, Department
 
 from .models import Person, Spell
+from .party_demo import load_party_demo
+from .record_demo import load_record_demo
 from .validators import id_check_digit
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
@@ -248,3 +250,5 @@ def load_staff_demo(centres: dict[str, Centre]) -> None:
             _ciqikou(centre)
         else:
             _plausible(centre, seed)
+    load_party_demo(centres)  # the party branches, on the people just made
+    load_record_demo(centres)  # training, registrations, promotions and 编制 (issue 18)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from core.spreadsheet import text, text_cell, text_row
+from core.spreadsheet import read_date, text, text_cell, text_row
 
 from .models import (
     Category,
@@ -254,52 +254,18 @@ class ParsedRow:
     errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y年%m月%d号")
-MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y.%m", "%Y年%m月", "%Y%m")
-
-
-def _date_text(value) -> str:
-    """A number cell typed as 2019.10 is stored as 2019.1: read it back with two decimals."""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.2f}"
-    return text(value)
-
-
 def is_month_only(value) -> bool:
     """Whether a date cell names a month (2019.03, 2019年3月), not a day."""
     try:
-        return _read_date(value)[1]
+        return read_date(value)[1]
     except ValueError:
         return False
-
-
-def _parse_text_date(raw: str, formats) -> dt.date | None:
-    for fmt in formats:
-        try:
-            return dt.datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _read_date(value) -> tuple[dt.date, bool]:
-    """A cell as (date, whether it named only a month); one reading for both questions."""
-    if isinstance(value, dt.datetime):
-        return value.date(), False
-    if isinstance(value, dt.date):
-        return value, False
-    raw = "".join(_date_text(value).split())
-    if day := _parse_text_date(raw, DAY_FORMATS):
-        return day, False
-    if month := _parse_text_date(raw, MONTH_FORMATS):
-        return month, True
-    raise ValueError(raw)
 
 
 def parse_date(value) -> dt.date | None:
     """A cell as a date: Excel dates, 2024-01-05, 2024/1/5, 2024.1.5, 20240105, 2024年1月5日;
     a month alone (2024.01, 2024年1月, 2024-01, 202401) is its first day."""
-    return _read_date(value)[0]
+    return read_date(value)[0]
 
 
 def choice(value, mapping: dict) -> str:

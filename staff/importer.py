@@ -26,6 +26,7 @@ from core import imports, spreadsheet
 from core.audit import audit, audit_bulk, audit_entry, diff, snapshot
 from core.dates import BIRTH_DATE, WORK_DATE, PlausibleDate
 from core.models import ImportJob
+from core.spreadsheet import header_key
 from core.text import refuse_control_chars, strip_control_chars
 
 from . import excel
@@ -82,11 +83,6 @@ HEADER_ALIASES = {
     "离职日期": ("离职日期", "离职时间", "离职年月"),
     "离职原因": ("离职原因",),
 }
-
-
-def header_key(header: str) -> str:
-    """A header as compared with the aliases: 姓　名 and 姓名, （） and () read the same."""
-    return "".join(str(header).split()).replace("（", "(").replace("）", ")")
 
 
 HEADER_OF = {

@@ -10,10 +10,13 @@ from __future__ import annotations
 import bisect
 import calendar
 import datetime as dt
+import functools
 import itertools
+import json
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import (
     Count,
     Q,
@@ -33,6 +36,7 @@ from .models import (
     PHYSICIANS,
     TITLE_LEVELS,
     Category,
+    Education,
     Establishment,
     LeaveReason,
     Position,
@@ -353,13 +357,10 @@ class WorkforceBrief(WorkforceRates):
     nurses: int
 
 
-def workforce_brief(*, scope: Q, start: dt.date, end: dt.date) -> WorkforceBrief:
-    """What `workforce_figures` gives for the summary's sentences, without the annual report's
-    breakdowns: a quarter of the aggregates, so city-wide summaries stay fast."""
-    ends = month_ends(start, end)
+def _brief_aggregates(start: dt.date, end: dt.date, ends: list[dt.date]) -> dict:
     on_end = in_service(end)
     aggs = {f"m{i}": Count("id", filter=in_service(day)) for i, day in enumerate(ends)}
-    aggs |= {
+    return aggs | {
         "end": Count("id", filter=on_end),
         "off_end": Count("id", filter=on_end & Q(establishment=Establishment.OFF)),
         "hires": Count("id", filter=Q(hired_on__gte=start)),
@@ -369,9 +370,10 @@ def workforce_brief(*, scope: Q, start: dt.date, end: dt.date) -> WorkforceBrief
         "gps": Count("id", filter=on_end & Q(category__in=PHYSICIANS, general_practice=True)),
         "nurses": Count("id", filter=on_end & Q(category=Category.NURSE)),
     }
-    touching = Q(hired_on__lte=end) & (Q(left_on__isnull=True) | Q(left_on__gte=start))
-    row = Spell.objects.filter(scope, touching).aggregate(**aggs)
-    counts = [row[f"m{i}"] for i in range(len(ends))]
+
+
+def _brief(row: dict, months: int) -> WorkforceBrief:
+    counts = [row[f"m{i}"] for i in range(months)]
     return WorkforceBrief(
         headcount_end=row["end"],
         average_headcount=Decimal(sum(counts)) / len(counts),
@@ -383,6 +385,42 @@ def workforce_brief(*, scope: Q, start: dt.date, end: dt.date) -> WorkforceBrief
         general_practitioners=row["gps"],
         nurses=row["nurses"],
     )
+
+
+def _touching(start: dt.date, end: dt.date) -> Q:
+    return Q(hired_on__lte=end) & (Q(left_on__isnull=True) | Q(left_on__gte=start))
+
+
+def workforce_brief(*, scope: Q, start: dt.date, end: dt.date) -> WorkforceBrief:
+    """What `workforce_figures` gives for the summary's sentences, without the annual report's
+    breakdowns: a quarter of the aggregates, so city-wide summaries stay fast."""
+    ends = month_ends(start, end)
+    aggs = _brief_aggregates(start, end, ends)
+    row = Spell.objects.filter(scope, _touching(start, end)).aggregate(**aggs)
+    return _brief(row, len(ends))
+
+
+def workforce_brief_by_centre(
+    *, centre_ids: list[int], start: dt.date, end: dt.date
+) -> dict[int, WorkforceBrief]:
+    """`workforce_brief` for each of these centres, in one grouped query (a list of centres'
+    documents read side by side); a centre with no spell touching the period is left out."""
+    ends = month_ends(start, end)
+    aggs = _brief_aggregates(start, end, ends)
+    rows = (
+        Spell.objects.filter(_touching(start, end), centre_id__any_of=centre_ids)
+        .values("centre_id")
+        .order_by()
+        .annotate(**aggs)
+    )
+    return {row["centre_id"]: _brief(row, len(ends)) for row in rows}
+
+
+def staffing_by_centre(*, centre_ids: list[int], day: dt.date) -> dict[int, list[StaffingCheck]]:
+    """Each centre's checks against the 2006 standard's minimums on a day, in one grouped query
+    (`workforce_figures(...).checks` centre by centre); a centre with nobody serving that day is
+    left out, since an empty roster says nothing about its staffing."""
+    return roster_summary(centre_ids=centre_ids, start=day, end=day).staffing
 
 
 # --- The roster list ----------------------------------------------------------------------
@@ -439,3 +477,154 @@ def id_number_entry_blocked(*, user) -> bool:
     since = timezone.now() - ID_CONFLICT_WINDOW
     recent = AuditEntry.objects.filter(actor=user, action=ID_CONFLICT, created_at__gte=since)
     return recent.count() >= ID_CONFLICT_LIMIT
+
+
+# --- The roster a work summary quotes, in one read ------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffProfile:
+    """Who serves on a day, by kind, title level and education (seed 001's 基本情况)."""
+
+    total: int
+    on_establishment: int
+    off_establishment: int
+    health_professionals: int
+    physicians: int
+    general_practitioners: int
+    nurses: int
+    titles: dict[str, int]  # TitleLevel → people
+    postgraduates: int
+
+
+@dataclass(frozen=True)
+class RosterSummary:
+    """What a work summary reads from the roster for a period: the brief (人员队伍), the staff on
+    its last day (基本情况), and per centre on that day the staffing checks (存在的问题; a centre
+    with nobody serving is left out) and the 在编 serving (编制)."""
+
+    brief: WorkforceBrief
+    profile: StaffProfile
+    staffing: dict[int, list[StaffingCheck]]
+    on_establishment: dict[int, int]
+
+
+# `centre_id <this>` with one parameter %(centres)s for a city's thousand centres (as the
+# `any_of` lookup, core/lookups.py): an array on PostgreSQL, a JSON list on SQLite.
+_ANY_OF, _IN_JSON = "= ANY(%(centres)s)", "IN (SELECT value FROM json_each(%(centres)s))"
+
+
+def any_of_centres(centre_ids: list[int]) -> tuple[str, object]:
+    """The SQL after `centre_id` for a hand-written query over these centres, and its
+    %(centres)s parameter."""
+    if connection.vendor == "postgresql":
+        return _ANY_OF, list(centre_ids)
+    return _IN_JSON, json.dumps(list(centre_ids))
+
+
+def _literals(values) -> str:
+    """Choice values, code constants that hold no quote, as SQL literals."""
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+def _roster_counts(months: int) -> dict[str, str]:
+    """Each count's condition on a spell touching the period (hired by its end, not gone before
+    its start): `serving` on its last day, `m0`… on the month-ends before it."""
+    on = "(s.left_on IS NULL OR s.left_on >= %(end)s)"
+    physician = f"{on} AND s.category = '{Category.PHYSICIAN}'"
+    physicians = f"s.category IN ({_literals(PHYSICIANS)})"
+    # The ids come from a partial index on staff_person, not a join of the city's people.
+    postgraduates = f"SELECT id FROM staff_person WHERE education = '{Education.POSTGRADUATE}'"  # noqa: S608
+    counts = {
+        f"m{i}": f"s.hired_on <= %(e{i})s AND (s.left_on IS NULL OR s.left_on >= %(e{i})s)"
+        for i in range(months)
+    }
+    counts |= {
+        "serving": on,
+        "hires": "s.hired_on >= %(start)s",
+        "departures": "s.left_on <= %(end)s",  # and on or after the start, as it touches
+        "on_end": f"{on} AND s.establishment = '{Establishment.ON}'",
+        "off_end": f"{on} AND s.establishment = '{Establishment.OFF}'",
+        "health": f"{on} AND s.category IN ({_literals(HEALTH_PROFESSIONALS)})",
+        "physicians": f"{on} AND {physicians}",
+        "gps": f"{on} AND s.general_practice AND {physicians}",
+        "nurses": f"{on} AND s.category = '{Category.NURSE}'",
+        "postgraduates": f"{on} AND s.person_id IN ({postgraduates})",
+        "licensed": physician,
+        "gp_licensed": f"{physician} AND s.general_practice"
+        f" AND s.practice_type IN ({_literals(_GP_PRACTICE)})",
+        "senior_physicians": f"{physician} AND s.title IN ({_literals(_SENIOR)})",
+        "tcm_intermediate": f"{physician} AND s.practice_type = '{PracticeType.TCM}'"
+        f" AND s.title IN ({_literals(_INTERMEDIATE_UP)})",
+        "public_health": f"{physician} AND s.practice_type = '{PracticeType.PUBLIC_HEALTH}'",
+    }
+    for level in TitleLevel:
+        titles = [title for title, of in TITLE_LEVELS.items() if of == level]
+        counts[f"t_{level}"] = f"{on} AND s.title IN ({_literals(titles)})"
+    return counts
+
+
+_STAFFING = (
+    "licensed", "gp_licensed", "nurses", "senior_physicians", "tcm_intermediate", "public_health"
+)  # fmt: skip
+
+
+@functools.cache
+def _roster_sql(months: int, postgresql: bool) -> tuple[str, tuple[str, ...]]:
+    """The grouped statement for `months` month-ends before the last day, and its columns.
+
+    Written out rather than built with the ORM: Django took longer to build thirty filtered
+    counts than the database took to answer them (a district's summary, bench/city.py)."""
+    counts = _roster_counts(months)
+    centres = _ANY_OF if postgresql else _IN_JSON
+    columns = ",\n  ".join(f"COUNT(*) FILTER (WHERE {c}) AS {name}" for name, c in counts.items())
+    sql = (
+        f"SELECT s.centre_id,\n  {columns}\nFROM {Spell._meta.db_table} s\n"
+        f"WHERE s.centre_id {centres} AND s.hired_on <= %(end)s"
+        " AND (s.left_on IS NULL OR s.left_on >= %(start)s)\nGROUP BY s.centre_id"
+    )
+    return sql, tuple(counts)
+
+
+def roster_summary(*, centre_ids: list[int], start: dt.date, end: dt.date) -> RosterSummary:
+    """The roster's figures for a summary of these centres over [start, end], in one query
+    grouped by centre whatever their number: one read of the spells, nothing counted here but
+    the centres' rows added up (`workforce_brief` and `workforce_figures` count the same)."""
+    ends = month_ends(start, end)
+    before = [day for day in ends if day != end]  # only the last month-end can be the end
+    sql, names = _roster_sql(len(before), connection.vendor == "postgresql")
+    params = {"start": start, "end": end, "centres": any_of_centres(centre_ids)[1]}
+    params |= {f"e{i}": day for i, day in enumerate(before)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    at = {name: i for i, name in enumerate(names, start=1)}
+    sums = [sum(column) for column in zip(*rows, strict=True)][1:] if rows else [0] * len(names)
+    total = dict(zip(names, sums, strict=True))
+    serving, on_end, staffing = at["serving"], at["on_end"], [at[n] for n in _STAFFING]
+    return RosterSummary(
+        brief=_brief(
+            total | {f"m{len(before)}": total["serving"], "end": total["serving"]}, len(ends)
+        ),
+        profile=_profile(total),
+        staffing={
+            row[0]: _staffing_checks(dict(zip(_STAFFING, (row[i] for i in staffing), strict=True)))
+            for row in rows
+            if row[serving]
+        },
+        on_establishment={row[0]: row[on_end] for row in rows},
+    )
+
+
+def _profile(total: dict) -> StaffProfile:
+    return StaffProfile(
+        total=total["serving"],
+        on_establishment=total["on_end"],
+        off_establishment=total["serving"] - total["on_end"],
+        health_professionals=total["health"],
+        physicians=total["physicians"],
+        general_practitioners=total["gps"],
+        nurses=total["nurses"],
+        titles={level: total[f"t_{level}"] for level in TitleLevel},
+        postgraduates=total["postgraduates"],
+    )

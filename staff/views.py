@@ -21,6 +21,7 @@ from core.periods import month_end
 from core.stale import StaleEdit, conflict_status, stamp
 
 from . import actions, excel, importer, selectors
+from .development import development_figures
 from .forms import (
     REHIRE_FIELDS,
     DepartureForm,
@@ -30,7 +31,9 @@ from .forms import (
     StaffForm,
     WorkforcePeriodForm,
 )
+from .licences import registration_gaps
 from .models import Person, Spell
+from .promotions import titles_at
 
 PAGE_SIZE = 50
 ROSTER = "staff/roster.html"
@@ -47,6 +50,7 @@ def roster(request: CentreRequest) -> HttpResponse:
     """The 花名册, filtered, searched, sorted and paged; htmx swaps only the table."""
     form, spells = _filtered(request)
     page = CountingPaginator(spells, PAGE_SIZE).get_page(request.GET.get("page"))
+    _mark_records(page, form.filters()["on"])
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -59,6 +63,16 @@ def roster(request: CentreRequest) -> HttpResponse:
     }
     template = ROSTER + "#roster-table" if request.htmx and not request.htmx.boosted else ROSTER
     return render(request, template, context)
+
+
+def _mark_records(page, day) -> None:
+    """Each row's title on the day (promotions) and the registrations it lacks: two queries."""
+    page.object_list = list(page.object_list)
+    gaps = registration_gaps(spells=page.object_list, day=day)
+    titles = titles_at(spells=page.object_list, day=day)
+    for spell in page.object_list:
+        spell.registration_gaps = gaps.get(spell.pk, [])
+        spell.title_on_day = titles[spell.pk]
 
 
 @require_GET
@@ -281,4 +295,10 @@ def figures(request: CentreRequest) -> HttpResponse:
     data = selectors.workforce_figures(
         centre=request.centre, start=period.first, end=month_end(period.last)
     )
-    return render(request, "staff/figures.html", {"form": form, "f": data})
+    dev = development_figures(  # training, promotions and 编制 (issue 18)
+        centre_ids=[request.centre.pk],
+        start=data.start,
+        end=data.end,
+        on_establishment=data.headcount_end - data.off_establishment_end,
+    )
+    return render(request, "staff/figures.html", {"form": form, "f": data, "dev": dev})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -33,6 +34,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "centers",
     "staff",
@@ -314,6 +318,19 @@ TALLY_LOCK_DAYS = env.int("CHC_TALLY_LOCK_DAYS", default=30)
 TALLY_DUE_DAY = env.int("CHC_TALLY_DUE_DAY", default=10)
 # A departure rate (annualised, %) above this is offered as a weak spot in work summaries.
 SUMMARY_HIGH_DEPARTURE_RATE = env.int("CHC_SUMMARY_HIGH_DEPARTURE_RATE", default=15)
+# What is material enough for 存在的问题 (reporting/problems.py): a fall on the same period of
+# last year of at least this many 百分点 for a % rate, 千分点 for a ‰ rate (严重精神障碍报告患病率
+# runs at about 4‰, where one 千分点 would be a quarter of it and 0.2 about the 5% asked of a
+# count), and % for a count or an amount; and an
+# 编外 share (% of the staff serving at the period's end) above this. One deployment serves one
+# city's commissions, which report to the same conventions, so these are settings rather than a
+# per-commission field (that would need a migration and a form for a number nobody asked to vary).
+SUMMARY_PROBLEM_MIN_POINTS = Decimal(env.str("CHC_SUMMARY_PROBLEM_MIN_POINTS", default="1"))
+SUMMARY_PROBLEM_MIN_PERMILLE_POINTS = Decimal(
+    env.str("CHC_SUMMARY_PROBLEM_MIN_PERMILLE_POINTS", default="0.2")
+)
+SUMMARY_PROBLEM_MIN_DECLINE = Decimal(env.str("CHC_SUMMARY_PROBLEM_MIN_DECLINE", default="5"))
+SUMMARY_HIGH_OFF_SHARE = Decimal(env.str("CHC_SUMMARY_HIGH_OFF_SHARE", default="50"))
 
 # --- Annual filing --------------------------------------------------------------------
 # 从业人数 on the report: "all" serving staff on 31 December (what filed reports show), or only
@@ -325,3 +342,49 @@ FILING_DUE_MONTH_DAY = (3, 31)
 # which the system checks report (core/checks.py).
 SITE_URL = env("CHC_SITE_URL", default="http://127.0.0.1:8000")
 SITE_URL_PROBLEM = ""
+
+# --- API (/api/v1/, core/api.py) ------------------------------------------------------
+# Personal tokens (Authorization: Bearer …) or the browser's session (with CSRF); every error
+# answers {"code", "message", "details"}; reads carry ETags. Requests are throttled per token (per
+# user on the session) on the shared cache: CHC_API_RATE is DRF's "number/period".
+CHC_API_RATE = env("CHC_API_RATE", default="300/min")
+# A push (POST …/dataValueSets/) larger than this is refused before it is read (413).
+CHC_API_MAX_PUSH_BYTES = env.int("CHC_API_MAX_PUSH_BYTES", default=20 * 1024 * 1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api_policies.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api_policies.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "core.api_policies.CsvParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api_policies.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api_policies.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": _("Health Centre Desk API"),
+    "DESCRIPTION": _(
+        "Read metadata, data values, figures and work states, and push monthly values, as the "
+        "signed-in user or with a personal API token (Authorization: Bearer …). The "
+        "integration guide is docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "MonthStatusEnum": "services.api.MONTH_STATUSES",
+        "ImportStatusEnum": "services.api.IMPORT_STATUSES",
+    },
+}

@@ -100,6 +100,7 @@ CENTRE_NAV = {
     "department": "centers:department-list",
     "roster": "staff:roster",
     "figures": "staff:figures",
+    "party": "staff:party",
     "tallies": "services:tally-home",
     "activity": "services:activity-list",
     "summaries": "reporting:centre-summaries",

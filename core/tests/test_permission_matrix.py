@@ -6,6 +6,7 @@ A URL that is added to the project without a row here fails test_matrix_covers_e
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from centers.models import (
     CentreMembership,
@@ -26,6 +28,7 @@ from centers.models import (
 from centers.permissions import CONFIGURE_COMMISSION
 from centers.records import RECORD_KINDS
 from core.models import ImportJob
+from core.tokens import api_token_create
 from reporting.models import (
     AnnualFiling,
     FilingAttachment,
@@ -38,6 +41,7 @@ from reporting.models import (
 )
 from services.models import Activity, ActivityKind, Indicator, OpenMonthRequest
 from services.records import ACTIVITY_KINDS
+from staff.models import CommitteeTerm, PartyBranch, PartyMember
 from staff.tests.factories import PersonFactory, SpellFactory
 
 ROLES = ["anonymous", "outsider", "other_member", "clerk", "manager", "reviewer", "city_reviewer"]
@@ -183,6 +187,29 @@ def summary_chain_routes() -> list[Route]:
             frozenset(SPONSOR_REVIEWERS),
             lambda ctx: district(ctx) | {"pk": ctx["records"]["authority_summary"].pk},
             form_page=True,
+        ),
+    ]
+
+
+def number_check_routes() -> list[Route]:
+    """The number check of a narrative or a summary: whoever reads the document reads it."""
+
+    def summary(key: str):
+        return lambda ctx: {"pk": ctx["records"][key].pk}
+
+    return [
+        centre_route("reporting:filing-number-check", "GET", CENTRE_REACH, lambda ctx: YEAR),
+        centre_route(
+            "reporting:centre-summary-number-check", "GET", CENTRE_REACH, summary("summary")
+        ),
+        Route(
+            "reporting:authority-summary-number-check",
+            "GET",
+            "authority",
+            frozenset(AUTHORITY_REACH),
+            lambda ctx: (
+                {"authority_slug": ctx["district"].slug} | summary("authority_summary")(ctx)
+            ),
         ),
     ]
 
@@ -345,6 +372,171 @@ def catalogue_routes() -> list[Route]:
     ]
 
 
+def _party(ctx: dict) -> dict:
+    """The fixture centre's party branch, one member and a committee, made on first use."""
+    centre, day = ctx["centre"], dt.date(2021, 5, 1)
+    branch = PartyBranch.objects.get_or_create(
+        centre=centre, defaults={"name": "矩阵党支部", "founded_on": day}
+    )[0]
+    member = PartyMember.objects.get_or_create(
+        centre=centre,
+        person=ctx["records"]["person"],
+        in_on=day,
+        defaults={"joined_on": dt.date(2015, 7, 1), "origin": "transferred", "in_from": "原支部"},
+    )[0]
+    term = CommitteeTerm.objects.get_or_create(
+        centre=centre, branch=branch, elected_on=dt.date(2023, 7, 1), defaults={"kind": "founded"}
+    )[0]
+    return {"member": member, "term": term}
+
+
+def party_routes() -> list[Route]:
+    """The 党支部 page and its editors (the centre's editors write, everyone in reach reads), and
+    三会一课 for a centre and for a commission."""
+
+    def pk(key: str):
+        return lambda ctx: {"pk": _party(ctx)[key].pk}
+
+    return [
+        centre_route("staff:party", "GET", CENTRE_REACH, lambda ctx: _party(ctx) and {}),
+        centre_route("staff:party-branch", "POST", EDITORS, form_page=True),
+        centre_route("staff:party-member-add", "POST", EDITORS, form_page=True),
+        centre_route("staff:party-member-edit", "POST", EDITORS, pk("member"), form_page=True),
+        centre_route("staff:party-member-delete", "POST", EDITORS, pk("member")),
+        centre_route("staff:party-term-add", "POST", EDITORS, form_page=True),
+        centre_route("staff:party-term-edit", "POST", EDITORS, pk("term"), form_page=True),
+        centre_route("staff:party-term-delete", "POST", EDITORS, pk("term")),
+        centre_route("reporting:party-compliance", "GET", CENTRE_REACH, data=lambda ctx: YEAR),
+        Route(
+            "reporting:authority-party-compliance",
+            "GET",
+            "authority",
+            frozenset(AUTHORITY_REACH),
+            lambda ctx: {"authority_slug": ctx["district"].slug},
+            data=lambda ctx: YEAR,
+        ),
+    ]
+
+
+def _profiles(ctx: dict) -> dict:
+    """An import profile of the fixture centre and of its district, and a profile import job,
+    made on first use."""
+    from services.models import ImportProfile
+
+    mapping = [{"header": "门急诊人次", "indicator": "opd_visits", "scale": "1", "missing": "skip"}]
+    own = ImportProfile.objects.get_or_create(
+        centre=ctx["centre"], name="矩阵配置", defaults={"mappings": mapping}
+    )[0]
+    district = ImportProfile.objects.get_or_create(
+        authority=ctx["district"], name="矩阵区配置", defaults={"mappings": mapping}
+    )[0]
+    job = ImportJob.objects.get_or_create(
+        kind="profile", centre=ctx["centre"], defaults={"filename": "HIS.csv"}
+    )[0]
+    return {"own": own, "district": district, "job": job}
+
+
+def profile_routes() -> list[Route]:
+    """Import profiles: a centre's editors keep its own and import through them; a commission's
+    are read by its reviewers and those above, and changed by its administrator."""
+
+    def pk(key: str, authority: bool = False):
+        def build(ctx: dict) -> dict:
+            slug = {"authority_slug": ctx["district"].slug} if authority else {}
+            return slug | {"pk": _profiles(ctx)[key].pk}
+
+        return build
+
+    def district(ctx: dict) -> dict:
+        return {"authority_slug": ctx["district"].slug}
+
+    shipped = lambda ctx: {"source": "shipped:his-outpatient"}  # noqa: E731
+    read, write = frozenset(AUTHORITY_REACH), frozenset({"district_admin"})
+    at_district = pk("district", authority=True)
+    return [
+        centre_route("services:profile-list", "GET", EDITORS),
+        centre_route("services:profile-create", "POST", EDITORS, form_page=True),
+        centre_route("services:profile-copy", "POST", EDITORS, data=shipped),
+        centre_route("services:profile-edit", "POST", EDITORS, pk("own"), form_page=True),
+        centre_route("services:profile-delete", "POST", EDITORS, pk("own")),
+        centre_route("services:profile-import", "POST", EDITORS, form_page=True),
+        centre_route("services:profile-import-preview", "GET", EDITORS, pk("job")),
+        centre_route("services:profile-import-confirm", "POST", EDITORS, pk("job")),
+        Route("services:authority-profile-list", "GET", "authority", read, district),
+        Route("services:authority-profile-create", "POST", "authority", write, district, True),
+        Route(
+            "services:authority-profile-copy", "POST", "authority", write, district, data=shipped
+        ),
+        Route("services:authority-profile-edit", "POST", "authority", write, at_district, True),
+        Route("services:authority-profile-delete", "POST", "authority", write, at_district),
+    ]
+
+
+def _workforce(ctx: dict) -> dict:
+    """The fixture person's training (with a certificate), registration and promotion, a quota
+    and an import job of each kind: made on first use (issue 18, parts 1–4)."""
+    from staff.models import EstablishmentQuota, PractisingLicence, Promotion, Training
+
+    centre, person = ctx["centre"], ctx["records"]["person"]
+    day = dt.date(2024, 3, 1)
+    found = Training.objects.filter(centre=centre).first()
+    if found is None:
+        found = Training(person=person, centre=centre, kind="continuing", place="区卫健委")
+        found.started_on = found.ended_on = day
+        found.certificate_type, found.certificate_name = "application/pdf", "证书.pdf"
+        found.certificate.save("matrix", ContentFile(b"%PDF-1.4 matrix"))
+    return {
+        "person": person,
+        "training": found,
+        "licence": PractisingLicence.objects.get_or_create(
+            centre=centre, person=person, kind="nurse", defaults={"issued_on": day}
+        )[0],
+        "promotion": Promotion.objects.get_or_create(
+            centre=centre, person=person, title="intermediate", defaults={"passed_on": day}
+        )[0],
+        "quota": EstablishmentQuota.objects.get_or_create(
+            centre=centre, kind="full", effective_on=day, defaults={"approved": 10}
+        )[0],
+        "training-import": ImportJob.objects.get_or_create(
+            kind="training", centre=centre, defaults={"filename": "培训.xlsx"}
+        )[0],
+        "licence-import": ImportJob.objects.get_or_create(
+            kind="licences", centre=centre, defaults={"filename": "执业.xlsx"}
+        )[0],
+    }
+
+
+def workforce_routes() -> list[Route]:
+    """A person's training, registrations and promotions, the centre's lists of them, its 编制
+    and their imports: everyone in reach reads, the centre's editors write."""
+
+    def pk(key: str):
+        return lambda ctx: {"pk": _workforce(ctx)[key].pk}
+
+    routes = [
+        centre_route("staff:person", "GET", CENTRE_REACH, pk("person")),
+        centre_route("staff:training-certificate", "GET", CENTRE_REACH, pk("training")),
+        centre_route("staff:quota-add", "POST", EDITORS, form_page=True),
+        centre_route("staff:quota-edit", "POST", EDITORS, pk("quota"), form_page=True),
+        centre_route("staff:quota-delete", "POST", EDITORS, pk("quota")),
+    ]
+    for name in ("training-list", "licence-list", "promotion-list", "establishment"):
+        routes.append(centre_route(f"staff:{name}", "GET", CENTRE_REACH))
+    for key in ("training", "licence", "promotion"):
+        routes += [
+            centre_route(f"staff:{key}-add", "POST", EDITORS, pk("person"), form_page=True),
+            centre_route(f"staff:{key}-edit", "POST", EDITORS, pk(key), form_page=True),
+            centre_route(f"staff:{key}-delete", "POST", EDITORS, pk(key)),
+        ]
+    for key in ("training", "licence"):
+        routes += [
+            centre_route(f"staff:{key}-import", "POST", EDITORS, form_page=True),
+            centre_route(f"staff:{key}-import-preview", "GET", EDITORS, pk(f"{key}-import")),
+            centre_route(f"staff:{key}-import-confirm", "POST", EDITORS, pk(f"{key}-import")),
+        ]
+    return routes
+
+
 MATRIX = [
     Route("home", "GET", "login", frozenset(ANY_USER)),
     Route("login", "GET", "public", frozenset(ROLES), form_page=True),
@@ -450,6 +642,7 @@ MATRIX = [
     centre_route("reporting:filing-open", "POST", EDITORS, lambda ctx: YEAR),
     centre_route("reporting:filing-refresh", "POST", EDITORS, lambda ctx: YEAR),
     centre_route("reporting:filing-narrative", "POST", EDITORS, lambda ctx: YEAR),
+    centre_route("reporting:filing-narrative-import", "POST", EDITORS, lambda ctx: YEAR),
     centre_route("reporting:filing-submit", "POST", {"manager"}, lambda ctx: YEAR),
     centre_route("reporting:filing-return", "POST", SPONSOR_REVIEWERS, lambda ctx: YEAR),
     centre_route("reporting:filing-approve", "POST", SPONSOR_REVIEWERS, lambda ctx: YEAR),
@@ -521,9 +714,13 @@ MATRIX = [
         lambda ctx: {"authority_slug": ctx["district"].slug},
     ),
     *filing_chain_routes(),
+    *number_check_routes(),
     *target_routes(),
     *scheme_routes(),
     *catalogue_routes(),
+    *profile_routes(),
+    *party_routes(),
+    *workforce_routes(),
 ]
 
 
@@ -664,7 +861,7 @@ def _named_patterns(patterns, prefix: str = "") -> set[str]:
 
 
 def test_matrix_covers_every_url():
-    declared = {r.name for r in MATRIX}
+    declared = {r.name for r in MATRIX} | {r.name for r in API_MATRIX} | TOKEN_PAGES
     assert _named_patterns(get_resolver().url_patterns) == declared
 
 
@@ -680,3 +877,124 @@ def test_commission_admin_passes(client, route, users, centre, district, records
     client.force_login(users["district_admin"])
     response = _call(client, route, url, ctx)
     assert 200 <= response.status_code < 400, response
+
+
+# --- the API (/api/v1/) and the personal tokens that reach it -------------------------------------
+# The same reach as the pages, in the API's words: anonymous 401 (no login page to go to), out of
+# reach 404, a missing capability 403; with the session or with a personal token alike.
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    name: str
+    method: str
+    scope: str  # "centre", "authority", "login" or "public", as Route's
+    allowed: frozenset[str]
+    kwargs: Callable[[dict], dict] = field(default=lambda ctx: {})
+    data: Callable[[dict], dict] = field(default=lambda ctx: {})
+
+
+def _api_centre(name: str, data: dict | None = None) -> ApiRoute:
+    slug = lambda ctx: {"centre_slug": ctx["centre"].slug}  # noqa: E731
+    return ApiRoute(name, "GET", "centre", frozenset(CENTRE_REACH), slug, lambda ctx: data or {})
+
+
+def _api_commission(name: str, data: dict | None = None) -> ApiRoute:
+    slug = lambda ctx: {"authority_slug": ctx["district"].slug}  # noqa: E731
+    reach = frozenset(AUTHORITY_REACH)
+    return ApiRoute(name, "GET", "authority", reach, slug, lambda ctx: data or {})
+
+
+def _push_body(ctx: dict) -> dict:
+    """One value of the fixture centre for this month, which is open."""
+    month = f"{timezone.localdate():%Y-%m}"
+    row = {"centre": ctx["centre"].slug, "indicator": "opd_visits", "period": month, "value": "12"}
+    return {"dataValues": [row]}
+
+
+API_MATRIX = [
+    ApiRoute("api-v1:schema", "GET", "public", frozenset(ROLES)),
+    ApiRoute("api-v1:docs", "GET", "public", frozenset(ROLES)),
+    ApiRoute("api-v1:period-list", "GET", "login", frozenset(ANY_USER)),
+    ApiRoute("api-v1:commission-list", "GET", "login", frozenset(ANY_USER)),
+    ApiRoute("api-v1:centre-list", "GET", "login", frozenset(ANY_USER)),
+    _api_commission("api-v1:commission-detail"),
+    _api_commission("api-v1:commission-figures", {"period": "2024S1"}),
+    _api_commission("api-v1:commission-completeness", {"year": 2024}),
+    _api_commission("api-v1:commission-filings", {"year": 2024}),
+    _api_commission("api-v1:commission-headcount", {"period": "2024"}),
+    _api_centre("api-v1:centre-detail"),
+    _api_centre("api-v1:centre-indicators", {"period": "2024-04"}),
+    _api_centre("api-v1:centre-periods", {"year": 2024}),
+    _api_centre("api-v1:centre-values", {"period": "2024-04"}),
+    _api_centre("api-v1:centre-figures", {"period": "2024-04"}),
+    _api_centre("api-v1:centre-filings", {"year": 2024}),
+    _api_centre("api-v1:centre-headcount", {"period": "2024"}),
+    ApiRoute("api-v1:data-value-sets", "POST", "centre", frozenset(EDITORS), data=_push_body),
+]
+# The personal token pages (the user's menu): anyone signed in keeps their own tokens.
+TOKEN_PAGES = {"api-tokens", "api-token-revoke"}
+
+
+def api_expected(route: ApiRoute, role: str) -> int:
+    if route.scope == "public":
+        return 200
+    if role == "anonymous":
+        return 401
+    if route.scope == "login":
+        return 200
+    reach = CENTRE_REACH if route.scope == "centre" else AUTHORITY_REACH
+    if role not in reach:
+        return 404
+    return 200 if role in route.allowed else 403
+
+
+def _api_call(client, route: ApiRoute, ctx: dict, headers: dict):
+    url = reverse(route.name, kwargs=route.kwargs(ctx))
+    if route.method == "GET":
+        return client.get(url, route.data(ctx), headers=headers)
+    body = json.dumps(route.data(ctx))
+    return client.post(url, body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.parametrize("auth", ["session", "token"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", API_MATRIX, ids=lambda r: r.name)
+def test_api_permission_matrix(client, route, role, auth, users, centre, district):
+    ctx = {**users, "centre": centre, "district": district}
+    headers = {}
+    if role != "anonymous" and auth == "session":
+        client.force_login(users[role])
+    elif role != "anonymous":
+        headers["Authorization"] = "Bearer " + api_token_create(user=users[role], name="矩阵")[1]
+    response = _api_call(client, route, ctx, headers)
+    assert response.status_code == api_expected(route, role), response.content[:300]
+    if response.status_code >= 400:
+        assert set(response.json()) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize("route", API_MATRIX, ids=lambda r: r.name)
+def test_api_wrong_method_is_405(client, route, users, centre, district):
+    ctx = {**users, "centre": centre, "district": district}
+    client.force_login(users[sorted(route.allowed - {"anonymous"})[0]])
+    url = reverse(route.name, kwargs=route.kwargs(ctx))
+    wrong = client.post(url) if route.method == "GET" else client.get(url)
+    assert wrong.status_code == 405
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_token_pages(client, role, users):
+    """The token page: anyone signed in; a token is revoked by its owner alone (404 for others)."""
+    token, _secret = api_token_create(user=users["clerk"], name="录入员的令牌")
+    if role != "anonymous":
+        client.force_login(users[role])
+    page = client.get(reverse("api-tokens"))
+    revoke = client.post(reverse("api-token-revoke", kwargs={"pk": token.pk}))
+    if role == "anonymous":
+        for response in (page, revoke):
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("login"))
+        return
+    assert page.status_code == 200
+    assert revoke.status_code == (302 if role == "clerk" else 404)
+    assert client.get(reverse("api-token-revoke", kwargs={"pk": token.pk})).status_code == 405

@@ -137,9 +137,9 @@ def test_a_district_indicator_from_catalogue_to_grid_summary_and_dashboard(
         form.get_by_label("期间").select_option("year")
         form.get_by_label("年度").fill(str(year))
         form.get_by_role("button", name="生成总结").click()
-        page.wait_for_selector("form#summary-texts")
-        own = page.locator("#section-commission")
-        expect(page.locator("h3", has=page.get_by_text("卫健委自定指标"))).to_have_count(1)
+        page.wait_for_selector("form#summary-outline")
+        own = page.locator('p.generated[data-source="commission"]')
+        expect(page.locator('input.outline-title[value="卫健委自定指标"]')).to_have_count(1)
         expect(own).to_contain_text(f"{FIRST}40人，上年同期无可比数据")
         expect(own).to_contain_text(f"{SECOND}50人")
 

@@ -81,3 +81,40 @@ def test_submit_return_resubmit_approve_and_pdf(browser, live_server, manager, r
     # (test_browser_filing_chain.py): the commission has no button of its own for it.
     assert page.get_by_role("button", name="公示", exact=True).count() == 0
     ctx.close()
+
+
+def test_the_import_asks_first_and_keeps_what_was_typed(browser, live_server, manager, centre):
+    """从年度工作总结导入: the button carries the box's unsaved text to a confirmation that shows
+    both texts; appending keeps the typing, and the history box lists the save and the import."""
+    import datetime as dt
+
+    from reporting import actions
+    from reporting.models import Summary
+    from reporting.tests.test_annual_narrative import FIGURES, IMPORTED, TEXTS
+
+    _complete(centre)
+    actions.filing_open(centre=centre, year=2024, actor=manager)
+    Summary.objects.create(
+        centre=centre,
+        kind="year",
+        first=dt.date(2024, 1, 1),
+        last=dt.date(2024, 12, 1),
+        title="磁器口社区卫生服务中心2024年工作总结",
+        figures=FIGURES,
+        texts=TEXTS,
+        status="accepted",
+    )
+    ctx, page = _as(browser, live_server, "manager")
+    page.goto(f"/centres/{centre.slug}/filings/2024/")
+    typed = "我刚打的字，还没保存。"
+    page.get_by_label("开展业务活动情况").fill(typed)
+    page.locator("#narrative-import-button").click()
+    assert page.locator("#import-current").inner_text() == typed
+    assert page.locator("#import-unsaved").is_visible()
+    assert "（一）聚焦党建引领" in page.locator("#import-new").inner_text()
+    assert "历史记录" in page.locator("#import-question").inner_text()
+    page.locator("#import-append").click()
+    assert page.get_by_label("开展业务活动情况").input_value() == typed + "\n" + IMPORTED
+    history = page.locator("#timeline").inner_text()
+    assert "保存业务活动情况" in history and "从年度工作总结导入业务活动情况" in history
+    ctx.close()

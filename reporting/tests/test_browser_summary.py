@@ -101,29 +101,34 @@ def test_reviewer_writes_a_year_summary(browser, live_server, demo):
     form.locator("select[name=kind]").select_option("year")
     form.locator("input[name=year]").fill("2024")
     form.locator("button[type=submit]").click()
-    page.wait_for_selector("form#summary-texts")
+    page.wait_for_selector("form#summary-outline")
     assert page.locator("h1").inner_text().startswith("重庆市沙坪坝区")
-    figure = page.locator("span.fig").first
+    figure = page.locator("p.generated[data-source=medical] span.fig").first
     assert "范围：3个中心" in figure.get_attribute("title")
     assert page.locator("#summary-pdf").is_visible() and page.locator("#summary-docx").is_visible()
     versions = page.locator("#versions li").count()
 
-    texts = page.locator("form#summary-texts")
-    texts.locator("textarea[name=medical]").fill("门诊量稳步增长，家庭医生签约扎实推进。")
-    texts.locator("textarea[name=plans]").fill("下半年重点抓慢病规范管理。")
+    medical = page.locator("section.outline-section", has=page.locator('input[value="医疗服务"]'))
+    medical.locator("textarea[name^=n-]").fill("门诊量稳步增长，家庭医生签约扎实推进。")
+    plans = page.locator("section[data-role=plans]")
+    plans.locator("textarea[name^=n-]").fill("下半年重点抓慢病规范管理。")
     page.locator("#save-texts").click()
-    page.wait_for_selector("#messages .flash-success")
+    page.wait_for_selector("#outline-saved")  # saved without leaving the page
     _shot(page, "summary-saved")
     assert page.locator("#versions li").count() == versions + 1
 
     page.reload()
-    medical = page.locator("textarea[name=medical]")
-    assert medical.input_value() == "门诊量稳步增长，家庭医生签约扎实推进。"
+    written = medical.locator(".outline-text textarea").first
+    assert written.input_value() == "门诊量稳步增长，家庭医生签约扎实推进。"
     page.locator("#regenerate").click()
     page.wait_for_selector("#messages .flash-success")
-    assert medical.input_value() == "门诊量稳步增长，家庭医生签约扎实推进。"
-    assert page.locator("textarea[name=plans]").input_value() == "下半年重点抓慢病规范管理。"
-    assert "范围：3个中心" in page.locator("span.fig").first.get_attribute("title")
+    assert written.input_value() == "门诊量稳步增长，家庭医生签约扎实推进。"
+    assert (
+        plans.locator(".outline-text textarea").first.input_value() == "下半年重点抓慢病规范管理。"
+    )
+    assert "范围：3个中心" in page.locator(
+        "p.generated[data-source=medical] span.fig"
+    ).first.get_attribute("title")
     ctx.close()
 
 
@@ -142,6 +147,8 @@ def test_manager_sees_only_the_centre_summaries(browser, live_server, demo):
     assert "磁器口" in rows.first.inner_text()
     _shot(page, "centre-summaries")
     rows.first.get_by_role("link").click()
-    page.wait_for_selector("form#summary-texts")
-    assert "范围：1个中心" in page.locator("span.fig").first.get_attribute("title")
+    page.wait_for_selector("form#summary-outline")
+    assert "范围：1个中心" in page.locator(
+        "p.generated[data-source=medical] span.fig"
+    ).first.get_attribute("title")
     ctx.close()

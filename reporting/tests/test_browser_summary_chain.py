@@ -32,6 +32,10 @@ def _login(browser, live_server, username):
     return context, page
 
 
+def _medical(page):
+    return page.locator("section.outline-section", has=page.locator('input[value="医疗服务"]'))
+
+
 def _open_centre_summary(page):
     page.goto("/centres/ciqikou/summaries/")
     page.locator("#summaries tbody tr").first.get_by_role("link").click()
@@ -60,9 +64,9 @@ def test_hand_up_return_resubmit_accept_and_compile(browser, live_server, demo):
 
     _open_centre_summary(centre)
     assert "请补充家庭医生签约情况。" in centre.locator("#summary-return-comment").inner_text()
-    centre.locator("textarea[name=medical]").fill(PARAGRAPH)
+    _medical(centre).locator("textarea[name^=n-]").fill(PARAGRAPH)
     centre.locator("#save-texts").click()
-    centre.wait_for_selector("#messages .flash-success")
+    centre.wait_for_selector("#outline-saved")  # saved in place
     centre.locator("#summary-changes").click()
     assert PARAGRAPH in centre.locator("#diff ins").first.inner_text()
     centre.go_back()
@@ -83,12 +87,17 @@ def test_hand_up_return_resubmit_accept_and_compile(browser, live_server, demo):
     ).click()
     district.locator("#summary-compile").click()
     district.get_by_label(PARAGRAPH).check()
+    target = district.locator("#compile-target")
+    assert target.locator("option:checked").inner_text().strip() == "（一）党建引领"
+    target.select_option(label="\u3000（二）医疗服务")
     district.locator("#compile-submit").click()
     district.wait_for_selector("#messages .flash-success")
-    assert PARAGRAPH in district.locator("textarea[name=medical]").input_value()
-    source = district.locator(".summary-sources a", has_text="磁器口")
+    medical = _medical(district)
+    texts = [t.input_value() for t in medical.locator(".outline-text textarea").all()]
+    assert PARAGRAPH in texts
+    source = medical.locator(".summary-sources a", has_text="磁器口")
     assert source.count() == 1
     assert "/centres/ciqikou/summaries/" in source.get_attribute("href")
     # The figures stay beside the compiled text.
-    assert district.locator("#section-medical").inner_text()
+    assert medical.locator('p.generated[data-source="medical"]').inner_text()
     district_ctx.close()

@@ -129,9 +129,19 @@ def test_reporting_free_text_drops_control_characters(form_class, field, extra):
 
 
 def test_summary_texts_drop_control_characters():
-    form = SummaryTextsForm({"version": 1, "plans": TYPED}, keys=[("plans", "plans")])
+    from reporting.forms import initial_values
+    from reporting.outline_legacy import upgrade
+
+    outline = upgrade({"plans": "计划"}, {})
+    plans = next(s for s in outline["sections"] if s.get("role") == "plans")
+    data = initial_values(outline, {}) | {"lead": TYPED, f"t-{plans['blocks'][0]['id']}": TYPED}
+    form = SummaryTextsForm(data, outline=outline, figures={})
     assert form.is_valid(), form.errors
-    assert form.cleaned_data["plans"] == KEPT
+    assert form.cleaned_data["lead"] == KEPT
+    texts, _note = form.result()
+    assert (
+        next(s for s in texts["sections"] if s.get("role") == "plans")["blocks"][0]["text"] == KEPT
+    )
 
 
 def test_a_return_reason_is_saved_without_control_characters(client, ready, manager, reviewer):

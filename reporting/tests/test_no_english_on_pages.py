@@ -31,6 +31,17 @@ ALLOWED = {
     "Word",
     "Excel",
     "xlsx",
+    "csv",
+    "pdf",
+    "CSV",
+    "JPEG",
+    "PNG",
+    # Text encodings as export dialogs name them ("GB18030（GBK）", "UTF-8（带BOM）").
+    "GBK",
+    "UTF",
+    "BOM",
+    # 医院信息系统 as every office says it (the exports an import profile reads).
+    "HIS",
     # A key on the keyboard, printed as on the key cap ("Tab 到下一格").
     "Tab",
 }

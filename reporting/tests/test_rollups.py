@@ -269,7 +269,8 @@ def test_a_save_leaves_the_spans_of_other_years_served_from_rollups(
     district_data, manager, django_capture_on_commit_callbacks, time_machine, monkeypatch
 ):
     """A save in December 2024 changes the spans of 2024 and 2025 (denominators carry), not
-    2023's: a summary of 2023 H2 (同比 2022) still reads rollups, 2024 and 2025 compute it live."""
+    2023's: a summary of 2023 H2 (同比 2022) still reads rollups, 2024 and 2025 compute it live,
+    each side on its own: 2024's 同比 (2023) still comes from rollups, 2025's (2024) does not."""
     time_machine.move_to(dt.datetime(2025, 1, 15, 12, 0, tzinfo=dt.UTC))  # Dec 2024 still open
     ids = _ids(district_data)
     a = district_data["a"]
@@ -280,14 +281,19 @@ def test_a_save_leaves_the_spans_of_other_years_served_from_rollups(
     assert a.pk in fresh_centres(ids, years=[2023])
     assert a.pk not in fresh_centres(ids, years=[2024])
     assert a.pk not in fresh_centres(ids, years=[2025])
-    real, live_for = rollups.centre_totals, []
-    monkeypatch.setattr(
-        rollups, "centre_totals", lambda **kw: live_for.append(kw["period"]) or real(**kw)
-    )
+    real, live_for = rollups.summed_totals, []
+
+    def live(**kw):
+        if sides := [s for s in (0, 1) if kw["centres"][s]]:
+            live_for.append((kw["period"], sides, kw["centres"][sides[0]]))
+        return real(**kw)
+
+    monkeypatch.setattr(rollups, "summed_totals", live)
     for period in (Period.half(2023, 2), Period.year(2024), Period.half(2025, 1)):
         expected = _as_tuples(tally_figures(scope=Q(centre_id__in=ids), period=period))
         assert _as_tuples(span_figures(centre_ids=ids, period=period)) == expected
-    assert live_for == [Period.year(2024), Period.half(2025, 1)]  # 2023 H2 from rollups alone
+    # 2023 H2 from rollups alone; 2024 live for its own side only; only 磁器口 computed live.
+    assert live_for == [(Period.year(2024), [0], [a.pk]), (Period.half(2025, 1), [0, 1], [a.pk])]
 
 
 def test_a_save_during_a_refresh_queues_exactly_one_more(

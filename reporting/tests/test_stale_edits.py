@@ -17,9 +17,13 @@ from centers.tests.factories import AuthorityMembershipFactory, UserFactory
 from core.stale import BasedOnForm
 from reporting.forms import NarrativeForm, SchemeForm, SchemeItemForm, SummaryTextsForm
 from reporting.models import AnnualFiling, Scheme, SchemeItem, Summary
+from reporting.tests.outline_data import paragraphs, section_id
 from services.forms import DefinitionForm
+from services.profile_forms import ProfileForm
 from services.records import ACTIVITY_KINDS
 from staff.forms import DepartureForm, StaffForm
+from staff.party_forms import CommitteeTermForm, PartyMemberForm
+from staff.record_forms import LicenceForm, PromotionForm, QuotaForm, TrainingForm
 
 pytestmark = pytest.mark.django_db
 REFUSED = "在您编辑期间，其他人（彭娅"
@@ -55,8 +59,9 @@ def test_second_save_of_summary_texts_is_refused_and_shows_both(centre, manager,
     save = reverse("reporting:centre-summary-texts", args=[centre.slug, summary.pk])
     mine, theirs = opened(first, page), opened(second, page)
 
-    assert first.post(save, {**mine, "plans": "下半年巩固签约"}).status_code == 302
-    refused = second.post(save, {**theirs, "plans": "下半年扩大义诊"})
+    plans = f"n-{section_id(summary, 'plans')}"  # the new-paragraph box of 下一步工作计划
+    assert first.post(save, {**mine, plans: "下半年巩固签约"}).status_code == 302
+    refused = second.post(save, {**theirs, plans: "下半年扩大义诊"})
 
     assert refused.status_code == 409
     body = refused.content.decode()
@@ -64,7 +69,7 @@ def test_second_save_of_summary_texts_is_refused_and_shows_both(centre, manager,
     assert "下半年扩大义诊</textarea>" in body and 'id="stale-conflict"' in body
     assert "下半年巩固签约" in body
     summary.refresh_from_db()
-    assert summary.texts["plans"] == "下半年巩固签约"
+    assert paragraphs(summary, "plans") == ["下半年巩固签约"]
 
 
 def test_second_save_of_a_scheme_item_is_refused_with_the_first_shown(district, district_admin):
@@ -140,6 +145,14 @@ EDITORS = {
     "reporting:scheme-edit": SchemeForm,
     "reporting:scheme-item-edit": SchemeItemForm,
     "services:catalogue-edit": DefinitionForm,  # one form class per section, all stamped
+    "services:profile-edit": ProfileForm,
+    "services:authority-profile-edit": ProfileForm,
+    "staff:training-edit": TrainingForm,
+    "staff:licence-edit": LicenceForm,
+    "staff:promotion-edit": PromotionForm,
+    "staff:quota-edit": QuotaForm,
+    "staff:party-member-edit": PartyMemberForm,
+    "staff:party-term-edit": CommitteeTermForm,
 }
 # Single values carry the value they showed as `base` instead (services/actions.py).
 CELL_EDITORS = {"services:tally-cell", "services:tally-cell-comment"}

@@ -20,7 +20,9 @@ from core.stale import StaleEdit, stamp
 from reporting import actions, summary_actions, summary_review
 from reporting.actions import TransitionNotAllowed
 from reporting.models import Notification, Summary, SummaryEvent, SummaryVersion
+from reporting.outline_edit import walk
 from reporting.summary import Owner
+from reporting.tests.outline_data import outline_of, paragraphs, section, section_id
 
 pytestmark = pytest.mark.django_db
 SS = Summary.Status
@@ -281,7 +283,7 @@ def test_changes_page_diffs_against_the_handed_up_version_safely(client, draft, 
     body = client.get(url).content.decode()
     assert "第2版文字与当前文字（第3版）的对比" in body
     assert "<ins>&lt;script&gt;x&lt;/script&gt;</ins>" in body and "<script>x" not in body
-    assert "<ins>新计划</ins>" in body and 'data-key="intro"' not in body
+    assert "<ins>新计划</ins>" in body and 'data-key="lead"' not in body
     # The reviewer, after the resubmission, compares with what was handed up before.
     _submit(draft, manager)
     client.force_login(reviewer)
@@ -293,9 +295,22 @@ def test_changes_page_diffs_against_the_handed_up_version_safely(client, draft, 
 
 def test_text_changes_by_section():
     runs = summary_review.text_changes({"intro": "甲乙丙"}, {"intro": "甲丁丙", "plans": "新"})
-    assert [c["key"] for c in runs] == ["intro", "plans"]
+    assert [c["title"] for c in runs] == ["开头", "三、下一步工作计划"]
     assert runs[0]["runs"] == [[("same", "甲"), ("del", "乙"), ("ins", "丁"), ("same", "丙")]]
-    assert runs[1]["runs"] == [[("ins", "新")]]
+    assert runs[1]["runs"] == [[("same", "下一步工作计划")], [("ins", "新")]]
+
+
+def test_text_changes_show_a_renamed_moved_and_removed_section():
+    from reporting.outline_legacy import upgrade
+
+    old = upgrade({"medical": "门诊量增长。", "plans": "计划"}, {})
+    new = {**old, "sections": [dict(s) for s in old["sections"]]}
+    work = new["sections"][0]
+    work["children"] = [dict(work["children"][0], heading="医疗服务提质增效")]
+    new["sections"] = [work, new["sections"][1]]  # 下一步工作计划 removed
+    runs = {c["title"]: c["runs"] for c in summary_review.text_changes(old, new)}
+    assert runs["（一）医疗服务提质增效"][0] == [("same", "医疗服务"), ("ins", "提质增效")]
+    assert runs["三、下一步工作计划"] == [[("del", "下一步工作计划")], [("del", "计划")]]
 
 
 # --- the received list -----------------------------------------------------------------------
@@ -350,7 +365,8 @@ def test_inbox_page_acts_and_keeps_a_query_ceiling(
     _submit(draft, manager)
     client.force_login(reviewer)
     url = reverse("reporting:authority-summary-inbox", args=[district.slug])
-    with django_assert_max_num_queries(12):
+    # 12, and the number check of the summaries waiting (tallies, roster, records, catalogue)
+    with django_assert_max_num_queries(15):
         body = client.get(url, {"year": 2024, "part": "h1"}).content.decode()
     assert "上报截止日期为期末后10天，即2024年7月10日" in body
     assert 'class="accept"' in body
@@ -358,7 +374,7 @@ def test_inbox_page_acts_and_keeps_a_query_ceiling(
         c = CentreFactory(name=f"中心{n}", slug=f"c{n}", sponsor=district)
         s = _summary(centre=c)
         Summary.objects.filter(pk=s.pk).update(status="accepted")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         body = client.get(url, {"year": 2024, "part": "h1"}).content.decode()
     assert body.count("<tr data-centre") == 9
 
@@ -389,15 +405,23 @@ def test_compile_copies_paragraphs_with_their_source(
     sections = [{"key": "medical", "title": "医疗服务", "clauses": []}]
     Summary.objects.filter(pk=own.pk).update(figures={"sections": sections})
     own.refresh_from_db()
+    target = section_id(own, "医疗服务")
+    picked = next(
+        b["id"] for b in section(accepted, "医疗服务")["blocks"] if b["text"] == "签约扎实。"
+    )
     client.force_login(reviewer)
     url = reverse("reporting:authority-summary-compile", args=[district.slug, own.pk])
     with django_assert_max_num_queries(10):
         body = client.get(url).content.decode()
-    assert f'value="{accepted.pk}:medical:1"' in body and "签约扎实。" in body
-    response = client.post(url, {"pick": [f"{accepted.pk}:medical:1"], "based_on": stamp(own)})
+    assert f'value="{accepted.pk}:{picked}"' in body and "签约扎实。" in body
+    assert f'<option value="{target}" selected>' in body  # the work section's first part
+    data = {"pick": [f"{accepted.pk}:{picked}"], "target": target, "based_on": stamp(own)}
+    response = client.post(url, data)
     assert response.status_code == 302
     own.refresh_from_db()
-    assert own.texts["medical"] == "全区门诊量稳步增长。\n签约扎实。"
+    assert paragraphs(own, "医疗服务") == ["全区门诊量稳步增长。", "签约扎实。"]
+    block = section(own, "医疗服务")["blocks"][-1]
+    assert block["origin"]["summary"] == accepted.pk
     assert own.sources[0]["centre"] == accepted.centre.name
     assert own.versions.first().note == "汇编自中心总结"
     assert AuditEntry.objects.filter(action="summary.compile").exists()
@@ -405,24 +429,33 @@ def test_compile_copies_paragraphs_with_their_source(
     link = reverse("reporting:centre-summary", args=[accepted.centre.slug, accepted.pk])
     assert f'href="{link}"' in page and "摘自" in page
     # A stale form is refused and copies nothing more.
-    again = client.post(url, {"pick": [f"{accepted.pk}:medical:0"], "based_on": "stale"})
+    again = client.post(url, data | {"based_on": "stale"})
     assert again.status_code == 409
     own.refresh_from_db()
-    assert "门诊量增长。" not in own.texts["medical"].split("\n")
+    assert paragraphs(own, "医疗服务") == ["全区门诊量稳步增长。", "签约扎实。"]
+    # A chosen section that is gone is refused in words.
+    gone = client.post(url, data | {"based_on": stamp(own), "target": "nosuch"})
+    assert gone.status_code == 400 and "提纲中的这一部分已不存在" in gone.content.decode()
 
 
 def test_compile_offers_and_takes_only_accepted_summaries_below(
     client, draft, district, other_centre, manager, reviewer
 ):
     own = _summary(authority=district)
-    foreign = _summary(centre=other_centre, texts={"intro": "别区的。"})
+    foreign = _summary(centre=other_centre, texts={"intro": "别区的。", "plans": "别区计划"})
     Summary.objects.filter(pk=foreign.pk).update(status="accepted")
     _submit(draft, manager)  # handed up, not yet accepted
     client.force_login(reviewer)
     url = reverse("reporting:authority-summary-compile", args=[district.slug, own.pk])
     assert "本期尚无已接收的中心总结" in client.get(url).content.decode()
-    for pick in (f"{draft.pk}:intro:0", f"{foreign.pk}:intro:0", "junk"):
-        response = client.post(url, {"pick": [pick], "based_on": stamp(own)})
+    blocks = [(s, outline_of(s)["sections"]) for s in (draft, foreign)]
+    ids = [
+        next(b["id"] for x, _p in walk(tree) for b in x["blocks"] if b["kind"] == "text")
+        for _s, tree in blocks
+    ]
+    target = section_id(own, "plans")
+    for pick in (f"{draft.pk}:{ids[0]}", f"{foreign.pk}:{ids[1]}", "junk"):
+        response = client.post(url, {"pick": [pick], "target": target, "based_on": stamp(own)})
         assert response.status_code == 400
         assert "所选段落已不在已接收的总结中" in response.content.decode()
     own.refresh_from_db()
@@ -434,7 +467,8 @@ def test_compile_refuses_a_centre_summary(accepted, district, reviewer):
     with pytest.raises(DomainError, match="只有卫健委的总结"):
         summary_actions.summary_compile(
             summary_obj=other,
-            picks=[(accepted.pk, "intro", 0)],
+            picks=[(accepted.pk, "x")],
+            target="x",
             authority_ids={district.pk},
             based_on=stamp(other),
             actor=reviewer,
@@ -446,7 +480,8 @@ def test_compile_action_stale_check(accepted, district, reviewer):
     with pytest.raises(StaleEdit):
         summary_actions.summary_compile(
             summary_obj=own,
-            picks=[(accepted.pk, "intro", 0)],
+            picks=[(accepted.pk, "x")],
+            target="x",
             authority_ids={district.pk},
             based_on="",
             actor=reviewer,

@@ -177,8 +177,13 @@ def test_docx_with_control_character_in_text(client, centre, manager):
     client.force_login(manager)
     client.raise_request_exception = False
     texts_url = reverse("reporting:centre-summary-texts", args=[centre.slug, summary.pk])
-    resp = client.post(texts_url, {"based_on": stamp(summary), "plans": "一、加强\x07管理"})
+    from reporting.tests.outline_data import outline_form, paragraphs, section_id
+
+    plans = section_id(summary, "plans")
+    resp = client.post(texts_url, outline_form(summary, **{f"n-{plans}": "一、加强\x07管理"}))
     assert resp.status_code == 302
+    summary.refresh_from_db()
+    assert paragraphs(summary, "plans") == ["一、加强管理"]
     docx_url = reverse("reporting:centre-summary-docx", args=[centre.slug, summary.pk])
     assert client.get(docx_url).status_code == 200
 

@@ -31,6 +31,22 @@ def test_unentered_and_unmarked_months_are_told_apart():
     assert s.missing_words(june) == "其中1个中心6月数据未报，以上合计不含未报数据。"
 
 
+def test_a_centre_s_own_text_names_its_months_not_a_count_of_centres():
+    june = {D(2024, 6, 1): 1}
+    april_may = {D(2024, 4, 1): 1, D(2024, 5, 1): 1}
+    assert s.missing_words(june, april_may, single=True) == (
+        "其中6月数据未报，4月、5月数据已录入但未标记报送，"
+        "以上数字含已录入但未标记报送的数据，不含未报月份。"
+    )
+    every = {D(2025, m, 1): 1 for m in range(1, 13)}
+    assert s.missing_words(every, single=True) == "其中1–12月数据未报，以上数字不含未报月份。"
+    # Runs of three or more read as a span, shorter ones as a list; across years with the year.
+    gaps = {D(2025, m, 1): 1 for m in (1, 2, 3, 5, 11, 12)} | {D(2026, 1, 1): 1}
+    assert s.missing_words(gaps, single=True) == (
+        "其中2025年1月–2025年3月、2025年5月、2025年11月–2026年1月数据未报，以上数字不含未报月份。"
+    )
+
+
 def test_partial_year_words():
     assert s.partial_year_words(2024, [D(2024, m, 1) for m in range(1, 6)]) == (
         "本年度仅有1–5月数据，以下数字仅反映这些月份。"
@@ -66,10 +82,10 @@ def test_a_centre_summary_counts_what_is_entered_and_says_so(five_months):
     assert "门急诊人次5000人次，较去年同期增长4.2%" in [c["text"] for c in medical]
     assert g["missing"] == {"2024-06-01": 1}
     assert g["unmarked"] == {"2024-04-01": 1, "2024-05-01": 1}
-    assert g["lead"] == (
+    assert g["lead"] == (  # the centre's own summary speaks of itself, not of “1个中心”
         f"截至2024年6月，{centre.name}各项工作情况如下。"
-        "其中1个中心6月数据未报，1个中心4月、5月数据已录入但未标记报送，"
-        "以上合计含已录入但未标记报送的数据，不含未报数据。"
+        "其中6月数据未报，4月、5月数据已录入但未标记报送，"
+        "以上数字含已录入但未标记报送的数据，不含未报月份。"
     )
     assert "4月、5月、6月数据未报" not in g["lead"]
 
@@ -77,11 +93,10 @@ def test_a_centre_summary_counts_what_is_entered_and_says_so(five_months):
 def test_the_annual_draft_says_the_year_is_partial(five_months):
     with translation.override("zh-hans"):
         draft = narrative_draft(five_months, 2024)
-    # 5000 against the 4800 of 2023: (5000 − 4800) / 4800 = 4.1666…% → 4.17
-    assert (
-        "本年度仅有1–5月数据，以下数字仅反映这些月份。服务：门急诊人次5000人次（同比+4.17%）"
-        in (draft)
-    )
+    # 5000 against the 4800 of 2023: (5000 − 4800) / 4800 = 4.1666…% → 4.17; the partial year
+    # is said at the opening, before any figure (reporting/annual_narrative.py).
+    assert "现将年度工作总结如下。本年度仅有1–5月数据，以下数字仅反映这些月份。\n" in draft
+    assert "（一）医疗服务\n门急诊人次5000人次（同比+4.17%）。" in draft
 
 
 def test_the_annual_draft_moves_a_per_mille_rate_in_per_mille_points(centre):
@@ -101,8 +116,8 @@ def test_the_weak_spot_on_late_reporting_tells_the_same_months_apart(five_months
         owner=Owner(name=five_months.name, centre=five_months), period=H1_2024, today=TODAY
     )
     assert g["weak_spots"][-1] == (
-        "数据报送不及时：1个中心6月数据未报，1个中心4月、5月数据已录入但未标记报送，"
-        "以上合计含已录入但未标记报送的数据，不含未报数据。"
+        "数据报送不及时：6月数据未报，4月、5月数据已录入但未标记报送，"
+        "以上数字含已录入但未标记报送的数据，不含未报月份。"
     )
 
 

@@ -153,11 +153,11 @@ def test_the_queue_and_the_todo_take_a_fixed_number_of_queries(
     client, city_reviewer, clerk, city, centre, subtree, django_assert_max_num_queries
 ):
     """Loaded after the page, each in a handful of queries whatever the number of centres:
-    3 for the login and the access check, then the reports to review, the centres, their month
-    reports and the open-month requests (the to-do: last month's report, the annual report and
-    the licences)."""
+    3 for the login and the access check, then the reports to review, the summaries to review,
+    the centres, their month reports and the open-month requests (the to-do: last month's
+    report, the annual report and the licences)."""
     client.force_login(city_reviewer)
-    with time_machine.travel(TODAY, tick=False), django_assert_max_num_queries(7):
+    with time_machine.travel(TODAY, tick=False), django_assert_max_num_queries(8):
         client.get(reverse("reporting:authority-queue", args=[city.slug]))
     client.force_login(clerk)
     with time_machine.travel(TODAY, tick=False), django_assert_max_num_queries(6):

@@ -319,6 +319,41 @@ def test_months_of_an_approved_annual_report_cannot_be_returned(centre, marked, 
 
 
 @time_machine.travel(NOW)
+def test_a_marked_month_of_an_approved_annual_report_offers_no_move(
+    client, district, centre, marked, reviewer
+):
+    """Approving it could not be undone (the year is frozen), so it is not offered at all."""
+    from services.models import FrozenYear
+
+    FrozenYear.objects.create(centre=centre, year=2024)
+    assert _move("approve", [centre], reviewer).refused[0][1].startswith("2024年度报告已审核通过")
+    client.force_login(reviewer)
+    page = client.get(reverse("services:month-review", args=[district.slug, 2024, 4]))
+    row = _row(page, centre)
+    assert 'name="centres"' not in row and "2024年度报告已审核通过" in row
+
+
+@time_machine.travel(NOW)
+def test_the_review_page_says_a_month_went_back_and_why(client, district, centre, marked, reviewer):
+    _move("return", [centre], reviewer, "4月出院人次与HIS不一致，请核对。")
+    client.force_login(reviewer)
+    page = client.get(reverse("services:month-review", args=[district.slug, 2024, 4]))
+    row = _row(page, centre)
+    assert "未报送" in row and "已退回" in row
+    assert "区审核员于2024-05-20 18:00退回：4月出院人次与HIS不一致，请核对。" in row
+    # Marked again, the old return is history (the cell's), not the month's state.
+    MonthReport.objects.create(centre=centre, period=APRIL)
+    page = client.get(reverse("services:month-review", args=[district.slug, 2024, 4]))
+    assert "已退回" not in _row(page, centre)
+
+
+def _row(page, centre) -> str:
+    body = page.content.decode()
+    row = body[body.index(f'id="month-row-{centre.pk}"') :]
+    return row[: row.index("</tr>")]
+
+
+@time_machine.travel(NOW)
 def test_reopening_approved_months_says_they_stay_locked(client, centre, marked, reviewer):
     _move("approve", [centre], reviewer)
     other = UserFactory(username="other-reviewer")

@@ -7,8 +7,10 @@ import an app above it.
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext
 
-from staff.models import Establishment, LeaveReason, Position
+from staff.licences import Status, mask_licence_number
+from staff.models import Establishment, LeaveReason, Position, Title, TitleLevel, TrainingKind
 
 register = template.Library()
 
@@ -33,3 +35,38 @@ def establishment_label(key: str) -> str:
 @register.filter
 def reason_label(key: str) -> str:
     return _choice_label(LeaveReason, key) if key else "—"
+
+
+# --- training, registrations, promotions, 编制 (issue 18) -----------------------------------
+
+
+@register.filter
+def title_label(key: str) -> str:
+    return _choice_label(Title, key) if key else "—"
+
+
+@register.filter
+def level_label(key: str) -> str:
+    return _choice_label(TitleLevel, key)
+
+
+@register.filter
+def training_kind_label(key: str) -> str:
+    return _choice_label(TrainingKind, key)
+
+
+@register.filter
+def licence_mask(number: str) -> str:
+    """A certificate number as shown to those who may not see 身份证号 either."""
+    return mask_licence_number(number or "")
+
+
+@register.filter
+def licence_status_label(status: str) -> str:
+    labels = {
+        Status.VALID: gettext("valid"),
+        Status.EXPIRING: gettext("expires within 90 days"),
+        Status.EXPIRED: gettext("expired"),
+        Status.NOT_YET: gettext("not yet valid"),
+    }
+    return labels.get(status, status)

@@ -31,6 +31,15 @@ def _shot(page, name):
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
+def _save(page, button, number: int) -> None:
+    """Click a button of the editor and wait for the save and for the number check, which
+    reloads after each save (SQLite's live-server tables lock across threads, so the test
+    touches the database only once the server is done)."""
+    with page.expect_response(lambda r: "/number-check/" in r.url):
+        button.click()
+    _saved(page, number)
+
+
 def _saved(page, number: int) -> None:
     """The editor was swapped in place with the new version's message (no page load)."""
     expect(page.locator("#outline-saved")).to_have_text(f"已保存为第{number}版。")
@@ -72,24 +81,21 @@ def test_the_author_shapes_the_outline_and_the_word_file_follows(browser, live_s
     ]
 
     # 1. Reorder: 下一步工作计划 up above 存在的问题, in place.
-    _section(page, "下一步工作计划").get_by_role("button", name="上移").first.click()
     version += 1
-    _saved(page, version)
+    _save(page, _section(page, "下一步工作计划").get_by_role("button", name="上移").first, version)
     assert _top_headings(page)[2:] == ["三、下一步工作计划", "四、存在的问题"]
 
     # 2. Add a top-level section.
     page.get_by_label("新增一级标题").fill("主要成效及亮点")
-    page.locator("#save-texts").click()
     version += 1
-    _saved(page, version)
+    _save(page, page.locator("#save-texts"), version)
     assert _top_headings(page)[-1] == "五、主要成效及亮点"
 
     # 3. A paragraph in 医疗服务 with a figure placed at the cursor.
     medical = _section(page, "医疗服务")
     medical.locator("textarea[name^=n-]").fill("一是门诊服务量稳步上升，门急诊人次达。")
-    medical.get_by_role("button", name="添加").click()
     version += 1
-    _saved(page, version)
+    _save(page, medical.get_by_role("button", name="添加"), version)
     medical = _section(page, "医疗服务")
     area = medical.locator(".outline-text textarea").first
     area.click()
@@ -101,9 +107,8 @@ def test_the_author_shapes_the_outline_and_the_word_file_follows(browser, live_s
     assert area.input_value() == (
         "一是门诊服务量稳步上升，门急诊人次达{{opd_visits:value|门急诊人次·本期}}。"
     )
-    page.locator("#save-texts").click()
     version += 1
-    _saved(page, version)
+    _save(page, page.locator("#save-texts"), version)
     chip = _section(page, "医疗服务").locator(".outline-preview .fig.ref").first
     before = chip.inner_text()
     assert before.endswith("万人次")
@@ -173,9 +178,8 @@ def test_the_editor_keeps_its_place_and_loses_no_typing(browser, live_server, de
     where = f"document.getElementById('{sid}').getBoundingClientRect().top"
     before = page.evaluate(where)
     assert 0 <= before < 800
-    moved.locator(".outline-heading").get_by_role("button", name="下移").click()
     version += 1
-    _saved(page, version)
+    _save(page, moved.locator(".outline-heading").get_by_role("button", name="下移"), version)
     page.wait_for_function(
         "([id, top]) => Math.abs(document.getElementById(id).getBoundingClientRect().top - top) < 5",
         arg=[sid, before],
@@ -185,9 +189,8 @@ def test_the_editor_keeps_its_place_and_loses_no_typing(browser, live_server, de
     # 2. A paragraph with a number that disagrees: the number check follows the save.
     medical = _section(page, "医疗服务")
     medical.locator("textarea[name^=n-]").fill("门急诊人次1人次。")
-    medical.get_by_role("button", name="添加").click()
     version += 1
-    _saved(page, version)
+    _save(page, medical.get_by_role("button", name="添加"), version)
     expect(page.locator("#number-flags")).to_contain_text("1人次")
 
     # 3. 插入数据 with no figure chosen: the message is beside the paragraph, on the screen.
@@ -195,8 +198,11 @@ def test_the_editor_keeps_its_place_and_loses_no_typing(browser, live_server, de
     medical.get_by_role("button", name="插入数据").first.click()
     message = page.locator("#acted-error")
     expect(message).to_have_text("请先选择要插入的数据。")
-    top = message.evaluate("e => e.getBoundingClientRect().top")
-    assert 0 <= top < 800
+    # On the screen once the swap has settled (the script puts the view back then).
+    page.wait_for_function(
+        "() => { const r = document.getElementById('acted-error').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    )
     assert medical.locator("#acted-error").count() == 1
 
     # 4. Typed, not saved, then 上报: saved first, and the disagreeing number is asked about.
@@ -211,6 +217,7 @@ def test_the_editor_keeps_its_place_and_loses_no_typing(browser, live_server, de
     ]
     page.locator("#summary-submit-confirm").click()
     page.wait_for_selector("#messages .flash-success")
+    page.wait_for_selector("#number-check-summary")  # loaded after the page: let it finish
     assert "已上报" in page.locator("#summary-chain").inner_text()
     assert Summary.objects.get(pk=summary.pk).status == "submitted"
     context.close()

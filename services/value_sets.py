@@ -581,7 +581,25 @@ class _Plan:
     conflicts: list[Conflict]
 
 
-def _decide(cells: list[_Cell], reach: _Reach, strategy: Strategy, today: dt.date) -> _Plan:
+def _rules_refusals(
+    changes: list[Change], stored: _Stored, sides: set[int], catalogue: CellCatalogue, atomic: bool
+) -> list[tuple]:
+    """The error rules' refusals. A partial push writes only what passes, so a value that passed
+    against a side refused meanwhile is checked again against what will really be stored."""
+    refused = _broken_rules(changes, stored, sides, catalogue)
+    while refused and not atomic:
+        gone = {key for key, _conflict in refused}
+        changes = [c for c in changes if c.key not in gone]
+        more = _broken_rules(changes, stored, sides, catalogue)
+        if not more:
+            break
+        refused += more
+    return refused
+
+
+def _decide(
+    cells: list[_Cell], reach: _Reach, strategy: Strategy, today: dt.date, atomic: bool = True
+) -> _Plan:
     """Read the push's stored cells and locks, and decide every cell: a few queries in all."""
     if not cells:
         return _Plan([], [])
@@ -594,7 +612,7 @@ def _decide(cells: list[_Cell], reach: _Reach, strategy: Strategy, today: dt.dat
     if sides and strategy != Strategy.DELETE:
         locked = {key for key, _conflict in refused}
         valid = [c for c in changes if c.key not in locked]
-        refused += _broken_rules(valid, stored, sides, reach.catalogue)
+        refused += _rules_refusals(valid, stored, sides, reach.catalogue, atomic)
     keys = {key for key, _conflict in refused}
     return _Plan([c for c in changes if c.key not in keys], [c for _key, c in refused])
 
@@ -648,11 +666,11 @@ def value_set_import(
             _refuse_centres(rows, reach)
         cells, early = _cells(rows, reach, strategy)
         if dry_run:
-            plan = _decide(cells, reach, strategy, today)
+            plan = _decide(cells, reach, strategy, today, atomic)
             return _summary(rows, strategy, True, atomic, plan, early)
         with transaction.atomic():
             _lock_centres({c.centre.pk for c in cells})
-            plan = _decide(cells, reach, strategy, today)
+            plan = _decide(cells, reach, strategy, today, atomic)
             summary = _summary(rows, strategy, False, atomic, plan, early)
             if not summary.refused:
                 _write(plan.changes, actor)

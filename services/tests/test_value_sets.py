@@ -289,3 +289,21 @@ def test_queries_grow_with_centres_written_not_with_values(district, clerk):
     two_more = [ValueRow(c.slug, code, "2024-04", "2") for c in centres[2:] for code in codes]
     # Two centres more: their rollup stamps (a state row on a first write, and the refresh queued).
     assert _push_queries(two_more, clerk) <= one + 2 * 4
+
+
+def test_a_partial_push_checks_rules_against_what_it_really_stores(centre, clerk):
+    """门急诊 ≤ 总诊疗 passes only beside the pushed 总诊疗 600, which 中医诊疗 (700) ≤ 总诊疗 refuses;
+    written alone, 门急诊 500 would stand against the stored 总诊疗 400."""
+    ValidationRule.objects.filter(
+        left__code__in=["opd_visits", "tcm_visits"], right__code="total_visits"
+    ).update(severity=ValidationRule.Severity.ERROR)
+    put(centre, "total_visits", APRIL, 400)
+    put(centre, "tcm_visits", APRIL, 700)
+    rows = april(opd_visits=500, total_visits=600)
+    partial = value_set_import(rows=rows, actor=clerk, atomic=False)
+    assert sorted(c.code for c in partial.conflicts) == ["rule", "rule"]
+    assert (partial.imported, partial.updated) == (0, 0)
+    assert stored(centre, "opd_visits") is None and stored(centre, "total_visits") == 400
+    # All or nothing, the one real conflict is named: 总诊疗 600 below 中医诊疗 700.
+    atomic = value_set_import(rows=rows, actor=clerk)
+    assert [c.indicator for c in atomic.conflicts] == ["total_visits"]

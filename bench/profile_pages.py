@@ -47,7 +47,8 @@ def bare_worker() -> None:
         size, runs = (int(x) for x in line.split())
         url = f"/bare/{size}/"
         response = client.get(url)  # finds the layout for this size once
-        assert response.status_code == 200 and len(response.content) == size, (size, response)
+        # A fragment smaller than the empty layout is set against that layout (bench/pages_http.py).
+        assert response.status_code == 200 and len(response.content) >= size, (size, response)
         times = []
         for _ in range(runs):
             start = time.perf_counter()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core import rawsql
 from core.calendar import calendar_exceptions, working_days_after
 from core.history import HistoryRow, history_row
 from core.models import AuditEntry
@@ -229,24 +229,6 @@ def _places_sql() -> _PlacesSql:
     return _PlacesSql(sql, membership, centre, authority, funding, tree, fields)  # type: ignore[arg-type]
 
 
-# The backend's and the fields' value converters for each column of the places query, per
-# connection (as a queryset's compiler applies them). Functions only, no data.
-_converters_by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _places_converters(connection) -> list:
-    if (found := _converters_by_connection.get(connection)) is None:
-        found = []
-        for pos, model_field in enumerate(_places_sql().fields):
-            if model_field is not None:
-                col = model_field.get_col("x")
-                convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                if convs:
-                    found.append((pos, convs, col))
-        _converters_by_connection[connection] = found
-    return found
-
-
 def user_places(user) -> Places:
     """A user's memberships, in one query; anonymous users have none.
 
@@ -260,7 +242,7 @@ def user_places(user) -> Places:
     db = router.db_for_read(CentreMembership)
     connection = connections[db]
     plan = _places_sql()
-    converters = _places_converters(connection)
+    converters = rawsql.converters(connection, "places", plan.fields)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, [user.pk, user.pk, user.pk])
         rows = cursor.fetchall()
@@ -275,12 +257,7 @@ def user_places(user) -> Places:
         if kind == 2:
             tree.append(TreeNode(*(row[i] for i in plan.tree)))
             continue
-        row = list(row)
-        for pos, convs, col in converters:
-            value = row[pos]
-            for convert in convs:
-                value = convert(value, col, connection)
-            row[pos] = value
+        row = rawsql.convert(row, converters, connection)
         authority = Authority.from_db(db, None, row[plan.authority])
         if kind == 0:
             centre = Centre.from_db(db, None, row[plan.centre])

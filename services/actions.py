@@ -19,6 +19,7 @@ from core import stale
 from core.audit import audit
 from core.errors import DomainError
 
+from . import cell_sql
 from .definitions import applying, centre_path
 from .locking import (
     APPROVED_STATES,
@@ -164,12 +165,7 @@ def tally_save(
         # Everything below is read after the lock, in statements of its own (a statement that
         # waited for the lock would see the rest as it stood before): a year approved meanwhile,
         # and the cell as the last writer left it.
-        list(
-            Centre.objects.select_for_update(no_key=True)
-            .filter(pk=centre.pk)
-            .order_by()
-            .values_list("pk")
-        )
+        cell_sql.lock_centre(centre.pk)
         # The values and the year's approval in one statement; the lock decides first.
         loaded, found = _cell_values(centre, indicator, period, rules, rates)
         ctx, lock = _cell_lock(centre, indicator, period, found)
@@ -245,23 +241,11 @@ def _cell_values(
     for rate in rates:
         indicators.setdefault(rate.numerator_id, rate.numerator)
         indicators.setdefault(rate.denominator_id, rate.denominator)
-    rows = TallyValue.objects.filter(
-        centre=centre,
-        indicator_id__in=list(indicators),
-        period__gte=dt.date(period.year - 1, 1, 1),
-        period__lte=dt.date(period.year, 12, 1),
-    ).values_list(
-        "indicator_id",
-        "period",
-        "value",
-        "comment",
-        *_approval_flags(centre, period),
-    )
-    by_cell, comments, found = {}, {}, None
-    for indicator_id, month, value, comment, year_frozen, month_approved in rows:
+    rows, found = cell_sql.year_values(centre.pk, list(indicators), period)
+    by_cell, comments = {}, {}
+    for indicator_id, month, value, comment in rows:
         by_cell[(indicator_id, month)] = value
         comments[(indicator_id, month)] = comment
-        found = (year_frozen, month_approved)  # the same on every row
     return (Values(by_cell, indicators), comments, rules), found
 
 
@@ -300,11 +284,14 @@ def _check_base(centre, indicator, period, current, base: str, value: Decimal | 
 def _write_cell(centre, indicator, period, old, value, actor) -> None:
     """Insert, update or delete one cell, whose value `old` was read under the centre's lock
     (one query)."""
-    cells = TallyValue.objects.filter(centre=centre, indicator=indicator, period=period)
+
+    def cells():  # built only when needed: the usual update is hand-written (cell_sql)
+        return TallyValue.objects.filter(centre=centre, indicator=indicator, period=period)
+
     if value is None:
-        cells.delete()
+        cells().delete()
     elif old is not None:
-        cells.update(value=value, updated_by=actor, updated_at=timezone.now())
+        cell_sql.update_value(centre.pk, indicator.pk, period, value, actor.pk, timezone.now())
     elif connection.features.has_select_for_update:
         # The row lock makes this the only writer of the centre's cells, and the cell was read
         # missing after taking it: nothing can insert it meanwhile.
@@ -318,7 +305,7 @@ def _write_cell(centre, indicator, period, old, value, actor) -> None:
                     centre=centre, indicator=indicator, period=period, value=value, updated_by=actor
                 )
         except IntegrityError:
-            cells.update(value=value, updated_by=actor, updated_at=timezone.now())
+            cells().update(value=value, updated_by=actor, updated_at=timezone.now())
 
 
 def _blocking_rules(

@@ -66,3 +66,46 @@ def test_without_a_shared_cache_every_read_builds(counted, settings):
     value, _built = counted
     settings.CHC_PROCESS_MEMO = False
     assert (value.get(), value.get()) == (1, 2)
+
+
+def test_a_request_reads_every_version_once_in_one_round_trip(counted, settings):
+    value, built = counted
+    other = memo.Versioned("test-other", lambda: "other")
+    try:
+        cache.set_many({"memo-version:test": "v1", "memo-version:test-other": "w1"}, timeout=None)
+        known = cache.get_many([f"memo-version:{m.name}" for m in memo._ALL])
+        memo.request_started()
+        with (
+            mock.patch.object(cache, "get_many", return_value=known) as get_many,
+            mock.patch.object(cache, "get", side_effect=AssertionError("one GET per read")),
+        ):
+            assert (value.get(), other.get(), value.get(), other.get()) == (1, "other", 1, "other")
+        assert get_many.call_count == 1
+        # Another process's bump is seen by the next request, not halfway through this one.
+        cache.set("memo-version:test", "moved by another process", timeout=None)
+        assert value.get() == 1
+        memo.request_finished()
+        memo.request_started()
+        assert value.get() == 2 and len(built) == 2
+    finally:
+        memo.request_finished()
+        memo._ALL.remove(other)
+
+
+def test_a_change_committed_in_the_request_is_read_in_it(
+    counted, django_capture_on_commit_callbacks
+):
+    value, _built = counted
+    memo.request_started()
+    try:
+        assert value.get() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            memo.changed("test")
+        assert (value.get(), value.get()) == (2, 2)
+    finally:
+        memo.request_finished()
+
+
+def test_requests_through_the_client_start_and_end_a_snapshot(client):
+    client.get("/healthz/")
+    assert getattr(memo._REQUEST, "versions", None) is None

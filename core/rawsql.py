@@ -1,0 +1,42 @@
+"""Hand-written SQL for the few statements on the hottest paths (every page's memberships, the
+cell save): Django spends ~1.5 ms building a statement that PostgreSQL answers in 0.3 ms.
+
+The text is built once per process from the models' metadata (quoted identifiers only, never
+data; values are always parameters), and each row is converted by the fields' own converters,
+as a queryset's compiler would convert it, so SQLite and PostgreSQL give the same Python values.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+# {connection: {key: [(position, converters, column)]}}: functions only, no data.
+_CONVERTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def converters(connection, key: str, fields: Sequence) -> list[tuple[int, list, object]]:
+    """The backend's and each field's converters for the columns of a statement (a field per
+    column, None where the value needs none), found once per connection and statement `key`."""
+    by_key = _CONVERTERS.setdefault(connection, {})
+    if (found := by_key.get(key)) is None:
+        found = []
+        for pos, model_field in enumerate(fields):
+            if model_field is not None:
+                col = model_field.get_col("x")
+                convs = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                if convs:
+                    found.append((pos, convs, col))
+        by_key[key] = found
+    return found
+
+
+def convert(row: Sequence, found: list, connection) -> list:
+    """One fetched row with `converters`' functions applied, as the ORM returns it."""
+    row = list(row)
+    for pos, convs, col in found:
+        value = row[pos]
+        for convert_one in convs:
+            value = convert_one(value, col, connection)
+        row[pos] = value
+    return row

@@ -179,10 +179,14 @@ class Centre(TimeStampedModel):
 
     @property
     def owes_from(self) -> dt.date | None:
-        """From when the centre owes monthly reports: founded, and started in this system (the
-        months before its start may be back-filled, but none is overdue)."""
-        days = [d for d in (self.founded_on, self.reporting_since) if d is not None]
-        return max(days) if days else None
+        return owes_from(self.founded_on, self.reporting_since)
+
+
+def owes_from(founded_on: dt.date | None, reporting_since: dt.date | None) -> dt.date | None:
+    """From when a centre owes monthly reports: founded, and started in this system (the months
+    before its start may be back-filled, but none is overdue)."""
+    days = [d for d in (founded_on, reporting_since) if d is not None]
+    return max(days) if days else None
 
 
 class CentreMembership(TimeStampedModel):

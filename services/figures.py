@@ -202,13 +202,17 @@ def by_group(
             scope=Q(centre_id__any_of=centre_ids), period=period, indicators=catalogue[0]
         )
     out: dict[object, dict[str, Figure]] = {}
+    nothing = (None, None)
     for key, members in groups.items():
         row = {}
         for code, ind in indicators.items():
-            now, then = (
-                sum_present(per_centre.get((c, code), (None, None))[which] for c in members)
-                for which in (0, 1)
-            )
+            if len(members) == 1:  # a centre's own figure: nothing to add up
+                now, then = per_centre.get((members[0], code), nothing)
+            else:
+                now, then = (
+                    sum_present(per_centre.get((c, code), nothing)[which] for c in members)
+                    for which in (0, 1)
+                )
             row[code] = Figure(code, ind.name, ind.unit, False, now, then, ind.category)
         for code, rate in rates.items():
             now, then = (

@@ -145,7 +145,7 @@ def test_dashboard_current_year_compares_like_with_like(district, district_data)
         put(a, "opd_visits", (2023, m), 5000)
         put(b, "opd_visits", (2023, m), 6000)
     rows = dashboard_rows(authority_ids=[district.pk], period=Period.year(2024), today=TODAY)
-    row_a = next(r for r in rows if r.centre == a)
+    row_a = next(r for r in rows if r.centre.pk == a.pk)
     # Jan–Jun 2024 = 36000 against Jan–Jun 2023 = 30000 → +20%, not 36000 vs 60000 (−40%)
     assert row_a.opd_growth == D("20.0")
 

@@ -84,6 +84,8 @@ def _centre_refs(authority_ids, year: int) -> list[CentreRef]:
             ref = sponsors[sponsor_id] = SponsorRef(sponsor_id, *sponsor)
         refs.append(CentreRef(pk, name, slug, owes_from(founded, since), ref, status or ""))
     return refs
+
+
 APPROVED = (AnnualFiling.Status.APPROVED, AnnualFiling.Status.PUBLISHED)
 OPD = "opd_visits"
 RATE_CODES = ("fd_rate", "elderly_check_rate", "htn_std_rate", "dm_std_rate")

@@ -25,6 +25,7 @@ sweeper), and leaves the centres of other districts, and of the city directly, f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -33,15 +34,13 @@ from operator import or_
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import (
     Case,
-    Exists,
     F,
     IntegerField,
     Max,
     Min,
-    OuterRef,
     Q,
     Sum,
     Value,
@@ -53,7 +52,7 @@ from django.utils import timezone
 
 from centers.models import Centre
 from centers.selectors import authority_ancestor_ids
-from core import memo, outbox
+from core import memo, outbox, rawsql
 from core.periods import Period
 
 from .definitions import commission_tree, owned_on, owner_path, versions_for
@@ -573,19 +572,64 @@ def fresh_centres(
     """Centres whose rollups are current for the definitions reaching them and for their
     tallies: of every year, or only of the spans of `years` (a write in year d changes the spans
     of d and d + 1, so a save in this month leaves last year's summary served from rollups)."""
-    return set(_fresh(centre_ids, keys, years).values_list("centre_id", flat=True))
+    keys = keys or sponsor_keys()
+    return {s.centre for s in _states(centre_ids) if _is_fresh(s, keys, years)}
 
 
-def _fresh(centre_ids: list[int] | None, keys: Keys | None, years: Iterable[int] | None):
-    """fresh_centres as a query, to read a subquery of it (None: of any centre)."""
-    current = Q(built=F("changed"))
-    if years is not None:
-        written = sorted({str(year - back) for year in years for back in (0, 1)})
-        current = ~Q(dirty_years__has_any_keys=written)
-    states = RollupState.objects.filter(current, (keys or sponsor_keys()).current(), built__gte=1)
-    if centre_ids is not None:
-        states = states.filter(centre_id__any_of=centre_ids)
-    return states.values("centre_id")
+class _State(NamedTuple):
+    centre: int
+    sponsor: int
+    built: int | None  # None: no state yet (the centre never had a tally)
+    changed: int | None
+    catalogue: str | None
+    dirty: dict | None
+
+
+def _states(centre_ids: list[int]) -> list[_State]:
+    """Each of these centres with its sponsor and its rollup state, in one statement written by
+    hand (core.rawsql): as a condition in SQL, freshness cost Django more to build (2 ms on
+    every dashboard and summary) than the database took to answer, so `_is_fresh` judges it."""
+    if not centre_ids:
+        return []
+    db = connections[router.db_for_read(RollupState)]
+    fields = _state_fields()
+    with db.cursor() as cursor:
+        cursor.execute(_states_sql(len(centre_ids)), list(centre_ids))
+        rows = cursor.fetchall()
+    found = rawsql.converters(db, "rollup-states", fields)
+    return [_State(*rawsql.convert(row, found, db)) for row in rows]
+
+
+def _state_fields() -> list:
+    """The field of each column of `_states_sql` that needs converting (the JSON of years)."""
+    return [None, None, None, None, None, RollupState._meta.get_field("dirty_years")]
+
+
+@functools.lru_cache(maxsize=64)
+def _states_sql(count: int) -> str:
+    q = connection.ops.quote_name
+    state, centre = RollupState._meta, Centre._meta
+    columns = ", ".join(
+        f"s.{q(state.get_field(name).column)}"
+        for name in ("built", "changed", "catalogue", "dirty_years")
+    )
+    key = q(centre.pk.column)
+    return (
+        f"SELECT c.{key}, c.{q(centre.get_field('sponsor').column)}, {columns}"  # noqa: S608
+        f" FROM {q(centre.db_table)} c LEFT JOIN {q(state.db_table)} s"
+        f" ON s.{q(state.get_field('centre').column)} = c.{key}"
+        f" WHERE c.{key} IN ({', '.join(['%s'] * count)})"
+    )
+
+
+def _is_fresh(state: _State, keys: Keys, years: Iterable[int] | None) -> bool:
+    """`fresh_centres`' test of one centre: built at least once, with its sponsor's key, and
+    with no write since (of any year, or of the years whose spans `years` read)."""
+    if not state.built or state.catalogue != keys.of(state.sponsor):
+        return False
+    if years is None:
+        return state.built == state.changed
+    return not any(str(year - back) in state.dirty for year in years for back in (0, 1))
 
 
 def _span_years(period: Period) -> list[int]:
@@ -684,22 +728,13 @@ def _fresh_by_side(
 ) -> tuple[tuple[set[int], set[int]], dict[int, int]]:
     """The centres whose rollups are current for each side's spans, and every centre's sponsor,
     in one query."""
-    flags = {
-        f"fresh{s}": Exists(_fresh(None, keys, [span.first.year]).filter(centre_id=OuterRef("pk")))
-        for s, span in enumerate(sides)
-    }
-    found = (
-        Centre.objects.filter(pk__any_of=centre_ids)
-        .annotate(**flags)
-        .values_list("pk", "sponsor_id", *flags)
-    )
     fresh: tuple[set[int], set[int]] = (set(), set())
     sponsors = {}
-    for centre, sponsor, *is_fresh in found:
-        sponsors[centre] = sponsor
-        for s, flag in enumerate(is_fresh):
-            if flag:
-                fresh[s].add(centre)
+    for state in _states(centre_ids):
+        sponsors[state.centre] = state.sponsor
+        for s, span in enumerate(sides):
+            if _is_fresh(state, keys, [span.first.year]):
+                fresh[s].add(state.centre)
     return fresh, sponsors
 
 
@@ -734,16 +769,19 @@ def span_totals(
     earlier = period.year_earlier()
     catalogue = catalogue or _catalogue_rows()
     indicators = catalogue[0]
-    # One query: the rollups of the centres fresh for these spans. A fresh centre without any
-    # such row (nothing entered) is computed live with the stale ones, to the same empty result.
+    # Two queries: the centres fresh for these spans, and their rollups. A fresh centre without
+    # any such row (nothing entered) is computed live with the stale ones, to the same result.
+    keys, years = sponsor_keys(catalogue), _span_years(period)
+    current = [s.centre for s in _states(centre_ids) if _is_fresh(s, keys, years)]
     rows = (
         FigureRollup.objects.filter(
-            centre_id__in=_fresh(centre_ids, sponsor_keys(catalogue), _span_years(period)),
+            centre_id__any_of=current,
             code__in=codes,
             first__in=[period.first, earlier.first],
-        )
-        .filter(Q(last=period.last) | Q(last=earlier.last))
-        .values_list("centre_id", "code", "first", "value")
+            last__in=[period.last, earlier.last],  # a span ends after it begins: no mixed pair
+        ).values_list("centre_id", "code", "first", "value")
+        if current
+        else []
     )
     # Pairs as lists, filled in place and handed over as they are (a city has 28,000: copying
     # them into tuples cost 20 ms); callers only index them.

@@ -50,7 +50,7 @@ def development_figures(
     return DevelopmentFigures(
         start=start,
         end=end,
-        training=training_counts(scope=scope, start=start, end=end),
+        training=training_counts(centre_ids=centre_ids, start=start, end=end),
         promotions=promotion_counts(scope=scope, start=start, end=end),
         establishment=position,
     )

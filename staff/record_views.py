@@ -304,7 +304,7 @@ def training_list(request: CentreRequest) -> HttpResponse:
         search=data.get("q") or "",
     )
     page, query = _page(request, rows)
-    counts = training.training_counts(scope=Q(centre=request.centre), start=start, end=end)
+    counts = training.training_counts(centre_ids=[request.centre.pk], start=start, end=end)
     context = {
         "form": form,
         "page": page,

@@ -74,7 +74,7 @@ def trained(centre):
 
 
 def test_training_for_a_half_year_counts_times_people_and_credits(centre, trained):
-    counts = training.training_counts(scope=Q(centre=centre), start=H1[0], end=H1[1])
+    counts = training.training_counts(centre_ids=[centre.pk], start=H1[0], end=H1[1])
     # Rows 1–4 start in January–June: 4 人次 by A and B, 10 + 5 + 2.5 + 1 credits.
     assert (counts.times, counts.people) == (4, 2)
     assert counts.credits == Decimal("18.5") and counts.hours == Decimal("248")
@@ -82,7 +82,7 @@ def test_training_for_a_half_year_counts_times_people_and_credits(centre, traine
     assert counts.of("appropriate_tech").times == 2 and counts.of("appropriate_tech").people == 1
     assert counts.of("appropriate_tech").credits == Decimal("3.5")
     assert counts.of("residency").times == 0
-    year = training.training_counts(scope=Q(centre=centre), start=YEAR[0], end=YEAR[1])
+    year = training.training_counts(centre_ids=[centre.pk], start=YEAR[0], end=YEAR[1])
     assert (year.times, year.people, year.credits) == (5, 2, Decimal("21.5"))  # + the visit
 
 

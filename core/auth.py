@@ -6,6 +6,7 @@ import functools
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.db import connections, router
 
 from . import rawsql
@@ -26,6 +27,14 @@ class UserBackend(ModelBackend):
     """ModelBackend whose `get_user` (run by every signed-in request) reads the user row by hand:
     Django spent longer building that query than PostgreSQL took to answer it. Signing in,
     permissions and the active check are ModelBackend's own."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        """ModelBackend's; a refusal stops there, or the ModelBackend listed after this one (for
+        sessions begun before it) would hash the password a second time."""
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None and password is not None:
+            raise PermissionDenied
+        return user
 
     def get_user(self, user_id):
         model = get_user_model()

@@ -40,3 +40,14 @@ def convert(row: Sequence, found: list, connection) -> list:
             value = convert_one(value, col, connection)
         row[pos] = value
     return row
+
+
+def any_of(connection, column: str, values: Sequence) -> tuple[str, list]:
+    """`column` in `values`, as core.lookups' `__any_of` writes it: one array parameter on
+    PostgreSQL (psycopg took ~15 ms to quote a thousand placeholders), a plain IN elsewhere."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [values]
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values

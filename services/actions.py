@@ -291,7 +291,8 @@ def _write_cell(centre, indicator, period, old, value, actor) -> None:
     if value is None:
         cells().delete()
     elif old is not None:
-        cell_sql.update_value(centre.pk, indicator.pk, period, value, actor.pk, timezone.now())
+        actor_id = getattr(actor, "pk", None)  # None: a script or the system
+        cell_sql.update_value(centre.pk, indicator.pk, period, value, actor_id, timezone.now())
     elif connection.features.has_select_for_update:
         # The row lock makes this the only writer of the centre's cells, and the cell was read
         # missing after taking it: nothing can insert it meanwhile.

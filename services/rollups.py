@@ -573,6 +573,7 @@ def fresh_centres(
     tallies: of every year, or only of the spans of `years` (a write in year d changes the spans
     of d and d + 1, so a save in this month leaves last year's summary served from rollups)."""
     keys = keys or sponsor_keys()
+    years = None if years is None else list(years)  # read once per centre
     return {s.centre for s in _states(centre_ids) if _is_fresh(s, keys, years)}
 
 
@@ -593,8 +594,9 @@ def _states(centre_ids: list[int]) -> list[_State]:
         return []
     db = connections[router.db_for_read(RollupState)]
     fields = _state_fields()
+    where, params = rawsql.any_of(db, f"c.{db.ops.quote_name(Centre._meta.pk.column)}", centre_ids)
     with db.cursor() as cursor:
-        cursor.execute(_states_sql(len(centre_ids)), list(centre_ids))
+        cursor.execute(f"{_states_sql()} WHERE {where}", params)
         rows = cursor.fetchall()
     found = rawsql.converters(db, "rollup-states", fields)
     return [_State(*rawsql.convert(row, found, db)) for row in rows]
@@ -605,8 +607,8 @@ def _state_fields() -> list:
     return [None, None, None, None, None, RollupState._meta.get_field("dirty_years")]
 
 
-@functools.lru_cache(maxsize=64)
-def _states_sql(count: int) -> str:
+@functools.cache
+def _states_sql() -> str:
     q = connection.ops.quote_name
     state, centre = RollupState._meta, Centre._meta
     columns = ", ".join(
@@ -618,7 +620,6 @@ def _states_sql(count: int) -> str:
         f"SELECT c.{key}, c.{q(centre.get_field('sponsor').column)}, {columns}"  # noqa: S608
         f" FROM {q(centre.db_table)} c LEFT JOIN {q(state.db_table)} s"
         f" ON s.{q(state.get_field('centre').column)} = c.{key}"
-        f" WHERE c.{key} IN ({', '.join(['%s'] * count)})"
     )
 
 

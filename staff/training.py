@@ -53,9 +53,10 @@ def training_counts(*, centre_ids: list[int], start: dt.date, end: dt.date) -> T
     database to answer it.
     """
     db = connections[router.db_for_read(Training)]
-    ids = ", ".join(["%s"] * len(centre_ids))
-    where = f"{_col('centre')} IN ({ids}) AND {_col('external')} = %s AND {_col('started_on')} >= %s AND {_col('started_on')} <= %s"  # noqa: E501
-    params = [*centre_ids, False, start, end]
+    centres, params = rawsql.any_of(db, _col("centre"), centre_ids)
+    period = f"{_col('started_on')} >= %s AND {_col('started_on')} <= %s"
+    where = f"{centres} AND {_col('external')} = %s AND {period}"
+    params += [False, start, end]
     rows = [
         rawsql.convert(row, rawsql.converters(db, "training-counts", _COUNT_FIELDS), db)
         for row in _fetch(db, _counts_sql(where), params * 2)

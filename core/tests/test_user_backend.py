@@ -47,3 +47,22 @@ def test_signing_in_names_the_new_backend_and_old_sessions_stay_signed_in(client
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"  # before the change
     session.save()
     assert client.get("/").wsgi_request.user == user
+
+
+def test_a_refused_sign_in_hashes_the_password_once(client):
+    from unittest import mock
+
+    from django.contrib.auth.hashers import make_password
+
+    user = make_user(username="clerk3")
+    user.set_password("right-pass-1")
+    user.save()
+    with (
+        mock.patch("django.contrib.auth.base_user.make_password", wraps=make_password) as dummy,
+        mock.patch.object(type(user), "check_password", autospec=True) as check,
+    ):
+        check.return_value = False
+        client.post("/accounts/login/", {"username": "clerk3", "password": "wrong"})
+        client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
+    # One check for the known user, one dummy hash for the unknown: not one per backend.
+    assert check.call_count == 1 and dummy.call_count == 1

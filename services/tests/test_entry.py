@@ -556,3 +556,17 @@ def test_the_entry_pages_open_on_the_year_of_the_month_due(client, clerk, centre
     client.force_login(clerk)
     response = client.get(reverse("services:tally-home", args=[centre.slug]))
     assert response.url == reverse("services:tally-grid", args=[centre.slug, 2026, "records"])
+
+
+# --- the hand-written statements of a save (services/cell_sql.py) ---------------------------
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_a_script_overwrites_a_value_without_an_actor_and_it_is_audited(centre, manager):
+    assert save(centre, "opd_visits", D(2024, 4, 1), "1200", actor=manager).error == ""
+    assert save(centre, "opd_visits", D(2024, 4, 1), "1350").error == ""  # no actor: a script
+    cell = TallyValue.objects.get(centre=centre, indicator__code="opd_visits", period=D(2024, 4, 1))
+    assert cell.value == Decimal("1350") and cell.updated_by is None
+    entry = AuditEntry.objects.filter(target_id="opd_visits@2024-04").order_by("-id").first()
+    assert entry.actor is None and entry.changes == {"value": ["1200", "1350"]}
+    assert entry.centre_id == centre.pk and entry.created_at is not None

@@ -84,6 +84,9 @@ def test_training_for_a_half_year_counts_times_people_and_credits(centre, traine
     assert counts.of("residency").times == 0
     year = training.training_counts(centre_ids=[centre.pk], start=YEAR[0], end=YEAR[1])
     assert (year.times, year.people, year.credits) == (5, 2, Decimal("21.5"))  # + the visit
+    # No centre at all (a commission with none yet): nothing, not an error.
+    none = training.training_counts(centre_ids=[], start=YEAR[0], end=YEAR[1])
+    assert (none.times, none.people, none.hours, none.by_kind) == (0, 0, Decimal(0), {})
 
 
 def test_training_outside_the_spells_is_refused_unless_external(centre, clerk):

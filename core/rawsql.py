@@ -11,6 +11,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 
+from django.db import connection
+
 # {connection: {key: [(position, converters, column)]}}: functions only, no data.
 _CONVERTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -51,3 +53,13 @@ def any_of(connection, column: str, values: Sequence) -> tuple[str, list]:
     if not values:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
+def table(model) -> str:
+    """The model's table, quoted for the default connection."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column(model, name: str) -> str:
+    """A field's column, quoted for the default connection."""
+    return connection.ops.quote_name(model._meta.get_field(name).column)

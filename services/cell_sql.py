@@ -20,13 +20,7 @@ from core import rawsql
 from .locking import APPROVED_STATES
 from .models import FrozenYear, MonthReport, TallyValue
 
-
-def _column(model, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+_column, _table = rawsql.column, rawsql.table
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, connections, router
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 
 from centers.models import Centre
@@ -20,6 +20,10 @@ from core import rawsql
 from .models import Training, TrainingKind
 
 ZERO = Decimal("0")
+
+
+def _column(name: str) -> str:
+    return rawsql.column(Training, name)
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,9 @@ def training_counts(*, centre_ids: list[int], start: dt.date, end: dt.date) -> T
     database to answer it.
     """
     db = connections[router.db_for_read(Training)]
-    centres, params = rawsql.any_of(db, _col("centre"), centre_ids)
-    period = f"{_col('started_on')} >= %s AND {_col('started_on')} <= %s"
-    where = f"{centres} AND {_col('external')} = %s AND {period}"
+    centres, params = rawsql.any_of(db, _column("centre"), centre_ids)
+    period = f"{_column('started_on')} >= %s AND {_column('started_on')} <= %s"
+    where = f"{centres} AND {_column('external')} = %s AND {period}"
     params += [False, start, end]
     rows = [
         rawsql.convert(row, rawsql.converters(db, "training-counts", _COUNT_FIELDS), db)
@@ -84,18 +88,13 @@ _COUNT_FIELDS = [
 ]
 
 
-def _col(name: str) -> str:
-    return connection.ops.quote_name(Training._meta.get_field(name).column)
-
-
 def _counts_sql(where: str) -> str:
     """By kind, then in all (kind NULL); identifiers from the model, values as parameters."""
-    table = connection.ops.quote_name(Training._meta.db_table)
-    aggregates = (
-        f"COUNT(*), COUNT(DISTINCT {_col('person')}), SUM({_col('hours')}), SUM({_col('credits')})"
-    )
+    table, kind = rawsql.table(Training), _column("kind")
+    person, hours, credits = _column("person"), _column("hours"), _column("credits")
+    aggregates = f"COUNT(*), COUNT(DISTINCT {person}), SUM({hours}), SUM({credits})"
     return (
-        f"SELECT {_col('kind')}, {aggregates} FROM {table} WHERE {where} GROUP BY {_col('kind')}"  # noqa: S608
+        f"SELECT {kind}, {aggregates} FROM {table} WHERE {where} GROUP BY {kind}"  # noqa: S608
         f" UNION ALL SELECT NULL, {aggregates} FROM {table} WHERE {where}"
     )
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db.models import Field, ForeignObject, Lookup
 from django.db.models.lookups import In
 
+from .rawsql import array_param
+
 
 class AnyOf(Lookup):
     lookup_name = "any_of"
@@ -22,7 +24,7 @@ class AnyOf(Lookup):
                 return "1 = 0", []
             return In(self.lhs, values).as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        return f"{lhs} = ANY(%s)", [*lhs_params, array_param(values)]
 
 
 Field.register_lookup(AnyOf)

@@ -9,9 +9,11 @@ as a queryset's compiler would convert it, so SQLite and PostgreSQL give the sam
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
+from psycopg.adapt import Dumper
+from psycopg.postgres import types as pg_types
 
 # {connection: {key: [(position, converters, column)]}}: functions only, no data.
 _CONVERTERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -44,12 +46,49 @@ def convert(row: Sequence, found: list, connection) -> list:
     return row
 
 
+class IdArray(list):
+    """Integers (ids) passed to PostgreSQL as one bigint[] parameter (`array_param`)."""
+
+
+class _IdArrayDumper(Dumper):
+    """An IdArray as PostgreSQL's array literal in one join: psycopg's own list dumper checks
+    every element's type, size and quoting (0.9 ms for a city's thousand centres, and a city
+    summary sends sixteen such lists)."""
+
+    oid = pg_types["int8"].array_oid
+
+    def dump(self, obj: list) -> bytes:
+        return ("{" + ",".join(map(str, obj)) + "}").encode()
+
+
+_BIGINT = range(-(2**63), 2**63)
+
+
+def array_param(values: Iterable) -> list:
+    """`values` as one array parameter on PostgreSQL: plain integers a bigint holds as an
+    IdArray, anything else (a larger number typed into a query string among them: no row, not
+    an error) as a list for psycopg to dump."""
+    values = list(values)
+    if all(type(v) is int for v in values) and (
+        not values or (min(values) in _BIGINT and max(values) in _BIGINT)
+    ):
+        return IdArray(values)
+    return values
+
+
+def register_dumpers(sender, connection, **kwargs) -> None:
+    """`connection_created`: each new PostgreSQL connection dumps IdArrays with `_IdArrayDumper`
+    (registered per connection: Django's connections copy psycopg's adapters when it loads)."""
+    if connection.vendor == "postgresql":
+        connection.connection.adapters.register_dumper(IdArray, _IdArrayDumper)
+
+
 def any_of(connection, column: str, values: Sequence) -> tuple[str, list]:
     """`column` in `values`, as core.lookups' `__any_of` writes it: one array parameter on
     PostgreSQL (psycopg took ~15 ms to quote a thousand placeholders), a plain IN elsewhere."""
     values = list(values)
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [values]
+        return f"{column} = ANY(%s)", [array_param(values)]
     if not values:
         return "1 = 0", []
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values

@@ -29,6 +29,7 @@ from centers.models import Centre, CentreYear
 from centers.permissions import VIEW_ID_NUMBERS
 from centers.selectors import user_places
 from core.models import AuditEntry
+from core.rawsql import array_param
 
 from .actions import ID_CONFLICT, ID_CONFLICT_LIMIT, ID_CONFLICT_WINDOW
 from .models import (
@@ -518,7 +519,7 @@ def any_of_centres(centre_ids: list[int]) -> tuple[str, object]:
     """The SQL after `centre_id` for a hand-written query over these centres, and its
     %(centres)s parameter."""
     if connection.vendor == "postgresql":
-        return _ANY_OF, list(centre_ids)
+        return _ANY_OF, array_param(centre_ids)
     return _IN_JSON, json.dumps(list(centre_ids))
 
 

@@ -493,7 +493,7 @@ def _key_share(centre_ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM {Centre._meta.db_table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
-            [sorted(centre_ids)],
+            [rawsql.array_param(sorted(centre_ids))],
         )
 
 

@@ -912,9 +912,8 @@ SELECT {s}, NULL, r.code, SUM(n.v), SUM(d.v) FROM r{s} r
 
 def _summed_in_sql(period: Period, centres, indicators, rates) -> Sums:
     codes = {i.pk: i.code for i in indicators}
-    flows = list(_of_kind(indicators, FLOW, MONTHLY))
     params = {  # bigint arrays, as the columns: int2[] ones (psycopg's choice) cost a city 20 ms
-        "flows": array_param(flows),
+        "flows": array_param(_of_kind(indicators, FLOW, MONTHLY)),
         "stocks": array_param(_of_kind(indicators, STOCK, MONTHLY)),
         "yearly": array_param(_of_kind(indicators, None, YEARLY)),
     }

@@ -251,7 +251,7 @@ def _score(rows: list[CentreRow], items, found: dict, period: Period, today: dt.
         for r in rows
     }
     completions = assessment.completions(items, centre_ids=list(values), period=period, today=today)
-    scored = assessment.score_centres(items, values, completions)
+    scored = assessment.score_centres(items, values, completions, breakdown=False)
     for row in rows:
         row.score, row.rank = scored[row.centre.pk].score, scored[row.centre.pk].rank
     rows.sort(key=lambda r: (r.rank, r.centre.name))

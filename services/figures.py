@@ -203,6 +203,7 @@ def by_group(
         )
     out: dict[object, dict[str, Figure]] = {}
     nothing = (None, None)
+    sides = {code: (rate, before.get(code)) for code, rate in rates.items()}
     for key, members in groups.items():
         row = {}
         for code, ind in indicators.items():
@@ -214,25 +215,24 @@ def by_group(
                     for which in (0, 1)
                 )
             row[code] = Figure(code, ind.name, ind.unit, False, now, then, ind.category)
-        for code, rate in rates.items():
-            now, then = (
-                None
-                if version is None
-                else rate_value(
-                    *rate_sums(
-                        per_centre,
-                        version.numerator_code,
-                        version.denominator_code,
-                        which,
-                        members,
-                    ),
-                    version.scale,
-                )
-                for which, version in enumerate((rate, before.get(code)))
-            )
+        for code, (rate, earlier_rate) in sides.items():
+            now = _group_rate(per_centre, rate, 0, members)
+            then = _group_rate(per_centre, earlier_rate, 1, members)
             row[code] = Figure(code, rate.name, rate.suffix, True, now, then, rate.category)
         out[key] = row
     return out
+
+
+def _group_rate(per_centre: dict, version, which: int, members: list[int]) -> Decimal | None:
+    """A rate in one side's formula (None: not in force) over a group's centres."""
+    if version is None:
+        return None
+    num, den = version.numerator_code, version.denominator_code
+    if len(members) == 1:  # a city's thousand centres each ask: no sum over one
+        top = per_centre.get((members[0], num), (None, None))[which]
+        bottom = per_centre.get((members[0], den), (None, None))[which]
+        return rate_value(top, bottom, version.scale) if top is not None else None
+    return rate_value(*rate_sums(per_centre, num, den, which, members), version.scale)
 
 
 def monthly_totals(*, centre_ids: list[int], code: str, year: int) -> dict[dt.date, Decimal]:

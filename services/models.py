@@ -151,7 +151,10 @@ class TallyValue(models.Model):
     centre = models.ForeignKey(
         Centre, on_delete=models.CASCADE, related_name="tallies", db_index=False
     )
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
+    # Its index is tally_indicator_period_values, which leads with it.
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="values", db_index=False
+    )
     period = models.DateField(_("period"))
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
     comment = models.TextField(_("comment"), blank=True)
@@ -172,13 +175,20 @@ class TallyValue(models.Model):
             models.CheckConstraint(condition=Q(period__day=1), name="period_is_a_month_start"),
         ]
         # Carrying the indicator and the value, figures computed live read a centre's months
-        # from the index alone (PostgreSQL; services.selectors.summed_totals).
+        # from the index alone (PostgreSQL; services.selectors.summed_totals); a city's, each
+        # kind's indicators over its months (the second; it replaces the plain index of the
+        # indicator's foreign key): its thousand centres live read 216,000 entries, not 500,000.
         indexes = [
             models.Index(
                 fields=["centre", "period"],
                 include=["indicator", "value"],
                 name="tally_centre_period_values",
-            )
+            ),
+            models.Index(
+                fields=["indicator", "period", "centre"],
+                include=["value"],
+                name="tally_indicator_period_values",
+            ),
         ]
 
     def __str__(self) -> str:

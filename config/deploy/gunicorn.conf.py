@@ -5,7 +5,6 @@ real server. The proxy (nginx) buffers request bodies, so a slow upload never ho
 the timeout only has to cover the slowest page (the city summary computed live, about a second).
 """
 
-import gc
 import multiprocessing
 import os
 
@@ -33,6 +32,8 @@ proc_name = os.environ.get("GUNICORN_PROC_NAME", "chc-web")
 
 def when_ready(server):
     """After the preload (config/wsgi.py warms the URLs and the layout): move everything loaded so
-    far out of the collector's way. Workers never free it, and scanning it on every full
-    collection cost each of them time."""
-    gc.freeze()
+    far out of the collector's way (workers never free it, and scanning it on every full
+    collection cost each of them time), and collect young objects less often (core/heap.py)."""
+    from core import heap
+
+    heap.settle()

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from core.rawsql import IdArray, any_of, array_param
+from core.rawsql import IdArray, any_of, array_param, parallel_read
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="array parameters are PostgreSQL's"
@@ -54,3 +54,18 @@ def test_elsewhere_a_list_is_a_plain_in():
         pytest.skip("SQLite's form")
     assert any_of(connection, "id", [1, 2]) == ("id IN (%s, %s)", [1, 2])
     assert any_of(connection, "id", []) == ("1 = 0", [])
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_parallel_read_lowers_the_planner_prices_for_its_statement_only():
+    sql = "SELECT current_setting('parallel_setup_cost'), current_setting('parallel_tuple_cost')"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        before = cursor.fetchone()
+    rows = parallel_read(sql, [])
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        after = cursor.fetchone()
+    assert rows == [("100", "0.01")]
+    assert before == after == ("1000", "0.1")  # PostgreSQL's defaults, back after it

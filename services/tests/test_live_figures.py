@@ -173,3 +173,17 @@ def test_which_months_hold_values_is_read_only_for_the_months_it_decides(two):
     plain = reporting(centres=centres, months=months, today=D(2024, 7, 15))
     assert plain.unmarked_by_month() == {} and plain.entered_months(a.pk) == []
     assert plain.missing_by_month() == {D(2024, 4, 1): 1, D(2024, 6, 1): 1}
+
+
+def test_a_city_sized_live_side_gives_the_same_figures(two, monkeypatch):
+    # From PARALLEL_FROM live centres the statement runs with parallel workers priced in: the
+    # same statement and the same figures, whatever the planner chooses.
+    from services import selectors
+
+    monkeypatch.setattr(selectors, "PARALLEL_FROM", 1)
+    used = []
+    real = selectors.parallel_read
+    monkeypatch.setattr(selectors, "parallel_read", lambda *a: used.append(1) or real(*a))
+    found = _picked(figures.totals(centre_ids=[c.pk for c in two], period=H1))
+    assert found == EXPECTED
+    assert used == ([1] if connection.vendor == "postgresql" else [])

@@ -8,6 +8,7 @@ as a queryset's compiler would convert it, so SQLite and PostgreSQL give the sam
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Iterable, Sequence
 
@@ -97,24 +98,47 @@ def any_of(connection, column: str, values: Sequence) -> tuple[str, list]:
 # The planner's price of starting workers and of handing them rows, lowered for `parallel_read`
 # (PostgreSQL's defaults: 1000 and 0.1).
 _PARALLEL = {"parallel_setup_cost": "100", "parallel_tuple_cost": "0.01"}
+_SETTINGS_NOW = "SELECT " + ", ".join("current_setting(%s)" for _name in _PARALLEL)
+_SET_LOCAL = "SELECT " + ", ".join("set_config(%s, %s, true)" for _name in _PARALLEL)
 
 
 def parallel_read(sql: str, params) -> list[tuple]:
-    """The rows of one large read whose branches PostgreSQL should run in parallel workers.
+    """The rows of one large read on PostgreSQL whose branches its workers should share.
 
     At its default prices the planner ran a city's live figures (three aggregates over 216,000
     index entries) in one process once an index made each branch cheap: 250 ms where two
     workers and the leader took 150 (bench/city.py, every centre live). The prices are lowered
-    for this statement only, in its own transaction (or until the caller's ends)."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    settings = ", ".join("set_config(%s, %s, true)" for _name in _PARALLEL)
+    for this statement only: in a transaction of its own, or, inside the caller's, put back
+    after it."""
+    names = list(_PARALLEL)
+    nested = connection.in_atomic_block  # then SET LOCAL would outlast this statement
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT {settings}", [v for pair in _PARALLEL.items() for v in pair])
+        if nested:
+            cursor.execute(_SETTINGS_NOW, names)
+            before = cursor.fetchone()
+        cursor.execute(_SET_LOCAL, [v for name in names for v in (name, _PARALLEL[name])])
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+        if nested:
+            cursor.execute(
+                _SET_LOCAL, [v for pair in zip(names, before, strict=True) for v in pair]
+            )
+    return rows
+
+
+@contextlib.contextmanager
+def pipelined():
+    """Statements sent one after the other without waiting for each answer (PostgreSQL's
+    pipeline mode; elsewhere as they come): a statement whose rows are fetched waits for its
+    answer and those before it, the rest travel together and are answered by the next fetch or
+    at the block's end. The server still runs them in order, each seeing what the ones before
+    it did. Under load each round trip costs the writer a wait for a core (the cell save)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.connection.pipeline():
+        yield
 
 
 def table(model) -> str:

@@ -34,10 +34,11 @@ def _lock_sql() -> str:
 def lock_centre(centre_id: int) -> None:
     """Take the centre's row lock (NO KEY UPDATE, as approval takes it: it excludes every other
     writer of the centre but not the key-share lock of rows that merely refer to it); SQLite
-    has no row locks, and its writing transaction holds the whole database already."""
+    has no row locks, and its writing transaction holds the whole database already. Its row is
+    not fetched: in a pipeline (core.rawsql.pipelined) the next statement runs once the lock
+    is held, and the caller waits for that statement's answer."""
     with connection.cursor() as cursor:
         cursor.execute(_lock_sql(), [centre_id])
-        cursor.fetchall()
 
 
 @functools.cache

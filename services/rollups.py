@@ -647,7 +647,8 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     served from rollups (its spans are current while no write reached that year or the one
     before it), so a city whose every centre saved this year computes one side live, not two.
     Both are added up by code in the database (`summed_totals`): on PostgreSQL two queries
-    besides the freshness, whatever the centres.
+    besides the freshness, whatever the centres (from 200 live ones, the live statement comes
+    with its planner prices: core.rawsql.parallel_read).
     """
     if not is_span(period):
         return None

@@ -56,16 +56,27 @@ def test_elsewhere_a_list_is_a_plain_in():
     assert any_of(connection, "id", []) == ("1 = 0", [])
 
 
+PRICES = "SELECT current_setting('parallel_setup_cost'), current_setting('parallel_tuple_cost')"
+
+
+def _prices() -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(PRICES)
+        return cursor.fetchone()
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_a_parallel_read_lowers_the_planner_prices_for_its_statement_only():
-    sql = "SELECT current_setting('parallel_setup_cost'), current_setting('parallel_tuple_cost')"
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        before = cursor.fetchone()
-    rows = parallel_read(sql, [])
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        after = cursor.fetchone()
-    assert rows == [("100", "0.01")]
-    assert before == after == ("1000", "0.1")  # PostgreSQL's defaults, back after it
+    before = _prices()
+    assert before != ("100", "0.01")
+    assert parallel_read(PRICES, []) == [("100", "0.01")]
+    assert _prices() == before  # its own transaction ended
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_inside_a_transaction_a_parallel_read_puts_the_prices_back():
+    before = _prices()  # pytest-django's test case runs in a transaction
+    assert parallel_read(PRICES, []) == [("100", "0.01")]
+    assert _prices() == before

@@ -40,7 +40,7 @@ from django_scopes import scopes_disabled
 from centers.models import Centre
 from core import memo
 from core.periods import Period, add_months, month_end
-from core.rawsql import array_param, parallel_read
+from core.rawsql import PARALLEL_FROM, array_param, parallel_read
 
 from .definitions import CATALOGUE, applying, centre_path, in_force, versions_for, year_span
 from .locking import Backfill, LockContext, LockState, lock_state, year_lock_state
@@ -908,11 +908,6 @@ SELECT {s}, NULL, r.code, SUM(n.v), SUM(d.v) FROM r{s} r
   JOIN v{s} d ON d.centre_id = n.centre_id AND d.indicator_id = r.den
   WHERE d.v <> 0 AND (r.centres IS NULL OR n.centre_id = ANY(r.centres))
   GROUP BY r.code"""
-
-
-# Centres live on a side from which their figures are read by parallel workers: a district's 25
-# take ~10 ms in one process, less than starting workers would save.
-PARALLEL_FROM = 200
 
 
 def _summed_in_sql(period: Period, centres, indicators, rates) -> Sums:

@@ -29,7 +29,7 @@ from centers.models import Centre, CentreYear
 from centers.permissions import VIEW_ID_NUMBERS
 from centers.selectors import user_places
 from core.models import AuditEntry
-from core.rawsql import array_param
+from core.rawsql import PARALLEL_FROM, array_param, parallel_read
 
 from .actions import ID_CONFLICT, ID_CONFLICT_LIMIT, ID_CONFLICT_WINDOW
 from .models import (
@@ -596,9 +596,12 @@ def roster_summary(*, centre_ids: list[int], start: dt.date, end: dt.date) -> Ro
     sql, names = _roster_sql(len(before), connection.vendor == "postgresql")
     params = {"start": start, "end": end, "centres": any_of_centres(centre_ids)[1]}
     params |= {f"e{i}": day for i, day in enumerate(before)}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    if connection.vendor == "postgresql" and len(centre_ids) >= PARALLEL_FROM:
+        rows = parallel_read(sql, params)  # a city's spells: workers share the counting
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     at = {name: i for i, name in enumerate(names, start=1)}
     sums = [sum(column) for column in zip(*rows, strict=True)][1:] if rows else [0] * len(names)
     total = dict(zip(names, sums, strict=True))

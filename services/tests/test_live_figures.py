@@ -176,8 +176,8 @@ def test_which_months_hold_values_is_read_only_for_the_months_it_decides(two):
 
 
 def test_a_city_sized_live_side_gives_the_same_figures(two, monkeypatch):
-    # From PARALLEL_FROM live centres the statement runs with parallel workers priced in: the
-    # same statement and the same figures, whatever the planner chooses.
+    # From core.rawsql.PARALLEL_FROM live centres the statement runs with parallel workers
+    # priced in: the same statement and the same figures, whatever the planner chooses.
     from services import selectors
 
     monkeypatch.setattr(selectors, "PARALLEL_FROM", 1)

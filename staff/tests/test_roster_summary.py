@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 
 from centers.tests.factories import CentreFactory
@@ -99,6 +100,21 @@ def test_the_roster_worked_by_hand(roster, django_assert_num_queries):
         "注册护士不少于执业医师数": 1,
     }
     assert [check.actual for check in r.staffing[b]] == [0, 1, 1, 0, 0, 1]
+
+
+def test_a_city_sized_read_counts_the_same(roster, monkeypatch):
+    # From core.rawsql.PARALLEL_FROM centres (PostgreSQL) the counts are read with parallel
+    # workers priced in: the same statement, the same figures.
+    from staff import selectors
+
+    plain = roster_summary(centre_ids=roster, start=START, end=END)
+    monkeypatch.setattr(selectors, "PARALLEL_FROM", 1)
+    used = []
+    real = selectors.parallel_read
+    monkeypatch.setattr(selectors, "parallel_read", lambda *a: used.append(1) or real(*a))
+    assert roster_summary(centre_ids=roster, start=START, end=END) == plain
+    assert plain.brief.average_headcount == Decimal(40) / 6  # the hand-worked figures
+    assert used == ([1] if connection.vendor == "postgresql" else [])
 
 
 def test_the_same_as_the_figures_counted_one_by_one(roster):

@@ -12,6 +12,9 @@ from core.rawsql import IdArray, any_of, array_param, parallel_read
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="array parameters are PostgreSQL's"
 )
+planner_prices = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="planner prices are PostgreSQL's"
+)
 
 
 def test_only_plain_integers_become_an_id_array():
@@ -65,7 +68,7 @@ def _prices() -> tuple:
         return cursor.fetchone()
 
 
-@postgresql_only
+@planner_prices
 @pytest.mark.django_db(transaction=True)
 def test_a_parallel_read_lowers_the_planner_prices_for_its_statement_only():
     before = _prices()
@@ -74,7 +77,7 @@ def test_a_parallel_read_lowers_the_planner_prices_for_its_statement_only():
     assert _prices() == before  # its own transaction ended
 
 
-@postgresql_only
+@planner_prices
 @pytest.mark.django_db
 def test_inside_a_transaction_a_parallel_read_puts_the_prices_back():
     before = _prices()  # pytest-django's test case runs in a transaction

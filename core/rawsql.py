@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
+from psycopg import Pipeline
 from psycopg.adapt import Dumper
 from psycopg.postgres import types as pg_types
 
@@ -138,15 +139,18 @@ def parallel_read(sql: str, params) -> list[tuple]:
 @contextlib.contextmanager
 def pipelined():
     """Statements sent one after the other without waiting for each answer (PostgreSQL's
-    pipeline mode; elsewhere as they come): a statement whose rows are fetched waits for its
-    answer and those before it, the rest travel together and are answered by the next fetch or
-    at the block's end. The server still runs them in order, each seeing what the ones before
-    it did. Under load each round trip costs the writer a wait for a core (the cell save)."""
-    if connection.vendor != "postgresql":
+    pipeline mode; elsewhere, or with a libpq too old for it, as they come): a statement whose
+    rows are fetched waits for its answer and those before it, the rest travel together and are
+    answered by the next fetch or at the block's end. The server still runs them in order, each
+    seeing what the ones before it did. Under load each round trip costs the writer a wait for a
+    core (the cell save). Inside, a count of rows updated or deleted is not known yet: read none.
+    """
+    if connection.vendor != "postgresql" or not Pipeline.is_supported():
         yield
         return
     connection.ensure_connection()
-    with connection.connection.pipeline():
+    # An error the server reports only at the block's end comes out as Django's, like the rest.
+    with connection.wrap_database_errors, connection.connection.pipeline():
         yield
 
 

@@ -13,6 +13,7 @@ cProfile of the saves.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import time
 
@@ -51,10 +52,11 @@ def main() -> None:
             start = time.perf_counter()
             save()
             times.append((time.perf_counter() - start) * 1000)
-        with CaptureQueriesContext(connection) as queries:
+        with CaptureQueriesContext(connection) as queries, _reads_awaited() as reads:
             save()
         print(
-            f"{args.runs} saves: median {statistics.median(times):.2f} ms, {len(queries)} queries"
+            f"{args.runs} saves: median {statistics.median(times):.2f} ms, {len(queries)} queries, "
+            f"{reads[0]} waits for PostgreSQL's answer (round trips)"
         )
         if args.queries:
             for i, q in enumerate(queries, 1):
@@ -74,6 +76,35 @@ def main() -> None:
         stats.sort_stats("tottime").print_stats(args.limit // 2)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@contextlib.contextmanager
+def _reads_awaited():
+    """Count the times the connection waited to read the server's answer: its round trips
+    (psycopg's I/O generators yield Wait.R where they need the server's bytes)."""
+    import psycopg
+    from psycopg.waiting import Wait
+
+    count = [0]
+    real = psycopg.Connection.wait
+
+    def counted(gen):
+        try:
+            waiting = next(gen)
+            while True:
+                count[0] += waiting == Wait.R
+                waiting = gen.send((yield waiting))
+        except StopIteration as done:
+            return done.value
+
+    def wait(self, gen, *args, **kwargs):
+        return real(self, counted(gen), *args, **kwargs)
+
+    psycopg.Connection.wait = wait
+    try:
+        yield count
+    finally:
+        psycopg.Connection.wait = real
 
 
 def _setup():

@@ -40,7 +40,7 @@ from .models import (
     TallyValue,
     ValidationRule,
 )
-from .rollups import mark_changed
+from .rollups import marked, start_marking
 from .selectors import (
     category_labels,
     cell_catalogue,
@@ -155,43 +155,47 @@ def tally_save(
     rollup stamp; the catalogue and the commission tree are read once per process. (Keeping
     the cell's rollups current in this transaction instead cost 4.5 ms more per save, measured:
     the coalesced refresh is cheaper for the clerk, and readers compute a stale centre live.)
-    On PostgreSQL they travel in four round trips, not seven (core.rawsql.pipelined): the
-    transaction's start, the lock and the read; the write, the audit row and the stamp; the
-    pipeline's end; the commit.
+    On PostgreSQL they travel in three round trips, not seven (core.rawsql.pipelined): the
+    transaction's start, the lock and the read; the write, the audit row and the stamp, answered
+    together when the pipeline ends; the commit.
     """
     rules, rates = _cell_catalogue(centre, indicator, period)  # read before taking the lock
     value, error = parse_value(indicator, raw)
-    with transaction.atomic(), rawsql.pipelined():
-        # One writer per centre at a time: saves are short, and imports and saves do not race.
-        # NO KEY UPDATE, as approval takes it: it excludes every other writer of the centre but
-        # not the key-share lock of rows that merely refer to it (the rollup refresh's).
-        # Everything below is read after the lock, in statements of its own (a statement that
-        # waited for the lock would see the rest as it stood before): a year approved meanwhile,
-        # and the cell as the last writer left it.
-        cell_sql.lock_centre(centre.pk)
-        # The values and the year's approval in one statement; the lock decides first.
-        loaded, found = _cell_values(centre, indicator, period, rules, rates)
-        ctx, lock = _cell_lock(centre, indicator, period, found)
-        if lock.locked:
-            return SaveResult(None, lock.reason, locks=ctx)
-        if error:
-            return SaveResult(None, error, locks=ctx)
-        values, comments, _rules = loaded
-        key = (indicator.pk, period)
-        old = values.by_cell.get(key)
-        if value is not None and (
-            blocking := _blocking_rules(centre, indicator, period, value, loaded)
-        ):
-            return SaveResult(None, blocking[0], loaded=loaded, locks=ctx, rates=rates)
-        if base is not None:
-            _check_base(centre, indicator, period, old, base, value)
-        if old != value:
-            _write_cell(centre, indicator, period, old, value, actor)
-            changes = {"value": [_plain(old), _plain(value)]}
-            if value is None and comments.get(key):  # clearing a value drops its explanation
-                changes["comment"] = [comments[key], None]
-            _audit_cell(actor, centre, indicator, period, changes)
-            mark_changed(centre.pk, [period.year])  # the stamp's answer is awaited: last
+    with transaction.atomic():
+        with rawsql.pipelined():
+            # One writer per centre at a time: saves are short, and imports and saves do not
+            # race. NO KEY UPDATE, as approval takes it: it excludes every other writer of the
+            # centre but not the key-share lock of rows that merely refer to it (the rollup
+            # refresh's). Everything below is read after the lock, in statements of its own (a
+            # statement that waited for the lock would see the rest as it stood before): a year
+            # approved meanwhile, and the cell as the last writer left it.
+            cell_sql.lock_centre(centre.pk)
+            # The values and the year's approval in one statement; the lock decides first.
+            loaded, found = _cell_values(centre, indicator, period, rules, rates)
+            ctx, lock = _cell_lock(centre, indicator, period, found)
+            if lock.locked:
+                return SaveResult(None, lock.reason, locks=ctx)
+            if error:
+                return SaveResult(None, error, locks=ctx)
+            values, comments, _rules = loaded
+            key = (indicator.pk, period)
+            old = values.by_cell.get(key)
+            if value is not None and (
+                blocking := _blocking_rules(centre, indicator, period, value, loaded)
+            ):
+                return SaveResult(None, blocking[0], loaded=loaded, locks=ctx, rates=rates)
+            if base is not None:
+                _check_base(centre, indicator, period, old, base, value)
+            marking = None
+            if old != value:
+                _write_cell(centre, indicator, period, old, value, actor)
+                changes = {"value": [_plain(old), _plain(value)]}
+                if value is None and comments.get(key):  # clearing a value drops its explanation
+                    changes["comment"] = [comments[key], None]
+                _audit_cell(actor, centre, indicator, period, changes)
+                marking = start_marking(centre.pk, [period.year])
+        if marking:  # answered when the pipeline ended: queue the refresh if this save must
+            marked(marking)
     if not warnings:  # bulk imports check everything once in their preview
         return SaveResult(value)
     if value is None:  # the year as it stands now: the cell written (the rest read under lock)

@@ -87,18 +87,53 @@ def mark_changed(centre_id: int, years: Iterable[int]) -> None:
 
     One UPDATE … RETURNING (plus the outbox row when it queues the refresh).
     """
+    marked(start_marking(centre_id, years))
+
+
+class Marking(NamedTuple):
+    """A stamp sent (`start_marking`) whose answer `marked` reads."""
+
+    centre_id: int
+    years: list[int]
+    cursor: object
+
+
+def start_marking(centre_id: int, years: Iterable[int]) -> Marking:
+    """`mark_changed`'s stamp, sent without reading its answer: in a pipeline
+    (core.rawsql.pipelined) it travels with the statements around it, and once the pipeline has
+    ended `marked` reads the answer without another round trip (the cell save)."""
     years = sorted({int(year) for year in years})
-    queued = _stamp(centre_id, years)
+    cursor = connection.cursor()
+    cursor.execute(*_stamp_sql(centre_id, years))
+    return Marking(centre_id, years, cursor)
+
+
+def marked(marking: Marking) -> None:
+    """The stamp's answer: create the state row on a centre's first write, and queue the refresh
+    if this stamp was the one to mark it queued. Still inside the writing transaction."""
+    with marking.cursor as cursor:
+        row = cursor.fetchone()
+    queued = None if row is None else bool(row[0])
     if queued is None:  # the centre's first write: its state row does not exist yet
-        RollupState.objects.bulk_create([RollupState(centre_id=centre_id)], ignore_conflicts=True)
-        queued = _stamp(centre_id, years)
+        RollupState.objects.bulk_create(
+            [RollupState(centre_id=marking.centre_id)], ignore_conflicts=True
+        )
+        queued = _stamp(marking.centre_id, marking.years)
     if queued:
-        _enqueue(centre_id)
+        _enqueue(marking.centre_id)
 
 
 def _stamp(centre_id: int, years: list[int]) -> bool | None:
-    """Bump the centre's `changed`, stamp its written years with the new value and mark a refresh
-    queued if none is; whether this call queued it (None: no state row).
+    """Bump the centre's `changed`, stamp its written years and mark a refresh queued if none
+    is; whether this call queued it (None: no state row)."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_stamp_sql(centre_id, years))
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
+
+
+def _stamp_sql(centre_id: int, years: list[int]) -> tuple[str, list]:
+    """The stamp's UPDATE … RETURNING whether it queued the refresh.
 
     The UPDATE locks the row, so concurrent writers stamp one after the other. It sets
     `refresh_queued_at` to `now` only where it was empty; the row it returns holds `now` exactly
@@ -119,10 +154,7 @@ def _stamp(centre_id: int, years: list[int]) -> bool | None:
         f"dirty_years = {dirty}, refresh_queued_at = COALESCE(refresh_queued_at, %s) "
         "WHERE centre_id = %s RETURNING refresh_queued_at = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, *keys, now, centre_id, now])
-        row = cursor.fetchone()
-    return None if row is None else bool(row[0])
+    return sql, [now, *keys, now, centre_id, now]
 
 
 def _enqueue(centre_id: int) -> None:

@@ -102,6 +102,9 @@ DATABASES = {
 # Persistent connections: closing per request halves throughput (perf.md A1).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, its health check without a round trip while the server is quiet.
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default (make run): a writing transaction takes the write lock when it
     # begins and waits for another writer instead of failing with "database is locked" (two

@@ -13,7 +13,6 @@ cProfile of the saves.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import statistics
 import time
 
@@ -30,6 +29,8 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from core import rawsql
 
     settings.CELERY_TASK_ALWAYS_EAGER = False  # the refresh is the worker's, not the request's
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -52,7 +53,7 @@ def main() -> None:
             start = time.perf_counter()
             save()
             times.append((time.perf_counter() - start) * 1000)
-        with CaptureQueriesContext(connection) as queries, _reads_awaited() as reads:
+        with CaptureQueriesContext(connection) as queries, rawsql.round_trips() as reads:
             save()
         print(
             f"{args.runs} saves: median {statistics.median(times):.2f} ms, {len(queries)} queries, "
@@ -76,35 +77,6 @@ def main() -> None:
         stats.sort_stats("tottime").print_stats(args.limit // 2)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-
-
-@contextlib.contextmanager
-def _reads_awaited():
-    """Count the times the connection waited to read the server's answer: its round trips
-    (psycopg's I/O generators yield Wait.R where they need the server's bytes)."""
-    import psycopg
-    from psycopg.waiting import Wait
-
-    count = [0]
-    real = psycopg.Connection.wait
-
-    def counted(gen):
-        try:
-            waiting = next(gen)
-            while True:
-                count[0] += waiting == Wait.R
-                waiting = gen.send((yield waiting))
-        except StopIteration as done:
-            return done.value
-
-    def wait(self, gen, *args, **kwargs):
-        return real(self, counted(gen), *args, **kwargs)
-
-    psycopg.Connection.wait = wait
-    try:
-        yield count
-    finally:
-        psycopg.Connection.wait = real
 
 
 def _setup():

@@ -154,6 +154,36 @@ def pipelined():
         yield
 
 
+@contextlib.contextmanager
+def round_trips():
+    """Count the times PostgreSQL connections waited for the server's answer (psycopg's I/O
+    generators yield Wait.R where they need the server's bytes): a block's round trips, for
+    bench/profile_save.py and the tests that keep them few. Yields a one-item list."""
+    import psycopg
+    from psycopg.waiting import Wait
+
+    count = [0]
+    real = psycopg.Connection.wait
+
+    def counted(gen):
+        try:
+            waiting = next(gen)
+            while True:
+                count[0] += waiting == Wait.R
+                waiting = gen.send((yield waiting))
+        except StopIteration as done:
+            return done.value
+
+    def wait(self, gen, *args, **kwargs):
+        return real(self, counted(gen), *args, **kwargs)
+
+    psycopg.Connection.wait = wait
+    try:
+        yield count
+    finally:
+        psycopg.Connection.wait = real
+
+
 def table(model) -> str:
     """The model's table, quoted for the default connection."""
     return connection.ops.quote_name(model._meta.db_table)

@@ -1,5 +1,6 @@
-"""The per-request health check (core/postgresql): no `SELECT 1` while the server is quiet, the
-real check and a new connection once the server has ended the old one."""
+"""The per-request health check (core/postgresql): no `SELECT 1` on a connection used a moment
+ago while the server is quiet; the real check on one idle for a while, and a new connection once
+the server has ended the old one."""
 
 from __future__ import annotations
 
@@ -73,6 +74,16 @@ def test_a_connection_the_server_ended_is_checked_and_replaced(monkeypatch):
             connections["default"].close()  # the tests after this one get a working connection
     assert after != before
     assert calls == [False]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_idle_for_a_while_gets_the_real_check(monkeypatch):
+    before = _pid()
+    monkeypatch.setattr(connections["default"], "_used_at", time.monotonic() - 60)
+    calls = _checked(monkeypatch)
+    assert _pid() == before
+    assert calls == [True]
 
 
 @postgresql_only

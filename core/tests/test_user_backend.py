@@ -8,7 +8,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
-from core import auth
+from core import auth, rawsql
 from core.auth import UserBackend
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,12 @@ def test_a_refused_sign_in_hashes_the_password_once(client):
         client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
     # One check for the known user, one dummy hash for the unknown: not one per backend.
     assert check.call_count == 1 and dummy.call_count == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the pipeline is PostgreSQL's")
+def test_the_user_and_what_comes_with_it_take_one_round_trip():
+    user = make_user()
+    connection.ensure_connection()
+    with rawsql.round_trips() as trips:
+        assert UserBackend().get_user(user.pk) == user
+    assert trips == [1]

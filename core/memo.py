@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import connection, transaction
 
 T = TypeVar("T")
@@ -82,6 +82,20 @@ def _version(name: str) -> str | None:
         if versions is not None:
             versions[name] = version
     return version
+
+
+def read_with(alias: str, key: str):
+    """`key`'s value from the cache `alias`, read in one round trip with this request's memo
+    versions when they come from the same cache and are not read yet (core.sessions: the
+    session and the versions, nearly every request's two cache reads, become one)."""
+    versions = getattr(_REQUEST, "versions", None)
+    shared = settings.CHC_PROCESS_MEMO and alias == DEFAULT_CACHE_ALIAS
+    if versions is None or versions or not shared:
+        return caches[alias].get(key)
+    names = {memo.name for memo in _ALL}
+    found = caches[alias].get_many([key, *(_key(n) for n in names)])
+    versions.update({n: found.get(_key(n)) for n in names})
+    return found.get(key)
 
 
 def request_started(**kwargs) -> None:

@@ -58,7 +58,7 @@ CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="locmemcache://")}
 # page); with a cache of each process's own, a session ended in one process would live on in the
 # others, so sessions stay in the database alone.
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "core.sessions"  # cached_db, its read shared with the memo versions
 CHC_PROCESS_MEMO = CACHES["default"]["BACKEND"].endswith("RedisCache")  # see base.py
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

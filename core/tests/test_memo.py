@@ -109,3 +109,58 @@ def test_a_change_committed_in_the_request_is_read_in_it(
 def test_requests_through_the_client_start_and_end_a_snapshot(client):
     client.get("/healthz/")
     assert getattr(memo._REQUEST, "versions", None) is None
+
+
+def test_the_session_and_the_versions_come_in_one_cache_read(counted):
+    """core.sessions: the session's read brings the versions; the memo reads no more."""
+    from django.core.cache import caches
+
+    from core.sessions import SessionStore
+
+    value, built = counted
+    stored = SessionStore()
+    stored["who"] = "clerk"
+    stored.save()  # into the database and the cache
+    cache.set("memo-version:test", "v1", timeout=None)
+    default = caches["default"]
+    real_many, real_get, inside = default.get_many, default.get, []
+
+    def many(keys, *args, **kwargs):  # a local cache reads each key of a GET MANY with get()
+        inside.append(keys)
+        try:
+            return real_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    def single(key, *args, **kwargs):
+        assert inside, f"a read of its own: {key}"
+        return real_get(key, *args, **kwargs)
+
+    memo.request_started()
+    try:
+        with (
+            mock.patch.object(default, "get_many", side_effect=many) as get_many,
+            mock.patch.object(default, "get", side_effect=single),
+        ):
+            session = SessionStore(stored.session_key)
+            assert session["who"] == "clerk"
+            assert value.get() == 1 and built == [1]
+        assert get_many.call_count == 1, get_many.call_args_list
+        assert {session.cache_key, "memo-version:test"} <= set(get_many.call_args.args[0])
+    finally:
+        memo.request_finished()
+
+
+def test_a_session_the_cache_lost_is_read_from_the_database():
+    from core.sessions import SessionStore
+
+    stored = SessionStore()
+    stored["who"] = "clerk"
+    stored.save()
+    cache.delete(stored.cache_key)
+    memo.request_started()
+    try:
+        assert SessionStore(stored.session_key)["who"] == "clerk"
+    finally:
+        memo.request_finished()
+    assert cache.get(stored.cache_key) == {"who": "clerk"}  # refilled, as cached_db does

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 from django_scopes import scope, scopes_disabled
 
-from .apps import PLACES_ATTRIBUTE
 from .models import Authority, AuthorityMembership, Centre
 from .permissions import CONFIGURER, REVIEW_FILINGS, REVIEWER, capabilities_of
 from .selectors import (
@@ -70,9 +69,7 @@ class AuthorityRequest(HttpRequest):
 def request_places(request: HttpRequest) -> Places:
     """The user's memberships, loaded once per request (one query; never kept longer)."""
     if not hasattr(request, "_chc_places"):
-        # Read with the user's row when the request signed them in (core.auth.read_with_user).
-        read = getattr(request.user, PLACES_ATTRIBUTE, None)
-        request._chc_places = read if read is not None else user_places(request.user)  # type: ignore[attr-defined]
+        request._chc_places = user_places(request.user)  # type: ignore[attr-defined]
     return request._chc_places  # type: ignore[attr-defined]
 
 

@@ -239,24 +239,12 @@ def user_places(user) -> Places:
     """
     if not user.is_authenticated:
         return Places()
-    return start_places(user.pk)()
-
-
-def start_places(user_id: int):
-    """`user_places` in two halves: the query is sent now, the function returned reads its
-    answer. core.auth sends it with the user's own row, in one round trip on PostgreSQL."""
     db = router.db_for_read(CentreMembership)
     connection = connections[db]
-    cursor = connection.cursor()
-    cursor.execute(_places_sql().sql, [user_id, user_id, user_id])
-    return functools.partial(_read_places, db, cursor)
-
-
-def _read_places(db: str, cursor) -> Places:
     plan = _places_sql()
-    connection = connections[db]
     converters = rawsql.converters(connection, "places", plan.fields)
-    with cursor:
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [user.pk, user.pk, user.pk])
         rows = cursor.fetchall()
     places = Places()
     tree: list[TreeNode] = []

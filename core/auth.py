@@ -1,10 +1,8 @@
-"""Reading the signed-in user on every request as one prepared statement (core.rawsql), with
-what other apps read about the user on nearly every request sent in the same round trip."""
+"""Reading the signed-in user on every request as one prepared statement (core.rawsql)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -23,18 +21,6 @@ def _user_sql() -> tuple[str, list]:
     columns = ", ".join(q(f.column) for f in fields)
     sql = f"SELECT {columns} FROM {q(model._meta.db_table)} WHERE {q(model._meta.pk.column)} = %s"  # noqa: S608
     return sql, fields
-
-
-# {attribute: start(user id) -> read()}: reads sent with the user's row (`read_with_user`).
-_COMPANIONS: dict[str, Callable[[int], Callable[[], object]]] = {}
-
-
-def read_with_user(attribute: str, start: Callable[[int], Callable[[], object]]) -> None:
-    """Register a read of the signed-in user's (an app's `ready`): on PostgreSQL `start(user id)`
-    sends its query with the user's row, in one pipeline, and what the function it returns reads
-    is kept on the user as `attribute`, for this request only (the user object is the
-    request's)."""
-    _COMPANIONS[attribute] = start
 
 
 class UserBackend(ModelBackend):
@@ -56,17 +42,11 @@ class UserBackend(ModelBackend):
         connection = connections[db]
         sql, fields = _user_sql()
         key = model._meta.pk.get_db_prep_value(user_id, connection)  # typed by auth.get_user
-        companions = _COMPANIONS if connection.vendor == "postgresql" else {}
         with connection.cursor() as cursor:
-            with rawsql.pipelined():  # answered together when it ends: one round trip
-                started = {name: start(key) for name, start in companions.items()}
-                cursor.execute(sql, [key])
+            cursor.execute(sql, [key])
             row = cursor.fetchone()
-            read = {name: finish() for name, finish in started.items()}
         if row is None:
             return None
         row = rawsql.convert(row, rawsql.converters(connection, "user", fields), connection)
         user = model.from_db(db, [f.attname for f in fields], row)
-        for name, value in read.items():
-            setattr(user, name, value)
         return user if self.user_can_authenticate(user) else None

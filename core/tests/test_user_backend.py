@@ -1,5 +1,4 @@
-"""The per-request user read (core.auth.UserBackend) gives what ModelBackend gives, in one query
-(on PostgreSQL with what apps read along with it, in the same round trip)."""
+"""The per-request user read (core.auth.UserBackend) gives what ModelBackend gives, in one query."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
-from core import auth, rawsql
+from core import rawsql
 from core.auth import UserBackend
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +20,7 @@ def make_user(**fields):  # core may not import the apps' factories
 
 def test_the_user_read_by_hand_equals_the_orm_one(django_assert_num_queries):
     user = make_user(username="彭娅", first_name="娅", email="p@example.cn", is_staff=True)
-    along = len(auth._COMPANIONS) if connection.vendor == "postgresql" else 0
-    with django_assert_num_queries(1 + along):
+    with django_assert_num_queries(1):
         mine = UserBackend().get_user(user.pk)
     theirs = ModelBackend().get_user(user.pk)
     fields = [f.attname for f in type(user)._meta.concrete_fields]
@@ -72,8 +70,8 @@ def test_a_refused_sign_in_hashes_the_password_once(client):
     assert check.call_count == 1 and dummy.call_count == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the pipeline is PostgreSQL's")
-def test_the_user_and_what_comes_with_it_take_one_round_trip():
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="round trips are PostgreSQL's")
+def test_the_user_takes_one_round_trip():
     user = make_user()
     connection.ensure_connection()
     with rawsql.round_trips() as trips:

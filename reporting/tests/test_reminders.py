@@ -342,9 +342,7 @@ def test_the_unread_badge_costs_one_query_beyond_the_login(
     _notes(clerk, 3)
     client.force_login(clerk)
     badge = reverse("reporting:notifications-unread")
-    # The session, the user (on PostgreSQL with their places, in the same round trip: core.auth.
-    # read_with_user), the count.
-    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
+    with django_assert_num_queries(3):  # the session, the user, the count
         assert ">3<" in client.get(badge).content.decode()
     client.logout()
     assert client.get(badge).status_code == 302

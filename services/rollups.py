@@ -111,23 +111,19 @@ def start_marking(centre_id: int, years: Iterable[int]) -> Marking:
 def marked(marking: Marking) -> None:
     """The stamp's answer: create the state row on a centre's first write, and queue the refresh
     if this stamp was the one to mark it queued. Still inside the writing transaction."""
-    with marking.cursor as cursor:
-        row = cursor.fetchone()
-    queued = None if row is None else bool(row[0])
+    queued = _answer(marking.cursor)
     if queued is None:  # the centre's first write: its state row does not exist yet
         RollupState.objects.bulk_create(
             [RollupState(centre_id=marking.centre_id)], ignore_conflicts=True
         )
-        queued = _stamp(marking.centre_id, marking.years)
+        queued = _answer(start_marking(marking.centre_id, marking.years).cursor)
     if queued:
         _enqueue(marking.centre_id)
 
 
-def _stamp(centre_id: int, years: list[int]) -> bool | None:
-    """Bump the centre's `changed`, stamp its written years and mark a refresh queued if none
-    is; whether this call queued it (None: no state row)."""
-    with connection.cursor() as cursor:
-        cursor.execute(*_stamp_sql(centre_id, years))
+def _answer(cursor) -> bool | None:
+    """Whether the stamp queued the refresh (None: the centre has no state row yet)."""
+    with cursor:
         row = cursor.fetchone()
     return None if row is None else bool(row[0])
 

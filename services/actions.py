@@ -193,7 +193,7 @@ def tally_save(
                 if value is None and comments.get(key):  # clearing a value drops its explanation
                     changes["comment"] = [comments[key], None]
                 _audit_cell(actor, centre, indicator, period, changes)
-                marking = start_marking(centre.pk, [period.year])
+                marking = start_marking(centre.pk, [period.year], [indicator.pk])
         if marking:  # answered when the pipeline ended: queue the refresh if this save must
             marked(marking)
     if not warnings:  # bulk imports check everything once in their preview

@@ -26,7 +26,7 @@ from core.models import ImportJob
 from .definitions import in_force
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Indicator, TallyValue
-from .rollups import mark_changed
+from .rollups import mark_cells
 from .selectors import centre_indicators
 
 MONTH_HEADERS = [f"{m}月" for m in range(1, 13)]
@@ -287,7 +287,7 @@ def apply(job: ImportJob, actor, progress) -> dict[str, int]:
     TallyValue.objects.bulk_update(updated, ["value", "updated_by", "updated_at"], batch_size=500)
     audit_bulk(entries)
     if changes:
-        mark_changed(centre.pk, {c.period.year for c in changes})
+        mark_cells(centre.pk, [(c.period, indicators[c.code].pk) for c in changes])
     return {"saved": len(changes)}
 
 

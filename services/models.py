@@ -469,8 +469,9 @@ class RollupState(models.Model):
     # When `changed` last moved: beat refreshes a centre still stale a minute later (its refresh
     # message was lost with the broker), and leaves recent saves to their own refresh.
     changed_at = models.DateTimeField(null=True, blank=True)
-    # {year: the `changed` of its last write} for the years written since they were last built:
-    # a refresh rebuilds those years (and the next) and clears the ones no write outran.
+    # {year: the `changed` of its last write} for the years written since they were last built
+    # ("2024" written as a whole, "2024/17" indicator 17's cells of it: rollups.dirty_keys):
+    # a refresh rebuilds those years (and the next) and clears the keys no write outran.
     dirty_years = models.JSONField(default=dict, blank=True)
     # Set while a refresh is queued or running, so a burst of saves queues one; beat re-queues
     # one older than a minute (its message was lost).

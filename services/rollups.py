@@ -5,9 +5,11 @@ Never stale without saying so, because it never serves stale data: each tally wr
 centre's `RollupState.changed` in its own transaction and queues `refresh_rollups_task` on commit;
 readers use a centre's rollups only where no write since its last build touched the years they
 read (a save in year d changes the spans of d and d + 1), and compute the rest live with
-`centre_totals`, the same function the rollups are built from. (Rewriting the saved cell's own
-rollup rows in the save's transaction was tried: it cost each save 4.5 ms, more than the
-coalesced refresh costs a reader.)
+`centre_totals`, the same function the rollups are built from. A cell save records its indicator
+with its year, so a summary reads the centre's other figures from its rollups and computes live
+only that indicator and the rates on it (a city whose every centre saved a cell stays cheap).
+(Rewriting the saved cell's own rollup rows in the save's transaction was tried: it cost each
+save 4.5 ms, more than the coalesced refresh costs a reader.)
 
 A write costs its own years, not the centre's history: it records the years it touched in
 `dirty_years`, and the refresh rebuilds only those years' spans and the next year's (a yearly
@@ -81,31 +83,60 @@ def is_span(period: Period) -> bool:
     )
 
 
-def mark_changed(centre_id: int, years: Iterable[int]) -> None:
-    """Call inside the transaction that wrote tallies of these years: readers go live until the
-    refresh ran, and a refresh already queued takes these years too instead of queueing another.
+def mark_changed(
+    centre_id: int, years: Iterable[int], indicators: Iterable[int] | None = None
+) -> None:
+    """Call inside the transaction that wrote tallies of these years (of these indicators only,
+    when given): readers go live until the refresh ran, and a refresh already queued takes these
+    years too instead of queueing another.
 
     One UPDATE … RETURNING (plus the outbox row when it queues the refresh).
     """
-    marked(start_marking(centre_id, years))
+    marked(start_marking(centre_id, years, indicators))
+
+
+def mark_cells(centre_id: int, cells: Iterable[tuple[dt.date, int]]) -> None:
+    """`mark_changed` for the cells (month, indicator) a bulk write wrote: each year with the
+    indicators written in it."""
+    written: dict[int, set[int]] = {}
+    for period, indicator in cells:
+        written.setdefault(period.year, set()).add(indicator)
+    keys = [key for year, indicators in written.items() for key in dirty_keys([year], indicators)]
+    marked(Marking(centre_id, keys, _send_stamp(centre_id, keys)))
 
 
 class Marking(NamedTuple):
     """A stamp sent (`start_marking`) whose answer `marked` reads."""
 
     centre_id: int
-    years: list[int]
+    keys: list[str]
     cursor: object
 
 
-def start_marking(centre_id: int, years: Iterable[int]) -> Marking:
+# Indicators of a year recorded one by one; a write of more (a month pushed whole) records the
+# year: its summary computes the centre's year live either way, and its key stays one.
+CELL_KEYS = 8
+
+
+def dirty_keys(years: Iterable[int], indicators: Iterable[int] | None = None) -> list[str]:
+    """The `dirty_years` keys a write records: "2024" for a year written as a whole (an import,
+    a month pushed), "2024/17" for indicator 17's cells of 2024 (a cell save, a few values
+    pushed), so that readers compute live only what the write touched (`stale_indicators`)."""
+    years = sorted({int(year) for year in years})
+    chosen = None if indicators is None else sorted({int(i) for i in indicators})
+    if not chosen or len(chosen) > CELL_KEYS:  # none named: the write is recorded all the same
+        return [str(year) for year in years]
+    return [f"{year}/{pk}" for year in years for pk in chosen]
+
+
+def start_marking(
+    centre_id: int, years: Iterable[int], indicators: Iterable[int] | None = None
+) -> Marking:
     """`mark_changed`'s stamp, sent without reading its answer: in a pipeline
     (core.rawsql.pipelined) it travels with the statements around it, and once the pipeline has
     ended `marked` reads the answer without another round trip (the cell save)."""
-    years = sorted({int(year) for year in years})
-    cursor = connection.cursor()
-    cursor.execute(*_stamp_sql(centre_id, years))
-    return Marking(centre_id, years, cursor)
+    keys = dirty_keys(years, indicators)
+    return Marking(centre_id, keys, _send_stamp(centre_id, keys))
 
 
 def marked(marking: Marking) -> None:
@@ -116,9 +147,16 @@ def marked(marking: Marking) -> None:
         RollupState.objects.bulk_create(
             [RollupState(centre_id=marking.centre_id)], ignore_conflicts=True
         )
-        queued = _answer(start_marking(marking.centre_id, marking.years).cursor)
+        queued = _answer(_send_stamp(marking.centre_id, marking.keys))
     if queued:
         _enqueue(marking.centre_id)
+
+
+def _send_stamp(centre_id: int, keys: list[str]):
+    """The cursor the stamp was sent on, its answer unread."""
+    cursor = connection.cursor()
+    cursor.execute(*_stamp_sql(centre_id, keys))
+    return cursor
 
 
 def _answer(cursor) -> bool | None:
@@ -128,7 +166,7 @@ def _answer(cursor) -> bool | None:
     return None if row is None else bool(row[0])
 
 
-def _stamp_sql(centre_id: int, years: list[int]) -> tuple[str, list]:
+def _stamp_sql(centre_id: int, keys: list[str]) -> tuple[str, list]:
     """The stamp's UPDATE … RETURNING whether it queued the refresh.
 
     The UPDATE locks the row, so concurrent writers stamp one after the other. It sets
@@ -137,13 +175,13 @@ def _stamp_sql(centre_id: int, years: list[int]) -> tuple[str, list]:
     microsecond would queue a second refresh, which is harmless).
     """
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    pairs = ", ".join("%s, changed + 1" for _year in years)  # {year: the new `changed`}
-    if not years:
-        dirty, keys = "dirty_years", []
+    pairs = ", ".join("%s, changed + 1" for _key in keys)  # {key: the new `changed`}
+    if not keys:
+        dirty = "dirty_years"
     elif connection.vendor == "postgresql":
-        dirty, keys = f"dirty_years || jsonb_build_object({pairs})", [str(y) for y in years]
+        dirty = f"dirty_years || jsonb_build_object({pairs})"
     else:  # SQLite keeps JSON as text; json_set adds the keys
-        dirty, keys = f"json_set(dirty_years, {pairs})", [f'$."{y}"' for y in years]
+        dirty, keys = f"json_set(dirty_years, {pairs})", [f'$."{key}"' for key in keys]
     # The table's name and placeholders only are formatted in:
     sql = (
         f"UPDATE {RollupState._meta.db_table} SET changed = changed + 1, changed_at = %s, "  # noqa: S608
@@ -465,7 +503,7 @@ def refresh(centre_id: int) -> int:
     key = sponsor_keys(catalogue).of(state.sponsor)
     if state.catalogue != key:
         return build([centre_id], from_task=True)
-    years = sorted({int(year) + after for year in state.dirty_years for after in (0, 1)})
+    years = sorted({year + after for year in _written_years(state.dirty_years) for after in (0, 1)})
     spans = [span for year in years for span in spans_of(year)]
     paths = {centre_id: owner_path(state.sponsor)}
     rows = _rows_of_years([centre_id], years, *catalogue[:2], paths)
@@ -654,11 +692,43 @@ def _states_sql() -> str:
 def _is_fresh(state: _State, keys: Keys, years: Iterable[int] | None) -> bool:
     """`fresh_centres`' test of one centre: built at least once, with its sponsor's key, and
     with no write since (of any year, or of the years whose spans `years` read)."""
-    if not state.built or state.catalogue != keys.of(state.sponsor):
-        return False
     if years is None:
-        return state.built == state.changed
-    return not any(str(year - back) in state.dirty for year in years for back in (0, 1))
+        return _outdated(state, keys, ()) == frozenset() and state.built == state.changed
+    return _outdated(state, keys, years) == frozenset()
+
+
+def _outdated(state: _State, keys: Keys, years: Iterable[int]) -> frozenset[int] | None:
+    """`stale_indicators` of a centre's spans of `years`; EVERY when its rollups were never built
+    or were built for other definitions."""
+    if not state.built or state.catalogue != keys.of(state.sponsor):
+        return EVERY
+    return stale_indicators(state.dirty, years)
+
+
+# `stale_indicators` of a centre whose spans must all be computed live.
+EVERY = None
+
+
+def stale_indicators(dirty: dict, years: Iterable[int]) -> frozenset[int] | None:
+    """The indicators whose rollups of the spans of `years` a write outdated: none (fresh), some
+    (cell saves since the build: "2024/17"), or EVERY (a year written as a whole: "2024").
+
+    A write in year d changes the spans of d and d + 1 (a yearly figure carries into the next
+    year), so a span of year y reads the writes of y and y − 1."""
+    reached = {str(year - back) for year in years for back in (0, 1)}
+    found = set()
+    for key in dirty:
+        year, _slash, indicator = key.partition("/")
+        if year in reached:
+            if not indicator:
+                return EVERY
+            found.add(int(indicator))
+    return frozenset(found)
+
+
+def _written_years(dirty: dict) -> set[int]:
+    """The years these `dirty_years` keys say were written."""
+    return {int(key.partition("/")[0]) for key in dirty}
 
 
 def _span_years(period: Period) -> list[int]:
@@ -684,11 +754,14 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     catalogue = _catalogue_rows()
     indicators, rates = catalogue[:2]
     tree = commission_tree() if _owned(catalogue[2]) else None  # a rate may not reach them all
-    fresh, sponsors = _fresh_by_side(centre_ids, sponsor_keys(catalogue, tree), sides)
-    stale = tuple([c for c in centre_ids if c not in fresh[s]] for s in (0, 1))
+    fresh, partial, sponsors = _fresh_by_side(centre_ids, sponsor_keys(catalogue, tree), sides)
+    stale = tuple(
+        [c for c in centre_ids if c not in fresh[s] and c not in partial[s]] for s in (0, 1)
+    )
     paths = {} if tree is None else _paths(sponsors, tree)
     versions = [versions_for(rates, span.first, span.last) for span in sides]  # each its formula
-    sums = _rollup_sums(fresh, sides)
+    touched = tuple(_Touched.of(partial[s], indicators, versions[s]) for s in (0, 1))
+    sums = _rollup_sums(fresh, partial, touched, sides)
     live = summed_totals(
         period=period,
         centres=stale,
@@ -697,9 +770,18 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
             [_rate_side(v, stale[s], sponsors, paths) for v in versions[s].values()] for s in (0, 1)
         ),
     )
-    for key, (value, denominator) in live.items():
-        held = sums.get(key, (None, None))
-        sums[key] = (_add(held[0], value), _add(held[1], denominator))
+    if any(partial):  # the centres' saved indicators and the rates on them, live
+        also = summed_totals(
+            period=period,
+            centres=tuple(list(partial[s]) for s in (0, 1)),
+            indicators=[i for i in indicators if any(i.pk in t.reads for t in touched)],
+            rates=tuple(
+                [_rate_side(v, list(partial[s]), sponsors, paths) for v in touched[s].rates]
+                for s in (0, 1)
+            ),
+        )
+        live = _merged(live, {k: v for k, v in also.items() if k[1] in touched[k[0]].codes})
+    sums = _merged(sums, live)
     figures = {}
     nothing = (None, None)
     for ind in indicators:
@@ -716,6 +798,32 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     return figures
 
 
+class _Touched(NamedTuple):
+    """What the cell saves of some centres outdated on one side: the codes whose rollups are
+    left out for them (the saved indicators and the rates on them), the rate versions among
+    those, and the indicators computing them live reads (a rate's both sides)."""
+
+    codes: frozenset[str]
+    rates: tuple
+    reads: frozenset[int]
+
+    @classmethod
+    def of(cls, partial: dict[int, frozenset[int]], indicators, versions: dict) -> _Touched:
+        saved = frozenset().union(*partial.values())
+        on = tuple(v for v in versions.values() if {v.numerator_id, v.denominator_id} & saved)
+        codes = {i.code for i in indicators if i.pk in saved} | {v.code for v in on}
+        reads = saved | {pk for v in on for pk in (v.numerator_id, v.denominator_id)}
+        return cls(frozenset(codes), on, reads)
+
+
+def _merged(sums: dict, more: dict) -> dict:
+    """{(side, code): (value, denominator)} of both, added up where both have a code."""
+    for key, (value, denominator) in more.items():
+        held = sums.get(key, (None, None))
+        sums[key] = (_add(held[0], value), _add(held[1], denominator))
+    return sums
+
+
 def _rate_side(version, stale: list[int], sponsors: dict, paths: dict) -> RateSide:
     """A rate version as `summed_totals` adds it up over the stale centres: at those it reaches
     (as rollups hold it), all of them for a version no commission owns."""
@@ -730,22 +838,24 @@ def _rate_side(version, stale: list[int], sponsors: dict, paths: dict) -> RateSi
     )
 
 
-def _rollup_sums(fresh: tuple[set[int], set[int]], sides: tuple[Period, Period]) -> dict:
-    """{(side, code): (value, denominator)} added up over each side's fresh centres, in one
-    query on the span's index (none when no centre is fresh)."""
-    if not any(fresh):
+def _rollup_sums(fresh, partial, touched, sides: tuple[Period, Period]) -> dict:
+    """{(side, code): (value, denominator)} added up over each side's fresh centres, and over its
+    centres with cell saves but for the codes those outdated (`_Touched`), in one query on the
+    span's index (none when no centre is either)."""
+    scopes = []
+    for s, span in enumerate(sides):
+        if fresh[s]:
+            scopes.append(Q(first=span.first, last=span.last, centre_id__any_of=sorted(fresh[s])))
+        if partial[s]:
+            scopes.append(
+                Q(first=span.first, last=span.last, centre_id__any_of=sorted(partial[s]))
+                & ~Q(code__in=sorted(touched[s].codes))
+            )
+    if not scopes:
         return {}
-    scope = reduce(
-        or_,
-        (
-            Q(first=span.first, last=span.last, centre_id__any_of=sorted(ids))
-            for ids, span in zip(fresh, sides, strict=True)
-            if ids
-        ),
-    )
     side = {span.first: s for s, span in enumerate(sides)}
     rows = (
-        FigureRollup.objects.filter(scope)
+        FigureRollup.objects.filter(reduce(or_, scopes))
         .values("code", "first")
         .annotate(value=Sum("value"), denominator=Sum("denominator"))
         .values_list("first", "code", "value", "denominator")
@@ -753,19 +863,22 @@ def _rollup_sums(fresh: tuple[set[int], set[int]], sides: tuple[Period, Period])
     return {(side[first], code): (value, den) for first, code, value, den in rows}
 
 
-def _fresh_by_side(
-    centre_ids: list[int], keys: Keys, sides: tuple[Period, Period]
-) -> tuple[tuple[set[int], set[int]], dict[int, int]]:
-    """The centres whose rollups are current for each side's spans, and every centre's sponsor,
-    in one query."""
+def _fresh_by_side(centre_ids: list[int], keys: Keys, sides: tuple[Period, Period]) -> tuple:
+    """For each side the centres whose rollups are current for its spans, and those current but
+    for some indicators' cells saved since ({centre: those indicators}), and every centre's
+    sponsor, in one query."""
     fresh: tuple[set[int], set[int]] = (set(), set())
+    partial: tuple[dict, dict] = ({}, {})
     sponsors = {}
     for state in _states(centre_ids):
         sponsors[state.centre] = state.sponsor
         for s, span in enumerate(sides):
-            if _is_fresh(state, keys, [span.first.year]):
+            saved = _outdated(state, keys, [span.first.year])
+            if saved == frozenset():
                 fresh[s].add(state.centre)
-    return fresh, sponsors
+            elif saved is not EVERY:
+                partial[s][state.centre] = saved
+    return fresh, partial, sponsors
 
 
 def _paths(sponsors: dict[int, int], tree: dict) -> dict[int | None, frozenset[int]]:
@@ -801,8 +914,8 @@ def span_totals(
     indicators = catalogue[0]
     # Two queries: the centres fresh for these spans, and their rollups. A fresh centre without
     # any such row (nothing entered) is computed live with the stale ones, to the same result.
-    keys, years = sponsor_keys(catalogue), _span_years(period)
-    current = [s.centre for s in _states(centre_ids) if _is_fresh(s, keys, years)]
+    # A centre whose only writes since its build were cell saves reads the rest from rollups.
+    current, saved = _current(centre_ids, sponsor_keys(catalogue), _span_years(period), indicators)
     rows = (
         FigureRollup.objects.filter(
             centre_id__any_of=current,
@@ -817,14 +930,43 @@ def span_totals(
     # them into tuples cost 20 ms); callers only index them.
     totals: dict[tuple[int, str], Sequence] = {}
     fresh = set()
+    nothing: frozenset[str] = frozenset()
     for centre, code, first, value in rows:
         fresh.add(centre)
-        totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = value
+        if code not in saved.get(centre, nothing):
+            totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = (
+                value
+            )
     stale = [c for c in centre_ids if c not in fresh]
     if stale:
         live = centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)
         totals |= {key: pair for key, pair in live.items() if key[1] in codes}
+    asked = set(codes)
+    if partly := [c for c in saved if c in fresh and saved[c] & asked]:  # those asked for, live
+        live = centre_totals(
+            scope=Q(centre_id__any_of=partly),
+            period=period,
+            indicators=[
+                i for i in indicators if i.code in asked and any(i.code in saved[c] for c in partly)
+            ],
+        )
+        totals |= {key: pair for key, pair in live.items() if key[1] in saved[key[0]]}
     return totals
+
+
+def _current(centre_ids, keys: Keys, years: list[int], indicators) -> tuple[list[int], dict]:
+    """The centres whose rollups of the spans of `years` can be read, and of those, the ones
+    with cell saves since with the codes of the indicators saved."""
+    code = {i.pk: i.code for i in indicators}
+    current, saved = [], {}
+    for state in _states(centre_ids):
+        found = _outdated(state, keys, years)
+        if found is EVERY:
+            continue
+        current.append(state.centre)
+        if found:
+            saved[state.centre] = frozenset(code[pk] for pk in found if pk in code)
+    return current, saved
 
 
 def current_catalogue() -> Catalogue:

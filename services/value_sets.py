@@ -33,7 +33,7 @@ approved months, the 30-day lock, reviewers' exceptions, back-fill) for any chan
 commission's error rules on the values as the push would leave them (`_blocking_rules`). A value
 equal to the stored one is ignored, locked month or not, so pushing one set twice changes nothing
 the second time. Each change is audited as a cell save is (`services.tally.changed`, in bulk) and
-marks its centre's rollups (`mark_changed`). Queries: about ten for the whole set, plus one or two
+marks its centre's rollups (`mark_cells`). Queries: about ten for the whole set, plus one or two
 per centre written (its rollup stamp), whatever the number of values.
 """
 
@@ -64,7 +64,7 @@ from .actions import _blocking_rules, _lock_in, _plain
 from .definitions import applying, centre_path, in_force, owned_on
 from .locking import LockContext, lock_contexts
 from .models import Indicator, TallyValue
-from .rollups import mark_changed
+from .rollups import mark_cells
 from .selectors import CellCatalogue, cell_catalogue
 from .validation import Values, parse_value
 
@@ -748,7 +748,7 @@ def _update(changes: list[Change], actor, now) -> None:
 def _write(changes: list[Change], actor) -> None:
     """Create, update and delete in bulk, one audit row per cell, each centre's rollups marked."""
     now = timezone.now()
-    created, updated, deleted, years = [], [], [], {}
+    created, updated, deleted, cells = [], [], [], {}
     for change in changes:
         if change.action == Action.DELETED:
             deleted.append(change.pk)
@@ -765,14 +765,14 @@ def _write(changes: list[Change], actor) -> None:
                     updated_at=now,
                 )
             )
-        years.setdefault(change.centre.pk, set()).add(change.period.year)
+        cells.setdefault(change.centre.pk, []).append((change.period, change.indicator.pk))
     TallyValue.objects.bulk_create(created, batch_size=1000)
     _update(updated, actor, now)
     if deleted:
         TallyValue.objects.filter(pk__any_of=deleted).delete()
     audit_bulk([_audit(change, actor) for change in changes])
-    for centre_id, touched in sorted(years.items()):
-        mark_changed(centre_id, touched)
+    for centre_id, written in sorted(cells.items()):
+        mark_cells(centre_id, written)
 
 
 # --- reading values back -------------------------------------------------------------------------

@@ -141,7 +141,10 @@ def test_a_burst_of_saves_queues_one_refresh_that_equals_a_full_rebuild(
     # Five saves, one message: the others found the refresh queued and added their year to it.
     assert len(callbacks) == 1 and _refresh_messages(a) == 1
     state = RollupState.objects.get(centre=a)
-    assert set(state.dirty_years) == {"2024"} and state.refresh_queued_at is not None
+    # Each save recorded its indicator with the year: readers compute live only those three.
+    saved = Indicator.objects.filter(code__in=["opd_visits", "res_pop", "referrals_down"])
+    assert set(state.dirty_years) == {f"2024/{pk}" for pk in saved.values_list("pk", flat=True)}
+    assert state.refresh_queued_at is not None
     callbacks[0]()  # the refresh (eager in tests)
     state.refresh_from_db()
     assert state.built == state.changed and state.dirty_years == {}
@@ -247,7 +250,8 @@ def test_a_refresh_after_saves_in_two_years_rebuilds_both_and_no_other(
     with django_capture_on_commit_callbacks() as callbacks:
         _save(a, "opd_visits", (2023, 12), "4000", manager)
         _save(a, "opd_visits", (2024, 1), "6100", manager)
-    assert set(RollupState.objects.get(centre=a).dirty_years) == {"2023", "2024"}
+    opd = Indicator.objects.get(code="opd_visits").pk
+    assert set(RollupState.objects.get(centre=a).dirty_years) == {f"2023/{opd}", f"2024/{opd}"}
     real, calls = rollups._rows_of_years, []
     monkeypatch.setattr(
         rollups,
@@ -322,7 +326,8 @@ def test_a_save_during_a_refresh_queues_exactly_one_more(
     # The save saw the refresh running and queued nothing; the refresh queued one for it.
     assert len(more) == 1 and _refresh_messages(a) == 2
     state = RollupState.objects.get(centre=a)
-    assert state.built < state.changed and set(state.dirty_years) == {"2024"}
+    opd = Indicator.objects.get(code="opd_visits").pk
+    assert state.built < state.changed and set(state.dirty_years) == {f"2024/{opd}"}
     assert span_figures(centre_ids=[a.pk], period=Period.half(2024, 1))["opd_visits"].value == (
         6000 * 4 + 9000 + 6600
     )
@@ -372,3 +377,142 @@ def test_after_a_catalogue_change_the_sweeper_rebuilds_centres_in_batches(
         assert queue_lost_refreshes() == 1
     assert fresh_centres(ids) == set(ids)
     assert queue_lost_refreshes() == 0
+
+
+# --- a cell save outdates its indicator, not the centre's year --------------------------------
+
+
+def test_dirty_keys_and_what_they_outdate():
+    assert rollups.dirty_keys([2024, 2023]) == ["2023", "2024"]
+    assert rollups.dirty_keys([2024], [17, 5, 17]) == ["2024/5", "2024/17"]
+    assert rollups.dirty_keys([2024], range(rollups.CELL_KEYS + 1)) == ["2024"]  # a month whole
+    dirty = {"2024/5": 3, "2023/7": 2}
+    # A span of 2024 reads the writes of 2024 and 2023 (a yearly figure carries a year on).
+    assert rollups.stale_indicators(dirty, [2024]) == {5, 7}
+    assert rollups.stale_indicators(dirty, [2025]) == {5}
+    assert rollups.stale_indicators(dirty, [2022]) == frozenset()
+    assert rollups.stale_indicators(dirty | {"2024": 4}, [2025]) is rollups.EVERY
+
+
+def test_a_bulk_write_records_each_year_with_the_indicators_written_in_it(district_data):
+    a = district_data["a"]
+    build([a.pk])
+    cells = [(dt.date(2023, 12, 1), 5), (dt.date(2024, 1, 1), 7), (dt.date(2024, 2, 1), 7)]
+    rollups.mark_cells(a.pk, cells)
+    assert set(RollupState.objects.get(centre=a).dirty_years) == {"2023/5", "2024/7"}
+
+
+def _spied(monkeypatch) -> list[tuple[list, set[str]]]:
+    """Each live computation span_figures asks for: (its centres by side, its indicators)."""
+    calls, real = [], rollups.summed_totals
+
+    def spy(**kwargs):
+        calls.append((kwargs["centres"], {i.code for i in kwargs["indicators"]}))
+        return real(**kwargs)
+
+    monkeypatch.setattr(rollups, "summed_totals", spy)
+    return calls
+
+
+def test_a_cell_save_is_live_for_its_indicator_and_the_rates_on_it_only(
+    april, district_data, manager, monkeypatch
+):
+    ids = _ids(district_data)
+    a = district_data["a"]
+    build(ids)
+    _save(a, "res_pop", (2024, 1), "40000", manager)  # 50000 before
+    res_pop = Indicator.objects.get(code="res_pop").pk
+    assert set(RollupState.objects.get(centre=a).dirty_years) == {f"2024/{res_pop}"}
+    calls = _spied(monkeypatch)
+    h1 = Period.half(2024, 1)
+    figures = span_figures(centre_ids=ids, period=h1)
+    # 甲 reads everything but res_pop and the rates on it from its rollups: no centre is live
+    # whole, and the live part reads res_pop and the rates' other sides, not opd_visits.
+    (whole, _indicators), (partly, read) = calls
+    assert whole == ([], []) and partly == ([a.pk], [])
+    assert "res_pop" in read and "fd_signed" in read and "opd_visits" not in read
+    # By hand: 常住人口 40000 + 30000; 签约率 (16000 + 8864) / 70000 = 35.52 %; 门诊 unchanged.
+    assert figures["res_pop"].value == 70000 and figures["res_pop"].previous == 80000
+    assert figures["fd_rate"].value == Decimal("35.52")
+    assert figures["opd_visits"].value == 71000
+    for period in (h1, Period.year(2024), Period.half(2025, 1), Period.half(2023, 2)):
+        live = tally_figures(scope=Q(centre_id__in=ids), period=period)
+        assert _as_tuples(span_figures(centre_ids=ids, period=period)) == _as_tuples(live)
+
+
+def test_per_centre_figures_after_a_cell_save_read_the_rest_from_rollups(
+    april, district_data, manager, monkeypatch
+):
+    from services import figures
+
+    ids = _ids(district_data)
+    a, b, c = district_data["a"], district_data["b"], district_data["c"]
+    build(ids)
+    _save(a, "res_pop", (2024, 1), "40000", manager)
+    _save(b, "opd_visits", (2024, 3), "7500", manager)  # 7000 before
+    calls, real = [], rollups.centre_totals
+    monkeypatch.setattr(
+        rollups,
+        "centre_totals",
+        lambda **kw: calls.append((kw["scope"], {i.code for i in kw["indicators"]})) or real(**kw),
+    )
+    rows = figures.by_centre(
+        centre_ids=ids, period=Period.half(2024, 1), codes=["res_pop", "opd_visits", "fd_rate"]
+    )
+    # 丙 has no rollup row (nothing entered) and is live whole; 甲 and 乙 only for what they saved.
+    (whole, _every), (partly, read) = calls
+    assert whole.children == [("centre_id__any_of", [c.pk])]
+    assert sorted(partly.children[0][1]) == sorted([a.pk, b.pk])
+    assert read == {"res_pop", "opd_visits"}
+    pairs = {c: {k: (f.value, f.previous) for k, f in row.items()} for c, row in rows.items()}
+    # 甲: 40000 (50000 a year before), 6 × 6000 against 6 × 5000, 16000 / 40000 = 40 %.
+    assert pairs[a.pk]["res_pop"] == (40000, 50000)
+    assert pairs[a.pk]["opd_visits"] == (36000, 30000)
+    assert pairs[a.pk]["fd_rate"][0] == Decimal("40.00")
+    # 乙: 7000 × 4 + 7500 (May not entered) against 6 × 6000; 8864 / 30000 = 29.55 %.
+    assert pairs[b.pk]["opd_visits"] == (35500, 36000)
+    assert pairs[b.pk]["fd_rate"][0] == Decimal("29.55")
+
+
+def test_a_whole_year_write_after_a_cell_save_makes_the_year_live(
+    april, district_data, manager, monkeypatch
+):
+    ids = _ids(district_data)
+    a = district_data["a"]
+    build(ids)
+    _save(a, "res_pop", (2024, 1), "40000", manager)
+    with transaction.atomic():
+        TallyValue.objects.filter(
+            centre=a, indicator__code="opd_visits", period=dt.date(2024, 2, 1)
+        ).update(value=6600)
+        rollups.mark_changed(a.pk, [2024])  # as an import marks its years
+    calls = _spied(monkeypatch)
+    figures = span_figures(centre_ids=ids, period=Period.half(2024, 1))
+    assert calls[0][0] == ([a.pk], []) and len(calls) == 1  # 甲 live whole, on 2024's side
+    assert figures["opd_visits"].value == 71000 + 600
+    assert figures["res_pop"].value == 70000
+
+
+def test_a_refresh_clears_a_whole_year_and_keeps_a_cell_saved_meanwhile(
+    april, district_data, manager, monkeypatch
+):
+    a = district_data["a"]
+    build([a.pk])
+    rollups.mark_changed(a.pk, [2024])
+    real = rollups._rows_of_years
+
+    def racing(*args):
+        out = real(*args)
+        if not racing.done:  # the refresh has read; a clerk saves a cell meanwhile
+            racing.done = True
+            _save(a, "opd_visits", (2024, 4), "6600", manager)
+        return out
+
+    racing.done = False
+    monkeypatch.setattr(rollups, "_rows_of_years", racing)
+    rollups.refresh(a.pk)
+    opd = Indicator.objects.get(code="opd_visits").pk
+    # What the refresh read covered the year; only the cell saved after it is still outdated.
+    assert RollupState.objects.get(centre=a).dirty_years.keys() == {f"2024/{opd}"}
+    figures = span_figures(centre_ids=[a.pk], period=Period.half(2024, 1))
+    assert figures["opd_visits"].value == 6000 * 5 + 6600

@@ -929,3 +929,11 @@ def test_a_district_rate_version_reaches_only_its_centres_and_counts_only_there(
     assert fresh_centres(ids) == set(ids)
     assert RollupState.objects.get(centre=b).catalogue == held
     assert span_figures(centre_ids=ids, period=h1)["discharge_share"].value == Decimal("10.00")
+    # Each centre saved a 出院 cell: the rate is live at all three, and still counts at 沙坪坝's
+    # only (with 杨家坪's it would be 6.67%).
+    from services.rollups import mark_changed
+
+    for centre_id in ids:
+        mark_changed(centre_id, [2024], [discharges.pk])
+    assert fresh_centres(ids) == set()
+    assert span_figures(centre_ids=ids, period=h1)["discharge_share"].value == Decimal("10.00")

@@ -307,3 +307,22 @@ def test_a_partial_push_checks_rules_against_what_it_really_stores(centre, clerk
     # All or nothing, the one real conflict is named: 总诊疗 600 below 中医诊疗 700.
     atomic = value_set_import(rows=rows, actor=clerk)
     assert [c.indicator for c in atomic.conflicts] == ["total_visits"]
+
+
+def test_a_push_marks_the_indicators_it_wrote_and_a_month_pushed_whole_marks_the_year(
+    centre, clerk
+):
+    from services.models import RollupState
+    from services.rollups import CELL_KEYS
+
+    value_set_import(rows=april(opd_visits=5000, discharges=35), actor=clerk)
+    written = Indicator.objects.filter(code__in=["opd_visits", "discharges"])
+    # Readers compute these two live for the centre and read its other figures from rollups.
+    keys = {f"2024/{pk}" for pk in written.values_list("pk", flat=True)}
+    assert set(RollupState.objects.get(centre=centre).dirty_years) == keys
+
+    monthly = Indicator.objects.filter(frequency="monthly", aggregation="flow", is_active=True)
+    codes = list(monthly.order_by("pk").values_list("code", flat=True)[: CELL_KEYS + 1])
+    assert len(codes) == CELL_KEYS + 1
+    value_set_import(rows=april(**{code: 7 for code in codes}), actor=clerk)
+    assert set(RollupState.objects.get(centre=centre).dirty_years) == keys | {"2024"}

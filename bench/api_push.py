@@ -303,7 +303,7 @@ def figures_part(args) -> None:
     logging.getLogger("chc.request").setLevel(logging.WARNING)  # an access line per request
     setup_test_environment()
     old = connection.creation.create_test_db(
-        verbosity=0, autoclobber=not args.keepdb, keepdb=args.keepdb
+        verbosity=0, autoclobber=not args.keepdb, keepdb=args.keepdb, serialize=False
     )
     try:
         with scopes_disabled():

@@ -285,7 +285,11 @@ def main() -> None:
         sys.exit("bench/city.py needs PostgreSQL: set DATABASE_URL=postgres://…")
     setup_test_environment()
     keep = "--keepdb" in sys.argv  # reuse the city of an earlier --keepdb run (for profiling)
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not keep, keepdb=keep)
+    # Not serialized: the test runner's copy for rolling back transactional tests, which read
+    # every one of a kept city's two million tallies into a string (minutes, before any timing).
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=not keep, keepdb=keep, serialize=False
+    )
     try:
         with scopes_disabled():
             run(_existing() if keep and Centre.objects.count() == CENTRES else build())

@@ -930,13 +930,12 @@ def span_totals(
     # them into tuples cost 20 ms); callers only index them.
     totals: dict[tuple[int, str], Sequence] = {}
     fresh = set()
-    nothing: frozenset[str] = frozenset()
     for centre, code, first, value in rows:
         fresh.add(centre)
-        if code not in saved.get(centre, nothing):
-            totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = (
-                value
-            )
+        totals.setdefault((centre, code), [None, None])[0 if first == period.first else 1] = value
+    for centre, outdated in saved.items():  # computed live below (not a test per row read)
+        for code in outdated:
+            totals.pop((centre, code), None)
     stale = [c for c in centre_ids if c not in fresh]
     if stale:
         live = centre_totals(scope=Q(centre_id__any_of=stale), period=period, indicators=indicators)

@@ -744,6 +744,8 @@ def span_figures(*, centre_ids: list[int], period: Period) -> dict[str, Figure] 
     Each side is fresh or live on its own: a save in the period's year leaves the year before
     served from rollups (its spans are current while no write reached that year or the one
     before it), so a city whose every centre saved this year computes one side live, not two.
+    A centre whose writes since its build were cells of a few indicators stays on its rollups
+    but for those and the rates on them (`_Touched`), computed live in a third query.
     Both are added up by code in the database (`summed_totals`): on PostgreSQL two queries
     besides the freshness, whatever the centres (from 200 live ones, the live statement comes
     with its planner prices: core.rawsql.parallel_read).

@@ -101,8 +101,7 @@ def mark_cells(centre_id: int, cells: Iterable[tuple[dt.date, int]]) -> None:
     written: dict[int, set[int]] = {}
     for period, indicator in cells:
         written.setdefault(period.year, set()).add(indicator)
-    keys = [key for year, indicators in written.items() for key in dirty_keys([year], indicators)]
-    marked(Marking(centre_id, keys, _send_stamp(centre_id, keys)))
+    marked(_start(centre_id, [key for y, ids in written.items() for key in dirty_keys([y], ids)]))
 
 
 class Marking(NamedTuple):
@@ -135,8 +134,7 @@ def start_marking(
     """`mark_changed`'s stamp, sent without reading its answer: in a pipeline
     (core.rawsql.pipelined) it travels with the statements around it, and once the pipeline has
     ended `marked` reads the answer without another round trip (the cell save)."""
-    keys = dirty_keys(years, indicators)
-    return Marking(centre_id, keys, _send_stamp(centre_id, keys))
+    return _start(centre_id, dirty_keys(years, indicators))
 
 
 def marked(marking: Marking) -> None:
@@ -147,16 +145,16 @@ def marked(marking: Marking) -> None:
         RollupState.objects.bulk_create(
             [RollupState(centre_id=marking.centre_id)], ignore_conflicts=True
         )
-        queued = _answer(_send_stamp(marking.centre_id, marking.keys))
+        queued = _answer(_start(marking.centre_id, marking.keys).cursor)
     if queued:
         _enqueue(marking.centre_id)
 
 
-def _send_stamp(centre_id: int, keys: list[str]):
-    """The cursor the stamp was sent on, its answer unread."""
+def _start(centre_id: int, keys: list[str]) -> Marking:
+    """The stamp of these `dirty_years` keys sent, its answer unread."""
     cursor = connection.cursor()
     cursor.execute(*_stamp_sql(centre_id, keys))
-    return cursor
+    return Marking(centre_id, keys, cursor)
 
 
 def _answer(cursor) -> bool | None:
@@ -692,8 +690,8 @@ def _states_sql() -> str:
 def _is_fresh(state: _State, keys: Keys, years: Iterable[int] | None) -> bool:
     """`fresh_centres`' test of one centre: built at least once, with its sponsor's key, and
     with no write since (of any year, or of the years whose spans `years` read)."""
-    if years is None:
-        return _outdated(state, keys, ()) == frozenset() and state.built == state.changed
+    if years is None:  # built with these definitions, and nothing written since
+        return _outdated(state, keys, ()) is not EVERY and state.built == state.changed
     return _outdated(state, keys, years) == frozenset()
 
 
@@ -949,12 +947,11 @@ def span_totals(
         totals |= {key: pair for key, pair in live.items() if key[1] in codes}
     asked = set(codes)
     if partly := [c for c in saved if c in fresh and saved[c] & asked]:  # those asked for, live
+        wanted = asked & set().union(*(saved[c] for c in partly))
         live = centre_totals(
             scope=Q(centre_id__any_of=partly),
             period=period,
-            indicators=[
-                i for i in indicators if i.code in asked and any(i.code in saved[c] for c in partly)
-            ],
+            indicators=[i for i in indicators if i.code in wanted],
         )
         totals |= {key: pair for key, pair in live.items() if key[1] in saved[key[0]]}
     return totals

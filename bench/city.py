@@ -269,15 +269,37 @@ def bare_summary(authorities: list[int]) -> None:
         cursor.fetchall()
 
 
-def report(label: str, ours: float, bare: float | None, note: str = "", ratios=()) -> None:
-    """One line: ours, the baseline, the median ratio of the pairs and its min–max."""
-    if bare and ratios:
-        mid = statistics.median(ratios)
-        ratio = f"{mid:>6.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
-    else:
-        ratio = " " * 20
+# Issue 12's targets: (most ms, most ours ÷ bare, most KB) by what the line measures.
+TARGETS = {
+    "district summary": (50, 2.0, None),
+    "city summary": (300, None, None),
+    "dashboard, city": (300, None, 150),
+    "annual report PDF": (None, 1.5, None),
+}
+
+
+def verdict(label: str, ours: float, ratio: float | None, size: float | None) -> str:
+    """The line's target and whether this run met it ("" for lines without one)."""
+    target = next((t for prefix, t in TARGETS.items() if label.startswith(prefix)), None)
+    if target is None:
+        return ""
+    ms, times, kb = target
+    parts, met = [], True
+    for limit, got, unit in ((ms, ours, " ms"), (times, ratio, "×"), (kb, size, " KB")):
+        if limit is not None:
+            parts.append(f"≤ {limit:g}{unit}")
+            met = met and got is not None and got <= limit
+    return f"[target {', '.join(parts)}: {'met' if met else 'NOT MET'}]"
+
+
+def report(
+    label: str, ours: float, bare: float | None, note: str = "", ratios=(), size=None
+) -> None:
+    """One line: ours, the baseline, the median ratio of the pairs and its min–max, the target."""
+    mid = statistics.median(ratios) if bare and ratios else None
+    ratio = " " * 20 if mid is None else f"{mid:>6.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
     base = f"{bare:>9.1f}" if bare else " " * 9
-    print(f"{label:<44}{ours:>9.1f}{base}{ratio:<22}{note}")
+    print(f"{label:<44}{ours:>9.1f}{base}{ratio:<22}{note}  {verdict(label, ours, mid, size)}")
 
 
 def main() -> None:
@@ -438,7 +460,13 @@ def dashboards(data: dict, district_centres: list[int], every: list[int]) -> Non
             assert response.status_code == 200
             ours = timed(lambda u=url: client.get(u), runs=7)
             size = len(response.content) / 1024
-            report(f"{label}, {state}", ours, None, f"{len(count)} queries, {size:.0f} KB")
+            report(
+                f"{label}, {state}",
+                ours,
+                None,
+                f"{len(count)} queries, {size:.0f} KB",
+                size=size,
+            )
     fresh()
 
 

@@ -424,6 +424,7 @@ def print_table(rows, generator: str, args) -> None:
         "bare p50/p99",
         "ours÷bare (min–max)",
         "other CPU",
+        "target ≥ 0.5×",
     )
     lines = []
     problems = []
@@ -439,6 +440,7 @@ def print_table(rows, generator: str, args) -> None:
                 f"{base.p50:.1f}/{base.p99:.1f}",
                 f"{ratio:.3f} ({min(ratios):.3f}–{max(ratios):.3f})",
                 f"{max(ours.other_cpu, base.other_cpu):.2f}",
+                "met" if ratio >= 0.5 else "NOT MET",  # issue 12: half the bare page or better
             )
         )
         for who, run in (("ours", ours), ("bare", base)):

@@ -154,7 +154,7 @@ def one_request(client, url: str) -> tuple[int, int]:
     return len(queries), len(response.content)
 
 
-def profile(client, url: str, runs: int, limit: int, match: str = "") -> None:
+def profile(client, url: str, runs: int, limit: int, match: str = "", callers: str = "") -> None:
     import cProfile
     import pstats
 
@@ -169,6 +169,8 @@ def profile(client, url: str, runs: int, limit: int, match: str = "") -> None:
     stats.sort_stats("cumulative").print_stats(*([match] if match else []), limit)
     print("--- tottime ---")
     stats.sort_stats("tottime").print_stats(limit // 2)
+    if callers:  # who calls an expensive function (a builtin's line says only "__new__")
+        stats.print_callers(callers)
 
 
 def show_queries(client, url: str) -> None:
@@ -190,6 +192,9 @@ def main() -> None:
     parser.add_argument("--profile", default="", metavar="LABEL", help="cProfile this page")
     parser.add_argument("--limit", type=int, default=45, help="lines of the profile")
     parser.add_argument("--queries", action="store_true", help="with --profile: list the SQL")
+    parser.add_argument(
+        "--callers", default="", help="with --profile: callers of functions matching"
+    )
     parser.add_argument("--match", default="", help="with --profile: only functions matching")
     parser.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -221,7 +226,7 @@ def main() -> None:
             timed(client, page.url, 3)  # warm
             queries, size = one_request(client, page.url)
             print(f"{page.label}: {page.url} as {page.user}, {size:,} B, {queries} queries")
-            profile(client, page.url, args.runs, args.limit, args.match)
+            profile(client, page.url, args.runs, args.limit, args.match, args.callers)
             if args.queries:
                 show_queries(client, page.url)
             return

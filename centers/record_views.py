@@ -63,8 +63,8 @@ def _saved(request: CentreRequest, kind: RecordKind, message: str) -> HttpRespon
 
 
 def list_view(kind: RecordKind) -> Callable:
-    @require_GET
     @centre_view(VIEW_CENTRE)
+    @require_GET
     def view(request: CentreRequest) -> HttpResponse:
         return _section(request, kind)
 
@@ -73,8 +73,8 @@ def list_view(kind: RecordKind) -> Callable:
 
 
 def add_view(kind: RecordKind) -> Callable:
-    @require_http_methods(["GET", "POST"])
     @centre_view(EDIT_RECORDS)
+    @require_http_methods(["GET", "POST"])
     def view(request: CentreRequest) -> HttpResponse:
         if request.method == "GET":  # a fresh form, e.g. after cancelling an edit
             form = _form(kind, request, initial=kind.initial(request.centre))
@@ -96,8 +96,8 @@ def add_view(kind: RecordKind) -> Callable:
 
 
 def edit_view(kind: RecordKind) -> Callable:
-    @require_http_methods(["GET", "POST"])
     @centre_view(EDIT_RECORDS)
+    @require_http_methods(["GET", "POST"])
     def view(request: CentreRequest, pk: int) -> HttpResponse:
         record = get_object_or_404(kind.model, centre=request.centre, pk=pk)
         if request.method == "GET":
@@ -129,8 +129,8 @@ def edit_view(kind: RecordKind) -> Callable:
 
 
 def delete_view(kind: RecordKind) -> Callable:
-    @require_POST
     @centre_view(EDIT_RECORDS)
+    @require_POST
     def view(request: CentreRequest, pk: int) -> HttpResponse:
         record = get_object_or_404(kind.model, centre=request.centre, pk=pk)
         actions.record_delete(record=record, actor=request.user)

@@ -57,15 +57,15 @@ def _page(
     return render(request, template, context, status=status)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def registration_detail(request: CentreRequest) -> HttpResponse:
     """The certificate data, its change registrations and the generated statement."""
     return _page(request)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def registration_edit(request: CentreRequest) -> HttpResponse:
     """Edit the certificate data; registered items already filled in stay read-only here."""
     if request.method == "GET":
@@ -108,8 +108,8 @@ def _change_form_for_get(request: CentreRequest, change=None) -> RegistrationCha
     )
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def change_add(request: CentreRequest) -> HttpResponse:
     """Record a change registration; GET re-renders the form for the chosen item."""
     if request.method == "GET":
@@ -127,8 +127,8 @@ def change_add(request: CentreRequest) -> HttpResponse:
     return _after_change(request, change)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
     """Correct a recorded change (its dates, values or note)."""
     change = get_object_or_404(RegistrationChange, centre=request.centre, pk=pk)
@@ -162,8 +162,8 @@ def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
     return _after_change(request, change)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def change_delete(request: CentreRequest, pk: int) -> HttpResponse:
     """Delete a recorded change; the item returns to the value before it."""
     change = get_object_or_404(RegistrationChange, centre=request.centre, pk=pk)
@@ -197,8 +197,8 @@ def _refreshed(request: CentreRequest) -> HttpResponse:
     return _page(request, part="registration-body")
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def registration_statement(request: CentreRequest) -> HttpResponse:
     """The generated 变更登记执行情况 for a year, optionally since the certificate was issued."""
     if not request.htmx:
@@ -206,8 +206,8 @@ def registration_statement(request: CentreRequest) -> HttpResponse:
     return render(request, TEMPLATE + "#statement", _statement_context(request, request.GET))
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def department_checklist(request: CentreRequest) -> HttpResponse:
     """Open departments against the national standards: present, missing, beds, floor space."""
     today = timezone.localdate()
@@ -220,8 +220,8 @@ def department_checklist(request: CentreRequest) -> HttpResponse:
 TARGET_TYPE = re.compile(r"[a-z_]{1,50}\.[a-z_]{1,50}")
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def history(request: CentreRequest) -> HttpResponse:
     """Who changed what and when, old → new; for the whole centre or one record."""
     target_type = request.GET.get("type", "")

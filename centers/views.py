@@ -24,8 +24,8 @@ from .permissions import MANAGE_MEMBERS, MANAGER, VIEW_AUTHORITY, VIEW_CENTRE
 CENTRES_PER_PAGE = 25
 
 
-@require_GET
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Send a person with one place straight there; otherwise let them choose."""
     places = request_places(request)
@@ -38,8 +38,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "centers/home.html", {"places": places})
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def centre_detail(request: CentreRequest) -> HttpResponse:
     """A centre's overview: registered items, licence alerts, latest figures and the team."""
     context = {
@@ -66,15 +66,15 @@ def _members_response(request: CentreRequest, context: dict) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_GET
 @centre_view(MANAGE_MEMBERS)
+@require_GET
 def member_list(request: CentreRequest) -> HttpResponse:
     """The centre's members, with forms to add, re-role and remove them."""
     return _members_response(request, _members_context(request))
 
 
-@require_POST
 @centre_view(MANAGE_MEMBERS)
+@require_POST
 def member_add(request: CentreRequest) -> HttpResponse:
     """Add a member; on any error the form comes back with what was typed."""
     form = MembershipAddForm(request.POST)
@@ -93,8 +93,8 @@ def member_add(request: CentreRequest) -> HttpResponse:
     return _members_response(request, _members_context(request, form=form))
 
 
-@require_POST
 @centre_view(MANAGE_MEMBERS)
+@require_POST
 def member_role(request: CentreRequest, pk: int) -> HttpResponse:
     """Change one member's role."""
     membership = get_object_or_404(CentreMembership, centre=request.centre, pk=pk)
@@ -116,8 +116,8 @@ def member_role(request: CentreRequest, pk: int) -> HttpResponse:
     return _after_member_change(request, error, _("The role was changed."))
 
 
-@require_POST
 @centre_view(MANAGE_MEMBERS)
+@require_POST
 def member_remove(request: CentreRequest, pk: int) -> HttpResponse:
     """Remove one member from the centre (the account itself stays)."""
     membership = get_object_or_404(CentreMembership, centre=request.centre, pk=pk)
@@ -149,8 +149,8 @@ def _after_member_change(request: CentreRequest, error: str, success: str) -> Ht
     return _members_response(request, _members_context(request))
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def authority_centre_list(request: AuthorityRequest) -> HttpResponse:
     """Every centre the authority or its sub-authorities sponsor, searchable and paged."""
     subtree = request.authority_subtree

@@ -22,10 +22,10 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from .api_policies import ApiError, CsvParser, Pagination, error_body
+from .api_policies import ApiError, CsvParser, JsonParser, Pagination, error_body
 from .periods import Period, month_end, period_code, period_from_code
 
-__all__ = ["ApiError", "ApiView", "CsvParser", "Pagination", "error_body"]
+__all__ = ["ApiError", "ApiView", "CsvParser", "JsonParser", "Pagination", "error_body"]
 
 
 # --- errors ---------------------------------------------------------------------------------

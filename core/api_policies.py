@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import BaseParser
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -165,6 +165,17 @@ class TokenRateThrottle(SimpleRateThrottle):
         else:
             ident = f"address-{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class JsonParser(JSONParser):
+    """JSON as DRF parses it, but a body nested past Python's recursion limit ("[" × 100,000)
+    is a parse error (400) like any other malformed body, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError() from exc
 
 
 class CsvParser(BaseParser):

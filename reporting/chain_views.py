@@ -80,8 +80,8 @@ def _refused_page(request: CentreRequest, year: int, **forms) -> HttpResponse:
     return render(request, "reporting/filing_page.html", filing_context(request, year, **forms))
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def attachment_add(request: CentreRequest, year: int) -> HttpResponse:
     """Attach a checked file; a refused one is explained beside the field, nothing stored."""
     filing = _filing(request, year)
@@ -104,8 +104,8 @@ def attachment_add(request: CentreRequest, year: int) -> HttpResponse:
     return _back(request, year, "#attachments")
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def attachment_remove(request: CentreRequest, year: int, pk: int) -> HttpResponse:
     filing = _filing(request, year)
     attachment = get_object_or_404(FilingAttachment, filing=filing, pk=pk, removed_at=None)
@@ -118,8 +118,8 @@ def attachment_remove(request: CentreRequest, year: int, pk: int) -> HttpRespons
     return _back(request, year, "#attachments")
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def attachment_download(request: CentreRequest, year: int, pk: int) -> HttpResponse:
     """An attachment, to the centre's people and the reviewers above it (others get 404)."""
     attachment = get_object_or_404(FilingAttachment, filing=_filing(request, year), pk=pk)
@@ -137,8 +137,8 @@ def attachment_download(request: CentreRequest, year: int, pk: int) -> HttpRespo
     return response
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def filing_copy(request: CentreRequest, year: int) -> HttpResponse:
     """Each field of the report in the order of the online form, with a button to copy it."""
     filing = _filing(request, year)
@@ -176,15 +176,15 @@ def _step(request: CentreRequest, year: int, form_class: type[Form], act, done: 
     return _back(request, year, "#online")
 
 
-@require_POST
 @centre_view(SUBMIT_FILINGS)
+@require_POST
 def filing_filed(request: CentreRequest, year: int) -> HttpResponse:
     done = _("The filing on 事业单位在线 is recorded.")
     return _step(request, year, FiledForm, chain.filing_record_filed, done, "filed_form")
 
 
-@require_POST
 @centre_view(SUBMIT_FILINGS)
+@require_POST
 def filing_registry_return(request: CentreRequest, year: int) -> HttpResponse:
     done = _(
         "The registration office's return is recorded. If only the signed scan needs replacing, "
@@ -194,16 +194,16 @@ def filing_registry_return(request: CentreRequest, year: int) -> HttpResponse:
     return _step(request, year, RegistryReturnForm, act, done, "")
 
 
-@require_POST
 @centre_view(SUBMIT_FILINGS)
+@require_POST
 def filing_publicised(request: CentreRequest, year: int) -> HttpResponse:
     done = _("The publication is recorded; the report is on the public page.")
     act = chain.filing_record_publicised
     return _step(request, year, PublicisedForm, act, done, "publicised_form")
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def opinion_template(request: AuthorityRequest) -> HttpResponse:
     """The commission's wording for the 举办单位意见 box (the standard one until changed)."""
     instance = OpinionTemplate.objects.filter(authority=request.authority).first()

@@ -83,8 +83,8 @@ def _trend_choices(request: AuthorityRequest, period, catalogue) -> list[tuple[s
     return [(c, n) for c, n in dashboard.trend_choices(catalogue) if c in applying]
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def dashboard_page(request: AuthorityRequest) -> HttpResponse:
     """Every centre with its key indicators, sortable, ranked by a stated score; the monthly
     trend follows as its own fragment (dashboard_trend), so the table comes first."""
@@ -125,8 +125,8 @@ def dashboard_page(request: AuthorityRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def dashboard_trend(request: AuthorityRequest) -> HttpResponse:
     """One indicator's monthly totals over the subtree, this year against the year before: the
     dashboard's chart, loaded after its table and again when another indicator is picked."""
@@ -148,8 +148,8 @@ def _cell(value):
     return None if value is None else float(value)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def dashboard_export(request: AuthorityRequest) -> HttpResponse:
     """The same table as a spreadsheet, with the score's formula beneath it."""
     from openpyxl import Workbook

@@ -47,8 +47,8 @@ def import_context(filing: AnnualFiling) -> dict:
     return {"import": {"summary": summary, "refusal": refusal, "based_on": stamp(filing)}}
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def filing_narrative_import(request: CentreRequest, year: int) -> HttpResponse:
     """Without a mode: the confirmation (what replaces what, replace or append). With one: the
     import, refused with the reason and the typed text kept (no summary to take, too long, or

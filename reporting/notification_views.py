@@ -21,8 +21,8 @@ class HtmxRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-@require_GET
 @login_required
+@require_GET
 def notification_list(request: HtmxRequest) -> HttpResponse:
     """Only the signed-in person's notifications, paged: no place to check, no one else's to see."""
     notes = selectors.notification_list(user=request.user)
@@ -32,16 +32,16 @@ def notification_list(request: HtmxRequest) -> HttpResponse:
     return render(request, template, {"page": page})
 
 
-@require_GET
 @login_required
+@require_GET
 def notifications_unread(request: HttpRequest) -> HttpResponse:
     """The header's unread badge, fetched after the page (htmx) so pages keep their queries."""
     count = selectors.unread_count(user=request.user)
     return render(request, "reporting/partials/unread_badge.html", {"count": count})
 
 
-@require_POST
 @login_required
+@require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
     """Mark one of your notifications read (another's is a 404, as if absent), or all of them."""
     raw = request.POST.get("pk", "")

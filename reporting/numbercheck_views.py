@@ -35,8 +35,8 @@ def check_context(ties: list[numbercheck.Tie], scope: numbercheck.Scope) -> dict
     }
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def filing_number_check(request: CentreRequest, year: int) -> HttpResponse:
     """开展业务活动情况 against the centre's figures for the report year."""
     if not 2000 <= year <= 2100:

@@ -32,8 +32,8 @@ def _period(request):
     return form, period, today
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def centre_compliance(request: CentreRequest) -> HttpResponse:
     """The centre's 三会一课 for a year, half-year or quarter; htmx gets the section alone."""
     ids = [request.centre.pk]
@@ -53,8 +53,8 @@ def centre_compliance(request: CentreRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def authority_compliance(request: AuthorityRequest) -> HttpResponse:
     """Every centre of the commission's subtree: meetings due, held on time, and which missed."""
     centres = Centre.objects.filter(sponsor_id__in=request.authority_subtree).order_by("name")

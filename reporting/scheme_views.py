@@ -54,8 +54,8 @@ def _effective_default(request: AuthorityRequest):
     return scheme, specs
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def scheme_list(request: AuthorityRequest) -> HttpResponse:
     """The commission's schemes, and which one gives the dashboard's 综合得分."""
     default, specs = _effective_default(request)
@@ -125,22 +125,22 @@ def _scheme_form_page(request: AuthorityRequest, scheme: Scheme | None) -> HttpR
     )
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def scheme_create(request: AuthorityRequest) -> HttpResponse:
     """A new scheme (its items are added on its page)."""
     return _scheme_form_page(request, None)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def scheme_edit(request: AuthorityRequest, pk: int) -> HttpResponse:
     """A scheme's name, period and marks."""
     return _scheme_form_page(request, _scheme(request, pk))
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def scheme_detail(request: AuthorityRequest, pk: int) -> HttpResponse:
     """A scheme's items with their rules, and the periods it has rankings for."""
     scheme = _scheme(request, pk)
@@ -204,15 +204,15 @@ def _item_form_page(request: AuthorityRequest, scheme: Scheme, item: SchemeItem 
     )
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def scheme_item_create(request: AuthorityRequest, pk: int) -> HttpResponse:
     """Add an indicator or rate to a scheme, with its weight and rule."""
     return _item_form_page(request, _scheme(request, pk), None)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def scheme_item_edit(request: AuthorityRequest, pk: int, item_pk: int) -> HttpResponse:
     """Change an item's measure, weight or rule."""
     scheme = _scheme(request, pk)
@@ -220,8 +220,8 @@ def scheme_item_edit(request: AuthorityRequest, pk: int, item_pk: int) -> HttpRe
     return _item_form_page(request, scheme, item)
 
 
-@require_POST
 @authority_view(CONFIGURE_COMMISSION)
+@require_POST
 def scheme_item_delete(request: AuthorityRequest, pk: int, item_pk: int) -> HttpResponse:
     """Take an item out of the scheme (kept rankings keep their breakdown)."""
     scheme = _scheme(request, pk)
@@ -280,8 +280,8 @@ def _ranking(request: AuthorityRequest, pk: int):
     return scheme, form, period, ranking, columns, rows
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def ranking_page(request: AuthorityRequest, pk: int) -> HttpResponse:
     """A period's ranking: the kept one, or computed now (and not kept) when there is none."""
     scheme, form, period, ranking, columns, rows = _ranking(request, pk)
@@ -298,8 +298,8 @@ def ranking_page(request: AuthorityRequest, pk: int) -> HttpResponse:
     return render(request, "reporting/scheme_ranking.html", context)
 
 
-@require_POST
 @authority_view(CONFIGURE_COMMISSION)
+@require_POST
 def ranking_compute(request: AuthorityRequest, pk: int) -> HttpResponse:
     """Compute the period's ranking now and keep it (replacing that period's earlier one)."""
     scheme = _scheme(request, pk)
@@ -351,8 +351,8 @@ def _shape(sheet, heads: list[str], suffixes: list[str]) -> None:
                 cell.number_format = shape
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def ranking_export(request: AuthorityRequest, pk: int) -> HttpResponse:
     """The ranking as a spreadsheet: rank, centre, score, then each item's value and points."""
     from openpyxl import Workbook
@@ -382,8 +382,8 @@ def ranking_export(request: AuthorityRequest, pk: int) -> HttpResponse:
     return attachment(out.getvalue(), content_type=XLSX, filename=name)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def ranking_print(request: AuthorityRequest, pk: int) -> HttpResponse:
     """The 季晾晒 sheet: the ranking as a printable table, one A4 landscape page per ~30 centres."""
     scheme, _form, period, ranking, columns, rows = _ranking(request, pk)

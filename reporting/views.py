@@ -63,8 +63,8 @@ def _diff_for(filing: AnnualFiling, latest: FilingVersion | None) -> list:
     return selectors.version_diff(previous.content, latest.content)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def filing_page(request: CentreRequest, year: int) -> HttpResponse:
     """The year's report: content, what is missing, the timeline, and the actions open to you."""
     return render(request, "reporting/filing_page.html", filing_context(request, year))
@@ -104,8 +104,8 @@ def filing_context(request: CentreRequest, year: int, **forms) -> dict:
     return context
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def filing_open(request: CentreRequest, year: int) -> HttpResponse:
     try:
         actions.filing_open(centre=request.centre, year=_year(year), actor=request.user)
@@ -114,8 +114,8 @@ def filing_open(request: CentreRequest, year: int) -> HttpResponse:
     return redirect("reporting:filing", request.centre.slug, year)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def filing_refresh(request: CentreRequest, year: int) -> HttpResponse:
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
     try:
@@ -127,8 +127,8 @@ def filing_refresh(request: CentreRequest, year: int) -> HttpResponse:
     return redirect("reporting:filing", request.centre.slug, year)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def filing_narrative(request: CentreRequest, year: int) -> HttpResponse:
     """Save 开展业务活动情况; a stale or invalid form is refused and its text kept on the page."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
@@ -193,32 +193,32 @@ def _transition(
     return redirect("reporting:filing", request.centre.slug, year)
 
 
-@require_POST
 @centre_view(SUBMIT_FILINGS)
+@require_POST
 def filing_submit(request: CentreRequest, year: int) -> HttpResponse:
     return _transition(
         request, year, actions.filing_submit, _("The report is submitted for review.")
     )
 
 
-@require_POST
 @centre_view(REVIEW_FILINGS)
+@require_POST
 def filing_return(request: CentreRequest, year: int) -> HttpResponse:
     return _transition(
         request, year, actions.filing_return, _("The report is returned."), ReasonForm
     )
 
 
-@require_POST
 @centre_view(REVIEW_FILINGS)
+@require_POST
 def filing_approve(request: CentreRequest, year: int) -> HttpResponse:
     return _transition(
         request, year, actions.filing_approve, _("The report is approved."), CommentForm
     )
 
 
-@require_POST
 @centre_view(REVIEW_FILINGS)
+@require_POST
 def filing_publish(request: CentreRequest, year: int) -> HttpResponse:
     """Retired: the registration office publishes (公示) a report after it is filed on 事业单位在线,
     and the centre records that (reporting.chain); a commission no longer publishes by itself."""
@@ -232,16 +232,16 @@ def filing_publish(request: CentreRequest, year: int) -> HttpResponse:
     return redirect("reporting:filing", request.centre.slug, year)
 
 
-@require_POST
 @centre_view(REVIEW_FILINGS)
+@require_POST
 def filing_reopen(request: CentreRequest, year: int) -> HttpResponse:
     return _transition(
         request, year, actions.filing_reopen, _("The report is reopened."), ReasonForm
     )
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def filing_report(request: CentreRequest, year: int) -> HttpResponse:
     """The report in the official layout, to read and print (A4)."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
@@ -271,16 +271,16 @@ def _latest_version(request: CentreRequest, year: int) -> FilingVersion:
     return version
 
 
-@require_POST
 @centre_view(VIEW_CENTRE)
+@require_POST
 def pdf_request(request: CentreRequest, year: int) -> HttpResponse:
     """Ask for the PDF of the latest submitted version; a finished one is reused."""
     actions.report_run_request(version=_latest_version(request, year))
     return _pdf_status(request, year)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def pdf_status(request: CentreRequest, year: int) -> HttpResponse:
     """The PDF's progress; htmx polls until it is ready, then stops."""
     return _pdf_status(request, year)
@@ -299,8 +299,8 @@ def _pdf_status(request: CentreRequest, year: int) -> HttpResponse:
     return response
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def pdf_download(request: CentreRequest, year: int) -> HttpResponse:
     version = _latest_version(request, year)
     run = ReportRun.objects.filter(version=version, status=ReportRun.Status.DONE).first()
@@ -322,8 +322,8 @@ def pdf_download(request: CentreRequest, year: int) -> HttpResponse:
     return FileResponse(handle, as_attachment=True, filename=name, content_type="application/pdf")
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def authority_filings(request: AuthorityRequest, year: int) -> HttpResponse:
     """Every centre of the subtree with its filing state for the year; counts, overdue, filter."""
     centres = centre_selectors.centre_list(authority_ids=request.authority_subtree)

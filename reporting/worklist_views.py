@@ -13,16 +13,16 @@ from centers.permissions import VIEW_AUTHORITY, VIEW_CENTRE
 from . import worklist
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def authority_queue(request: AuthorityRequest) -> HttpResponse:
     """What waits for the commission's reviewers, over its whole subtree."""
     lines = worklist.authority_queue(authority=request.authority, subtree=request.authority_subtree)
     return render(request, "reporting/partials/authority_queue.html", {"lines": lines})
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def centre_todo(request: CentreRequest) -> HttpResponse:
     """The centre's to-do with due dates."""
     items = worklist.centre_todo(centre=request.centre)

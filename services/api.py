@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from centers.api import (
@@ -32,6 +31,7 @@ from core.api import (
     ApiView,
     CsvParser,
     ErrorSerializer,
+    JsonParser,
     Pagination,
     PeriodField,
     PeriodSerializer,
@@ -506,7 +506,7 @@ def _push_rows(data) -> list[ValueRow]:
 
 class DataValueSets(ApiView):
     operation_name = "data_value_sets"
-    parser_classes = [JSONParser, CsvParser]
+    parser_classes = [JsonParser, CsvParser]
 
     @extend_schema(
         tags=["data values"],

@@ -36,8 +36,8 @@ def _ticked(form: MonthReviewForm) -> set[int]:
     return {int(v) for v in form["centres"].value() or () if str(v).isdigit() and len(str(v)) < 19}
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(VIEW_AUTHORITY)
+@require_http_methods(["GET", "POST"])
 def month_review(request: AuthorityRequest, year: int, month: int) -> HttpResponse:
     """Every centre of the subtree with the month's state; tick centres and make one move."""
     first = _month(year, month)

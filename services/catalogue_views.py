@@ -58,8 +58,8 @@ def _path(request: AuthorityRequest) -> frozenset[int]:
     return frozenset(authority_ancestor_ids(request.authority.pk, parents))
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def catalogue(request: AuthorityRequest) -> HttpResponse:
     """Every definition the commission's centres see, its own ones editable by its admins."""
     context = {
@@ -76,8 +76,8 @@ def _form_page(request, kind, form, definition=None, reach=None, status=200) -> 
     return render(request, template, context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def definition_create(request: AuthorityRequest, kind: str) -> HttpResponse:
     """A new definition of the commission."""
     model = _model(kind)
@@ -115,8 +115,8 @@ def _reach(request: AuthorityRequest, definition: Definition, form, before: set[
     return change_reach(authority_ids=request.authority_subtree, indicator_ids=ids)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def definition_edit(request: AuthorityRequest, kind: str, pk: int) -> HttpResponse:
     """Change a definition; a change of what is counted shows whom it reaches, then saves on
     confirmation (a second POST with confirm=1)."""
@@ -158,8 +158,8 @@ def definition_edit(request: AuthorityRequest, kind: str, pk: int) -> HttpRespon
     return _back(request)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def definition_retire(request: AuthorityRequest, kind: str, pk: int) -> HttpResponse:
     """End a definition's months: what was counted stays, later months no longer see it."""
     definition = _own(request, kind, pk)
@@ -178,8 +178,8 @@ def definition_retire(request: AuthorityRequest, kind: str, pk: int) -> HttpResp
     return render(request, "services/catalogue/retire.html", context)
 
 
-@require_POST
 @authority_view(CONFIGURE_COMMISSION)
+@require_POST
 def definition_delete(request: AuthorityRequest, kind: str, pk: int) -> HttpResponse:
     """Delete a definition nothing used; otherwise say why it can only be retired."""
     definition = _own(request, kind, pk)

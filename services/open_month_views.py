@@ -25,8 +25,8 @@ from .locking import still_locked
 from .models import OPEN_REQUEST_DAYS, OpenMonthRequest
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def open_month_request(request: CentreRequest) -> HttpResponse:
     """The centre asks for a range of months, with a reason (the grid's locked line links here)."""
     initial = {k: request.GET[k] for k in ("first_month", "last_month") if k in request.GET}
@@ -56,8 +56,8 @@ def _back_to_list(request: CentreRequest) -> HttpResponse:
     return redirect("services:open-month-requests", request.centre.sponsor.slug)
 
 
-@require_POST
 @centre_view(REVIEW_FILINGS)
+@require_POST
 def open_month_request_grant(request: CentreRequest, pk: int) -> HttpResponse:
     """One click: the months reopen (a lock exception) and the request is marked granted."""
     open_request = _centre_request(request, pk)
@@ -73,8 +73,8 @@ def open_month_request_grant(request: CentreRequest, pk: int) -> HttpResponse:
     return _back_to_list(request)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(REVIEW_FILINGS)
+@require_http_methods(["GET", "POST"])
 def open_month_request_decline(request: CentreRequest, pk: int) -> HttpResponse:
     """Decline with a reason the centre reads."""
     open_request = _centre_request(request, pk)
@@ -93,8 +93,8 @@ def open_month_request_decline(request: CentreRequest, pk: int) -> HttpResponse:
     return render(request, "services/open_month_decline.html", context)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def open_month_requests(request: AuthorityRequest) -> HttpResponse:
     """Requests of the centres below the commission; its own reviewers decide them here."""
     rows = [

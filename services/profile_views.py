@@ -163,8 +163,8 @@ def _centre_context(request: CentreRequest, profile=None) -> dict:
     }
 
 
-@require_GET
 @centre_view(EDIT_RECORDS)
+@require_GET
 def profile_list(request: CentreRequest) -> HttpResponse:
     """The centre's profiles, its commissions' and the shipped ones, with their columns."""
     indicators = selectors.centre_mapping_indicators(centre=request.centre)
@@ -176,8 +176,8 @@ def profile_list(request: CentreRequest) -> HttpResponse:
     return render(request, "services/profiles/list.html", context)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def profile_create(request: CentreRequest) -> HttpResponse:
     """A new profile of the centre, from a sample file's columns."""
 
@@ -190,8 +190,8 @@ def profile_create(request: CentreRequest) -> HttpResponse:
     return _editor(request, indicators=indicators, save=save, context=_centre_context(request))
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def profile_edit(request: CentreRequest, pk: int) -> HttpResponse:
     """Change one of the centre's own profiles (stale edits refused)."""
     profile = selectors.own_centre_profile(centre=request.centre, pk=pk)
@@ -208,8 +208,8 @@ def profile_edit(request: CentreRequest, pk: int) -> HttpResponse:
     return _editor(request, indicators=indicators, profile=profile, save=save, context=context)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def profile_delete(request: CentreRequest, pk: int) -> HttpResponse:
     profile = selectors.own_centre_profile(centre=request.centre, pk=pk)
     actions.profile_delete(profile=profile, actor=request.user)
@@ -217,8 +217,8 @@ def profile_delete(request: CentreRequest, pk: int) -> HttpResponse:
     return _to(request, reverse("services:profile-list", args=[request.centre.slug]))
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def profile_copy(request: CentreRequest) -> HttpResponse:
     """A commission's or a shipped profile copied to the centre, to be changed there."""
     ref = request.POST.get("source", "")[:40]
@@ -249,8 +249,8 @@ def _authority_context(request: AuthorityRequest, profile=None) -> dict:
     return {"profile": profile, "action": action, "back": back}
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def authority_profile_list(request: AuthorityRequest) -> HttpResponse:
     """The commission's profiles (for all its centres), those above it, and the shipped ones."""
     indicators = selectors.authority_mapping_indicators(authority=request.authority)
@@ -262,8 +262,8 @@ def authority_profile_list(request: AuthorityRequest) -> HttpResponse:
     return render(request, "services/profiles/list.html", context)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def authority_profile_create(request: AuthorityRequest) -> HttpResponse:
     def save(form, data):
         actions.profile_create(data=data, actor=request.user, authority=request.authority)
@@ -275,8 +275,8 @@ def authority_profile_create(request: AuthorityRequest) -> HttpResponse:
     return _editor(request, indicators=indicators, save=save, context=context)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def authority_profile_edit(request: AuthorityRequest, pk: int) -> HttpResponse:
     profile = selectors.own_authority_profile(authority=request.authority, pk=pk)
 
@@ -292,8 +292,8 @@ def authority_profile_edit(request: AuthorityRequest, pk: int) -> HttpResponse:
     return _editor(request, indicators=indicators, profile=profile, save=save, context=context)
 
 
-@require_POST
 @authority_view(CONFIGURE_COMMISSION)
+@require_POST
 def authority_profile_delete(request: AuthorityRequest, pk: int) -> HttpResponse:
     profile = selectors.own_authority_profile(authority=request.authority, pk=pk)
     actions.profile_delete(profile=profile, actor=request.user)
@@ -301,8 +301,8 @@ def authority_profile_delete(request: AuthorityRequest, pk: int) -> HttpResponse
     return _to(request, reverse("services:authority-profile-list", args=[request.authority.slug]))
 
 
-@require_POST
 @authority_view(CONFIGURE_COMMISSION)
+@require_POST
 def authority_profile_copy(request: AuthorityRequest) -> HttpResponse:
     """A shipped profile, or one of a commission above, copied to this commission."""
     ref = request.POST.get("source", "")[:40]
@@ -333,8 +333,8 @@ def _import_choices(lists) -> tuple[list, list[str]]:
     return [g for g in groups if g[1]], needs_month
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def profile_import_upload(request: CentreRequest) -> HttpResponse:
     """Upload a file to import through a profile; it is checked in the background."""
     lists = selectors.centre_profiles(centre=request.centre)
@@ -384,8 +384,8 @@ def _job(request: CentreRequest, pk: int) -> ImportJob:
     return job
 
 
-@require_GET
 @centre_view(EDIT_RECORDS)
+@require_GET
 def profile_import_preview(request: CentreRequest, pk: int) -> HttpResponse:
     """The job: its progress, then what the file would do, every problem named."""
     job = _job(request, pk)
@@ -395,8 +395,8 @@ def profile_import_preview(request: CentreRequest, pk: int) -> HttpResponse:
     return render(request, "services/profiles/preview.html", context)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def profile_import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
     """Apply the previewed rows: all or nothing, or (if chosen) those without problems."""
     job = _job(request, pk)

@@ -38,8 +38,8 @@ def _centres(request: AuthorityRequest) -> list[Centre]:
     return list(centre_selectors.centre_list(authority_ids=[request.authority.pk]))
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def target_grid(request: AuthorityRequest, year: int) -> HttpResponse:
     """Centres × targeted indicators for a year: the target, done so far, completion, behind."""
     year = _year(year)
@@ -82,8 +82,8 @@ def _cell_request(request: AuthorityRequest, year: int):
     return centre, indicator
 
 
-@require_POST
 @authority_view(CONFIGURE_COMMISSION)
+@require_POST
 def target_cell(request: AuthorityRequest, year: int) -> HttpResponse:
     """Save one target; answer with the cell (saved, error or someone else's newer value)."""
     year = _year(year)
@@ -116,8 +116,8 @@ def target_cell(request: AuthorityRequest, year: int) -> HttpResponse:
     return render(request, "services/partials/target_cell.html", context)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def target_export(request: AuthorityRequest, year: int) -> HttpResponse:
     """The year's targets with their progress as XLSX, in the layout the import reads."""
     year = _year(year)
@@ -132,8 +132,8 @@ def target_export(request: AuthorityRequest, year: int) -> HttpResponse:
     return attachment(content, content_type=XLSX, filename=name)
 
 
-@require_http_methods(["GET", "POST"])
 @authority_view(CONFIGURE_COMMISSION)
+@require_http_methods(["GET", "POST"])
 def target_import_upload(request: AuthorityRequest) -> HttpResponse:
     """Upload a year of targets; it is checked in the background, the next page previews it."""
     form = TargetImportForm(request.POST or None, request.FILES or None)
@@ -159,8 +159,8 @@ def _job(request: AuthorityRequest, pk: int) -> ImportJob:
     return get_object_or_404(ImportJob, kind=target_excel.KIND, authority=request.authority, pk=pk)
 
 
-@require_GET
 @authority_view(CONFIGURE_COMMISSION)
+@require_GET
 def target_import_preview(request: AuthorityRequest, pk: int) -> HttpResponse:
     """The job: its progress, then every problem by row and every changed target."""
     job = _job(request, pk)
@@ -169,8 +169,8 @@ def target_import_preview(request: AuthorityRequest, pk: int) -> HttpResponse:
     return render(request, "services/target_import_preview.html", {"job": job})
 
 
-@require_POST
 @authority_view(CONFIGURE_COMMISSION)
+@require_POST
 def target_import_confirm(request: AuthorityRequest, pk: int) -> HttpResponse:
     """Save the previewed targets in the background, all or none."""
     job = _job(request, pk)

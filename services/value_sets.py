@@ -288,15 +288,15 @@ def _parse_period(text: str) -> tuple[dt.date | None, bool]:
     """(the month start, whether only a year was given); None when it is not a period."""
     text = text.strip()
     if _YEAR.fullmatch(text):
-        day, year_only = dt.date(int(text), 1, 1), True
+        year, month, year_only = int(text), 1, True
     elif match := _MONTH.fullmatch(text):
-        year, month = int(match[1]), int(match[2])
-        if not 1 <= month <= 12:
-            return None, False
-        day, year_only = dt.date(year, month, 1), False
+        year, month, year_only = int(match[1]), int(match[2]), False
     else:
         return None, False
-    return (day, year_only) if 2000 <= day.year <= 2100 else (None, False)
+    # Checked before building the date: year 0000 matches the pattern but is no date at all.
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        return None, False
+    return dt.date(year, month, 1), year_only
 
 
 def _cell_period(indicator: Indicator, text: str) -> tuple[dt.date | None, str]:

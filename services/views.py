@@ -46,8 +46,8 @@ def _year(value: int) -> int:
     return value
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def tally_home(request: CentreRequest) -> HttpResponse:
     """The grid of the year whose month is due now (the month just ended: where a clerk's work
     is, even before anything of it is typed), first category."""
@@ -55,8 +55,8 @@ def tally_home(request: CentreRequest) -> HttpResponse:
     return redirect("services:tally-grid", request.centre.slug, year, Category.RECORDS)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def tally_grid(request: CentreRequest, year: int, category: str) -> HttpResponse:
     """Indicators × months for one category, each cell saved on its own."""
     grid = selectors.tally_grid(
@@ -144,8 +144,8 @@ def _cell_context(
     }
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def tally_cell(request: CentreRequest) -> HttpResponse:
     """Save one cell; answer with the cell (saved, warning or error) and its month's rates."""
     indicator, period = _cell_request(request)
@@ -179,8 +179,8 @@ def _cell_history(request: CentreRequest, indicator, period) -> list[HistoryRow]
     )
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def tally_cell_detail(request: CentreRequest) -> HttpResponse:
     """A cell's warnings, comment and history."""
     indicator, period = _cell_request(request)
@@ -189,8 +189,8 @@ def tally_cell_detail(request: CentreRequest) -> HttpResponse:
     return render(request, "services/partials/cell_detail.html", context)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def tally_cell_comment(request: CentreRequest) -> HttpResponse:
     """Save the explanation of a value."""
     indicator, period = _cell_request(request)
@@ -226,8 +226,8 @@ def tally_cell_comment(request: CentreRequest) -> HttpResponse:
     return response
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def month_submit(request: CentreRequest, year: int, month: int) -> HttpResponse:
     """Mark a month 已报送, unless a warning of that month is unexplained; empty categories are
     listed for the person to confirm first."""
@@ -278,16 +278,16 @@ def _lock_exceptions_page(request: CentreRequest, form) -> HttpResponse:
     return render(request, "services/lock_exceptions.html", context)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def lock_exceptions(request: CentreRequest) -> HttpResponse:
     """Reopened periods of the centre; reviewers grant new ones here."""
     can_grant = request.access.can(REVIEW_FILINGS)
     return _lock_exceptions_page(request, LockExceptionForm() if can_grant else None)
 
 
-@require_POST
 @centre_view(REVIEW_FILINGS)
+@require_POST
 def lock_exception_grant(request: CentreRequest) -> HttpResponse:
     """A reviewer reopens months for late corrections."""
     form = LockExceptionForm(request.POST)
@@ -306,8 +306,8 @@ def lock_exception_grant(request: CentreRequest) -> HttpResponse:
     return _lock_exceptions_page(request, form)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def completeness(request: AuthorityRequest, year: int) -> HttpResponse:
     """Per centre of the subtree and month: 已报, 逾期已报, 未报 or 待报, and beside a month
     marked 已报送 how many categories it left empty."""
@@ -376,16 +376,16 @@ def _target_rows(request, figures: dict, year: int) -> list:
     return [(figures[code], p) for (_c, code), p in progress.items() if code in figures]
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def centre_figures(request: CentreRequest) -> HttpResponse:
     """The centre's figures for a period, with the same period a year earlier and 同比."""
     centre = request.centre
     return _figures_page(request, [centre.pk], centre.name, centre.sponsor_id)
 
 
-@require_GET
 @authority_view(VIEW_AUTHORITY)
+@require_GET
 def authority_figures(request: AuthorityRequest) -> HttpResponse:
     """The same for every centre of an authority's subtree, added up in the database."""
     centres = centre_selectors.centre_list(authority_ids=request.authority_subtree)
@@ -393,8 +393,8 @@ def authority_figures(request: AuthorityRequest) -> HttpResponse:
     return _figures_page(request, ids, request.authority.name, request.authority.pk)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def tally_export(request: CentreRequest, year: int) -> HttpResponse:
     """A year of the centre's tallies as XLSX: indicators as rows, months as columns."""
     content = excel.write_year(request.centre, _year(year))
@@ -404,8 +404,8 @@ def tally_export(request: CentreRequest, year: int) -> HttpResponse:
     return attachment(content, content_type=XLSX, filename=name)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def tally_import_upload(request: CentreRequest) -> HttpResponse:
     """Upload a year of tallies; it is checked in the background, the next page previews it."""
     form = TallyImportForm(request.POST or None, request.FILES or None)
@@ -421,8 +421,8 @@ def tally_import_upload(request: CentreRequest) -> HttpResponse:
     return render(request, "services/tally_import.html", context)
 
 
-@require_GET
 @centre_view(EDIT_RECORDS)
+@require_GET
 def tally_import_preview(request: CentreRequest, pk: int) -> HttpResponse:
     """The job: its progress, then every problem by row and column and every changed cell."""
     job = get_object_or_404(ImportJob, kind="tallies", centre=request.centre, pk=pk)
@@ -432,8 +432,8 @@ def tally_import_preview(request: CentreRequest, pk: int) -> HttpResponse:
     return render(request, "services/tally_import_preview.html", context)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def tally_import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
     """Save the previewed cells in the background, all or none."""
     job = get_object_or_404(ImportJob, kind="tallies", centre=request.centre, pk=pk)

@@ -79,8 +79,8 @@ def _page(request: CentreRequest, *, editor: dict | None = None, status: int = 2
     return render(request, template, context, status=status)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def party_page(request: CentreRequest) -> HttpResponse:
     """The 党支部 page; htmx swaps only its body (a new day, after a save)."""
     return _page(request)
@@ -118,8 +118,8 @@ def _edit(request: CentreRequest, form, save: Callable, *, title: str) -> HttpRe
     return _page(request, editor=editor, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def branch_edit(request: CentreRequest) -> HttpResponse:
     """Record the branch, or correct its name and founding day."""
     branch = sel.branch_get(centre=request.centre)
@@ -145,8 +145,8 @@ def _member_form(request: CentreRequest, member: PartyMember | None = None) -> P
     )
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def member_add(request: CentreRequest) -> HttpResponse:
     """Put someone on the branch's books: admitted here (发展), or transferred in."""
 
@@ -156,8 +156,8 @@ def member_add(request: CentreRequest) -> HttpResponse:
     return _edit(request, _member_form(request), save, title=_("Add a party member"))
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def member_edit(request: CentreRequest, pk: int) -> HttpResponse:
     """Correct a member's stay, make them a full member, or record their transfer out."""
     member = get_object_or_404(
@@ -188,8 +188,8 @@ def _deleted(request: CentreRequest, remove: Callable[[], None]) -> HttpResponse
     return _page(request)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def member_delete(request: CentreRequest, pk: int) -> HttpResponse:
     """Remove a stay entered by mistake (audited with every value it had)."""
     member = get_object_or_404(
@@ -198,8 +198,8 @@ def member_delete(request: CentreRequest, pk: int) -> HttpResponse:
     return _deleted(request, lambda: party.member_delete(member=member, actor=request.user))
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def term_add(request: CentreRequest) -> HttpResponse:
     """Record the committee's founding or a re-election (换届)."""
     form = CommitteeTermForm(request.POST or None, centre=request.centre)
@@ -215,8 +215,8 @@ def term_add(request: CentreRequest) -> HttpResponse:
     return _edit(request, form, save, title=_("Record a committee election"))
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def term_edit(request: CentreRequest, pk: int) -> HttpResponse:
     """Correct an election and who was elected."""
     term = get_object_or_404(CommitteeTerm, centre=request.centre, pk=pk)
@@ -234,8 +234,8 @@ def term_edit(request: CentreRequest, pk: int) -> HttpResponse:
     return _edit(request, form, save, title=_("Edit the committee election"))
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def term_delete(request: CentreRequest, pk: int) -> HttpResponse:
     """Remove an election entered by mistake."""
     term = get_object_or_404(CommitteeTerm, centre=request.centre, pk=pk)

@@ -53,8 +53,8 @@ def _describe(kind: str, values: dict, show_number: bool) -> str:
 def upload_view(kind: str) -> Callable:
     prefix, title, columns = KINDS[kind]
 
-    @require_http_methods(["GET", "POST"])
     @centre_view(EDIT_RECORDS)
+    @require_http_methods(["GET", "POST"])
     def view(request: CentreRequest) -> HttpResponse:
         form = RecordImportForm(request.POST or None, request.FILES or None)
         if job := imports.start_from_form(request, form, kind=kind):
@@ -75,8 +75,8 @@ def upload_view(kind: str) -> Callable:
 def preview_view(kind: str) -> Callable:
     prefix, title, _columns = KINDS[kind]
 
-    @require_GET
     @centre_view(EDIT_RECORDS)
+    @require_GET
     def view(request: CentreRequest, pk: int) -> HttpResponse:
         job = get_object_or_404(ImportJob, kind=kind, centre=request.centre, pk=pk)
         if (poll := imports.job_poll(request, job)) is not None:
@@ -103,8 +103,8 @@ def preview_view(kind: str) -> Callable:
 def confirm_view(kind: str) -> Callable:
     prefix = KINDS[kind][0]
 
-    @require_POST
     @centre_view(EDIT_RECORDS)
+    @require_POST
     def view(request: CentreRequest, pk: int) -> HttpResponse:
         job = get_object_or_404(ImportJob, kind=kind, centre=request.centre, pk=pk)
         try:

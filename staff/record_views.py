@@ -126,8 +126,8 @@ def _person_context(
     }
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def person_page(request: CentreRequest, pk: int) -> HttpResponse:
     """A person: their spells, training, registrations and promotions, each editable in place."""
     person = _person(request, pk)
@@ -172,8 +172,8 @@ def _certificate(form) -> dict:
 
 
 def add_view(section: Section):
-    @require_http_methods(["GET", "POST"])
     @centre_view(EDIT_RECORDS)
+    @require_http_methods(["GET", "POST"])
     def view(request: CentreRequest, pk: int) -> HttpResponse:
         person = _person(request, pk)
         spells = _spells(person)
@@ -200,8 +200,8 @@ def add_view(section: Section):
 
 
 def edit_view(section: Section):
-    @require_http_methods(["GET", "POST"])
     @centre_view(EDIT_RECORDS)
+    @require_http_methods(["GET", "POST"])
     def view(request: CentreRequest, pk: int) -> HttpResponse:
         record = get_object_or_404(
             section.model.objects.select_related("person"), centre=request.centre, pk=pk
@@ -237,8 +237,8 @@ def edit_view(section: Section):
 
 
 def delete_view(section: Section):
-    @require_POST
     @centre_view(EDIT_RECORDS)
+    @require_POST
     def view(request: CentreRequest, pk: int) -> HttpResponse:
         record = get_object_or_404(
             section.model.objects.select_related("person"), centre=request.centre, pk=pk
@@ -250,8 +250,8 @@ def delete_view(section: Section):
     return view
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def training_certificate(request: CentreRequest, pk: int) -> HttpResponse:
     """A training's certificate, to the centre's people and the reviewers above it."""
     record = get_object_or_404(Training, centre=request.centre, pk=pk)
@@ -287,8 +287,8 @@ def _list(request: CentreRequest, template: str, partial: str, context: dict) ->
     return render(request, template, context)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def training_list(request: CentreRequest) -> HttpResponse:
     """The centre's training in a period, with its 人次, people and credits by kind."""
     year = timezone.localdate().year
@@ -317,8 +317,8 @@ def training_list(request: CentreRequest) -> HttpResponse:
     return _list(request, "staff/training_list.html", "training-results", context)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def licence_list(request: CentreRequest) -> HttpResponse:
     """The centre's registrations by status on a day, and who practises without a valid one."""
     form = LicenceFilterForm(request.GET or None)
@@ -337,8 +337,8 @@ def licence_list(request: CentreRequest) -> HttpResponse:
     return _list(request, "staff/licence_list.html", "licence-results", context)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def promotion_list(request: CentreRequest) -> HttpResponse:
     """The centre's promotions passed in a period, with the people per title level."""
     year = timezone.localdate().year
@@ -384,8 +384,8 @@ def _establishment(
     return render(request, template, context, status=status)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def establishment_page(request: CentreRequest) -> HttpResponse:
     """核定编制 by kind over time, and on a day: 实有在编, 空编 and 超编."""
     return _establishment(request)
@@ -398,8 +398,8 @@ def _quota_saved(request: CentreRequest, message: str) -> HttpResponse:
     return _establishment(request)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def quota_add(request: CentreRequest) -> HttpResponse:
     if request.method == "GET":
         return _establishment(request)
@@ -416,8 +416,8 @@ def quota_add(request: CentreRequest) -> HttpResponse:
     return _establishment(request, form=form)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def quota_edit(request: CentreRequest, pk: int) -> HttpResponse:
     quota = get_object_or_404(EstablishmentQuota, centre=request.centre, pk=pk)
     data = {"data": request.POST} if request.method == "POST" else {}
@@ -442,8 +442,8 @@ def quota_edit(request: CentreRequest, pk: int) -> HttpResponse:
     return _establishment(request, form=form, editing=quota, status=status)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def quota_delete(request: CentreRequest, pk: int) -> HttpResponse:
     quota = get_object_or_404(EstablishmentQuota, centre=request.centre, pk=pk)
     record_actions.quota_delete(quota=quota, actor=request.user)

@@ -44,8 +44,8 @@ def _filtered(request: CentreRequest):
     return form, selectors.roster(centre=request.centre, **form.filters())
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def roster(request: CentreRequest) -> HttpResponse:
     """The 花名册, filtered, searched, sorted and paged; htmx swaps only the table."""
     form, spells = _filtered(request)
@@ -75,8 +75,8 @@ def _mark_records(page, day) -> None:
         spell.title_on_day = titles[spell.pk]
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def roster_export(request: CentreRequest) -> HttpResponse:
     """The filtered roster as the same XLSX layout import reads (ID numbers masked if need be)."""
     _form, spells = _filtered(request)
@@ -105,8 +105,8 @@ def _record_id_probe(request: CentreRequest, form: StaffForm) -> None:
         )
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def staff_add(request: CentreRequest) -> HttpResponse:
     """Add someone to the roster."""
     form = StaffForm(
@@ -135,8 +135,8 @@ def _initial(spell: Spell) -> dict:
     return data
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
     """Correct a person's details and one of their spells."""
     spell = get_object_or_404(Spell.objects.select_related("person"), centre=request.centre, pk=pk)
@@ -171,8 +171,8 @@ def staff_edit(request: CentreRequest, pk: int) -> HttpResponse:
     return _staff_form_page(request, form, title=title, spell=spell, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def staff_depart(request: CentreRequest, pk: int) -> HttpResponse:
     """Record that someone left."""
     spell = get_object_or_404(Spell.objects.select_related("person"), centre=request.centre, pk=pk)
@@ -199,8 +199,8 @@ def staff_depart(request: CentreRequest, pk: int) -> HttpResponse:
     return render(request, "staff/departure_form.html", context, status=status)
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def staff_rehire(request: CentreRequest, pk: int) -> HttpResponse:
     """Someone comes back: a new spell, the earlier ones kept."""
     person = get_object_or_404(Person, centre=request.centre, pk=pk)
@@ -221,8 +221,8 @@ def staff_rehire(request: CentreRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @centre_view(EDIT_RECORDS)
+@require_http_methods(["GET", "POST"])
 def import_upload(request: CentreRequest) -> HttpResponse:
     """Upload a 花名册; it is checked in the background and nothing is written yet."""
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -256,8 +256,8 @@ def _preview_page(
     return render(request, "staff/import_preview.html", context)
 
 
-@require_GET
 @centre_view(EDIT_RECORDS)
+@require_GET
 def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
     """The job: its progress, then every row with errors and what the rest would change."""
     job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
@@ -266,8 +266,8 @@ def import_preview(request: CentreRequest, pk: int) -> HttpResponse:
     return _preview_page(request, job)
 
 
-@require_POST
 @centre_view(EDIT_RECORDS)
+@require_POST
 def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
     """Apply the previewed file in the background, in one transaction, or nothing at all."""
     job = get_object_or_404(ImportJob, kind="roster", centre=request.centre, pk=pk)
@@ -285,8 +285,8 @@ def import_confirm(request: CentreRequest, pk: int) -> HttpResponse:
     return redirect("staff:import-preview", request.centre.slug, pk)
 
 
-@require_GET
 @centre_view(VIEW_CENTRE)
+@require_GET
 def figures(request: CentreRequest) -> HttpResponse:
     """Workforce figures for a year, a half-year or a range of whole months."""
     default_year = timezone.localdate().year - 1

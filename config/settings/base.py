@@ -363,7 +363,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["core.api_policies.TokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "core.api_policies.CsvParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api_policies.JsonParser", "core.api_policies.CsvParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api_policies.Pagination",
     "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_policies.exception_handler",

@@ -847,6 +847,32 @@ def test_wrong_method_is_405(client, route, users, centre, district, records):
     assert wrong.status_code == 405
 
 
+def test_wrong_method_from_out_of_reach_is_what_the_right_one_gets(
+    client, users, centre, district, records
+):
+    """Access is checked before the method: an outsider's GET of an approve URL is a 404 like
+    their POST, not a 405 that answers before anyone asked who they are. One test over every
+    route (a test per route and role would set the fixtures up 750 times)."""
+    ctx = {**users, "centre": centre, "district": district, "records": records}
+    wrong_answers = []
+    for role in ("anonymous", "outsider", "other_member"):
+        client.logout()
+        if role != "anonymous":
+            client.force_login(users[role])
+        for route in MATRIX:
+            expected = expected_status(route, role)
+            if expected not in ("404", "login"):
+                continue
+            url = reverse(route.name, kwargs=route.kwargs(ctx))
+            wrong = client.post(url) if route.method == "GET" else client.get(url)
+            redirected = wrong.status_code == 302 and wrong["Location"].startswith(reverse("login"))
+            if (expected == "login" and not redirected) or (
+                expected == "404" and wrong.status_code != 404
+            ):
+                wrong_answers.append((role, route.name, wrong.status_code))
+    assert wrong_answers == []
+
+
 def _named_patterns(patterns, prefix: str = "") -> set[str]:
     names: set[str] = set()
     for p in patterns:

@@ -199,6 +199,12 @@ def test_bad_requests_answer_the_stable_body(centre, clerk):
     api, _secret = token_client(clerk)
     bad = api.post(PUSH, "{not json", content_type="application/json")
     assert bad.status_code == 400 and bad.json()["code"] == "parse_error"
+    deep = api.post(PUSH, "[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert deep.status_code == 400 and deep.json()["code"] == "parse_error"  # not RecursionError
+    year_zero = push(api, [{"centre": "ciqikou", "indicator": "opd_visits", "period": "0000-01",
+                            "value": "100"}])  # fmt: skip
+    assert year_zero.status_code == 409, year_zero.json()
+    assert [c["code"] for c in year_zero.json()["details"]["conflicts"]] == ["period_invalid"]
     rows = api.post(PUSH, json.dumps({"dataValues": [{"centre": "ciqikou"}]}), "application/json")
     assert rows.status_code == 400 and rows.json()["code"] == "invalid"
     assert set(rows.json()["details"]["dataValues"]["1"]) == {"indicator", "period"}

@@ -248,6 +248,15 @@ def test_periods_indicators_and_duplicates_are_checked_per_row(centre, clerk):
     assert stored(centre, "res_pop", D(2024, 1, 1)) == 52000 and stored(centre, "opd_visits") == 5
 
 
+@pytest.mark.parametrize("period", ["0000-01", "0000", "1999-12", "2101", "2024-00", "99999-01"])
+def test_a_period_outside_the_years_a_push_takes_is_a_conflict_of_its_row(centre, clerk, period):
+    """Year 0000 fits the pattern but is no date: refused as the row's conflict, not a 500."""
+    rows = [ValueRow("ciqikou", "res_pop", period, "1"), *april(opd_visits=7)]
+    summary = value_set_import(rows=rows, actor=clerk, atomic=False)
+    assert [(c.line, c.code) for c in summary.conflicts] == [(1, "period_invalid")]
+    assert stored(centre, "opd_visits") == 7
+
+
 def test_values_read_back_in_the_shape_a_push_takes(centre, clerk):
     value_set_import(
         rows=[

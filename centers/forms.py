@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.dates import RECORD_DATE
-from core.forms import TextGuard
+from core.dates import FOUNDING_DATE, RECORD_DATE, add_plausible_date
+from core.forms import TextGuard, explain_decimal_limits
 from core.stale import BasedOnForm
 from core.text import refuse_control_chars, strip_control_chars
 
@@ -120,6 +120,8 @@ class RecordForm(BasedOnForm, TextGuard, forms.ModelForm):
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
                 field.validators.append(plausible_date)
+            elif isinstance(field, forms.DecimalField):
+                explain_decimal_limits(field)
             elif isinstance(field.widget, forms.Textarea):
                 field.widget.attrs.update({"rows": 3})
 
@@ -239,6 +241,7 @@ class CentreInfoForm(RecordForm):
         self.fields["funding_source"].queryset = FundingSource.objects.filter(
             Q(is_active=True) | Q(pk=self.instance.funding_source_id)
         )
+        add_plausible_date(self.fields["founded_on"], FOUNDING_DATE)
         for name in REGISTERED_FIELDS:
             if name in self.fields and self._is_registered(name):
                 self.fields[name].disabled = True
@@ -264,11 +267,19 @@ class CentreInfoForm(RecordForm):
             "certificate_valid_to",
             _("The validity ends before it starts."),
         )
+        # A certificate is issued to a unit that exists: the first one on the day it is founded.
+        founded, valid_from = cleaned.get("founded_on"), cleaned.get("certificate_valid_from")
+        if founded and valid_from and founded > valid_from:
+            self.add_error(
+                "founded_on", _("The centre was founded after its certificate became valid.")
+            )
         return cleaned
 
 
 # Longest text each registered item may hold, as on the Centre model.
 ITEM_LIMITS = {"name": 100, "purpose": TEXT_LIMIT, "address": 200, "legal_representative": 50}
+# What the change form keeps when another item is chosen (the item itself is the new choice).
+KEPT_ON_CHOOSING = ("old_value", "new_value", "effective_on", "registered_on", "note")
 
 
 class RegistrationChangeForm(BasedOnForm, TextGuard, forms.Form):
@@ -294,6 +305,23 @@ class RegistrationChangeForm(BasedOnForm, TextGuard, forms.Form):
         self.editing_pk = editing_pk
         for name in ("old_value", "new_value"):
             self.fields[name].widget.attrs.update({"rows": 2})
+
+    @classmethod
+    def for_item(cls, *, centre: Centre, typed: Mapping[str, str]) -> RegistrationChangeForm:
+        """A fresh form for the chosen item that keeps what was typed, unchecked until saved.
+
+        The old value becomes the item's registered one when it is empty or still holds what was
+        filled in for another item; an old value the user typed stays.
+        """
+        initial = {name: typed.get(name, "") for name in KEPT_ON_CHOOSING}
+        items = RegistrationChange.Item.values
+        item = typed.get("item", "")
+        item = item if item in items else ""
+        filled_in = {current_item_value(centre, i).strip() for i in items if i != item}
+        old = initial["old_value"].replace("\r\n", "\n").strip()  # browsers send CRLF
+        if not old or old in filled_in:
+            initial["old_value"] = current_item_value(centre, item) if item else ""
+        return cls(centre=centre, initial={**initial, "item": item})
 
     def clean_registered_on(self):
         day = self.cleaned_data["registered_on"]
@@ -376,7 +404,9 @@ def clean_item_value(item: str, value: str) -> str:
     else:  # a name, an address, a person: one line
         refuse_control_chars(value)
     if item == Item.CAPITAL:
-        field = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+        field = explain_decimal_limits(
+            forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+        )
         return f"{field.clean(value):.2f}"
     if item == Item.FUNDING_SOURCE and not FundingSource.objects.filter(name=value).exists():
         raise forms.ValidationError(_("Choose one of the listed sources of funds."))

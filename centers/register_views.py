@@ -36,7 +36,12 @@ def _statement_context(request: CentreRequest, params) -> dict:
     text = selectors.registration_statement(
         centre=request.centre, year=year, since_certificate=since
     )
-    return {"statement_form": form, "statement": text, "statement_year": year}
+    return {
+        "statement_form": form,
+        "statement": text,
+        "statement_year": year,
+        "statement_is_report": since == selectors.REPORT_SINCE_CERTIFICATE,
+    }
 
 
 def _page(
@@ -93,27 +98,28 @@ def registration_edit(request: CentreRequest) -> HttpResponse:
     return _page(request, info_form=form, part="centre-info")
 
 
-def _change_form_for_get(request: CentreRequest, change=None) -> RegistrationChangeForm:
-    """A blank form that follows the chosen item: its old value is the centre's current one."""
-    if change is not None:
-        initial = {f: getattr(change, f) for f in actions.CHANGE_FIELDS}
-        initial["based_on"] = stamp(change)
-        return RegistrationChangeForm(centre=request.centre, initial=initial)
-    item = request.GET.get("item", "")
-    if item not in RegistrationChange.Item.values:
-        return RegistrationChangeForm(centre=request.centre)
-    current = actions.registered_item_value(request.centre, item)
-    return RegistrationChangeForm(
-        centre=request.centre, initial={"item": item, "old_value": current}
-    )
+def _change_form_for_edit(
+    request: CentreRequest, change: RegistrationChange
+) -> RegistrationChangeForm:
+    """The recorded change, with its stamp so that a correction made meanwhile is not lost."""
+    initial = {f: getattr(change, f) for f in actions.CHANGE_FIELDS}
+    initial["based_on"] = stamp(change)
+    return RegistrationChangeForm(centre=request.centre, initial=initial)
+
+
+# Sent with the form when the item list changes: re-render it for the item, save nothing. A POST,
+# not a GET, because the values typed may be long texts (业务范围), past the query-string guard.
+CHOOSING_ITEM = "choosing_item"
 
 
 @centre_view(EDIT_RECORDS)
 @require_http_methods(["GET", "POST"])
 def change_add(request: CentreRequest) -> HttpResponse:
-    """Record a change registration; GET re-renders the form for the chosen item."""
-    if request.method == "GET":
-        return _page(request, change_form=_change_form_for_get(request), part="change-form")
+    """Record a change registration; choosing the item re-renders the form for it (GET or POST)."""
+    if request.method == "GET" or CHOOSING_ITEM in request.POST:
+        typed = request.GET if request.method == "GET" else request.POST
+        form = RegistrationChangeForm.for_item(centre=request.centre, typed=typed)
+        return _page(request, change_form=form, part="change-form")
     form = RegistrationChangeForm(request.POST, centre=request.centre)
     if not form.is_valid():
         return _page(request, change_form=form, part="registration-body")
@@ -133,7 +139,7 @@ def change_edit(request: CentreRequest, pk: int) -> HttpResponse:
     """Correct a recorded change (its dates, values or note)."""
     change = get_object_or_404(RegistrationChange, centre=request.centre, pk=pk)
     if request.method == "GET":
-        form = _change_form_for_get(request, change)
+        form = _change_form_for_edit(request, change)
         return _page(request, change_form=form, editing=change, part="change-form")
     form = RegistrationChangeForm(request.POST, centre=request.centre, editing_pk=change.pk)
     form.fields["item"].disabled = True

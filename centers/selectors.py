@@ -426,6 +426,18 @@ def registration_statement(*, centre: Centre, year: int, since_certificate: bool
     return "".join(sentences) or _("None")
 
 
+# The annual report cites every change since the certificate was issued, not only the year's; the
+# registration page says which of its two scopes reads as the report does.
+REPORT_SINCE_CERTIFICATE = True
+
+
+def report_registration_statement(*, centre: Centre, year: int) -> str:
+    """The statement as the annual report for a year gives it (its prefill asks only here)."""
+    return registration_statement(
+        centre=centre, year=year, since_certificate=REPORT_SINCE_CERTIFICATE
+    )
+
+
 def capital_at(
     *, centre: Centre, day: dt.date, changes: list[RegistrationChange]
 ) -> Decimal | None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import DecimalValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from .text import refuse_control_chars, strip_control_chars
 
@@ -52,6 +57,52 @@ def _stripping(to_python):
         return to_python(value)
 
     return to_python_stripped
+
+
+DIGIT_CODES = ("max_digits", "max_whole_digits", "max_decimal_places")
+TOO_LARGE = _("Cannot be more than %(largest)s.")
+TOO_SMALL = _("Cannot be less than %(least)s.")
+TOO_PRECISE = ngettext_lazy(
+    "At most %(places)s decimal place.", "At most %(places)s decimal places.", "places"
+)
+
+
+class DecimalLimits(DecimalValidator):
+    """Django's digit counts said in the number's own terms: the largest allowed, the decimals kept.
+
+    "No more than 10 digits in total" means nothing to a clerk entering a floor area; "cannot be
+    more than 99999999.99" does. Django's error codes stay, so a field's own messages still win.
+    """
+
+    def __call__(self, value: Decimal) -> None:
+        try:
+            super().__call__(value)
+        except ValidationError as exc:
+            if exc.code not in DIGIT_CODES or self.decimal_places is None:
+                raise
+            raise self._said_plainly(value, exc.code) from None
+
+    def _said_plainly(self, value: Decimal, code: str) -> ValidationError:
+        if self.max_digits is not None:
+            places = self.decimal_places
+            largest = Decimal(10) ** (self.max_digits - places) - Decimal(10) ** -places
+            if value > largest:
+                return ValidationError(TOO_LARGE, code=code, params={"largest": f"{largest:f}"})
+            if value < -largest:
+                return ValidationError(TOO_SMALL, code=code, params={"least": f"{-largest:f}"})
+        # Within range, so the digits over are decimals (1.23456789012 has 12 digits in all).
+        return ValidationError(
+            TOO_PRECISE, code="max_decimal_places", params={"places": self.decimal_places}
+        )
+
+
+def explain_decimal_limits(field: forms.DecimalField) -> forms.DecimalField:
+    """Give a decimal field DecimalLimits in place of Django's digit-count check; returns it."""
+    field.validators = [
+        DecimalLimits(v.max_digits, v.decimal_places) if type(v) is DecimalValidator else v
+        for v in field.validators
+    ]
+    return field
 
 
 class ApiTokenForm(TextGuard, forms.Form):

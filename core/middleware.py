@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import JsonResponse
 from django.shortcuts import render, resolve_url
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 from django_scopes import scopes_disabled
@@ -123,6 +124,20 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
+
+
+class HtmxVaryMiddleware:
+    """Say that an answer depends on HX-Request: a filter pushes its URL into the history while
+    the answer is only the table, and without Vary the browser's Back showed that fragment alone,
+    unstyled, instead of the page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_vary_headers(response, ("HX-Request",))
         return response
 
 

@@ -21,6 +21,11 @@ def month_end(month: dt.date) -> dt.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
+def month_ended(month: dt.date, today: dt.date) -> bool:
+    """Whether a month is over, so that its report can be complete (marked 已报送)."""
+    return month_end(month) < today
+
+
 def add_months(month: dt.date, n: int) -> dt.date:
     index = month.year * 12 + month.month - 1 + n
     return dt.date(index // 12, index % 12 + 1, 1)

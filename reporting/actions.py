@@ -31,6 +31,7 @@ from core.errors import DomainError
 from core.periods import Period
 
 from . import assessment, outline, outline_edit, summary
+from .annual_narrative import TO_WRITE
 from .models import (
     AnnualFiling,
     FilingEvent,
@@ -81,11 +82,31 @@ def _lock(filing: AnnualFiling) -> AnnualFiling:
     )
 
 
+class StepOvertaken(TransitionNotAllowed):
+    """The page showed the report in another state: someone moved it since (a colleague, or the
+    same reviewer in a second tab), so a step chosen on that page is not taken."""
+
+
+def _lock_as_shown(filing: AnnualFiling, shown: str) -> AnnualFiling:
+    """The filing under its row lock, refused if it is no longer in the state the page showed
+    (`shown`, the status the form carried; empty for callers that show no page)."""
+    locked = _lock(filing)
+    if shown and locked.status != shown:
+        raise StepOvertaken(
+            _(
+                "While this page was open the report became %(now)s: nothing was done. Check "
+                "it as it is now, then act again."
+            )
+            % {"now": locked.get_status_display()}
+        )
+    return locked
+
+
 def _move(
-    filing: AnnualFiling, to: str, *, actor, access: Access, comment: str = ""
+    filing: AnnualFiling, to: str, *, actor, access: Access, comment: str = "", shown: str = ""
 ) -> AnnualFiling:
     """Check and record one transition under a row lock."""
-    locked = _lock(filing)
+    locked = _lock_as_shown(filing, shown)
     needed = TRANSITIONS.get((locked.status, to))
     if needed is None:
         raise TransitionNotAllowed(
@@ -207,9 +228,20 @@ def filing_save_narrative(
 
 
 def missing_sections(filing: AnnualFiling) -> list[str]:
-    """Labels of required sections that are still empty."""
+    """Labels of required sections that are still empty, or that still hold the draft's marker
+    of a part only the centre can write (TO_WRITE: 存在的问题, 工作思路)."""
     content = {**filing.data, "narrative": filing.narrative}
-    return [s.label for s in SECTIONS if s.required and not str(content.get(s.key) or "").strip()]
+    missing = []
+    for section in SECTIONS:
+        text = str(content.get(section.key) or "").strip()
+        if section.required and not text:
+            missing.append(str(section.label))
+        elif TO_WRITE in text:
+            missing.append(
+                _("%(section)s (the parts marked %(marker)s)")
+                % {"section": section.label, "marker": TO_WRITE}
+            )
+    return missing
 
 
 def content_of(filing: AnnualFiling) -> dict:
@@ -246,16 +278,19 @@ def filing_submit(
 
 
 @transaction.atomic
-def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
+def filing_return(
+    *, filing: AnnualFiling, reason: str, actor, access: Access, shown: str = ""
+) -> AnnualFiling:
     if not reason.strip():
         raise DomainError(_("Say why the report is returned."))
     from .chain import online_reset, reopen_refusal
 
-    if refusal := reopen_refusal(_lock(filing)):
+    if refusal := reopen_refusal(_lock_as_shown(filing, shown)):
         raise TransitionNotAllowed(refusal)
     moved = _move(filing, S.RETURNED, actor=actor, access=access, comment=reason.strip())
-    # TRANSITIONS lets a reviewer return an approved report too (a page opened before someone
-    # approved it): that is a reopen, so its year unfreezes; otherwise there is no freeze to lift.
+    # TRANSITIONS lets a reviewer return an approved report too (a page that shows it approved
+    # offers reopen; a caller without a page may return it): that is a reopen, so its year
+    # unfreezes; otherwise there is no freeze to lift.
     from services.actions import year_unfreeze
 
     year_unfreeze(centre=moved.centre, year=moved.year, actor=actor)
@@ -264,13 +299,15 @@ def filing_return(*, filing: AnnualFiling, reason: str, actor, access: Access) -
 
 
 @transaction.atomic
-def filing_approve(*, filing: AnnualFiling, comment: str, actor, access: Access) -> AnnualFiling:
+def filing_approve(
+    *, filing: AnnualFiling, comment: str, actor, access: Access, shown: str = ""
+) -> AnnualFiling:
     """Approve the submitted version; the year's tallies are frozen from now on."""
     # Tally writers check the freeze while holding the centre's row lock; taking it here too
     # means a save either commits before this approval or sees the year frozen. The filing comes
     # first, as in every other step; NO KEY UPDATE still lets rows that point at the centre (audit
     # entries of a step waiting on this filing) be written, so the two cannot deadlock.
-    locked = _lock(filing)
+    locked = _lock_as_shown(filing, shown)
     Centre.objects.select_for_update(no_key=True).filter(pk=locked.centre_id).first()
     latest = locked.versions.order_by("-number").first()
     moved = _move(locked, S.APPROVED, actor=actor, access=access, comment=comment.strip())
@@ -291,11 +328,13 @@ def filing_publish(*, filing: AnnualFiling, actor, access: Access) -> AnnualFili
 
 
 @transaction.atomic
-def filing_reopen(*, filing: AnnualFiling, reason: str, actor, access: Access) -> AnnualFiling:
+def filing_reopen(
+    *, filing: AnnualFiling, reason: str, actor, access: Access, shown: str = ""
+) -> AnnualFiling:
     """Send an approved, not yet published report back for changes; its year unfreezes."""
     if not reason.strip():
         raise DomainError(_("Say why the report is reopened."))
-    locked = _lock(filing)
+    locked = _lock_as_shown(filing, shown)
     if locked.status != S.APPROVED:
         raise TransitionNotAllowed(_("Only an approved report can be reopened."))
     from .chain import online_reset, reopen_refusal

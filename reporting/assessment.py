@@ -121,6 +121,14 @@ def points(
     return weight * _clamp((value - worst) / (best - worst))
 
 
+def most(item: ItemSpec) -> Decimal:
+    """The most points an item can give: its weight, or weight × cap for target attainment
+    capped above 100% (超额完成 pays), so that no heading promises a 满分 a score passes."""
+    if item.rule == TARGET:
+        return item.weight * max(_d(item.params.get("cap", 1)), Decimal(1))
+    return item.weight
+
+
 def _spread(item: ItemSpec, values: dict[int, dict]) -> tuple[Decimal, Decimal] | None:
     """(best, worst) of the centres that reported the item's figure."""
     present = [v[item.key] for v in values.values() if v.get(item.key) is not None]
@@ -302,6 +310,19 @@ def rule_text(item: ItemSpec) -> str:
         "zero": p.get("zero_at"),
         "full": p.get("full_at"),
     }
+
+
+def marks(weight: str, most: str | None) -> str:
+    """An item's points as a ranking heads its column: 满分, and the most 超额 reaches when
+    that is more (None: a ranking kept before its columns knew it, so no 满分 is claimed)."""
+    if most is None:
+        return _("%(weight)s points") % {"weight": weight}
+    if _d(most) > _d(weight):
+        return _("full marks %(weight)s, up to %(most)s over target") % {
+            "weight": weight,
+            "most": most,
+        }
+    return _("full marks %(weight)s") % {"weight": weight}
 
 
 def describe(items, known: dict[str, str]) -> str:

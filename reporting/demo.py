@@ -24,6 +24,7 @@ from services.demo import load_services_demo
 from staff.demo import load_staff_demo
 
 from . import actions, attachments, chain, outline_edit
+from .annual_narrative import TO_WRITE
 from .models import AnnualFiling
 
 MANAGER_ACCESS = Access(frozenset({MANAGER, CLERK}))
@@ -53,8 +54,36 @@ def load_demo() -> list[DemoLogin]:
     return LOGINS
 
 
+# What the demo centres write where the draft leaves a part to them (annual_narrative.TO_WRITE):
+# the problems if no figure named any, then the coming year's plans.
+WRITTEN = [
+    "1.家庭医生签约服务的履约质量有待提高，部分签约居民对随访频次不满意；"
+    "2.中医药适宜技术人员不足。",
+    "1.推进家庭医生签约服务提质增效，重点人群签约率保持在60%以上；"
+    "2.引进中医类别执业医师1名，扩大中医药服务覆盖面；3.完成慢病管理信息系统升级。",
+]
+
+
+def _write_own_parts(filing: AnnualFiling, manager) -> AnnualFiling:
+    """Replace the draft's markers with the centre's own words, as its manager would."""
+    narrative = filing.narrative
+    if TO_WRITE not in narrative:
+        return filing
+    pieces = narrative.split(TO_WRITE)
+    own = WRITTEN[len(WRITTEN) - (len(pieces) - 1) :]  # the plans always, the problems if marked
+    written = pieces[0] + "".join(text + rest for text, rest in zip(own, pieces[1:], strict=True))
+    return actions.filing_save_narrative(
+        filing=filing,
+        narrative=written,
+        based_on=stamp(filing),
+        actor=manager,
+        access=MANAGER_ACCESS,
+    )
+
+
 def _step(filing: AnnualFiling, step: str, manager, reviewer) -> AnnualFiling:
     if step == "submit":
+        filing = _write_own_parts(filing, manager)
         return actions.filing_submit(
             filing=filing, actor=manager, access=MANAGER_ACCESS, render_pdf=False
         )

@@ -226,18 +226,30 @@ class NarrativeForm(BasedOnForm, TextGuard, forms.Form):
     narrative = forms.CharField(required=False, max_length=NARRATIVE_LIMIT, strip=False)
 
 
-class ReasonForm(TextGuard, forms.Form):
+class StepForm(TextGuard, forms.Form):
+    """A workflow step on the filing page: its note, and the status the page showed (`shown`),
+    so that a step chosen on a page someone has since overtaken is refused, not taken."""
+
+    free_text_fields = ("note",)
+    note_field = "note"
+
+    shown = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+
+
+class ReasonForm(StepForm):
     """Why a report is returned or reopened; the action itself insists that there is one."""
 
     free_text_fields = ("reason",)
+    note_field = "reason"
 
     reason = forms.CharField(required=False, max_length=NOTE_LIMIT)
 
 
-class CommentForm(TextGuard, forms.Form):
+class CommentForm(StepForm):
     """The reviewer's optional comment on approval."""
 
     free_text_fields = ("comment",)
+    note_field = "comment"
 
     comment = forms.CharField(required=False, max_length=NOTE_LIMIT)
 

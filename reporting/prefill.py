@@ -112,9 +112,7 @@ def prefill(centre: Centre, year: int) -> dict:
         **registered_data(centre, year),
         "staff_count": str(count),
         "staff_count_basis": basis,
-        "registration": centre_selectors.registration_statement(
-            centre=centre, year=year, since_certificate=True
-        ),
+        "registration": centre_selectors.report_registration_statement(centre=centre, year=year),
         "licences": licences_text(centre, year),
         "performance": performance_text(centre, year),
         "donations": donations_text(centre, year),

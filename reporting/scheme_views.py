@@ -277,6 +277,7 @@ def _ranking(request: AuthorityRequest, pk: int):
         columns, rows = selectors.ranking_live(
             scheme=scheme, authority_ids=request.authority_subtree, period=period
         )
+    columns = selectors.ranking_columns(scheme=scheme, columns=columns)
     return scheme, form, period, ranking, columns, rows
 
 
@@ -316,7 +317,7 @@ def ranking_compute(request: AuthorityRequest, pk: int) -> HttpResponse:
 def _headers(columns: list[dict]) -> list[str]:
     heads = [_("Rank"), _("Centre"), _("Total score")]
     for c in columns:
-        heads += [c["label"], _("%(label)s points (of %(weight)s)") % c]
+        heads += [c["label"], _("%(label)s points (%(marks)s)") % c]
     return heads
 
 
@@ -372,7 +373,7 @@ def ranking_export(request: AuthorityRequest, pk: int) -> HttpResponse:
         sheet.append(text_row(sheet, cells))
     sheet.append([])
     for c in columns:
-        sheet.append(text_row(sheet, [f"{c['label']}：{c['weight']}分，{c['rule']}"]))
+        sheet.append(text_row(sheet, [f"{c['label']}（{c['marks']}）：{c['rule']}"]))
     if ranking is None:
         sheet.append(text_row(sheet, [_("Computed when downloaded; not kept.")]))
     _shape(sheet, heads, _suffixes(columns))

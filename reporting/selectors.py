@@ -237,10 +237,28 @@ def _columns(specs, known: dict[str, str]) -> list[dict]:
             "key": s.key,
             "label": assessment.item_label(s, known),
             "weight": assessment.plain(s.weight),
+            "most": assessment.plain(assessment.most(s)),
             "rule": assessment.rule_text(s),
         }
         for s in specs
     ]
+
+
+def ranking_columns(*, scheme: Scheme, columns: list[dict]) -> list[dict]:
+    """The columns with their points heading (`marks`), the one the page, the printed sheet and
+    the spreadsheet show. A ranking kept before columns held their most takes it from the
+    scheme's item of the same key and weight (one query), else its heading claims no 满分."""
+    current: dict[str, assessment.ItemSpec] = {}
+    if any("most" not in c for c in columns):
+        current = {s.key: s for s in scheme_specs(scheme)}
+    out = []
+    for c in columns:
+        most = c.get("most")
+        spec = current.get(c["key"])
+        if most is None and spec is not None and assessment.plain(spec.weight) == c["weight"]:
+            most = assessment.plain(assessment.most(spec))
+        out.append(c | {"marks": assessment.marks(c["weight"], most)})
+    return out
 
 
 def _cells(columns: list[dict], breakdown: dict) -> list[tuple[str | None, str, str | None]]:

@@ -228,6 +228,7 @@ def chain_context(request: HttpRequest, summary: Summary) -> dict:
         name: reverse(f"reporting:centre-summary-{name}", args=[slug, summary.pk])
         for name in ("submit", "return", "accept", "reopen", "changes")
     }
+    late, handed_late = summary_review.summary_lateness(summary)
     return {
         "chain": {
             "events": list(summary.events.select_related("actor")),
@@ -236,6 +237,8 @@ def chain_context(request: HttpRequest, summary: Summary) -> dict:
             "urls": urls,
             "sponsor": request.centre.sponsor.name,  # type: ignore[attr-defined]
             "due": summary_review.due_date(Period(summary.first, summary.last)),
+            "late": late,
+            "handed_late": handed_late,
         }
     }
 

@@ -38,6 +38,34 @@ class InboxRow:
         return self.summary.status if self.summary else ""
 
 
+def lateness(summary: Summary | None, period: Period, today: dt.date) -> tuple[bool, bool]:
+    """(late: not handed up and past the due day, handed_late: handed up after it), the one rule
+    the received list and the centre's own summary page both show."""
+    due = due_date(period)
+    waiting = summary is None or summary.status in (SS.DRAFT, SS.RETURNED)
+    handed = summary.submitted_at if summary is not None and not waiting else None
+    return today > due and waiting, handed is not None and timezone.localdate(handed) > due
+
+
+def summary_lateness(summary: Summary, today: dt.date | None = None) -> tuple[bool, bool]:
+    """`lateness` of a centre's summary for its own page; a late draft beside another summary of
+    the period already handed up is not late, as the received list shows that one (a query,
+    for a late draft only)."""
+    late, handed_late = lateness(
+        summary, Period(summary.first, summary.last), today or timezone.localdate()
+    )
+    if late and summary.status == SS.DRAFT:
+        handed = Summary.objects.filter(
+            centre_id=summary.centre_id,
+            first=summary.first,
+            last=summary.last,
+            kind=summary.kind,
+            status__in=(SS.SUBMITTED, SS.ACCEPTED),
+        )
+        late = not handed.exists()
+    return late, handed_late
+
+
 def _chosen(summaries: list[Summary]) -> Summary | None:
     """The one handed up (there is at most one), else the centre's latest draft."""
     handed = [s for s in summaries if s.status != SS.DRAFT]
@@ -49,7 +77,6 @@ def inbox(
 ) -> list[InboxRow]:
     """Every centre below the authority with its summary of the period; two queries in all."""
     today = today or timezone.localdate()
-    overdue = today > due_date(period)
     centres = list(
         Centre.objects.filter(sponsor_id__in=authority_ids)
         .select_related("sponsor")
@@ -63,14 +90,10 @@ def inbox(
     )
     for s in found:
         by_centre.setdefault(s.centre_id, []).append(s)
-    due = due_date(period)
     rows = []
     for centre in centres:
         chosen = _chosen(by_centre.get(centre.pk, []))
-        waiting = chosen is None or chosen.status in (SS.DRAFT, SS.RETURNED)
-        handed = chosen.submitted_at if chosen is not None and not waiting else None
-        handed_late = handed is not None and timezone.localdate(handed) > due
-        rows.append(InboxRow(centre, chosen, overdue and waiting, handed_late))
+        rows.append(InboxRow(centre, chosen, *lateness(chosen, period, today)))
     return rows
 
 

@@ -177,20 +177,49 @@ def _narrative_refused(
 def _transition(
     request: CentreRequest, year: int, act, success: str, form_class: type[Form] | None = None
 ) -> HttpResponse:
-    """Run one workflow step; a note, if any, passes its form first (no NUL, not too long)."""
+    """Run one workflow step; a note, if any, passes its form first (no NUL, not too long).
+
+    A refused step with a note comes back as the page with the note as typed and the reason
+    beside it (409 when someone moved the report since the page was shown)."""
     filing = get_object_or_404(AnnualFiling, centre=request.centre, year=_year(year))
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
-        messages.error(request, first_error(form))
-        return redirect("reporting:filing", request.centre.slug, year)
+        return _step_refused(request, year, form, first_error(form))
     kwargs = form.cleaned_data if form is not None else {}
     try:
         act(filing=filing, actor=request.user, access=request.access, **kwargs)
     except DomainError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
+        if form is None:
+            messages.error(request, str(exc))
+            return redirect("reporting:filing", request.centre.slug, year)
+        overtaken = isinstance(exc, actions.StepOvertaken)
+        return _step_refused(request, year, form, str(exc), overtaken)
+    messages.success(request, success)
     return redirect("reporting:filing", request.centre.slug, year)
+
+
+# The forms of the filing page by status, by the note they take.
+STEP_FORMS = {
+    "submitted": {"comment": "approve", "reason": "return"},
+    "approved": {"reason": "reopen"},
+}
+
+
+def _step_refused(
+    request: CentreRequest, year: int, form, error: str, overtaken: bool = False
+) -> HttpResponse:
+    """The filing page as it is now, with the refused step's note kept and its reason beside it."""
+    context = filing_context(request, year)
+    # Which form of the page as it is now takes the note back (a return overtaken by an approval
+    # keeps its reason in the reopen form); none: the reason shows above the steps.
+    at = STEP_FORMS.get(context["filing"].status, {}).get(form.note_field, "")
+    context.update(
+        step_note=form.data.get(form.note_field, ""),
+        step_error=error,
+        step_at=at if request.access.can(REVIEW_FILINGS) else "",
+    )
+    status = conflict_status(request) if overtaken else 200
+    return render(request, "reporting/filing_page.html", context, status=status)
 
 
 @centre_view(SUBMIT_FILINGS)

@@ -6,6 +6,7 @@ Reads only; the home pages show them and the daily reminders (reporting/reminder
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count
@@ -13,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from centers.access import review_refusal
 from centers.models import Centre, Licence
+from centers.selectors import Places
 from core.periods import Period, add_months, month_start
 from services import figures
 
@@ -32,6 +35,9 @@ class QueueLine:
     label: str
     count: int
     url: str
+    # Waiting for the centres' own commission below, not for this reviewer: shown, not counted
+    # as their work (separation of duties).
+    for_information: bool = False
 
 
 def previous_month(today: dt.date) -> dt.date:
@@ -59,30 +65,65 @@ def overdue_months(
     ]
 
 
-def authority_queue(*, authority, subtree: set[int], today: dt.date | None = None) -> list:
-    """The reviewer's work: reports to review, overdue months and open-month requests, linked."""
+def _split(rows, key: Callable[[dict], object], mine: set[int]) -> dict[object, tuple[int, int]]:
+    """Per key, in the rows' order: (items the reviewer may act on, items only their centre's
+    own commission may); each row is a count of one centre's items."""
+    out: dict[object, tuple[int, int]] = {}
+    for row in rows:
+        own, others = out.get(key(row), (0, 0))
+        if row["centre_id"] in mine:
+            own += row["n"]
+        else:
+            others += row["n"]
+        out[key(row)] = (own, others)
+    return out
+
+
+def _lines(split: tuple[int, int], mine: str, others: str, url: str) -> list[QueueLine]:
+    """The reviewer's own line and, apart, the line of what waits for the commissions below."""
+    own, below = split
+    lines = [QueueLine(mine, own, url)] if own else []
+    if below:
+        lines.append(QueueLine(others, below, url, for_information=True))
+    return lines
+
+
+def authority_queue(
+    *, authority, subtree: set[int], places: Places, today: dt.date | None = None
+) -> list:
+    """The reviewer's work: reports to review, overdue months and open-month requests, linked.
+
+    Reports, summaries and requests count as theirs only at centres they may act on (the
+    centre's own commission: centers.access.review_refusal); those waiting for a commission
+    below are listed apart, for information."""
     today = today or timezone.localdate()
+    centres = list(
+        Centre.objects.filter(sponsor_id__in=subtree)
+        .select_related("sponsor")
+        .only("pk", "sponsor__name", *Centre.OWES_FIELDS)
+    )
+    mine = {c.pk for c in centres if not review_refusal(places, c)}
     lines = []
     waiting = (
         AnnualFiling.objects.filter(status=S.SUBMITTED, centre__sponsor_id__in=subtree)
-        .values("year")
+        .values("year", "centre_id")
         .annotate(n=Count("pk"))
         .order_by("-year")
     )
-    for row in waiting:
-        url = reverse("reporting:authority-filings", args=[authority.slug, row["year"]])
-        lines.append(
-            QueueLine(
-                _("%(year)s annual reports awaiting review") % {"year": row["year"]},
-                row["n"],
-                f"{url}?state={S.SUBMITTED}",
-            )
+    for year, split in _split(waiting, lambda row: row["year"], mine).items():
+        url = reverse("reporting:authority-filings", args=[authority.slug, year])
+        words = {"year": year}
+        lines += _lines(
+            split,
+            _("%(year)s annual reports awaiting review") % words,
+            _("%(year)s annual reports awaiting review by their own commission (for information)")
+            % words,
+            f"{url}?state={S.SUBMITTED}",
         )
-    lines += summary_lines(authority=authority, subtree=subtree)
+    lines += summary_lines(authority=authority, subtree=subtree, mine=mine)
     # Overdue tallies: this year and last, so an old gap does not pile up forever.
-    owed = Centre.objects.filter(sponsor_id__in=subtree).only("pk", *Centre.OWES_FIELDS)
-    centres = [(c.pk, c.owes_from) for c in owed]
-    late = overdue_months(centres=centres, today=today, first=dt.date(today.year - 1, 1, 1))
+    owed = [(c.pk, c.owes_from) for c in centres]
+    late = overdue_months(centres=owed, today=today, first=dt.date(today.year - 1, 1, 1))
     for year in sorted({m.year for _pk, m in late}, reverse=True):
         lines.append(
             QueueLine(
@@ -92,41 +133,47 @@ def authority_queue(*, authority, subtree: set[int], today: dt.date | None = Non
             )
         )
     # Requests to open a locked month (申请开放月份), read through the figures door.
-    requests = figures.open_month_requests_waiting(list(subtree))
+    requests = figures.open_month_requests_by_centre(list(subtree))
+    own = sum(n for pk, n in requests.items() if pk in mine)
     if requests:
-        url = reverse("services:open-month-requests", args=[authority.slug])
-        lines.append(QueueLine(_("Requests to open months awaiting a decision"), requests, url))
+        lines += _lines(
+            (own, sum(requests.values()) - own),
+            _("Requests to open months awaiting a decision"),
+            _("Requests to open months awaiting their own commission (for information)"),
+            reverse("services:open-month-requests", args=[authority.slug]),
+        )
     return lines
 
 
-def summary_lines(*, authority, subtree: set[int]) -> list[QueueLine]:
-    """Work summaries handed up and waiting for review, one line per period, linked to the
-    received list of that period. One query."""
+def summary_lines(*, authority, subtree: set[int], mine: set[int]) -> list[QueueLine]:
+    """Work summaries handed up and waiting for review, one line per period (and one apart for
+    those only a commission below may review: `mine` are the centres this reviewer may act on),
+    linked to the received list of that period. One query."""
     waiting = (
         Summary.objects.filter(
             status=Summary.Status.SUBMITTED,
             centre__sponsor_id__in=subtree,
             kind__in=(Summary.Kind.HALF, Summary.Kind.YEAR),
         )
-        .values("kind", "first")
+        .values("kind", "first", "centre_id")
         .annotate(n=Count("pk"))
         .order_by("-first", "kind")
     )
     url = reverse("reporting:authority-summary-inbox", args=[authority.slug])
     lines = []
-    for row in waiting:
-        first = row["first"]
-        if row["kind"] == Summary.Kind.YEAR:
+    for (kind, first), split in _split(waiting, lambda r: (r["kind"], r["first"]), mine).items():
+        if kind == Summary.Kind.YEAR:
             period, part = Period.year(first.year), "year"
         else:
             half = 1 if first.month == 1 else 2
             period, part = Period.half(first.year, half), f"h{half}"
-        lines.append(
-            QueueLine(
-                _("%(period)s work summaries awaiting review") % {"period": period.label},
-                row["n"],
-                f"{url}?year={first.year}&part={part}",
-            )
+        words = {"period": period.label}
+        lines += _lines(
+            split,
+            _("%(period)s work summaries awaiting review") % words,
+            _("%(period)s work summaries awaiting review by their own commission (for information)")
+            % words,
+            f"{url}?year={first.year}&part={part}",
         )
     return lines
 

@@ -16,8 +16,11 @@ from . import worklist
 @authority_view(VIEW_AUTHORITY)
 @require_GET
 def authority_queue(request: AuthorityRequest) -> HttpResponse:
-    """What waits for the commission's reviewers, over its whole subtree."""
-    lines = worklist.authority_queue(authority=request.authority, subtree=request.authority_subtree)
+    """What waits for this reviewer over the commission's subtree, and apart what waits for the
+    commissions below it."""
+    lines = worklist.authority_queue(
+        authority=request.authority, subtree=request.authority_subtree, places=request.places
+    )
     return render(request, "reporting/partials/authority_queue.html", {"lines": lines})
 
 

@@ -18,6 +18,7 @@ from centers.selectors import user_places
 from core import rawsql, stale
 from core.audit import audit
 from core.errors import DomainError
+from core.periods import month_ended
 
 from . import cell_sql
 from .definitions import applying, centre_path
@@ -437,8 +438,8 @@ def month_submit(
     """Mark a month 已报送; refused while any warning of that month has no explanation, and
     while a category with no value is not among those the person confirmed (`empty_confirmed`,
     codes; they are recorded in the audit)."""
-    if month > timezone.localdate().replace(day=1):
-        raise DomainError(_("This month has not begun."))
+    if not month_ended(month, timezone.localdate()):  # its figures are not all in yet
+        raise DomainError(_("A month is marked complete once it has ended."))
     # The centre's lock, as tally_save takes it: the checks read the values as they are when the
     # month is marked, and a colleague marking it at the same moment waits, then finds it marked.
     Centre.objects.select_for_update(no_key=True).filter(pk=centre.pk).first()

@@ -2,7 +2,8 @@
 
 Import reads the layout export writes. An empty cell leaves the stored value as it is; every
 problem is listed by row and column before anything is written, and nothing is written until
-the user confirms.
+the user confirms. A monthly indicator's 全年 is the year's figure from the figures door, for
+reading only: import passes it over (the months are what is stored).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from centers.models import Centre
 from core import imports, spreadsheet
 from core.audit import audit_bulk, audit_entry
 from core.models import ImportJob
+from core.periods import Period
 
+from . import figures
 from .definitions import in_force
 from .locking import LockContext, lock_state, year_lock_state
 from .models import Indicator, TallyValue
@@ -41,14 +44,20 @@ def _period(indicator: Indicator, year: int, column: str) -> dt.date | None:
     return dt.date(year, MONTH_HEADERS.index(column) + 1, 1)
 
 
+def _monthly(indicator: Indicator) -> bool:
+    return indicator.frequency == Indicator.Frequency.MONTHLY
+
+
 def write_year(centre: Centre, year: int) -> bytes:
-    """Every active indicator of the catalogue with the centre's values for the year."""
+    """Every active indicator of the catalogue with the centre's values for the year; a monthly
+    one's 全年 is its year as the figures page gives it (flows summed, a stock's last month)."""
     values = {
         (code, period): value
         for code, period, value in TallyValue.objects.filter(
             centre=centre, period__year=year
         ).values_list("indicator__code", "period", "value")
     }
+    whole = figures.totals(centre_ids=[centre.pk], period=Period.year(year))
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"{year}年")
     header = []
@@ -62,6 +71,8 @@ def write_year(centre: Centre, year: int) -> bytes:
         for column in [*MONTH_HEADERS, "全年"]:
             period = _period(indicator, year, column)
             value = values.get((indicator.code, period)) if period else None
+            if column == "全年" and _monthly(indicator) and indicator.code in whole:
+                value = whole[indicator.code].value
             row.append(
                 None if value is None else (int(value) if value == int(value) else float(value))
             )
@@ -108,7 +119,9 @@ def _read_cells(centre, year, data, errors) -> list[list[str]]:
             )
             continue
         seen[code] = number
-        for column in [*MONTH_HEADERS, "全年"]:
+        # A monthly indicator's 全年 is computed from its months (write_year): nothing to store.
+        columns = MONTH_HEADERS if _monthly(indicator) else [*MONTH_HEADERS, "全年"]
+        for column in columns:
             raw = spreadsheet.text(row.get(column))
             if raw == "":
                 continue

@@ -39,7 +39,7 @@ from django_scopes import scopes_disabled
 
 from centers.models import Centre
 from core import memo
-from core.periods import Period, add_months, month_end
+from core.periods import Period, add_months, month_end, month_ended
 from core.rawsql import PARALLEL_FROM, array_param, parallel_read
 
 from .definitions import CATALOGUE, applying, centre_path, in_force, versions_for, year_span
@@ -128,6 +128,7 @@ class MonthColumn:
     submitted: bool
     empty: list[str] = field(default_factory=list)  # labels of categories with no value
     approval: str = ""  # MonthReport.State when marked: submitted, approved or confirmed
+    ended: bool = True  # over, so that it can be marked complete (core.periods.month_ended)
 
     @property
     def empty_text(self) -> str:
@@ -278,7 +279,13 @@ def tally_grid(*, centre: Centre, year: int, category: str, today: dt.date | Non
     ctx = LockContext.load(centre, today, months_approved=approved)  # this year's are all it needs
     months = [dt.date(year, m, 1) for m in range(1, 13)]
     columns = [
-        MonthColumn(m, lock_state(m, ctx), m in reported, approval=reported.get(m, ""))
+        MonthColumn(
+            m,
+            lock_state(m, ctx),
+            m in reported,
+            approval=reported.get(m, ""),
+            ended=month_ended(m, today),
+        )
         for m in months
     ]
     for column in columns:  # a month marked 已报送 says which categories it left empty
@@ -1115,6 +1122,21 @@ def open_month_requests_waiting(authority_ids: list[int]) -> int:
         return OpenMonthRequest.objects.filter(
             centre__sponsor_id__in=authority_ids, status=OpenMonthRequest.Status.PENDING
         ).count()
+
+
+def open_month_requests_by_centre(authority_ids: list[int]) -> dict[int, int]:
+    """`open_month_requests_waiting` per centre (those waiting at none left out), so that the
+    queue counts as a reviewer's only the centres they may decide for. One query."""
+    with scopes_disabled():
+        rows = (
+            OpenMonthRequest.objects.filter(
+                centre__sponsor_id__in=authority_ids, status=OpenMonthRequest.Status.PENDING
+            )
+            .values("centre_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        return {row["centre_id"]: row["n"] for row in rows}
 
 
 def centre_open_month_requests(*, centre: Centre) -> list[OpenMonthRequest]:

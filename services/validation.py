@@ -54,6 +54,7 @@ def parse_value(
         return None, _("Type a number.")
     if not value.is_finite():
         return None, _("Type a number.")
+    value = value.copy_abs() if value.is_zero() else value  # "-0" is stored and audited as 0
     if above_zero and value <= 0:
         return None, above_zero
     if value < 0:

@@ -31,7 +31,12 @@ from .models import (
     Title,
 )
 from .selectors import id_number_entry_blocked
-from .validators import id_birth_date, mask_id_number, normalise_id_number, validate_id_number
+from .validators import (
+    id_disagreements,
+    mask_id_number,
+    normalise_id_number,
+    validate_id_number,
+)
 
 # Each person or spell date is checked for plausibility (a 离职日期 of 9999-12-31 is a slip).
 DATE_CHECKS = {"birth_date": BIRTH_DATE, "hired_on": WORK_DATE, "left_on": WORK_DATE}
@@ -179,11 +184,10 @@ class StaffForm(BasedOnForm, JobFields):
 
     def clean(self):
         cleaned = super().clean()
-        number, born = cleaned.get("id_number"), cleaned.get("birth_date")
-        if number and born and id_birth_date(number) != born:
-            self.add_error(
-                "id_number", _("The birth date inside the number differs from the date of birth.")
-            )
+        if number := cleaned.get("id_number"):
+            born, gender = cleaned.get("birth_date"), cleaned.get("gender")
+            for message in id_disagreements(number, born, gender):
+                self.add_error("id_number", message)
         if cleaned.get("degree") and cleaned.get("education") != Education.POSTGRADUATE:
             self.add_error("degree", _("A degree is recorded only with postgraduate education."))
         self.clean_job(cleaned)

@@ -43,6 +43,7 @@ from .selectors import id_number_entry_blocked, sees_id_numbers
 from .validators import (
     ID_SHOWN,
     id_birth_date,
+    id_disagreements,
     id_number_fits_mask,
     normalise_id_number,
     validate_id_number,
@@ -390,10 +391,9 @@ def _check_row(v: dict, errors: list) -> None:
     if v["birth_date"] and v["birth_date"] > today:
         errors.append(("出生日期", _("The date of birth cannot be in the future.")))
     full_id = v["id_number"] and not MASKED_ID.match(v["id_number"])
-    if full_id and v["birth_date"] and id_birth_date(v["id_number"]) != v["birth_date"]:
-        errors.append(
-            ("身份证号", _("The birth date inside the number differs from the date of birth."))
-        )
+    if full_id:
+        for message in id_disagreements(v["id_number"], v["birth_date"], v["gender"]):
+            errors.append(("身份证号", message))
     if v["hired_on"] and v["left_on"] and v["left_on"] < v["hired_on"]:
         errors.append(("离职日期", _("The date left cannot be before the date hired.")))
     if v["left_on"] and not v["leave_reason"]:

@@ -28,6 +28,20 @@ def id_birth_date(value: str) -> dt.date | None:
         return None
 
 
+def id_disagreements(number: str, born: dt.date | None, gender: str | None) -> list[str]:
+    """What a valid full number says against the typed date of birth and sex ("M"/"F"; the
+    17th character is odd for men): one message each, none when they agree or are not given."""
+    found = []
+    if born and id_birth_date(number) != born:
+        found.append(_("The birth date inside the number differs from the date of birth."))
+    if gender in ("M", "F") and ("M" if int(number[16]) % 2 else "F") != gender:
+        sex = _("male") if gender == "F" else _("female")
+        found.append(
+            _("The 17th digit of the number says %(sex)s, unlike the gender given.") % {"sex": sex}
+        )
+    return found
+
+
 def validate_id_number(value: str) -> None:
     """Refuse a number of the wrong shape, with an impossible birth date, or a wrong check digit."""
     if (

@@ -61,3 +61,25 @@ def test_manager_records_a_change_and_reviewer_only_reads(
     assert refused.status == 403
     assert "无权操作" in refused.text()
     context.close()
+
+
+def test_choosing_the_item_keeps_what_was_typed(browser, live_server, manager, centre):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    browser_login(page, "manager")
+    page.wait_for_url(f"**/centres/{centre.slug}/")
+    page.goto(f"/centres/{centre.slug}/registration/")
+    page.get_by_label("变更后").fill("重庆市沙坪坝区新地址1号")
+    page.get_by_label("变更日期").fill("2025-05-01")
+    page.get_by_label("登记事项").select_option("address")
+    page.wait_for_function(
+        f"() => document.querySelector('#id_old_value').value === '{centre.address}'"
+    )
+    assert page.get_by_label("变更后").input_value() == "重庆市沙坪坝区新地址1号"
+    assert page.get_by_label("变更日期").input_value() == "2025-05-01"
+    # Another item: the old value filled in for 住所 follows; what was typed stays.
+    page.wait_for_function("() => !document.querySelector('.htmx-added, .htmx-settling')")
+    page.get_by_label("登记事项").select_option("legal_representative")
+    page.wait_for_function("() => document.querySelector('#id_old_value').value === '张三'")
+    assert page.get_by_label("变更后").input_value() == "重庆市沙坪坝区新地址1号"
+    context.close()

@@ -98,10 +98,13 @@ def test_first_entry_fills_the_certificate_and_is_audited(client, clerk, blank_c
     ("field", "value", "message"),
     [
         ("credit_code", "12500106450412352A", "校验码错误"),
-        ("capital", "233.885", "确认小数不超过 2 位"),
+        ("capital", "233.885", "最多保留 2 位小数。"),
         ("capital", "-1", "确保该值大于或等于0"),
         ("certificate_valid_to", "2020-01-01", "有效期的截止日期早于起始日期"),
         ("founded_on", "2024-02-30", "输入一个有效的日期"),
+        # A future founding would hide every month it owes from the commission's lists.
+        ("founded_on", "2030-01-01", "成立日期不能晚于今天"),
+        ("founded_on", "2022-01-01", "成立日期晚于证书有效期起始日"),
         ("legal_representative", "张" * 10000, "确保该变量包含不超过 50 字符"),
         ("address", "路\x00", "不能包含空字符"),
     ],

@@ -76,7 +76,12 @@ def test_a_year_twice_is_refused_beside_the_field(client, clerk, centre):
         ({"year": "1800"}, "确保该值大于或等于1949"),
         ({"year": "2024", "beds": "-1"}, "确保该值大于或等于0"),
         ({"year": "2024", "beds": "2.5"}, "输入整数"),
-        ({"year": "2024", "net_assets_end": "1.234"}, "确认小数不超过 2 位"),
+        ({"year": "2024", "net_assets_end": "1.2345"}, "最多保留 2 位小数。"),
+        ({"year": "2024", "service_area_km2": "99999999999"}, "不能超过 99999999.99。"),
+        ({"year": "2024", "floor_area_m2": "123456789.5"}, "不能超过 99999999.99。"),
+        ({"year": "2024", "net_assets_end": "-99999999999"}, "不能小于 -9999999999.99。"),
+        # Too many digits in all, but only for want of fewer decimals.
+        ({"year": "2024", "floor_area_m2": "1.23456789012"}, "最多保留 2 位小数。"),
         ({"year": "2024", "served_population": "99999999999999"}, "确保该值小于或等于10000000"),
         ({"year": "2024", "beds": "80000"}, "确保该值小于或等于5000"),
     ],
@@ -177,7 +182,7 @@ def test_performance_record_round_trip_and_delete_is_audited(client, manager, ce
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [("1.234", "确认小数不超过 2 位"), ("-3", "确保该值大于或等于0"), ("abc", "输入一个数字")],
+    [("1.234", "最多保留 2 位小数。"), ("-3", "确保该值大于或等于0"), ("abc", "输入一个数字")],
 )
 def test_donation_amount_is_checked(client, clerk, centre, amount, message):
     client.force_login(clerk)

@@ -129,7 +129,7 @@ def test_capital_change_is_stored_with_two_decimals_and_applied(client, manager,
     [
         ({"registered_on": "2024-02-20"}, "办理日期不能早于变更日期"),
         ({"registered_on": "2024-02-30"}, "输入一个有效的日期"),
-        ({"item": "capital", "old_value": "96.7", "new_value": "233.885"}, "确认小数不超过 2 位"),
+        ({"item": "capital", "old_value": "96.7", "new_value": "233.885"}, "最多保留 2 位小数。"),
         ({"item": "capital", "old_value": "96.7", "new_value": "-5"}, "确保该值大于或等于0"),
         ({"new_value": "张三"}, "变更后的值与变更前相同"),
         ({"new_value": "王" * 200}, "最多 50 个字符（当前 200 个）"),
@@ -333,6 +333,55 @@ def test_choosing_an_item_prefills_its_current_value(client, clerk, centre):
     body = client.get(url, {"item": "address"}, **HX).content.decode()
     assert body.lstrip().startswith('<div id="change-form">')
     assert centre.address in body
+
+
+def _choose_item(client, centre, **typed):
+    """What the item list sends when changed: the whole form, as htmx posts it."""
+    data = {"choosing_item": "1", "item": "", "old_value": "", "new_value": ""}
+    data |= {"effective_on": "", "registered_on": "", "note": "", **typed}
+    url = reverse("centers:change-add", args=[centre.slug])
+    return client.post(url, data, **HX).content.decode()
+
+
+def test_choosing_the_item_keeps_what_was_typed(client, manager, centre):
+    client.force_login(manager)
+    body = _choose_item(
+        client,
+        centre,
+        item="address",
+        new_value="重庆市沙坪坝区新地址1号",
+        effective_on="2025-05-01",
+        registered_on="2025-05-06",
+        note="区民政局",
+    )
+    assert body.lstrip().startswith('<div id="change-form">')
+    assert "重庆市沙坪坝区新地址1号</textarea>" in body
+    assert 'value="2025-05-01"' in body and 'value="2025-05-06"' in body
+    assert 'value="区民政局"' in body
+    assert f"{centre.address}</textarea>" in body  # the empty old value is the item's own
+    assert not RegistrationChange.objects.exists()  # choosing saves nothing, checks nothing
+    assert 'class="error"' not in body
+
+
+def test_choosing_another_item_refills_only_an_old_value_that_was_filled_in(
+    client, manager, centre
+):
+    client.force_login(manager)
+    # The legal representative's value was filled in for that item, then 住所 is chosen.
+    body = _choose_item(client, centre, item="address", old_value="张三", new_value="新址")
+    assert f"{centre.address}</textarea>" in body and "张三" not in body
+    # An old value the user typed is theirs: it stays.
+    body = _choose_item(client, centre, item="address", old_value="重庆市沙坪坝区旧址9号")
+    assert "重庆市沙坪坝区旧址9号</textarea>" in body and centre.address not in body
+
+
+def test_the_item_list_posts_the_form_it_is_in(client, manager, centre):
+    """A GET would carry only the item; the form's long texts would not fit a query string."""
+    client.force_login(manager)
+    page = client.get(reverse("centers:registration", args=[centre.slug])).content.decode()
+    select = page[page.index('<select name="item"') :].split(">", 1)[0]
+    assert f'hx-post="{reverse("centers:change-add", args=[centre.slug])}"' in select
+    assert "choosing_item" in select
 
 
 @time_machine.travel(dt.datetime(2026, 11, 22, 10, 0))

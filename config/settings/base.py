@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "core.middleware.QueryGuardMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.middleware.HtmxVaryMiddleware",
     "core.middleware.AdminScopesDisabledMiddleware",
     # Axes must come last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",

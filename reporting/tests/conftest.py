@@ -11,6 +11,8 @@ import pytest
 from centers.models import CentreYear, FundingSource
 from centers.tests.factories import CentreFactory
 from reporting import actions
+from reporting.annual_narrative import TO_WRITE
+from reporting.models import AnnualFiling
 from services.models import MonthReport
 
 from .data import put
@@ -67,7 +69,12 @@ def ready(centre, manager):
         net_assets_begin=Decimal("244.64"),
         net_assets_end=Decimal("233.88"),
     )
-    return actions.filing_open(centre=centre, year=2024, actor=manager)
+    filing = actions.filing_open(centre=centre, year=2024, actor=manager)
+    # The centre writes the parts the draft leaves to it (problems, plans): submittable.
+    written = filing.narrative.replace(TO_WRITE, "加强家庭医生签约服务。")
+    AnnualFiling.objects.filter(pk=filing.pk).update(narrative=written)
+    filing.refresh_from_db()
+    return filing
 
 
 @pytest.fixture

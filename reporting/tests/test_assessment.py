@@ -434,8 +434,57 @@ def test_the_spreadsheet_reads_like_the_print(client, reviewer, district, scheme
     assert sheet["D3"].number_format == "General"  # 门急诊人次 is a count
     widths = {c: sheet.column_dimensions[c].width for c in "ABCDE"}
     # 2 a character + 2, at least 8 and at most 30; the centre's 28.
-    # "门急诊人次" 5 → 12; "门急诊人次得分（满分40）" 13 → 28.
-    assert widths == {"A": 8, "B": 28, "C": 8, "D": 12, "E": 28}
+    # "门急诊人次" 5 → 12; "门急诊人次得分（满分40，超额最高48）" 20 → 42, at most 30.
+    assert widths == {"A": 8, "B": 28, "C": 8, "D": 12, "E": 30}
+
+
+def test_points_headings_name_the_most_over_target_alike_everywhere(
+    client, reviewer, district, scheme
+):
+    # 门急诊人次 is 40 points of attainment capped at 120%: 乙's 140% scores 48, above 40, so its
+    # heading gives both; the band and the linear item cannot pass their weight.
+    client.force_login(reviewer)
+    args, query = [district.slug, scheme.pk], {"year": 2024, "part": "h1"}
+    page = client.get(reverse("reporting:scheme-ranking", args=args), query).content.decode()
+    printed = client.get(reverse("reporting:scheme-ranking-print", args=args), query)
+    export = client.get(reverse("reporting:scheme-ranking-export", args=args), query)
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    assert [sheet.cell(2, n).value for n in (5, 7, 9)] == [
+        "门急诊人次得分（满分40，超额最高48）",
+        "全人群签约率得分（满分30）",
+        "报送完整率得分（满分30）",
+    ]
+    assert max(sheet.cell(r, 5).value for r in range(3, 6)) == 48  # 乙, as the heading allows
+    heads = page.split('<table class="grid" id="ranking">')[1].split("</thead>")[0]
+    assert '<span class="meta">满分40，超额最高48</span>' in heads
+    assert '<span class="meta">满分30</span>' in heads and "分</span>" not in heads
+    sheet_heads = printed.content.decode().split("</thead>")[0]
+    assert "门急诊人次<br>（满分40，超额最高48）" in sheet_heads
+    assert "全人群签约率<br>（满分30）" in sheet_heads
+    assert (
+        "门急诊人次（满分40，超额最高48）：按年度任务完成率计分，封顶120%"
+        in printed.content.decode()
+    )
+    assert sheet.cell(sheet.max_row - 3, 1).value.startswith("门急诊人次（满分40，超额最高48）：")
+
+
+def test_a_ranking_kept_before_headings_knew_their_most_takes_it_from_the_scheme(
+    client, reviewer, district, district_admin, scheme
+):
+    ranking = actions.ranking_compute(
+        scheme=scheme, authority_ids={district.pk}, period=H1_2024, actor=district_admin
+    )
+    assert ranking.items[0]["most"] == "48"  # kept with the ranking from now on
+    ranking.items = [{k: v for k, v in c.items() if k != "most"} for c in ranking.items]
+    ranking.save()
+    client.force_login(reviewer)
+    url = reverse("reporting:scheme-ranking", args=[district.slug, scheme.pk])
+    body = client.get(url, {"year": 2024, "part": "h1"}).content.decode()
+    assert '<span class="meta">满分40，超额最高48</span>' in body
+    # The item weighs something else now: the kept heading names its points, claims no 满分.
+    scheme.items.filter(code="opd_visits").update(weight=D(35))
+    body = client.get(url, {"year": 2024, "part": "h1"}).content.decode()
+    assert '<span class="meta">40分</span>' in body and "满分40" not in body
 
 
 def test_the_printed_sheet_marks_missing_figures(client, reviewer, district, scheme):

@@ -123,7 +123,9 @@ def test_a_new_centre_day_one(browser, live_server, district, reviewer, tmp_path
     # 4. The manager opens last year's report, completes what it lacks and submits it.
     page.goto(f"/centres/tongjiaqiao/filings/{last}/")
     page.get_by_role("button", name="开始填写（自动按本中心记录预填）").click()
-    expect(page.locator("#missing")).to_have_text("尚未填写： 年初数(万元)、年末数(万元)")
+    expect(page.locator("#missing")).to_have_text(
+        "尚未填写： 年初数(万元)、年末数(万元)、开展业务活动情况（标有（待中心填写）的部分）"
+    )
     page.get_by_role("link", name="年度数据").click()
     form = page.locator("#record-form")
     form.get_by_label("年度").fill(str(last))
@@ -133,6 +135,13 @@ def test_a_new_centre_day_one(browser, live_server, district, reviewer, tmp_path
     page.locator("#record-section tr", has_text="233.88").wait_for()
     page.goto(f"/centres/tongjiaqiao/filings/{last}/")
     page.get_by_role("button", name="按最新数据刷新预填内容").click()
+    expect(page.locator("#missing")).to_have_text(
+        "尚未填写： 开展业务活动情况（标有（待中心填写）的部分）"
+    )
+    # The draft leaves the coming year's plans to the centre: written, the report is complete.
+    box = page.locator("#id_narrative")
+    box.fill(box.input_value().replace("（待中心填写）", "做实家庭医生签约服务。"))
+    page.locator("#narrative-form").get_by_role("button", name="保存").click()
     expect(page.locator("#missing")).to_have_count(0)
     page.get_by_role("button", name="提交审核").click()
     expect(page.locator("#filing-status")).to_have_text("待审核")

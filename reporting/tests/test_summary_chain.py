@@ -359,6 +359,27 @@ def test_inbox_marks_a_summary_handed_up_after_its_due_day(draft, district, mana
     }
 
 
+def test_the_centre_s_page_says_late_as_the_received_list_does(client, draft, manager, district):
+    url = reverse("reporting:centre-summary", args=[draft.centre.slug, draft.pk])
+    period = {"authority_ids": {district.pk}, "period": Period.half(2024, 1), "kind": "half"}
+    late = '<span class="badge badge-expired" id="summary-late">逾期</span>'
+    client.force_login(manager)
+    with time_machine.travel(dt.datetime(2024, 7, 10, 9, 0), tick=False):
+        assert 'id="summary-late"' not in client.get(url).content.decode()  # due today
+    with time_machine.travel(dt.datetime(2024, 7, 11, 9, 0), tick=False):
+        assert late in client.get(url).content.decode()
+        assert summary_review.inbox(**period)[0].late
+        _submit(draft, manager)
+        body = client.get(url).content.decode()
+        assert summary_review.inbox(**period)[0].handed_late
+    assert '<span class="badge badge-expired" id="summary-late">逾期上报</span>' in body
+    assert "截止日期2024年7月10日。" in body
+    # Another draft of the period beside the one handed up is not late: the list shows that one.
+    second = _summary(centre=draft.centre)
+    other = reverse("reporting:centre-summary", args=[draft.centre.slug, second.pk])
+    assert 'id="summary-late"' not in client.get(other).content.decode()
+
+
 def test_inbox_page_acts_and_keeps_a_query_ceiling(
     client, draft, district, manager, reviewer, django_assert_max_num_queries
 ):

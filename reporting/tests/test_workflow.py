@@ -116,6 +116,26 @@ def test_submitting_an_incomplete_report_says_what_is_missing(centre, manager):
     assert AnnualFiling.objects.get().status == S.DRAFT
 
 
+def test_a_report_with_a_part_left_to_the_centre_is_not_submitted(client, ready, manager):
+    """The draft marks 二、存在的问题 / 三、工作思路 “（待中心填写）”: submitting with a marker left
+    is refused and says where, on the page as in the refusal; the centre's words let it go."""
+    AnnualFiling.objects.filter(pk=ready.pk).update(
+        narrative="一、2024年工作开展情况\n门诊人次增长。\n三、2025年工作思路\n（待中心填写）"
+    )
+    ready.refresh_from_db()
+    with pytest.raises(DomainError, match="开展业务活动情况（标有（待中心填写）的部分）"):
+        actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
+    client.force_login(manager)
+    page = client.get(reverse("reporting:filing", args=[ready.centre.slug, 2024]))
+    assert "开展业务活动情况（标有（待中心填写）的部分）" in page.content.decode()
+    AnnualFiling.objects.filter(pk=ready.pk).update(
+        narrative=ready.narrative.replace("（待中心填写）", "推进家庭医生签约。")
+    )
+    ready.refresh_from_db()
+    filing = actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
+    assert filing.status == S.SUBMITTED
+
+
 def test_versions_freeze_what_was_submitted_and_the_diff_shows_the_fix(
     client, ready, manager, reviewer
 ):
@@ -263,3 +283,40 @@ def test_the_page_offers_reopen_for_approved_reports_only(client, ready, manager
     assert reopen not in client.get(url).content.decode()
     client.post(reopen, {"reason": "数据有误"})
     assert AnnualFiling.objects.get().status == S.PUBLISHED
+
+
+def test_a_return_from_a_tab_that_still_shows_it_submitted_is_not_taken(
+    client, ready, manager, reviewer, django_user_model
+):
+    """Approved in one tab; 退回 in a second tab that still shows 待审核 is refused (409), the
+    reason typed is kept in the page's reopen form with the reason beside it, nothing moves."""
+    filing = actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
+    client.force_login(reviewer)
+    slug = filing.centre.slug
+    page = client.get(reverse("reporting:filing", args=[slug, 2024])).content.decode()
+    assert page.count('name="shown" value="submitted"') == 2  # approve and return
+    approve = reverse("reporting:filing-approve", args=[slug, 2024])
+    assert client.post(approve, {"comment": "", "shown": "submitted"}).status_code == 302
+    events = filing.events.count()
+    back = reverse("reporting:filing-return", args=[slug, 2024])
+    refused = client.post(back, {"reason": "第二个标签页退回", "shown": "submitted"})
+    assert refused.status_code == 409
+    body = refused.content.decode()
+    assert "在您打开此页期间，报告已变为“审核通过”，本次操作未执行" in body
+    reopen_form = body[body.index(reverse("reporting:filing-reopen", args=[slug, 2024])) :]
+    assert "第二个标签页退回</textarea>" in reopen_form and 'class="error" id="step-error"' in body
+    filing.refresh_from_db()
+    assert filing.status == S.APPROVED and filing.events.count() == events
+
+
+def test_an_empty_return_reason_is_said_beside_the_field(client, ready, manager, reviewer):
+    filing = actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
+    client.force_login(reviewer)
+    back = reverse("reporting:filing-return", args=[filing.centre.slug, 2024])
+    refused = client.post(back, {"reason": "  ", "shown": "submitted"})
+    assert refused.status_code == 200
+    body = refused.content.decode()
+    field = body[body.index('<label for="id_reason">') - 40 : body.index('id="step-error"') + 40]
+    assert "has-error" in field and "请填写退回原因。" in body
+    filing.refresh_from_db()
+    assert filing.status == S.SUBMITTED

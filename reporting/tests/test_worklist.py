@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from centers.models import Licence
-from centers.tests.factories import CentreFactory
-from reporting.models import AnnualFiling
+from centers.models import CentreMembership, Licence
+from centers.tests.factories import CentreFactory, CentreMembershipFactory
+from reporting.models import AnnualFiling, Summary
 from services.models import MonthReport
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,9 @@ def test_reviewer_queue_counts_their_subtree(client, reviewer, district, subtree
 
 def test_city_reviewer_queue_adds_the_other_district(client, city_reviewer, city, subtree):
     html = _queue(client, city_reviewer, city)
-    assert "2024年度报告待审核</a>: <strong>3</strong>" in html
+    # The districts review their own centres' reports: the city reads them, apart.
+    assert "2024年度报告待审核</a>" not in html
+    assert "2024年度报告待所属卫健委审核（仅供查看）</a>: <strong>3</strong>" in html
     # 杨家坪 reported nothing: 12 months of 2024 more, and January 2025.
     assert "2024年月报逾期未报（中心×月）</a>: <strong>15</strong>" in html
     assert "2025年月报逾期未报（中心×月）</a>: <strong>3</strong>" in html
@@ -162,3 +164,46 @@ def test_the_queue_and_the_todo_take_a_fixed_number_of_queries(
     client.force_login(clerk)
     with time_machine.travel(TODAY, tick=False), django_assert_max_num_queries(6):
         client.get(reverse("reporting:centre-todo", args=[centre.slug]))
+
+
+def test_the_queue_counts_as_theirs_only_what_the_reviewer_may_act_on(
+    client, city_reviewer, city, reviewer, district, centre, subtree
+):
+    from services.models import OpenMonthRequest
+
+    own = CentreFactory(name="市直中心", slug="shizhi", sponsor=city)  # the city's own centre
+    AnnualFiling.objects.create(centre=own, year=2024, status=S.SUBMITTED)
+    for c in (own, centre):
+        Summary.objects.create(
+            centre=c, kind="year", first=dt.date(2024, 1, 1), last=dt.date(2024, 12, 1),
+            title="2024年工作总结", status=Summary.Status.SUBMITTED,
+        )  # fmt: skip
+        OpenMonthRequest.objects.create(
+            centre=c, first_month=dt.date(2024, 3, 1), last_month=dt.date(2024, 3, 1),
+            reason="补录",
+        )  # fmt: skip
+    html = _queue(client, city_reviewer, city)
+    filings = reverse("reporting:authority-filings", args=[city.slug, 2024]) + "?state=submitted"
+    summaries = reverse("reporting:authority-summary-inbox", args=[city.slug])
+    summaries += "?year=2024&amp;part=year"
+    requests = reverse("services:open-month-requests", args=[city.slug])
+    # Theirs: the city's own centre. The rest waits for the districts (centers.access's rule).
+    for url, label, count in (
+        (filings, "2024年度报告待审核", 1),
+        (filings, "2024年度报告待所属卫健委审核（仅供查看）", 3),
+        (summaries, "2024年工作总结待审核", 1),
+        (summaries, "2024年工作总结待所属卫健委审核（仅供查看）", 1),
+        (requests, "申请开放月份待处理", 1),
+        (requests, "申请开放月份待所属卫健委处理（仅供查看）", 1),
+    ):
+        item = f'<a href="{url}">{label}</a>: <strong>{count}</strong></li>'
+        assert (f'<li class="meta">{item}' if "仅供查看" in label else f"<li>{item}") in html
+    # The district's reviewer acts on all of its centres: nothing is only to read.
+    html = _queue(client, reviewer, district)
+    assert "2024年度报告待审核</a>: <strong>2</strong>" in html and "仅供查看" not in html
+    # Unless they hold a role at one: another reviewer of the district acts on that one.
+    CentreMembershipFactory(user=reviewer, centre=centre, role=CentreMembership.Role.MANAGER)
+    html = _queue(client, reviewer, district)
+    assert "2024年度报告待审核</a>: <strong>1</strong>" in html
+    assert "2024年度报告待所属卫健委审核（仅供查看）</a>: <strong>1</strong>" in html
+    assert "2024年工作总结待所属卫健委审核（仅供查看）</a>: <strong>1</strong>" in html

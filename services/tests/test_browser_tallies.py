@@ -3,24 +3,31 @@ the month; the reviewer then sees it as reported."""
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
 import pytest
+import time_machine
 from django.utils import timezone
 
 from conftest import browser_login
+from core.periods import add_months, month_start
 from services.catalogue import load_catalogue
 from services.models import ActivityKind, Indicator, Rate, TallyValue, ValidationRule
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# Early December: November has ended (a month is marked complete once it has) and is still open.
+@time_machine.travel(dt.datetime(2026, 12, 10, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")))
 def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk, reviewer, centre):
     load_catalogue(Indicator, Rate, ValidationRule, ActivityKind)  # flushed by transactional tests
-    today = timezone.localdate()
-    ym = f"{today:%Y-%m}"
+    month = add_months(month_start(timezone.localdate()), -1)
+    ym = f"{month:%Y-%m}"
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     browser_login(page, "clerk")
-    page.goto(f"/centres/{centre.slug}/tallies/{today.year}/medical/")
+    page.goto(f"/centres/{centre.slug}/tallies/{month.year}/medical/")
 
     first = page.locator(f"#cell-total_visits-{ym} input")
     first.click()
@@ -60,10 +67,10 @@ def test_clerk_fills_explains_and_completes_a_month(browser, live_server, clerk,
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     browser_login(page, "reviewer")
-    page.goto(f"/authorities/{centre.sponsor.slug}/tallies/{today.year}/")
+    page.goto(f"/authorities/{centre.sponsor.slug}/tallies/{month.year}/")
     row = page.locator("#completeness tbody tr", has_text=centre.name)
     # Only 医疗服务 was filled in: 13 of the 14 categories with monthly indicators are empty.
-    assert row.locator("td").nth(today.month).inner_text() == "已报\n13类无数据"
+    assert row.locator("td").nth(month.month).inner_text() == "已报\n13类无数据"
     context.close()
 
 

@@ -107,6 +107,15 @@ def test_money_takes_two_decimals_and_counts_take_thousands_separators():
     assert parse_value(ind("opd_visits"), "  ") == (None, "")
 
 
+@time_machine.travel(TODAY)
+def test_minus_zero_is_saved_and_audited_as_zero(centre, clerk):
+    value, error = parse_value(ind("opd_visits"), "-0")
+    assert (str(value), error) == ("0", "") and not value.is_signed()
+    save(centre, "opd_visits", D(2024, 4, 1), 12, clerk)
+    assert save(centre, "opd_visits", D(2024, 4, 1), "-0", clerk).error == ""
+    assert AuditEntry.objects.latest("pk").changes == {"value": ["12", "0"]}
+
+
 def test_every_default_rule_warns_when_broken_and_not_when_kept(centre):
     rules = list(ValidationRule.objects.select_related("left", "right"))
     assert len(rules) >= 35

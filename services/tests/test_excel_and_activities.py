@@ -94,6 +94,49 @@ def test_export_then_import_changes_nothing_and_an_edit_is_previewed(
 
 
 @time_machine.travel(TODAY)
+def test_export_gives_monthly_indicators_their_year_and_import_passes_it_over(
+    client, clerk, centre
+):
+    births = Indicator.objects.get(code="live_births")  # 活产数
+    filed = Indicator.objects.get(code="rec_filed")  # 累计建档人数
+    for month in range(1, 13):  # a flow: the year adds the months, 1 + 2 + … + 12 = 78
+        TallyValue.objects.create(
+            centre=centre, indicator=births, period=dt.date(2023, month, 1), value=month
+        )
+    for month, value in ((1, 900), (5, 1000), (6, 1100)):  # a stock: the last month reported
+        TallyValue.objects.create(
+            centre=centre, indicator=filed, period=dt.date(2023, month, 1), value=value
+        )
+    TallyValue.objects.create(
+        centre=centre,
+        indicator=Indicator.objects.get(code="res_pop"),
+        period=dt.date(2023, 1, 1),
+        value=52000,
+    )
+    client.force_login(clerk)
+    exported = client.get(reverse("services:tally-export", args=[centre.slug, 2023])).content
+    rows = {r[0]: r for r in _sheet(exported).iter_rows(min_row=2, values_only=True)}
+    year = HEADERS.index("全年")
+    assert [rows[code][year] for code in ("live_births", "rec_filed", "res_pop")] == [
+        78,
+        1100,
+        52000,
+    ]
+    assert rows["opd_visits"][year] is None  # nothing reported
+    # Back in, unchanged, then with a monthly row's 全年 typed over: nothing to store, no error.
+    assert "将修改 0 个数值 · 16 个不变" in _upload(client, centre, exported, 2023).content.decode()
+    book = load_workbook(io.BytesIO(exported))
+    for r in book.active.iter_rows(min_row=2):
+        if r[0].value == "live_births":
+            r[year].value = 80
+    out = io.BytesIO()
+    book.save(out)
+    body = _upload(client, centre, out.getvalue(), 2023).content.decode()
+    assert "将修改 0 个数值 · 16 个不变" in body and "「全年」" not in body
+    assert not TallyValue.objects.filter(indicator=births, value=80).exists()
+
+
+@time_machine.travel(TODAY)
 def test_dry_run_lists_every_problem_by_row_and_column(client, clerk, centre):
     client.force_login(clerk)
     book_content = client.get(reverse("services:tally-export", args=[centre.slug, 2024])).content

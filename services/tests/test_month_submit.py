@@ -9,7 +9,9 @@ import datetime as dt
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
+from core.errors import DomainError
 from core.models import AuditEntry
 from services import actions
 from services.models import Indicator, MonthReport, TallyValue
@@ -80,3 +82,23 @@ def test_the_confirmation_works_without_javascript(client, clerk, centre):
     text = asked.content.decode()
     assert f'<form method="post" action="{url}">' in text and "hx-" not in text.split("<main")[-1]
     assert 'name="category" value="medical"' in text
+
+
+@pytest.mark.parametrize("today", [dt.date(2024, 4, 1), dt.date(2024, 4, 30), dt.date(2024, 5, 1)])
+def test_a_month_is_marked_complete_once_it_has_ended(client, clerk, centre, today):
+    """On 30 April April's figures are not all in: no 报送 button, and a POST is refused."""
+    _put(centre, "medical")
+    client.force_login(clerk)
+    with time_machine.travel(dt.datetime.combine(today, dt.time(10))):
+        grid = client.get(reverse("services:tally-grid", args=[centre.slug, 2024, "medical"]))
+        april = grid.context["grid"].months[3]
+        assert april.month == APRIL and april.ended == (today.month == 5)
+        url = reverse("services:month-submit", args=[centre.slug, 2024, 4])
+        button = f'action="{url}"'
+        assert (button in grid.content.decode()) == april.ended
+        if not april.ended:
+            with translation.override("zh-hans"), pytest.raises(DomainError, match="月份结束后"):
+                actions.month_submit(centre=centre, month=APRIL, actor=clerk)
+            refused = client.post(url, {"category": "medical"}, follow=True)
+            assert "月份结束后才能标记为已报送" in refused.content.decode()
+            assert not MonthReport.objects.exists()

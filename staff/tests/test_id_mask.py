@@ -81,7 +81,7 @@ def test_the_mask_shows_no_digit_after_the_prefecture():
 
 @pytest.fixture
 def number():
-    first17 = REGION + "19920517" + "123"
+    first17 = REGION + "19920517" + "124"  # 4: even, a woman's number
     return first17 + id_check_digit(first17)
 
 

@@ -44,7 +44,7 @@ def test_a_file_naming_too_many_new_departments_is_refused_with_the_reason(clien
     rows = []
     for i in range(n):
         row = list(ROWS[0])
-        row[4], row[12] = _id("1992-05-17", f"{i:03d}"), f"科室{i:03d}"
+        row[4], row[12] = _id("1992-05-17", f"{2 * i:03d}"), f"科室{i:03d}"
         rows.append(row)
     book = Workbook()
     book.active.append(HEADER)

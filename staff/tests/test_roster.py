@@ -60,6 +60,10 @@ def test_clerk_adds_someone_and_it_is_audited(client, clerk, centre):
             {"id_number": "500106199001011234"[:17] + id_check_digit("50010619900101123")},
             "身份证号中的出生日期与填写的出生日期不一致",
         ),
+        (  # 19920517 as given, but the 17th digit (1) is odd: a man's number for 王芳
+            {"id_number": "50010619920517121" + id_check_digit("50010619920517121")},
+            "身份证号第17位表示性别为男，与填写的性别不一致",
+        ),
         ({"practice_type": "clinical"}, "只有执业（助理）医师才有执业类别"),
         ({"contract_kind": ""}, "请选择编外人员的用工形式"),
         ({"establishment": "on"}, "在编人员不填用工形式"),

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.dates import FOUNDING_DATE, RECORD_DATE, add_plausible_date
+from core.dates import RECORD_DATE
 from core.forms import TextGuard, explain_decimal_limits
 from core.stale import BasedOnForm
 from core.text import refuse_control_chars, strip_control_chars
@@ -241,7 +241,6 @@ class CentreInfoForm(RecordForm):
         self.fields["funding_source"].queryset = FundingSource.objects.filter(
             Q(is_active=True) | Q(pk=self.instance.funding_source_id)
         )
-        add_plausible_date(self.fields["founded_on"], FOUNDING_DATE)
         for name in REGISTERED_FIELDS:
             if name in self.fields and self._is_registered(name):
                 self.fields[name].disabled = True
@@ -267,13 +266,7 @@ class CentreInfoForm(RecordForm):
             "certificate_valid_to",
             _("The validity ends before it starts."),
         )
-        # A certificate is issued to a unit that exists: the first one on the day it is founded.
-        founded, valid_from = cleaned.get("founded_on"), cleaned.get("certificate_valid_from")
-        if founded and valid_from and founded > valid_from:
-            self.add_error(
-                "founded_on", _("The centre was founded after its certificate became valid.")
-            )
-        return cleaned
+        return cleaned  # the founding day's rules are the model's (Centre.clean)
 
 
 # Longest text each registered item may hold, as on the Centre model.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -173,6 +174,18 @@ class Centre(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """The founding day is what the centre owes reports from: never ahead of today, nor
+        after the certificate it was issued (every form of a centre, the admin's too, runs this)."""
+        super().clean()
+        founded, valid_from = self.founded_on, self.certificate_valid_from
+        if founded and founded > timezone.localdate():
+            raise ValidationError({"founded_on": _("The date founded cannot be in the future.")})
+        if founded and valid_from and founded > valid_from:
+            raise ValidationError(
+                {"founded_on": _("The centre was founded after its certificate became valid.")}
+            )
 
     # What owes_from reads: load these with .only() where centres are listed.
     OWES_FIELDS = ("founded_on", "reporting_since")

@@ -66,12 +66,6 @@ BIRTH_DATE = PlausibleDate(
     years_ahead=0,
     late_message=_("The date of birth cannot be in the future."),
 )
-# A centre's founding (成立日期): what it owes reports from, so never a day still to come.
-FOUNDING_DATE = PlausibleDate(
-    dt.date(1949, 10, 1),
-    years_ahead=0,
-    late_message=_("The date founded cannot be in the future."),
-)
 # Hiring and leaving: from 1950 (the oldest careers a roster still shows) to a year ahead,
 # for a start or a departure that is already agreed.
 WORK_DATE = PlausibleDate(dt.date(1950, 1, 1), years_ahead=1)

@@ -83,19 +83,21 @@ def _lock(filing: AnnualFiling) -> AnnualFiling:
 
 
 class StepOvertaken(TransitionNotAllowed):
-    """The page showed the report in another state: someone moved it since (a colleague, or the
-    same reviewer in a second tab), so a step chosen on that page is not taken."""
+    """The page showed the report as it was before a later step or edit (a colleague's, or the
+    same reviewer's in a second tab), so a step chosen on that page is not taken."""
 
 
 def _lock_as_shown(filing: AnnualFiling, shown: str) -> AnnualFiling:
-    """The filing under its row lock, refused if it is no longer in the state the page showed
-    (`shown`, the status the form carried; empty for callers that show no page)."""
+    """The filing under its row lock, refused if it moved since the page showed it (`shown`:
+    the filing's `version` the form carried, which every step and edit raises, so a report
+    returned and submitted again is not the one the page showed; empty for callers that show
+    no page)."""
     locked = _lock(filing)
-    if shown and locked.status != shown:
+    if shown and str(locked.version) != shown:
         raise StepOvertaken(
             _(
-                "While this page was open the report became %(now)s: nothing was done. Check "
-                "it as it is now, then act again."
+                "While this page was open the report changed (it is now %(now)s): nothing was "
+                "done. Check it as it is now, then act again."
             )
             % {"now": locked.get_status_display()}
         )

@@ -11,7 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import TextGuard
+from core.forms import TextGuard, explain_decimal_limits
 from core.periods import Period, PeriodForm
 from core.stale import BasedOnForm, stamp
 from services import figures
@@ -227,8 +227,8 @@ class NarrativeForm(BasedOnForm, TextGuard, forms.Form):
 
 
 class StepForm(TextGuard, forms.Form):
-    """A workflow step on the filing page: its note, and the status the page showed (`shown`),
-    so that a step chosen on a page someone has since overtaken is refused, not taken."""
+    """A workflow step on the filing page: its note, and the filing's version the page showed
+    (`shown`), so that a step chosen on a page someone has since overtaken is refused."""
 
     free_text_fields = ("note",)
     note_field = "note"
@@ -298,7 +298,7 @@ DECIMAL_ERRORS = {"invalid": _("Enter a number, such as 1.2.")}
 
 
 def _number(label, **kwargs) -> forms.DecimalField:
-    return forms.DecimalField(
+    field = forms.DecimalField(
         label=label,
         required=False,
         max_digits=12,
@@ -306,6 +306,7 @@ def _number(label, **kwargs) -> forms.DecimalField:
         error_messages=DECIMAL_ERRORS,
         **kwargs,
     )
+    return explain_decimal_limits(field)
 
 
 class SchemeItemForm(BasedOnForm, forms.Form):
@@ -314,15 +315,17 @@ class SchemeItemForm(BasedOnForm, forms.Form):
 
     code = forms.ChoiceField(label=_("indicator or rate"))
     measure = forms.ChoiceField(label=_("measured by"), choices=SchemeItem.Measure.choices)
-    weight = forms.DecimalField(
-        label=_("weight (points)"),
-        min_value=Decimal("0.01"),
-        max_digits=6,
-        decimal_places=2,
-        error_messages={
-            "invalid": _("Enter the points as a number, such as 20."),
-            "min_value": _("The weight must be more than 0."),
-        },
+    weight = explain_decimal_limits(
+        forms.DecimalField(
+            label=_("weight (points)"),
+            min_value=Decimal("0.01"),
+            max_digits=6,
+            decimal_places=2,
+            error_messages={
+                "invalid": _("Enter the points as a number, such as 20."),
+                "min_value": _("The weight must be more than 0."),
+            },
+        )
     )
     rule = forms.ChoiceField(label=_("scoring rule"), choices=SchemeItem.Rule.choices)
     cap = _number(_("cap (share of the weight, e.g. 1.2)"), initial=Decimal(1))

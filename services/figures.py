@@ -20,7 +20,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from centers.models import Centre
-from core.periods import Period, month_end
+from core.periods import Period, month_end, month_ended
 
 from . import rollups
 from .definitions import applies, owner_path, versions_for
@@ -344,10 +344,9 @@ class Progress:
 
 
 def months_ended(year: int, today: dt.date) -> int:
-    """Months of `year` wholly past on `today`: 12 for a past year, 0 for a future one."""
-    if today.year != year:
-        return 12 if today.year > year else 0
-    return today.month - 1
+    """Months of `year` wholly past on `today` (core.periods.month_ended, the day a month can be
+    marked complete): 12 for a past year, 0 for a future one."""
+    return sum(month_ended(dt.date(year, m, 1), today) for m in range(1, 13))
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal:

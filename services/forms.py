@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from centers.forms import DateInput, RecordForm
-from core.forms import TextGuard
+from core.forms import TextGuard, explain_decimal_limits
 from core.imports import SpreadsheetField
 from core.periods import MonthField, PeriodForm
 from core.stale import BasedOnForm
@@ -156,6 +156,9 @@ class DefinitionForm(BasedOnForm, TextGuard, forms.ModelForm):
         self.authority, self.known_path = authority, path
         if self.instance.pk is None:
             self.instance.owner = authority
+        for field in self.fields.values():
+            if isinstance(field, forms.DecimalField):  # limits said in plain words
+                explain_decimal_limits(field)
 
     def clean(self):
         cleaned = super().clean()

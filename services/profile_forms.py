@@ -10,7 +10,7 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import TextGuard
+from core.forms import TextGuard, explain_decimal_limits
 from core.imports import CSV, XLSX, SpreadsheetField
 from core.periods import MonthField
 from core.spreadsheet import header_key
@@ -68,12 +68,14 @@ class ProfileForm(TextGuard, BasedOnForm, forms.ModelForm):
 class ColumnForm(TextGuard, forms.Form):
     header = forms.CharField(label=_("column header"), max_length=HEADER_CHARS, required=False)
     role = forms.ChoiceField(label=_("imported as"), required=False)
-    scale = forms.DecimalField(
-        label=_("multiply by"),
-        required=False,
-        max_digits=16,
-        decimal_places=8,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),
+    scale = explain_decimal_limits(
+        forms.DecimalField(
+            label=_("multiply by"),
+            required=False,
+            max_digits=16,
+            decimal_places=8,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),
+        )
     )
     missing = forms.ChoiceField(
         label=_("empty cells"), choices=MISSING, initial="skip", required=False

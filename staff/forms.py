@@ -91,8 +91,8 @@ class JobFields(TextGuard, forms.Form):
             return
         written = cleaned["title_name"]
         if not cleaned.get("title") and "title" not in self.errors:
-            if not written:
-                self.add_error("title", forms.Field.default_error_messages["required"])
+            if not written:  # one of the two tells the level (the field shows no "*")
+                self.add_error("title", _("Choose the level, or write the title it is read from."))
             else:
                 try:
                     cleaned["title"] = excel.title(written, cleaned.get("category"))

@@ -602,7 +602,10 @@ def _plan_one(
     kept: Collection[str] = (),
 ) -> None:
     v = row.values
+    typed = v["id_number"]
     person = match_person(v, index, sees_ids=sees_ids)
+    if person is not None and v["id_number"] != typed:  # the roster's number, as the form reads it
+        row.errors += [("性别", m) for m in id_disagreements(v["id_number"], None, v["gender"])]
     _check_file(row, seen)
     if row.errors:
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -126,3 +128,20 @@ def test_bulk_delete_in_the_admin_is_audited(admin_client, city):
     entry = AuditEntry.objects.get(action="admin.authority.deleted")
     assert entry.target_repr == "待撤销部门"
     assert entry.changes["name"] == ["待撤销部门", None]
+
+
+def test_the_admin_refuses_a_founding_day_ahead_of_today_as_the_app_does(admin_client, centre):
+    """The founding day decides which months a centre owes: a day to come would hide them."""
+    fields = dict(
+        name=centre.name,
+        slug=centre.slug,
+        sponsor=centre.sponsor_id,
+        address=centre.address,
+        legal_representative=centre.legal_representative,
+        reporting_since=centre.reporting_since,
+    )
+    refused = _change(admin_client, centre, **fields, founded_on="2099-01-01")
+    assert refused.status_code == 200 and "成立日期不能晚于今天" in refused.content.decode()
+    centre.refresh_from_db()
+    assert centre.founded_on != dt.date(2099, 1, 1)
+    assert _change(admin_client, centre, **fields, founded_on="2019-06-18").status_code == 302

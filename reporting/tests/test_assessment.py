@@ -314,6 +314,8 @@ def test_scheme_and_item_forms(client, district_admin, district, scheme):
     assert "封顶为大于0、不超过10的倍数" in cap
     rate_target = client.post(add, bad | {"rule": "target", "cap": "1"}).content.decode()
     assert "请填写固定目标值" in rate_target  # a rate has no annual targets
+    weight = client.post(add, bad | {"weight": "12.345"}).content.decode()
+    assert "最多保留 2 位小数。" in weight and "确认小数不超过" not in weight  # Django's own words
     good = client.post(add, bad | {"bands": "85, 80\n95, 100"}, HTTP_HX_REQUEST="true")
     assert good.status_code == 200 and good["HX-Redirect"].endswith(f"/schemes/{scheme.pk}/")
     item = scheme.items.get(code="htn_std_rate")

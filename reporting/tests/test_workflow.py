@@ -294,26 +294,50 @@ def test_a_return_from_a_tab_that_still_shows_it_submitted_is_not_taken(
     client.force_login(reviewer)
     slug = filing.centre.slug
     page = client.get(reverse("reporting:filing", args=[slug, 2024])).content.decode()
-    assert page.count('name="shown" value="submitted"') == 2  # approve and return
+    shown = str(filing.version)
+    assert page.count(f'name="shown" value="{shown}"') == 2  # approve and return
     approve = reverse("reporting:filing-approve", args=[slug, 2024])
-    assert client.post(approve, {"comment": "", "shown": "submitted"}).status_code == 302
+    assert client.post(approve, {"comment": "", "shown": shown}).status_code == 302
     events = filing.events.count()
     back = reverse("reporting:filing-return", args=[slug, 2024])
-    refused = client.post(back, {"reason": "第二个标签页退回", "shown": "submitted"})
+    refused = client.post(back, {"reason": "第二个标签页退回", "shown": shown})
     assert refused.status_code == 409
     body = refused.content.decode()
-    assert "在您打开此页期间，报告已变为“审核通过”，本次操作未执行" in body
+    assert "在您打开此页期间，报告已有变动（现为“审核通过”），本次操作未执行" in body
     reopen_form = body[body.index(reverse("reporting:filing-reopen", args=[slug, 2024])) :]
     assert "第二个标签页退回</textarea>" in reopen_form and 'class="error" id="step-error"' in body
     filing.refresh_from_db()
     assert filing.status == S.APPROVED and filing.events.count() == events
 
 
+def test_a_report_returned_and_submitted_again_is_not_approved_from_the_older_page(
+    client, ready, manager, reviewer
+):
+    """A page showed version 1 待审核; it was returned, changed and submitted again: the status
+    is 待审核 again, but 审核通过 on the older page would approve what nobody read."""
+    filing = actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
+    shown = str(filing.version)
+    filing = actions.filing_return(filing=filing, reason="请补充", actor=reviewer, access=R)
+    AnnualFiling.objects.filter(pk=filing.pk).update(narrative=filing.narrative + "\n补充内容")
+    filing.refresh_from_db()
+    filing = actions.filing_submit(filing=filing, actor=manager, access=M, render_pdf=False)
+    client.force_login(reviewer)
+    approve = reverse("reporting:filing-approve", args=[filing.centre.slug, 2024])
+    refused = client.post(approve, {"comment": "同意", "shown": shown})
+    assert refused.status_code == 409 and "报告已有变动（现为“待审核”）" in refused.content.decode()
+    assert "同意</textarea>" in refused.content.decode()  # the comment is kept
+    filing.refresh_from_db()
+    assert filing.status == S.SUBMITTED and filing.versions.count() == 2
+    current = client.post(approve, {"comment": "同意", "shown": str(filing.version)})
+    assert current.status_code == 302
+    assert AnnualFiling.objects.get(pk=filing.pk).status == S.APPROVED
+
+
 def test_an_empty_return_reason_is_said_beside_the_field(client, ready, manager, reviewer):
     filing = actions.filing_submit(filing=ready, actor=manager, access=M, render_pdf=False)
     client.force_login(reviewer)
     back = reverse("reporting:filing-return", args=[filing.centre.slug, 2024])
-    refused = client.post(back, {"reason": "  ", "shown": "submitted"})
+    refused = client.post(back, {"reason": "  ", "shown": str(filing.version)})
     assert refused.status_code == 200
     body = refused.content.decode()
     field = body[body.index('<label for="id_reason">') - 40 : body.index('id="step-error"') + 40]

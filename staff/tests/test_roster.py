@@ -64,6 +64,7 @@ def test_clerk_adds_someone_and_it_is_audited(client, clerk, centre):
             {"id_number": "50010619920517121" + id_check_digit("50010619920517121")},
             "身份证号第17位表示性别为男，与填写的性别不一致",
         ),
+        ({"title": "", "title_name": ""}, "请选择职称级别，或填写职称名称（据此判断级别）"),
         ({"practice_type": "clinical"}, "只有执业（助理）医师才有执业类别"),
         ({"contract_kind": ""}, "请选择编外人员的用工形式"),
         ({"establishment": "on"}, "在编人员不填用工形式"),

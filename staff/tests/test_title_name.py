@@ -125,7 +125,7 @@ def test_the_form_keeps_a_chosen_level_and_refuses_an_unreadable_or_missing_one(
     body = client.post(url, _form(title="", title_name="保健师")).content.decode()
     assert "请选择职称级别：无法从“保健师”判断。" in body
     body = client.post(url, _form(title="", title_name="")).content.decode()
-    assert "这个字段是必填项" in body
+    assert "请选择职称级别，或填写职称名称（据此判断级别）" in body
     assert not Person.objects.exists()
 
 
@@ -191,3 +191,16 @@ def test_a_bare_编外_is_imported_as_合同制_and_the_preview_says_so(
     _confirm(client, centre)
     assert Spell.objects.get(person__name="王芳").contract_kind == "contract"
     assert Spell.objects.get(person__name="赵六").contract_kind == "dispatched"
+
+
+def test_a_reimport_without_the_number_checks_the_stored_number_against_the_sex(
+    client, manager, centre, department
+):
+    """An export for clerks leaves 身份证号 empty or masked: the stored number is used, and a
+    性别 changed in the file is refused as the staff form refuses it."""
+    client.force_login(manager)
+    _import(client, centre, GOOD)  # 王芳, 女, a woman's number (17th digit even)
+    body = _upload(client, centre, workbook({**GOOD, "身份证号": "", "性别": "男"})).content
+    assert "身份证号第17位表示性别为女，与填写的性别不一致" in body.decode()
+    assert ImportJob.objects.order_by("-pk").first().plan["bad_rows"] == 1
+    assert Person.objects.get().gender == "F"

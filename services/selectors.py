@@ -1115,18 +1115,10 @@ def activity_counts(*, scope: Q, first: dt.date, last: dt.date) -> list[tuple[st
     return [(r["kind__name"], r["times"], r["people"] or 0) for r in rows]
 
 
-def open_month_requests_waiting(authority_ids: list[int]) -> int:
-    """How many requests to open months wait for a decision at centres these authorities
-    sponsor (pass a commission's subtree): the reviewer's work queue. Cross-centre by design."""
-    with scopes_disabled():
-        return OpenMonthRequest.objects.filter(
-            centre__sponsor_id__in=authority_ids, status=OpenMonthRequest.Status.PENDING
-        ).count()
-
-
 def open_month_requests_by_centre(authority_ids: list[int]) -> dict[int, int]:
-    """`open_month_requests_waiting` per centre (those waiting at none left out), so that the
-    queue counts as a reviewer's only the centres they may decide for. One query."""
+    """How many requests to open months wait for a decision, per centre these authorities
+    sponsor (pass a commission's subtree; centres with none left out), so that the reviewer's
+    queue counts as theirs only the centres they may decide for. Cross-centre by design."""
     with scopes_disabled():
         rows = (
             OpenMonthRequest.objects.filter(

@@ -74,21 +74,31 @@ class DecimalLimits(DecimalValidator):
     more than 99999999.99" does. Django's error codes stay, so a field's own messages still win.
     """
 
+    def __init__(self, max_digits, decimal_places, least=None, most=None):
+        super().__init__(max_digits, decimal_places)
+        # The field's own bounds: beyond them its min/max message says it, once, not ours too.
+        self.least, self.most = least, most
+
     def __call__(self, value: Decimal) -> None:
         try:
             super().__call__(value)
         except ValidationError as exc:
             if exc.code not in DIGIT_CODES or self.decimal_places is None:
                 raise
-            raise self._said_plainly(value, exc.code) from None
+            if error := self._said_plainly(value, exc.code):
+                raise error from None
 
-    def _said_plainly(self, value: Decimal, code: str) -> ValidationError:
+    def _said_plainly(self, value: Decimal, code: str) -> ValidationError | None:
         if self.max_digits is not None:
             places = self.decimal_places
             largest = Decimal(10) ** (self.max_digits - places) - Decimal(10) ** -places
             if value > largest:
+                if self.most is not None and self.most < largest:
+                    return None
                 return ValidationError(TOO_LARGE, code=code, params={"largest": f"{largest:f}"})
             if value < -largest:
+                if self.least is not None and self.least > -largest:
+                    return None
                 return ValidationError(TOO_SMALL, code=code, params={"least": f"{-largest:f}"})
         # Within range, so the digits over are decimals (1.23456789012 has 12 digits in all).
         return ValidationError(
@@ -99,7 +109,9 @@ class DecimalLimits(DecimalValidator):
 def explain_decimal_limits(field: forms.DecimalField) -> forms.DecimalField:
     """Give a decimal field DecimalLimits in place of Django's digit-count check; returns it."""
     field.validators = [
-        DecimalLimits(v.max_digits, v.decimal_places) if type(v) is DecimalValidator else v
+        DecimalLimits(v.max_digits, v.decimal_places, field.min_value, field.max_value)
+        if type(v) is DecimalValidator
+        else v
         for v in field.validators
     ]
     return field

@@ -28,10 +28,9 @@ from centers.models import Authority
 from centers.permissions import EDIT_RECORDS, SUBMIT_FILINGS
 from core.audit import audit, diff, snapshot
 from core.errors import DomainError
-from core.text import strip_control_chars
 
 from .actions import TransitionNotAllowed, _after_commit, _lock
-from .attachments import Checked
+from .attachments import Checked, clean_name
 from .models import (
     DEFAULT_OPINION,
     AnnualFiling,
@@ -127,25 +126,6 @@ def attachment_listing(filing: AnnualFiling) -> list[dict]:
     return [a.listing() for a in filing.attachments.filter(removed_at=None)]
 
 
-EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
-
-
-def clean_name(name: str, content_type: str = "") -> str:
-    """The uploader's file name for display: no folders, no control characters, not too long,
-    and ending in the extension of what the file really is (a compressed PNG is a JPEG now;
-    事业单位在线 goes by the extension)."""
-    base = strip_control_chars(name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
-    base = base or _("attachment")
-    extension = EXTENSIONS.get(content_type, "")
-    if extension:
-        stem, dot, old = base.rpartition(".")
-        if dot and old.lower() in ("pdf", "png", "jpg", "jpeg", "exe", "bin", "tif", "tiff"):
-            base = stem or base
-        if extension == ".jpg" and base.lower().endswith((".jpg", ".jpeg")):
-            extension = ""
-    return base[: NAME_LIMIT - len(extension)] + extension
-
-
 @transaction.atomic
 def attachment_add(
     *, filing: AnnualFiling, kind: str, checked: Checked, name: str, actor, access: Access
@@ -159,7 +139,7 @@ def attachment_add(
     attachment = FilingAttachment(
         filing=locked,
         kind=kind,
-        name=clean_name(name, checked.content_type),
+        name=clean_name(name, checked.content_type, NAME_LIMIT),
         content_type=checked.content_type,
         size=len(checked.content),
         sha256=checked.sha256,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from centers.models import Centre
 from core import stale
-from core.attachments import Checked
+from core.attachments import Checked, clean_name
 from core.audit import audit, diff, snapshot
 from core.errors import DomainError
 
@@ -143,7 +143,7 @@ def _store_certificate(record: Training, checked: Checked, name: str) -> None:
     """Keep the checked bytes under a name of ours; the uploader's name is only shown."""
     record.certificate_type = checked.content_type
     record.certificate_sha256 = checked.sha256
-    record.certificate_name = name[:150]
+    record.certificate_name = clean_name(name, checked.content_type, 150)
     record.certificate.save("upload", ContentFile(checked.content), save=False)
 
 

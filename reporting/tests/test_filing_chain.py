@@ -534,3 +534,41 @@ def test_the_reviewer_sees_the_outcome_and_the_history_reads_in_words(
     html = history.content.decode()
     assert "filed_online_on" not in html and "registry_reason" not in html
     assert "reporting.filing" not in html and "报送日期" in html
+
+
+def _damaged_png(data: bytes, width: int = 1000, height: int = 1000) -> bytes:
+    """A PNG whose chunks are all well formed (checksums right) around picture data `data`."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_png_with_damaged_picture_data_is_refused_even_after_weasyprint_is_loaded(compress):
+    """WeasyPrint makes Pillow fill damaged data with black (LOAD_TRUNCATED_IMAGES): a signed
+    scan that decodes to a black page must be refused, not kept."""
+    import weasyprint  # noqa: F401  (what sets the flag, as in every served process)
+
+    noise = hashlib.sha256(b"seed").digest() * 6000  # 192,000 bytes that are no zlib stream
+    with pytest.raises(AttachmentRefused, match="图片已损坏"):
+        attachments.check(_damaged_png(noise), compress_image=compress)
+    whole = io.BytesIO()
+    Image.new("RGB", (1000, 1000), "red").save(whole, "PNG")
+    with pytest.raises(AttachmentRefused, match="图片已损坏"):
+        attachments.check(whole.getvalue()[: len(whole.getvalue()) // 3], compress_image=compress)
+
+
+def test_an_image_longer_than_a_jpeg_can_be_is_refused_for_compression_not_a_500():
+    noise = b"".join(hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(43_750))
+    wide = io.BytesIO()
+    Image.frombytes("L", (70_000, 20), noise).save(wide, "PNG")  # noise: over 100 KB as a PNG
+    assert len(wide.getvalue()) > attachments.ONLINE_LIMIT
+    with pytest.raises(AttachmentRefused, match="图片边长70000像素"):
+        attachments.check(wide.getvalue(), compress_image=True)

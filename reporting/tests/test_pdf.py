@@ -96,3 +96,16 @@ def test_the_html_command_and_unknown_centres(tmp_path, centre):
 
     with pytest.raises(CommandError):
         call_command("annual_report", "no-such", "2024", "-o", str(out))
+
+
+@pytest.mark.django_db
+def test_an_unbroken_run_wraps_inside_the_page_and_keeps_every_character(ready, tmp_path):
+    """A 3,000-character run with no break (a pasted number, a URL) wraps; it used to leave the
+    table cell and the page, so the PDF held 64 of its characters."""
+    from reporting.actions import content_of
+    from reporting.pdf import report_pdf
+
+    content = content_of(ready) | {"narrative": "一、工作开展情况\n" + "C" * 3000}
+    out = tmp_path / "long.pdf"
+    out.write_bytes(report_pdf(content=content, centre=ready.centre, year=2024))
+    assert _run("pdftotext", str(out), "-").count("C") == 3000

@@ -350,3 +350,18 @@ def test_other_centres_records_are_404(client, clerk, other_centre):
 def test_odd_list_parameters_never_500(client, reviewer, centre, name, params):
     client.force_login(reviewer)
     assert client.get(_url(centre, name), params).status_code == 200
+
+
+def test_a_certificate_keeps_the_extension_of_what_it_is_not_what_its_name_says(
+    client, clerk, centre, nurse
+):
+    """A PDF uploaded as "report.html" is shown and downloaded as "report.html.pdf", as a
+    filing's attachment is (core.attachments.clean_name): saved, it opens as a PDF."""
+    client.force_login(clerk)
+    upload = SimpleUploadedFile("../证书/report.html", PDF, content_type="text/html")
+    url = _url(centre, "training-add", nurse.person_id)
+    assert client.post(url, {**TRAINING, "certificate_file": upload}).status_code == 302
+    record = Training.objects.get()
+    assert record.certificate_name == "report.html.pdf"
+    download = client.get(_url(centre, "training-certificate", record.pk))
+    assert 'filename="report.html.pdf"' in download["Content-Disposition"]
